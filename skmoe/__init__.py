@@ -1,0 +1,14 @@
+"""Mixture-of-Experts estimators for scikit-learn."""
+
+from ._classifier import MixtureOfExpertsClassifier
+from ._gating import SoftmaxGate
+from ._regressor import MixtureOfExpertsRegressor
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "MixtureOfExpertsClassifier",
+    "MixtureOfExpertsRegressor",
+    "SoftmaxGate",
+    "__version__",
+]

@@ -1,0 +1,643 @@
+"""The estimator shared by the regressor and the classifier: parameters, EM loop,
+restarts, warm start, verbose output and the nested parameters of experts."""
+
+import numbers
+import warnings
+from abc import ABCMeta, abstractmethod
+from time import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._compat import _check_sample_weight
+from ._experts import RESP_FLOOR, check_expert, fit_expert, seeded_clone
+from ._gating import SoftmaxGate
+from ._math import (
+    log_responsibilities,
+    log_softmax,
+    mean_log_likelihood,
+    weighted_mean_and_var,
+)
+
+INIT_PARAMS = ("kmeans", "kmeans_xy", "random")
+
+# Share of an initial hard assignment spread evenly over all experts. A start
+# from 0/1 responsibilities lets the gate's weights run off in the first
+# M-step and can freeze EM where it began.
+_INIT_SOFTENING = 0.2
+
+
+def _standardize(values, sample_weight):
+    """Weighted z-scores of each column; constant columns are only centred."""
+    mean, var = weighted_mean_and_var(values, sample_weight)
+    scale = np.sqrt(var)
+    scale[scale == 0] = 1.0
+    return (values - mean) / scale
+
+
+def _draw_row(weight, u):
+    """Index of the row whose cumulative weight first exceeds ``u * total``."""
+    cumulative = np.cumsum(weight)
+    index = np.searchsorted(cumulative, u * cumulative[-1], side="right")
+    return min(index, len(weight) - 1)
+
+
+def _sq_distances(Z, centres):
+    """Squared Euclidean distances, (n, d) x (M, d) -> (n, M)."""
+    d2 = (
+        np.einsum("nd,nd->n", Z, Z)[:, np.newaxis]
+        - 2 * Z @ centres.T
+        + np.einsum("md,md->m", centres, centres)
+    )
+    return np.maximum(d2, 0)
+
+
+def weighted_kmeans(Z, sample_weight, n_clusters, rng, max_iter=50):
+    """k-means++ seeding and Lloyd iterations, both weighted.
+
+    The rows are visited in lexicographic order, so the seeding draws (one
+    uniform number per centre, never one per row) pick the same points whatever
+    the row order and whether a weight of ``k`` is given as ``k`` repeated rows.
+    That makes the whole initialisation respect ``sample_weight`` exactly.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, d)
+    sample_weight : ndarray of shape (n,)
+    n_clusters : int
+    rng : numpy.random.RandomState
+    max_iter : int, default=50
+
+    Returns
+    -------
+    labels : ndarray of shape (n,)
+        Index of each row's nearest centre.
+    """
+    order = np.lexsort(Z.T[::-1])
+    Z_sorted, w_sorted = Z[order], sample_weight[order]
+    centres = np.empty((n_clusters, Z.shape[1]))
+    centres[0] = Z_sorted[_draw_row(w_sorted, rng.uniform())]
+    closest = _sq_distances(Z_sorted, centres[:1])[:, 0]
+    for k in range(1, n_clusters):
+        score = w_sorted * closest
+        if score.sum() <= 0:
+            score = w_sorted
+        centres[k] = Z_sorted[_draw_row(score, rng.uniform())]
+        closest = np.minimum(closest, _sq_distances(Z_sorted, centres[k : k + 1])[:, 0])
+    labels = None
+    for _ in range(max_iter):
+        new_labels = np.argmin(_sq_distances(Z, centres), axis=1)
+        if labels is not None and np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+        for k in range(n_clusters):
+            mass = sample_weight[labels == k].sum()
+            if mass > 0:
+                centres[k] = sample_weight[labels == k] @ Z[labels == k] / mass
+    return labels
+
+
+def _soften(labels, n_experts):
+    """Hard labels -> responsibilities with a share spread over all experts."""
+    resp = np.full((len(labels), n_experts), _INIT_SOFTENING / n_experts)
+    resp[np.arange(len(labels)), labels] += 1 - _INIT_SOFTENING
+    return resp
+
+
+def _is_named_list(experts):
+    """Whether ``experts`` looks like a list of (name, estimator) pairs."""
+    return (
+        isinstance(experts, (list, tuple))
+        and len(experts) > 0
+        and all(isinstance(item, tuple) and len(item) == 2 for item in experts)
+    )
+
+
+def _check_int(value, name, minimum):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"'{name}' must be an int, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"'{name}' must be an int >= {minimum}, got {value!r}.")
+
+
+def _check_non_negative(value, name):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"'{name}' must be a float, got {value!r}.")
+    if not value >= 0:
+        raise ValueError(f"'{name}' must be a non-negative float, got {value!r}.")
+
+
+class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
+    """EM for p(y | x) = sum_i g_i(x) p_i(y | x); see the public subclasses."""
+
+    # ---- hooks the regressor and the classifier fill in -------------------
+
+    _kind = None  # "regressor" or "classifier"
+
+    @abstractmethod
+    def _default_expert(self):
+        """The expert used when ``experts=None``."""
+
+    @abstractmethod
+    def _check_target(self, y, sample_weight):
+        """Validate ``y`` and set target attributes; return ``(y_fit, y_lik)``:
+        the target the experts are fitted on and the one the likelihood reads."""
+
+    @abstractmethod
+    def _target_features(self, y_lik):
+        """Numeric columns describing ``y`` for the ``'kmeans_xy'`` start."""
+
+    @abstractmethod
+    def _update_likelihood(self, X, y, y_lik, weights):
+        """After the experts' M-step: refit the noise model and return the
+        experts' log-likelihoods of the training targets, (n, M)."""
+
+    @abstractmethod
+    def _expert_log_prob(self, X, y_lik):
+        """Experts' log-likelihoods ``log p_i(y | x)`` of given targets, (n, M)."""
+
+    @abstractmethod
+    def _likelihood_parameters(self):
+        """The fitted likelihood parameters (e.g. noise variances), or None."""
+
+    @abstractmethod
+    def _set_likelihood_parameters(self, parameters):
+        """Restore what :meth:`_likelihood_parameters` returned."""
+
+    @abstractmethod
+    def _permute_likelihood(self, perm):
+        """Reorder per-expert likelihood parameters after sorting the experts."""
+
+    # ---- nested parameters, as in VotingClassifier ------------------------
+
+    def get_params(self, deep=True):
+        """Parameters of the mixture and, with ``deep=True``, of its parts.
+
+        Named experts appear under their names (``"lin"``) and their parameters
+        as ``"lin__alpha"``; a single template expert as ``"experts__alpha"``;
+        the gate as ``"gate__alpha"``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of the experts and of the gate.
+
+        Returns
+        -------
+        params : dict
+        """
+        out = super().get_params(deep=deep)
+        if deep and _is_named_list(self.experts):
+            for name, expert in self.experts:
+                out[name] = expert
+                if hasattr(expert, "get_params") and not isinstance(expert, type):
+                    for key, value in expert.get_params(deep=True).items():
+                        out[f"{name}__{key}"] = value
+        return out
+
+    def set_params(self, **params):
+        """Set parameters of the mixture, of named experts or of the gate.
+
+        ``set_params(lin=Ridge())`` replaces the expert named ``"lin"``;
+        ``set_params(lin__alpha=2.0)`` changes one of its parameters;
+        ``set_params(gate__alpha=0.1)`` reaches the default gate even while
+        ``gate=None`` (the default gate is then built with that value), and
+        likewise ``experts__...`` for the default experts.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values.
+
+        Returns
+        -------
+        self : estimator instance
+        """
+        if "experts" in params:
+            self.experts = params.pop("experts")
+        if _is_named_list(self.experts):
+            names = [item[0] for item in self.experts]
+            for key in [k for k in params if "__" not in k and k in names]:
+                value = params.pop(key)
+                self.experts = [
+                    (name, value if name == key else expert)
+                    for name, expert in self.experts
+                ]
+        defaults = {"gate": SoftmaxGate, "experts": self._default_expert}
+        for attr, make_default in defaults.items():
+            nested = any(key.startswith(attr + "__") for key in params)
+            if nested and attr not in params and getattr(self, attr) is None:
+                setattr(self, attr, make_default())
+        return super().set_params(**params)
+
+    # ---- parameter and expert validation -----------------------------------
+
+    def _expert_specs(self):
+        """The experts as ``(names, unfitted estimators, cloned_from_template)``."""
+        experts = self.experts
+        if _is_named_list(experts):
+            names = [name for name, _ in experts]
+            self._check_names(names)
+            kept = [(n, e) for n, e in experts if not (isinstance(e, str) and e == "drop")]
+            if not kept:
+                raise ValueError(
+                    "All experts are dropped. At least one is required to be an "
+                    "estimator."
+                )
+            return [n for n, _ in kept], [e for _, e in kept], False
+        if experts is None:
+            template = self._default_expert()
+        elif hasattr(experts, "fit") or isinstance(experts, type):
+            template = experts
+        else:
+            raise TypeError(
+                "'experts' must be None, an estimator (cloned n_experts times) or a "
+                f"non-empty list of (name, estimator) tuples; got {experts!r}."
+            )
+        _check_int(self.n_experts, "n_experts", 1)
+        names = [f"expert{i}" for i in range(self.n_experts)]
+        return names, [template] * self.n_experts, True
+
+    def _check_names(self, names):
+        if not all(isinstance(name, str) for name in names):
+            raise TypeError(f"Expert names must be strings, got {names!r}.")
+        if len(set(names)) != len(names):
+            raise ValueError(f"Expert names are not unique: {names!r}.")
+        clash = sorted(set(names).intersection(self.get_params(deep=False)))
+        if clash:
+            raise ValueError(
+                f"Expert names conflict with constructor arguments: {clash!r}."
+            )
+        nested = [name for name in names if "__" in name]
+        if nested:
+            raise ValueError(f"Expert names must not contain __: got {nested!r}.")
+
+    def _check_params(self, n_samples, n_experts):
+        if n_experts > n_samples:
+            raise ValueError(
+                f"'n_experts' must be at most the number of samples ({n_samples}); "
+                f"got {n_experts} experts."
+            )
+        _check_int(self.max_iter, "max_iter", 1)
+        _check_int(self.n_init, "n_init", 1)
+        _check_non_negative(self.tol, "tol")
+        _check_int(self.verbose, "verbose", 0)
+        _check_int(self.verbose_interval, "verbose_interval", 1)
+        if self.gate is not None and not isinstance(self.gate, SoftmaxGate):
+            raise TypeError(
+                f"'gate' must be None or a SoftmaxGate, got {self.gate!r}."
+            )
+        init = self.init_params
+        if isinstance(init, str):
+            if init not in INIT_PARAMS:
+                raise ValueError(
+                    f"'init_params' must be one of {INIT_PARAMS} or an array of "
+                    f"shape (n_samples, n_experts); got {init!r}."
+                )
+        elif not hasattr(init, "__len__"):
+            raise TypeError(
+                f"'init_params' must be one of {INIT_PARAMS} or an array of shape "
+                f"(n_samples, n_experts); got {init!r}."
+            )
+
+    # ---- initialisation ----------------------------------------------------
+
+    def _initial_resp(self, X, y_lik, sample_weight, n_experts, rng):
+        """Starting responsibilities, (n, M); rows sum to 1."""
+        init = self.init_params
+        n_samples = X.shape[0]
+        if not isinstance(init, str):
+            return self._user_resp(init, n_samples, n_experts)
+        if n_experts == 1:
+            return np.ones((n_samples, 1))
+        Z = _standardize(X.astype(np.float64, copy=False), sample_weight)
+        if init == "random":
+            # Random gate weights (parameter space): the draws do not depend on
+            # the rows, so weights and repeated rows give the same start.
+            W = rng.standard_normal((Z.shape[1] + 1, n_experts))
+            return np.exp(log_softmax(Z @ W[1:] + W[0]))
+        if init == "kmeans_xy":
+            target = _standardize(self._target_features(y_lik), sample_weight)
+            # Give y as much say as all the columns of X together.
+            target *= np.sqrt(Z.shape[1] / target.shape[1])
+            Z = np.hstack([Z, target])
+        labels = weighted_kmeans(Z, sample_weight, n_experts, rng)
+        return _soften(labels, n_experts)
+
+    @staticmethod
+    def _user_resp(init, n_samples, n_experts):
+        try:
+            resp = np.array(init, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                "'init_params' as an array must hold numbers; got "
+                f"{type(init).__name__}."
+            ) from exc
+        if resp.shape != (n_samples, n_experts):
+            raise ValueError(
+                "'init_params' as an array must have shape (n_samples, n_experts) = "
+                f"({n_samples}, {n_experts}); got {resp.shape}."
+            )
+        row_sums = resp.sum(axis=1, keepdims=True)
+        if not np.all(np.isfinite(resp)) or np.any(resp < 0) or np.any(row_sums <= 0):
+            raise ValueError(
+                "'init_params' as an array must hold finite, non-negative "
+                "responsibilities with a positive sum in every row."
+            )
+        return resp / row_sums
+
+    # ---- the EM steps ------------------------------------------------------
+
+    def _fit_experts(self, X, y, weights):
+        """M-step of the experts: expert i is refitted with weights[:, i]."""
+        if self.n_jobs in (None, 1):
+            return [
+                fit_expert(expert, X, y, weights[:, i])
+                for i, expert in enumerate(self.experts_)
+            ]
+        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(fit_expert)(expert, X, y, weights[:, i])
+            for i, expert in enumerate(self.experts_)
+        )
+
+    def _m_step(self, X, y, y_lik, sample_weight, resp):
+        """Refit experts, their noise and the gate to the responsibilities.
+
+        Returns the refitted experts' log-likelihoods of the targets, (n, M),
+        which the following E-step needs.
+        """
+        weights = sample_weight[:, np.newaxis] * np.maximum(resp, RESP_FLOOR)
+        self.experts_ = self._fit_experts(X, y, weights)
+        log_prob = self._update_likelihood(X, y, y_lik, weights)
+        if self.gate_ is not None:
+            self.gate_.fit(X, resp, sample_weight=sample_weight)
+        return log_prob
+
+    def _log_gate(self, X):
+        """The gate's log-probabilities ``log g_i(x)``, (n, M)."""
+        if self.gate_ is None:
+            return np.zeros((X.shape[0], 1))
+        return self.gate_._log_proba(X)
+
+    def _e_step(self, X, log_prob):
+        return log_responsibilities(self._log_gate(X), log_prob)
+
+    # ---- fit ---------------------------------------------------------------
+
+    def _validate_fit_data(self, X, y):
+        return validate_data(
+            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2,
+            y_numeric=self._kind == "regressor",
+        )
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the mixture by EM.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights; a weight of ``k`` counts as ``k`` repeated rows. They
+            multiply the responsibilities in every expert's and the gate's fit.
+
+        Returns
+        -------
+        self : object
+            The fitted mixture.
+        """
+        X, y = self._validate_fit_data(X, y)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        y_fit, y_lik = self._check_target(y, sample_weight)
+        names, templates, from_template = self._expert_specs()
+        for name, expert in zip(names, templates):
+            check_expert(name, expert, self._kind)
+        n_experts = len(templates)
+        self._check_params(X.shape[0], n_experts)
+
+        rng = check_random_state(self.random_state)
+        do_init = not (
+            self.warm_start
+            and hasattr(self, "converged_")
+            and len(self.experts_) == n_experts
+        )
+        best_ll, best = -np.inf, None
+        for init in range(self.n_init if do_init else 1):
+            self._print_init_start(init)
+            if do_init:
+                self.experts_ = [seeded_clone(t, rng) for t in templates]
+                self.gate_ = self._new_gate(n_experts)
+                resp = self._initial_resp(X, y_lik, sample_weight, n_experts, rng)
+                curve = []
+            else:
+                log_resp, _ = self._e_step(X, self._expert_log_prob(X, y_lik))
+                resp = np.exp(log_resp)
+                curve = list(self.log_likelihoods_)
+            ll, converged = self._em_loop(X, y_fit, y_lik, sample_weight, resp, curve)
+            self._print_init_end(converged, ll)
+            if ll > best_ll or best is None:
+                best_ll = ll
+                best = (self._get_parameters(), curve, converged)
+
+        parameters, curve, converged = best
+        self._set_parameters(parameters)
+        self.log_likelihoods_ = np.asarray(curve)
+        self.log_likelihood_ = curve[-1]
+        self.converged_ = converged
+        self._expert_names = names
+        if not converged:
+            warnings.warn(
+                "Best performing initialization did not converge: the "
+                f"log-likelihood still changed by more than tol={self.tol} after "
+                f"max_iter={self.max_iter} iterations. Try increasing max_iter, "
+                "raising tol, or a different init_params; check for degenerate "
+                "data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        if from_template:
+            self._sort_experts(sample_weight)
+        return self
+
+    def _em_loop(self, X, y_fit, y_lik, sample_weight, resp, curve):
+        """Alternate M- and E-steps from ``resp``; append to ``curve``.
+
+        Sets ``n_iter_`` and ``expert_weights_`` for the parameters it ends on,
+        and returns their mean log-likelihood and whether EM converged.
+        """
+        ll = curve[-1] if curve else -np.inf
+        start = time()
+        converged = False
+        for n_iter in range(1, self.max_iter + 1):
+            previous = ll
+            log_prob = self._m_step(X, y_fit, y_lik, sample_weight, resp)
+            log_resp, log_norm = self._e_step(X, log_prob)
+            resp = np.exp(log_resp)
+            ll = mean_log_likelihood(log_norm, sample_weight)
+            if not np.isfinite(ll):
+                raise ValueError(
+                    f"The log-likelihood became {ll} at iteration {n_iter}: an "
+                    "expert's likelihood is not finite. Check the experts' "
+                    "predictions for NaN or inf."
+                )
+            curve.append(ll)
+            self._print_iter(n_iter, ll, ll - previous, time() - start)
+            if abs(ll - previous) < self.tol:
+                converged = True
+                break
+        self.n_iter_ = n_iter
+        self.expert_weights_ = sample_weight @ resp / sample_weight.sum()
+        return ll, converged
+
+    def _new_gate(self, n_experts):
+        if n_experts == 1:
+            return None  # one expert: the gate has nothing to decide
+        gate = SoftmaxGate() if self.gate is None else clone(self.gate)
+        # EM refits the gate every iteration; start each fit from the last one.
+        return gate.set_params(warm_start=True)
+
+    def _get_parameters(self):
+        return (
+            self.experts_,
+            self.gate_,
+            self._likelihood_parameters(),
+            self.n_iter_,
+            self.expert_weights_,
+        )
+
+    def _set_parameters(self, parameters):
+        (
+            self.experts_,
+            self.gate_,
+            likelihood,
+            self.n_iter_,
+            self.expert_weights_,
+        ) = parameters
+        self._set_likelihood_parameters(likelihood)
+
+    def _sort_experts(self, sample_weight):
+        """Canonical order for cloned experts: by descending ``expert_weights_``.
+
+        Experts cloned from one template are interchangeable, so without this
+        their order would depend on the start (label switching).
+        """
+        perm = np.argsort(-self.expert_weights_, kind="stable")
+        self.experts_ = [self.experts_[i] for i in perm]
+        self.expert_weights_ = self.expert_weights_[perm]
+        self._permute_likelihood(perm)
+        if self.gate_ is not None:
+            self.gate_._permute_classes(perm)
+
+    # ---- verbose output, as in GaussianMixture -----------------------------
+
+    def _print_init_start(self, init):
+        if self.verbose:
+            print(f"Initialization {init}")
+
+    def _print_iter(self, n_iter, ll, change, seconds):
+        if self.verbose and n_iter % self.verbose_interval == 0:
+            print(
+                f"  Iteration {n_iter}\t log-likelihood {ll:.6f}\t "
+                f"change {change:.3e}\t time {seconds:.3f}s"
+            )
+
+    def _print_init_end(self, converged, ll):
+        if self.verbose:
+            state = "converged" if converged else "did not converge"
+            print(f"Initialization {state}. log-likelihood: {ll:.6f}")
+
+    # ---- inference ---------------------------------------------------------
+
+    def _validate_predict_data(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    @property
+    def named_experts_(self):
+        """Bunch of the fitted experts by name (``expert0``... for a template)."""
+        check_is_fitted(self)
+        return Bunch(**dict(zip(self._expert_names, self.experts_)))
+
+    def gate_proba(self, X):
+        """The gate's probability of each expert for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        gate : ndarray of shape (n_samples, n_experts)
+            ``g_i(x)``; rows sum to 1.
+        """
+        return np.exp(self._log_gate(self._validate_predict_data(X)))
+
+    def predict_expert(self, X):
+        """Index of the expert the gate trusts most for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        expert : ndarray of shape (n_samples,)
+            Positions in ``experts_``.
+        """
+        return np.argmax(self.gate_proba(X), axis=1)
+
+    def log_likelihood(self, X, y):
+        """Log-likelihood of each labelled row under the mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,)
+            ``log sum_i g_i(x) p_i(y | x)``. Its weighted mean over the training
+            data is ``log_likelihood_``.
+        """
+        _, log_norm = self._posterior(X, y)
+        return log_norm
+
+    def responsibilities(self, X, y):
+        """Posterior probability of each expert for each labelled row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_experts)
+            ``g_i(x) p_i(y | x) / sum_k g_k(x) p_k(y | x)``; rows sum to 1.
+        """
+        log_resp, _ = self._posterior(X, y)
+        return np.exp(log_resp)
+
+    def _posterior(self, X, y):
+        X = self._validate_predict_data(X)
+        y_lik = self._check_new_target(y, X.shape[0])
+        return self._e_step(X, self._expert_log_prob(X, y_lik))
+
+    @abstractmethod
+    def _check_new_target(self, y, n_samples):
+        """Validate a target passed after fitting; return it as ``y_lik``."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags

@@ -1,0 +1,273 @@
+"""MixtureOfExpertsClassifier: any probabilistic classifiers as experts."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, MetaEstimatorMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from ._base import _BaseMixtureOfExperts
+from ._experts import PROBA_FLOOR, aligned_proba, has_own_likelihood
+
+
+class MixtureOfExpertsClassifier(
+    ClassifierMixin, MetaEstimatorMixin, _BaseMixtureOfExperts
+):
+    """Mixture of experts for classification, fitted by EM.
+
+    The model is ``P(y | x) = sum_i g_i(x) P_i(y | x)``: a softmax gate ``g``
+    decides how much each expert is trusted at ``x``, and each expert is any
+    scikit-learn classifier with ``predict_proba``. EM (Jordan & Jacobs, 1994)
+    alternates between the posterior probability that each expert produced each
+    label (E-step) and refitting every expert with those posteriors as sample
+    weights, and the gate on them as soft targets (M-step).
+
+    Parameters
+    ----------
+    experts : estimator, list of (str, estimator) tuples or None, default=None
+        One classifier, cloned ``n_experts`` times; or named classifiers, as in
+        :class:`~sklearn.ensemble.VotingClassifier` (an entry may be
+        ``"drop"``); ``None`` means
+        :class:`~sklearn.linear_model.LogisticRegression` experts. Every expert
+        must accept ``sample_weight`` in ``fit`` and have ``predict_proba``.
+    n_experts : int, default=2
+        Number of experts when ``experts`` is one estimator or None.
+    gate : SoftmaxGate or None, default=None
+        The gate; ``None`` means ``SoftmaxGate()``. Its parameters are reachable
+        as ``gate__alpha`` even while ``gate=None``.
+    init_params : {"kmeans", "kmeans_xy", "random"} or array-like, default="kmeans"
+        How the first responsibilities are chosen: weighted k-means on the
+        standardised inputs (``"kmeans"``) or on inputs and one-hot labels
+        (``"kmeans_xy"``); a random gate drawn in parameter space
+        (``"random"``); or an array of shape (n_samples, n_experts). Hard
+        k-means labels are softened so that EM can move away from them.
+    n_init : int, default=1
+        Number of EM runs from different starts; the one with the highest final
+        log-likelihood is kept.
+    max_iter : int, default=100
+        Maximum number of EM iterations per start.
+    tol : float, default=1e-4
+        EM stops when the mean log-likelihood per unit weight gains less.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the starts and every expert clone that has a ``random_state``.
+        Pass an int for reproducible fits.
+    warm_start : bool, default=False
+        If True and the mixture is fitted, ``fit`` continues EM from the fitted
+        experts and gate, ignoring ``n_init``.
+    verbose : int, default=0
+        Print each start and, every ``verbose_interval`` iterations, the
+        iteration, log-likelihood, change and elapsed seconds.
+    verbose_interval : int, default=10
+        Iterations between two progress lines.
+    n_jobs : int or None, default=None
+        Experts fitted in parallel (threads) within each M-step; ``None`` means
+        one at a time.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    experts_ : list of estimators
+        The fitted experts, trained on the original labels. Experts cloned from
+        one template are ordered by decreasing ``expert_weights_``.
+    named_experts_ : :class:`~sklearn.utils.Bunch`
+        The fitted experts by name (``expert0``, ``expert1``... for a template).
+    gate_ : SoftmaxGate or None
+        The fitted gate; None when there is a single expert.
+    expert_weights_ : ndarray of shape (n_experts,)
+        Mean responsibility of each expert over the training rows.
+    log_likelihood_ : float
+        Final mean log-likelihood per unit sample weight.
+    log_likelihoods_ : ndarray of shape (n_iter_,)
+        Mean log-likelihood after each EM iteration of the best start.
+    n_iter_ : int
+        EM iterations of the best start.
+    converged_ : bool
+        Whether the best start converged.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    MixtureOfExpertsRegressor : the same model for regression.
+    sklearn.ensemble.VotingClassifier : every model on every row, fixed weights.
+
+    References
+    ----------
+    M. I. Jordan and R. A. Jacobs (1994). Hierarchical mixtures of experts and
+    the EM algorithm. Neural Computation 6(2), 181-214.
+
+    Examples
+    --------
+    XOR of the quadrants: no single linear model separates it, but a gate that
+    sends each half-plane to its own logistic regression does.
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skmoe import MixtureOfExpertsClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(600, 2))
+    >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    >>> single = LogisticRegression().fit(X, y)
+    >>> moe = MixtureOfExpertsClassifier(n_experts=4, random_state=0).fit(X, y)
+    >>> bool(moe.score(X, y) > single.score(X, y) + 0.3)
+    True
+    >>> moe.predict_proba(X[:2]).sum(axis=1)
+    array([1., 1.])
+    """
+
+    _kind = "classifier"
+
+    def __init__(
+        self,
+        experts=None,
+        *,
+        n_experts=2,
+        gate=None,
+        init_params="kmeans",
+        n_init=1,
+        max_iter=100,
+        tol=1e-4,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+        n_jobs=None,
+    ):
+        self.experts = experts
+        self.n_experts = n_experts
+        self.gate = gate
+        self.init_params = init_params
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.n_jobs = n_jobs
+
+    def _default_expert(self):
+        return LogisticRegression()
+
+    def _check_target(self, y, sample_weight):
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        y_index = np.searchsorted(self.classes_, y)
+        mass = np.bincount(y_index, weights=sample_weight, minlength=len(self.classes_))
+        if np.count_nonzero(mass) < 2:
+            raise ValueError(
+                "MixtureOfExpertsClassifier needs samples of at least 2 classes "
+                "with positive weight in y, but the data contain only one class: "
+                f"{self.classes_[np.argmax(mass)]!r}."
+            )
+        return y, y_index
+
+    def _check_new_target(self, y, n_samples):
+        y = column_or_1d(y, warn=True)
+        if len(y) != n_samples:
+            raise ValueError(
+                f"y has {len(y)} samples but X has {n_samples}; they must match."
+            )
+        y_index = np.searchsorted(self.classes_, y)
+        y_index = np.minimum(y_index, len(self.classes_) - 1)
+        unknown = self.classes_[y_index] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"y contains labels not seen in fit: {np.unique(y[unknown])!r}; "
+                f"the classes are {self.classes_!r}."
+            )
+        return y_index
+
+    def _target_features(self, y_index):
+        return np.eye(len(self.classes_))[y_index]
+
+    def _expert_probas(self, X):
+        """Each expert's class probabilities, (n, M, C)."""
+        return np.stack(
+            [aligned_proba(expert, X, self.classes_) for expert in self.experts_],
+            axis=1,
+        )
+
+    def _expert_log_prob(self, X, y_index):
+        rows = np.arange(X.shape[0])
+        log_prob = np.empty((X.shape[0], len(self.experts_)))
+        for i, expert in enumerate(self.experts_):
+            if has_own_likelihood(expert):
+                log_prob[:, i] = expert.log_likelihood(X, self.classes_[y_index])
+            else:
+                proba = aligned_proba(expert, X, self.classes_)[rows, y_index]
+                log_prob[:, i] = np.log(np.maximum(proba, PROBA_FLOOR))
+        return log_prob
+
+    def _update_likelihood(self, X, y, y_lik, weights):
+        return self._expert_log_prob(X, y_lik)
+
+    def _likelihood_parameters(self):
+        return None
+
+    def _set_likelihood_parameters(self, parameters):
+        pass
+
+    def _permute_likelihood(self, perm):
+        pass
+
+    def predict_proba(self, X):
+        """Gate-weighted mixture of the experts' class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            ``sum_i g_i(x) P_i(c | x)``, columns in the order of ``classes_``;
+            rows sum to 1.
+        """
+        X = self._validate_predict_data(X)
+        gate = np.exp(self._log_gate(X))
+        return np.einsum("nm,nmc->nc", gate, self._expert_probas(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Most probable class under the mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def expert_predictions(self, X):
+        """Every expert's class probabilities for every row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        probabilities : ndarray of shape (n_samples, n_experts, n_classes)
+        """
+        return self._expert_probas(self._validate_predict_data(X))

@@ -1,0 +1,394 @@
+"""The gate: a multinomial logit that learns from soft targets."""
+
+import numbers
+import warnings
+
+import numpy as np
+from scipy import linalg, optimize
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._compat import _check_sample_weight
+from ._math import log_softmax, weighted_mean_and_var
+
+# Newton builds an (n_params x n_params) Hessian from n rows; past this many
+# parameters L-BFGS is cheaper per iteration and needs no such matrix.
+_NEWTON_MAX_PARAMS = 200
+
+
+def _with_intercept(Z):
+    """Prepend a column of ones: (n, d) -> (n, d + 1)."""
+    return np.hstack([np.ones((Z.shape[0], 1)), Z])
+
+
+def _objective(W, Z, targets, weight, alpha):
+    """Penalised soft-target cross-entropy per unit weight, and its gradient.
+
+    Parameters
+    ----------
+    W : ndarray of shape (d + 1, M)
+        Intercepts (row 0) and coefficients on standardised inputs.
+    Z : ndarray of shape (n, d + 1)
+        Standardised inputs with a leading column of ones.
+    targets : ndarray of shape (n, M)
+        Soft targets; rows sum to 1.
+    weight : ndarray of shape (n,)
+        Sample weights divided by their sum.
+    alpha : float
+        L2 penalty on the coefficients (not the intercepts), already divided by
+        the total sample weight.
+
+    Returns
+    -------
+    loss : float
+    grad : ndarray of shape (d + 1, M)
+    proba : ndarray of shape (n, M)
+        The gate's probabilities at ``W``.
+    """
+    log_proba = log_softmax(Z @ W)
+    proba = np.exp(log_proba)
+    coef = W[1:]
+    loss = -np.einsum("n,nm,nm->", weight, targets, log_proba)
+    loss += 0.5 * alpha * np.einsum("dm,dm->", coef, coef)
+    grad = Z.T @ (weight[:, np.newaxis] * (proba - targets))
+    grad[1:] += alpha * coef
+    return loss, grad, proba
+
+
+def _hessian(Z, proba, weight, alpha):
+    """Hessian of :func:`_objective`, flattened to ((d + 1) * M, (d + 1) * M).
+
+    ``H[(a, j), (b, k)] = sum_t w_t z_ta z_tb p_tj (delta_jk - p_tk)`` plus the
+    penalty on the diagonal of the coefficient rows.
+    """
+    n, q = Z.shape
+    M = proba.shape[1]
+    zp = (Z[:, :, np.newaxis] * proba[:, np.newaxis, :]).reshape(n, q * M)
+    H = -((zp * weight[:, np.newaxis]).T @ zp).reshape(q, M, q, M)
+    diag = np.einsum("ta,tj,tb->ajb", Z, proba * weight[:, np.newaxis], Z)
+    H[:, np.arange(M), :, np.arange(M)] += diag.transpose(1, 0, 2)
+    H = H.reshape(q * M, q * M)
+    penalised = np.repeat(np.arange(q) > 0, M)
+    H[np.diag_indices_from(H)] += alpha * penalised
+    return H
+
+
+def _fit_newton(W, Z, targets, weight, alpha, max_iter, tol):
+    """Damped Newton's method with a backtracking line search.
+
+    The objective is convex, so the line search only guards against overshooting
+    while the softmax saturates. The intercepts are unpenalised and softmax is
+    invariant to adding one constant to all of them; a tiny ridge on the Newton
+    system keeps that direction from blowing up without moving the optimum.
+    """
+    loss, grad, proba = _objective(W, Z, targets, weight, alpha)
+    for n_iter in range(1, max_iter + 1):
+        if np.max(np.abs(grad)) <= tol:
+            return W, n_iter - 1
+        H = _hessian(Z, proba, weight, alpha)
+        H[np.diag_indices_from(H)] += 1e-12 * max(np.trace(H) / len(H), 1.0)
+        try:
+            step = linalg.solve(H, grad.ravel(), assume_a="pos").reshape(W.shape)
+        except (linalg.LinAlgError, ValueError):
+            step = np.linalg.lstsq(H, grad.ravel(), rcond=None)[0].reshape(W.shape)
+        slope = np.vdot(grad, step)
+        t = 1.0
+        while True:
+            W_new = W - t * step
+            new = _objective(W_new, Z, targets, weight, alpha)
+            if new[0] <= loss - 1e-4 * t * slope or t < 1e-10:
+                break
+            t *= 0.5
+        if t < 1e-10 and new[0] >= loss:
+            # No descent left at machine precision: W is the optimum.
+            return W, n_iter
+        W, (loss, grad, proba) = W_new, new
+    return W, max_iter
+
+
+def _fit_lbfgs(W, Z, targets, weight, alpha, max_iter, tol):
+    """L-BFGS on the same objective, for gates with many parameters."""
+    shape = W.shape
+
+    def fun(w_flat):
+        loss, grad, _ = _objective(w_flat.reshape(shape), Z, targets, weight, alpha)
+        return loss, grad.ravel()
+
+    result = optimize.minimize(
+        fun,
+        W.ravel(),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15},
+    )
+    return result.x.reshape(shape), int(result.nit)
+
+
+class SoftmaxGate(ClassifierMixin, BaseEstimator):
+    """Multinomial logistic regression that learns from soft targets.
+
+    The gate of a mixture of experts must learn to reproduce the E-step's
+    posteriors, which are probabilities, not labels. ``SoftmaxGate`` minimises
+    the cross-entropy between its softmax output and such soft targets directly
+    (Newton's method, or L-BFGS for many parameters), without replicating rows,
+    and warm-starts from its previous solution when EM refits it.
+
+    It is also an ordinary classifier: given 1-D labels it is a multinomial
+    logistic regression.
+
+    Parameters
+    ----------
+    alpha : float, default=1e-3
+        Strength of the L2 penalty on the coefficients, on the scale of the
+        summed (not averaged) weighted loss, as in :class:`~sklearn.linear_model.Ridge`
+        (``alpha = 1 / C`` of :class:`~sklearn.linear_model.LogisticRegression`).
+        Inputs are standardised first, so one value suits features of any scale.
+        The penalty keeps the weights finite when regimes are perfectly
+        separable; being small and on the summed scale, its pull on the gate
+        shrinks as data grow, so sharp regimes stay sharp.
+    solver : {"auto", "newton", "lbfgs"}, default="auto"
+        ``"newton"`` uses the exact Hessian and converges in a few steps;
+        ``"lbfgs"`` needs no Hessian. ``"auto"`` picks Newton when the gate has
+        at most 200 parameters (``(n_features + 1) * n_classes``).
+    max_iter : int, default=100
+        Maximum number of solver iterations per call to :meth:`fit`.
+    tol : float, default=1e-8
+        The solver stops when no gradient entry exceeds ``tol``.
+    warm_start : bool, default=False
+        Start from the previous solution when refitting with the same number of
+        features and classes. A mixture of experts turns this on for its own
+        gate, so that each EM iteration costs a step or two.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Labels seen in ``fit``; ``arange(M)`` when fitted on ``(n, M)`` soft
+        targets (in a mixture: the experts' indices).
+    coef_ : ndarray of shape (n_classes, n_features)
+        Coefficients on the original (unstandardised) inputs.
+    intercept_ : ndarray of shape (n_classes,)
+        Intercepts on the original inputs.
+    n_iter_ : int
+        Solver iterations of the last fit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    MixtureOfExpertsRegressor, MixtureOfExpertsClassifier : mixtures whose
+        default gate is a ``SoftmaxGate``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe import SoftmaxGate
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> soft_targets = np.array([[0.9, 0.1], [0.7, 0.3], [0.3, 0.7], [0.1, 0.9]])
+    >>> gate = SoftmaxGate().fit(X, soft_targets)
+    >>> gate.classes_
+    array([0, 1])
+    >>> gate.predict_proba([[0.0]]).round(2)
+    array([[0.5, 0.5]])
+    >>> gate.predict([[-3.0], [3.0]])
+    array([0, 1])
+    """
+
+    def __init__(self, alpha=1e-3, *, solver="auto", max_iter=100, tol=1e-8,
+                 warm_start=False):
+        self.alpha = alpha
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+    def _check_params(self):
+        if not isinstance(self.alpha, numbers.Real) or not self.alpha >= 0:
+            raise ValueError(
+                f"SoftmaxGate's 'alpha' must be a non-negative float, "
+                f"got {self.alpha!r}."
+            )
+        if self.solver not in ("auto", "newton", "lbfgs"):
+            raise ValueError(
+                f"SoftmaxGate's 'solver' must be one of 'auto', 'newton', 'lbfgs', "
+                f"got {self.solver!r}."
+            )
+        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
+            raise ValueError(
+                f"SoftmaxGate's 'max_iter' must be an int >= 1, got {self.max_iter!r}."
+            )
+        if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
+            raise ValueError(
+                f"SoftmaxGate's 'tol' must be a non-negative float, got {self.tol!r}."
+            )
+
+    def _targets(self, y):
+        """Turn labels or soft targets into an (n, M) matrix with rows summing to 1."""
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please "
+                "change the shape of y to (n_samples,), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+            y = y.ravel()
+        if y.ndim == 1:
+            check_classification_targets(y)
+            classes, encoded = np.unique(y, return_inverse=True)
+            if len(classes) < 2:
+                raise ValueError(
+                    "SoftmaxGate needs samples of at least 2 classes in y, but y "
+                    f"contains only one class: {classes[0]!r}."
+                )
+            return classes, np.eye(len(classes))[encoded]
+        try:
+            targets = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "SoftmaxGate's soft targets y must be numeric, with shape "
+                f"(n_samples, n_classes); got dtype {y.dtype}."
+            ) from exc
+        row_sums = targets.sum(axis=1)
+        if np.any(targets < 0) or np.any(row_sums <= 0):
+            raise ValueError(
+                "SoftmaxGate's soft targets y must be non-negative with a positive "
+                "sum in every row."
+            )
+        return np.arange(targets.shape[1]), targets / row_sums[:, np.newaxis]
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the gate to labels or to soft targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs of the gate.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, or soft targets: non-negative rows, normalised to sum
+            to 1 (for a mixture: the E-step's responsibilities).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights; ``None`` means equal weights.
+
+        Returns
+        -------
+        self : SoftmaxGate
+            The fitted gate.
+        """
+        self._check_params()
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], multi_output=True,
+            y_numeric=False,
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        classes, targets = self._targets(y)
+        X = X.astype(np.float64, copy=False)
+        mean, var = weighted_mean_and_var(X, sample_weight)
+        scale = np.sqrt(var)
+        scale[scale <= 1e-12 * (1.0 + np.abs(mean))] = 1.0
+        Z = _with_intercept((X - mean) / scale)
+
+        n_params = Z.shape[1] * targets.shape[1]
+        W = np.zeros((Z.shape[1], targets.shape[1]))
+        if (
+            self.warm_start
+            and hasattr(self, "_W")
+            and self._W.shape == W.shape
+        ):
+            W = self._W.copy()
+        solver = self.solver
+        if solver == "auto":
+            solver = "newton" if n_params <= _NEWTON_MAX_PARAMS else "lbfgs"
+        fit_solver = _fit_newton if solver == "newton" else _fit_lbfgs
+        total = sample_weight.sum()
+        W, self.n_iter_ = fit_solver(
+            W, Z, targets, sample_weight / total, self.alpha / total,
+            self.max_iter, self.tol,
+        )
+        # Softmax ignores a constant added to every intercept; centring picks
+        # one representative, so equal models have equal decision functions.
+        W[0] -= W[0].mean()
+        self._W = W
+        self.classes_ = classes
+        self.coef_ = (W[1:] / scale[:, np.newaxis]).T
+        self.intercept_ = W[0] - self.coef_ @ mean
+        return self
+
+    def _permute_classes(self, perm):
+        """Reorder the classes' parameters (a mixture sorting its experts)."""
+        self._W = self._W[:, perm]
+        self.coef_ = self.coef_[perm]
+        self.intercept_ = self.intercept_[perm]
+
+    def decision_function(self, X):
+        """Logits of each class; for two classes, the logit of the second.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            ``X @ coef_.T + intercept_``; with two classes, the difference of
+            the two columns, positive where ``classes_[1]`` is more likely.
+        """
+        logits = self._logits(X)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return X.astype(np.float64, copy=False) @ self.coef_.T + self.intercept_
+
+    def _log_proba(self, X):
+        """Log-probabilities from a stable log-softmax (no underflow to -inf)."""
+        return log_softmax(self._logits(X))
+
+    def predict_proba(self, X):
+        """Probability of each class (in a mixture: of each expert).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1.
+        """
+        return np.exp(self._log_proba(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]

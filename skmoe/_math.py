@@ -1,0 +1,154 @@
+"""The arithmetic of the mixture, as small pure functions.
+
+Everything here works on plain arrays, in log space where probabilities are
+multiplied, and is weighted by ``sample_weight`` so that a weight of 2 means the
+same as a repeated row. Shapes use ``n`` for samples, ``M`` for experts and
+``C`` for classes.
+"""
+
+import numpy as np
+from scipy.special import logsumexp
+
+
+def log_softmax(logits):
+    """Row-wise log-softmax, stable for any finite logits.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n, M)
+
+    Returns
+    -------
+    log_proba : ndarray of shape (n, M)
+        ``logits`` minus the row's log-sum-exp; ``exp`` of each row sums to 1.
+    """
+    return logits - logsumexp(logits, axis=1, keepdims=True)
+
+
+def log_responsibilities(log_gate, log_prob):
+    """E-step: posterior of each expert for each row, in log space.
+
+    Parameters
+    ----------
+    log_gate : ndarray of shape (n, M)
+        ``log g_i(x)``, the gate's log-probabilities (the priors).
+    log_prob : ndarray of shape (n, M)
+        ``log p_i(y | x)``, each expert's log-likelihood of the observed target.
+
+    Returns
+    -------
+    log_resp : ndarray of shape (n, M)
+        ``log h_i = log g_i + log p_i - log p(y | x)``; ``exp`` of each row sums to 1.
+    log_norm : ndarray of shape (n,)
+        ``log p(y | x) = logsumexp_i(log g_i + log p_i)``, the mixture's
+        log-likelihood of each row.
+    """
+    joint = log_gate + log_prob
+    log_norm = logsumexp(joint, axis=1)
+    with np.errstate(invalid="ignore"):
+        log_resp = joint - log_norm[:, np.newaxis]
+    return log_resp, log_norm
+
+
+def mean_log_likelihood(log_norm, sample_weight):
+    """Log-likelihood per unit of sample weight.
+
+    Parameters
+    ----------
+    log_norm : ndarray of shape (n,)
+        Per-row log-likelihood.
+    sample_weight : ndarray of shape (n,)
+        Non-negative weights, not all zero.
+
+    Returns
+    -------
+    mean : float
+        ``sum(w * log_norm) / sum(w)``. Normalising by the total weight, not by
+        ``n``, keeps ``tol`` meaningful when weights stand for repeated rows.
+    """
+    return float(np.dot(sample_weight, log_norm) / sample_weight.sum())
+
+
+def weighted_mean_and_var(values, sample_weight):
+    """Weighted mean and (biased) variance of each column.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,) or (n, d)
+    sample_weight : ndarray of shape (n,)
+
+    Returns
+    -------
+    mean, var : float or ndarray of shape (d,)
+    """
+    total = sample_weight.sum()
+    mean = np.tensordot(sample_weight, values, axes=1) / total
+    var = np.tensordot(sample_weight, (values - mean) ** 2, axes=1) / total
+    return mean, var
+
+
+def noise_variances(residuals, weights, floor):
+    """M-step for the noise of Gaussian experts.
+
+    Parameters
+    ----------
+    residuals : ndarray of shape (n, M)
+        ``y - mu_i(x)`` for each expert.
+    weights : ndarray of shape (n, M)
+        ``sample_weight * resp``: how much of each row each expert explains.
+    floor : float
+        Smallest variance allowed. Without it an expert that interpolates a few
+        rows drives its variance, and the likelihood, to infinity.
+
+    Returns
+    -------
+    var : ndarray of shape (M,)
+        Responsibility-weighted mean squared residual, at least ``floor``.
+    """
+    mass = weights.sum(axis=0)
+    sq = np.einsum("nm,nm->m", weights, residuals**2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.where(mass > 0, sq / np.where(mass > 0, mass, 1.0), floor)
+    return np.maximum(var, floor)
+
+
+def gaussian_log_prob(y, mean, var):
+    """Log-density of ``y`` under each expert's Gaussian.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,)
+    mean : ndarray of shape (n, M)
+    var : ndarray of shape (M,) or (n, M)
+
+    Returns
+    -------
+    log_prob : ndarray of shape (n, M)
+    """
+    return -0.5 * (np.log(2 * np.pi * var) + (y[:, np.newaxis] - mean) ** 2 / var)
+
+
+def mixture_mean_and_var(gate, mean, var):
+    """Mean and variance of a mixture of Gaussians, row by row.
+
+    Parameters
+    ----------
+    gate : ndarray of shape (n, M)
+        Mixing weights; rows sum to 1.
+    mean : ndarray of shape (n, M)
+        Each expert's mean.
+    var : ndarray of shape (M,) or (n, M)
+        Each expert's variance.
+
+    Returns
+    -------
+    mixture_mean : ndarray of shape (n,)
+        ``sum_i g_i mu_i``.
+    mixture_var : ndarray of shape (n,)
+        ``sum_i g_i (var_i + mu_i**2) - mixture_mean**2``, the law of total
+        variance (between-expert spread plus within-expert noise).
+    """
+    mixture_mean = np.einsum("nm,nm->n", gate, mean)
+    within = np.einsum("nm,nm->n", gate, np.broadcast_to(var, mean.shape))
+    between = np.einsum("nm,nm->n", gate, (mean - mixture_mean[:, np.newaxis]) ** 2)
+    return mixture_mean, within + between

@@ -1,0 +1,251 @@
+"""MixtureOfExpertsRegressor: Gaussian experts around any regressors."""
+
+import numpy as np
+from sklearn.base import MetaEstimatorMixin, RegressorMixin
+from sklearn.linear_model import LinearRegression
+from sklearn.utils.validation import column_or_1d
+
+from ._base import _BaseMixtureOfExperts, _check_non_negative
+from ._experts import has_own_likelihood, predict_mean
+from ._math import (
+    gaussian_log_prob,
+    mixture_mean_and_var,
+    noise_variances,
+    weighted_mean_and_var,
+)
+
+
+class MixtureOfExpertsRegressor(
+    RegressorMixin, MetaEstimatorMixin, _BaseMixtureOfExperts
+):
+    """Mixture of experts for regression, fitted by EM.
+
+    The model is ``p(y | x) = sum_i g_i(x) N(y; mu_i(x), sigma_i^2)``: a softmax
+    gate ``g`` decides how much each expert is trusted at ``x``, and each expert
+    is any scikit-learn regressor ``mu_i`` with its own noise variance. EM
+    (Jordan & Jacobs, 1994) alternates between the posterior probability that
+    each expert produced each row (E-step) and refitting every expert with those
+    posteriors as sample weights, and the gate on them as soft targets (M-step).
+
+    Parameters
+    ----------
+    experts : estimator, list of (str, estimator) tuples or None, default=None
+        One regressor, cloned ``n_experts`` times; or named regressors, as in
+        :class:`~sklearn.ensemble.VotingRegressor` (an entry may be ``"drop"``);
+        ``None`` means :class:`~sklearn.linear_model.LinearRegression` experts.
+        Every expert must accept ``sample_weight`` in ``fit``.
+    n_experts : int, default=2
+        Number of experts when ``experts`` is one estimator or None.
+    gate : SoftmaxGate or None, default=None
+        The gate; ``None`` means ``SoftmaxGate()``. Its parameters are reachable
+        as ``gate__alpha`` even while ``gate=None``.
+    reg_var : float, default=1e-3
+        Floor of every expert's noise variance, relative to the weighted
+        variance of ``y``. It stops an expert from collapsing onto a few rows it
+        fits exactly, where its likelihood would grow without bound.
+    init_params : {"kmeans", "kmeans_xy", "random"} or array-like, default="kmeans"
+        How the first responsibilities are chosen: weighted k-means on the
+        standardised inputs (``"kmeans"``) or on inputs and target
+        (``"kmeans_xy"``); a random gate drawn in parameter space
+        (``"random"``); or an array of shape (n_samples, n_experts). Hard
+        k-means labels are softened so that EM can move away from them.
+    n_init : int, default=1
+        Number of EM runs from different starts; the one with the highest final
+        log-likelihood is kept.
+    max_iter : int, default=100
+        Maximum number of EM iterations per start.
+    tol : float, default=1e-4
+        EM stops when the mean log-likelihood per unit weight gains less.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the starts and every expert clone that has a ``random_state``.
+        Pass an int for reproducible fits.
+    warm_start : bool, default=False
+        If True and the mixture is fitted, ``fit`` continues EM from the fitted
+        experts and gate, ignoring ``n_init``.
+    verbose : int, default=0
+        Print each start and, every ``verbose_interval`` iterations, the
+        iteration, log-likelihood, change and elapsed seconds.
+    verbose_interval : int, default=10
+        Iterations between two progress lines.
+    n_jobs : int or None, default=None
+        Experts fitted in parallel (threads) within each M-step; ``None`` means
+        one at a time.
+
+    Attributes
+    ----------
+    experts_ : list of estimators
+        The fitted experts. Experts cloned from one template are ordered by
+        decreasing ``expert_weights_``.
+    named_experts_ : :class:`~sklearn.utils.Bunch`
+        The fitted experts by name (``expert0``, ``expert1``... for a template).
+    gate_ : SoftmaxGate or None
+        The fitted gate; None when there is a single expert.
+    noise_var_ : ndarray of shape (n_experts,)
+        Each expert's noise variance.
+    expert_weights_ : ndarray of shape (n_experts,)
+        Mean responsibility of each expert over the training rows.
+    log_likelihood_ : float
+        Final mean log-likelihood per unit sample weight.
+    log_likelihoods_ : ndarray of shape (n_iter_,)
+        Mean log-likelihood after each EM iteration of the best start.
+    n_iter_ : int
+        EM iterations of the best start.
+    converged_ : bool
+        Whether the best start converged.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    MixtureOfExpertsClassifier : the same model for classification.
+    sklearn.ensemble.VotingRegressor : every model on every row, fixed weights.
+
+    References
+    ----------
+    M. I. Jordan and R. A. Jacobs (1994). Hierarchical mixtures of experts and
+    the EM algorithm. Neural Computation 6(2), 181-214.
+
+    Examples
+    --------
+    Two regimes, each linear, switching at ``x = 0``:
+
+    >>> import numpy as np
+    >>> from skmoe import MixtureOfExpertsRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-3, 3, size=(400, 1))
+    >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    >>> y += 0.1 * rng.standard_normal(400)
+    >>> moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
+    >>> slopes = sorted(float(e.coef_[0]) for e in moe.experts_)
+    >>> [round(s, 1) for s in slopes]
+    [-1.0, 2.0]
+    >>> moe.predict([[-2.0], [2.0]]).round(1)
+    array([-3.,  2.])
+    >>> round(moe.score(X, y), 3)
+    0.996
+    """
+
+    _kind = "regressor"
+
+    def __init__(
+        self,
+        experts=None,
+        *,
+        n_experts=2,
+        gate=None,
+        reg_var=1e-3,
+        init_params="kmeans",
+        n_init=1,
+        max_iter=100,
+        tol=1e-4,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+        n_jobs=None,
+    ):
+        self.experts = experts
+        self.n_experts = n_experts
+        self.gate = gate
+        self.reg_var = reg_var
+        self.init_params = init_params
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.n_jobs = n_jobs
+
+    def _default_expert(self):
+        return LinearRegression()
+
+    def _check_target(self, y, sample_weight):
+        _check_non_negative(self.reg_var, "reg_var")
+        y = y.astype(np.float64, copy=False)
+        _, var = weighted_mean_and_var(y, sample_weight)
+        self._var_floor = max(self.reg_var * var, np.finfo(np.float64).tiny)
+        return y, y
+
+    def _check_new_target(self, y, n_samples):
+        y = column_or_1d(y, warn=True).astype(np.float64)
+        if len(y) != n_samples:
+            raise ValueError(
+                f"y has {len(y)} samples but X has {n_samples}; they must match."
+            )
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or inf.")
+        return y
+
+    def _target_features(self, y):
+        return y[:, np.newaxis]
+
+    def _expert_means(self, X):
+        """Each expert's prediction, (n, M)."""
+        return np.column_stack([predict_mean(expert, X) for expert in self.experts_])
+
+    def _log_prob_from_means(self, X, y, means):
+        log_prob = gaussian_log_prob(y, means, self.noise_var_)
+        for i, expert in enumerate(self.experts_):
+            if has_own_likelihood(expert):
+                log_prob[:, i] = expert.log_likelihood(X, y)
+        return log_prob
+
+    def _update_likelihood(self, X, y, y_lik, weights):
+        means = self._expert_means(X)
+        self.noise_var_ = noise_variances(
+            y_lik[:, np.newaxis] - means, weights, self._var_floor
+        )
+        return self._log_prob_from_means(X, y_lik, means)
+
+    def _expert_log_prob(self, X, y_lik):
+        return self._log_prob_from_means(X, y_lik, self._expert_means(X))
+
+    def _likelihood_parameters(self):
+        return self.noise_var_
+
+    def _set_likelihood_parameters(self, parameters):
+        self.noise_var_ = parameters
+
+    def _permute_likelihood(self, perm):
+        self.noise_var_ = self.noise_var_[perm]
+
+    def predict(self, X, return_std=False):
+        """Gate-weighted mean of the experts' predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the standard deviation of the predictive mixture: the
+            experts' noise plus their disagreement, weighted by the gate.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            ``sum_i g_i(x) mu_i(x)``.
+        y_std : ndarray of shape (n_samples,)
+            Only with ``return_std=True``.
+        """
+        X = self._validate_predict_data(X)
+        gate = np.exp(self._log_gate(X))
+        mean, var = mixture_mean_and_var(gate, self._expert_means(X), self.noise_var_)
+        if return_std:
+            return mean, np.sqrt(np.maximum(var, 0))
+        return mean
+
+    def expert_predictions(self, X):
+        """Every expert's prediction for every row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        predictions : ndarray of shape (n_samples, n_experts)
+        """
+        return self._expert_means(self._validate_predict_data(X))
