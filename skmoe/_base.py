@@ -14,12 +14,19 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight
-from ._experts import RESP_FLOOR, check_expert, fit_expert, seeded_clone
+from ._experts import (
+    RESP_FLOOR,
+    check_expert,
+    fit_expert,
+    seeded_clone,
+    set_warm_start,
+)
 from ._gating import SoftmaxGate
 from ._math import (
     log_responsibilities,
     log_softmax,
     mean_log_likelihood,
+    standard_scale,
     weighted_mean_and_var,
 )
 
@@ -34,9 +41,7 @@ _INIT_SOFTENING = 0.2
 def _standardize(values, sample_weight):
     """Weighted z-scores of each column; constant columns are only centred."""
     mean, var = weighted_mean_and_var(values, sample_weight)
-    scale = np.sqrt(var)
-    scale[scale == 0] = 1.0
-    return (values - mean) / scale
+    return (values - mean) / standard_scale(mean, var, values.shape[0])
 
 
 def _draw_row(weight, u):
@@ -106,6 +111,10 @@ def _soften(labels, n_experts):
     resp = np.full((len(labels), n_experts), _INIT_SOFTENING / n_experts)
     resp[np.arange(len(labels)), labels] += 1 - _INIT_SOFTENING
     return resp
+
+
+def _is_drop(expert):
+    return isinstance(expert, str) and expert == "drop"
 
 
 def _is_named_list(experts):
@@ -242,7 +251,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         if _is_named_list(experts):
             names = [name for name, _ in experts]
             self._check_names(names)
-            kept = [(n, e) for n, e in experts if not (isinstance(e, str) and e == "drop")]
+            kept = [(n, e) for n, e in experts if not _is_drop(e)]
             if not kept:
                 raise ValueError(
                     "All experts are dropped. At least one is required to be an "
@@ -418,7 +427,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         )
         y_fit, y_lik = self._check_target(y, sample_weight)
         names, templates, from_template = self._expert_specs()
-        for name, expert in zip(names, templates):
+        for name, expert in zip(names, templates, strict=True):
             check_expert(name, expert, self._kind)
         n_experts = len(templates)
         self._check_params(X.shape[0], n_experts)
@@ -453,6 +462,11 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         self.log_likelihood_ = curve[-1]
         self.converged_ = converged
         self._expert_names = names
+        # EM refitted the experts from their previous solutions; hand them
+        # back with the warm_start their templates had.
+        set_warm_start(
+            self.experts_, [t.get_params().get("warm_start") for t in templates]
+        )
         if not converged:
             warnings.warn(
                 "Best performing initialization did not converge: the "
@@ -474,6 +488,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         and returns their mean log-likelihood and whether EM converged.
         """
         ll = curve[-1] if curve else -np.inf
+        set_warm_start(self.experts_, [True] * len(self.experts_))
         start = time()
         converged = False
         for n_iter in range(1, self.max_iter + 1):
@@ -490,7 +505,9 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
                 )
             curve.append(ll)
             self._print_iter(n_iter, ll, ll - previous, time() - start)
-            if abs(ll - previous) < self.tol:
+            # A single expert owns every row: its first M-step is already the
+            # maximum-likelihood fit, and refitting could only add solver noise.
+            if abs(ll - previous) < self.tol or resp.shape[1] == 1:
                 converged = True
                 break
         self.n_iter_ = n_iter
@@ -564,7 +581,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
     def named_experts_(self):
         """Bunch of the fitted experts by name (``expert0``... for a template)."""
         check_is_fitted(self)
-        return Bunch(**dict(zip(self._expert_names, self.experts_)))
+        return Bunch(**dict(zip(self._expert_names, self.experts_, strict=True)))
 
     def gate_proba(self, X):
         """The gate's probability of each expert for each row.

@@ -83,6 +83,30 @@ def seeded_clone(expert, rng):
     return expert
 
 
+# Estimators whose ``warm_start=True`` means "start the solver from the last
+# solution". EM refits every expert each iteration on slightly changed weights,
+# so starting from the previous solution saves most of the solver's work.
+# Ensembles are left out on purpose: their warm_start means "keep the fitted
+# members and only add new ones", which would freeze an expert after its first
+# M-step.
+_WARM_START_MODULES = ("sklearn.linear_model", "sklearn.neural_network")
+
+
+def can_warm_start(expert):
+    """Whether EM may refit ``expert`` starting from its previous solution."""
+    return (
+        type(expert).__module__.startswith(_WARM_START_MODULES)
+        and "warm_start" in expert.get_params(deep=False)
+    )
+
+
+def set_warm_start(experts, values):
+    """Set ``warm_start`` on the experts that :func:`can_warm_start`."""
+    for expert, value in zip(experts, values, strict=True):
+        if can_warm_start(expert):
+            expert.set_params(warm_start=value)
+
+
 def fit_expert(expert, X, y, weight):
     """M-step for one expert: fit it with its responsibility-weighted rows."""
     return expert.fit(X, y, sample_weight=weight)

@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight
-from ._math import log_softmax, weighted_mean_and_var
+from ._math import log_softmax, standard_scale, weighted_mean_and_var
 
 # Newton builds an (n_params x n_params) Hessian from n rows; past this many
 # parameters L-BFGS is cheaper per iteration and needs no such matrix.
@@ -61,17 +61,19 @@ def _hessian(Z, proba, weight, alpha):
     """Hessian of :func:`_objective`, flattened to ((d + 1) * M, (d + 1) * M).
 
     ``H[(a, j), (b, k)] = sum_t w_t z_ta z_tb p_tj (delta_jk - p_tk)`` plus the
-    penalty on the diagonal of the coefficient rows.
+    penalty on the diagonal of the coefficient rows; entry ``(a, j)`` sits at
+    position ``a * M + j``, matching ``W.ravel()``.
     """
     n, q = Z.shape
     M = proba.shape[1]
-    zp = (Z[:, :, np.newaxis] * proba[:, np.newaxis, :]).reshape(n, q * M)
-    H = -((zp * weight[:, np.newaxis]).T @ zp).reshape(q, M, q, M)
-    diag = np.einsum("ta,tj,tb->ajb", Z, proba * weight[:, np.newaxis], Z)
-    H[:, np.arange(M), :, np.arange(M)] += diag.transpose(1, 0, 2)
-    H = H.reshape(q * M, q * M)
-    penalised = np.repeat(np.arange(q) > 0, M)
-    H[np.diag_indices_from(H)] += alpha * penalised
+    root_weight = np.sqrt(weight)[:, np.newaxis, np.newaxis]
+    zp = (root_weight * Z[:, :, np.newaxis] * proba[:, np.newaxis, :]).reshape(n, -1)
+    H = -(zp.T @ zp)
+    weighted_proba = proba * weight[:, np.newaxis]
+    for j in range(M):
+        H[j::M, j::M] += Z.T @ (Z * weighted_proba[:, j : j + 1])
+    coef = np.arange(M, q * M)
+    H[coef, coef] += alpha
     return H
 
 
@@ -206,9 +208,9 @@ class SoftmaxGate(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
 
     def _check_params(self):
-        if not isinstance(self.alpha, numbers.Real) or not self.alpha >= 0:
+        if not isinstance(self.alpha, numbers.Real) or not 0 <= self.alpha < np.inf:
             raise ValueError(
-                f"SoftmaxGate's 'alpha' must be a non-negative float, "
+                f"SoftmaxGate's 'alpha' must be a finite non-negative float, "
                 f"got {self.alpha!r}."
             )
         if self.solver not in ("auto", "newton", "lbfgs"):
@@ -288,8 +290,7 @@ class SoftmaxGate(ClassifierMixin, BaseEstimator):
         classes, targets = self._targets(y)
         X = X.astype(np.float64, copy=False)
         mean, var = weighted_mean_and_var(X, sample_weight)
-        scale = np.sqrt(var)
-        scale[scale <= 1e-12 * (1.0 + np.abs(mean))] = 1.0
+        scale = standard_scale(mean, var, X.shape[0])
         Z = _with_intercept((X - mean) / scale)
 
         n_params = Z.shape[1] * targets.shape[1]

@@ -87,6 +87,28 @@ def weighted_mean_and_var(values, sample_weight):
     return mean, var
 
 
+def standard_scale(mean, var, n_samples):
+    """Standard deviations to divide by, with 1 for constant columns.
+
+    Parameters
+    ----------
+    mean, var : ndarray of shape (d,)
+        Weighted column means and variances.
+    n_samples : int
+
+    Returns
+    -------
+    scale : ndarray of shape (d,)
+        ``sqrt(var)``, or 1 where the variance is within rounding error of 0
+        for a column of that mean (as :class:`~sklearn.preprocessing.StandardScaler`
+        decides). The test is relative, so a column of values around 1e-13
+        still counts as varying.
+    """
+    eps = np.finfo(np.float64).eps
+    constant = var <= n_samples * eps * var + (n_samples * mean * eps) ** 2
+    return np.where(constant, 1.0, np.sqrt(var))
+
+
 def noise_variances(residuals, weights, floor):
     """M-step for the noise of Gaussian experts.
 

@@ -123,8 +123,8 @@ class MixtureOfExpertsRegressor(
     [-1.0, 2.0]
     >>> moe.predict([[-2.0], [2.0]]).round(1)
     array([-3.,  2.])
-    >>> round(moe.score(X, y), 3)
-    0.996
+    >>> moe.score(X, y) > 0.99
+    True
     """
 
     _kind = "regressor"

@@ -1,0 +1,199 @@
+"""The EM loop: starts, restarts, warm start, convergence and verbose output."""
+
+import re
+
+import joblib
+import numpy as np
+import pytest
+from _data import make_linear_mixture
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.tree import DecisionTreeRegressor
+
+from skmoe import MixtureOfExpertsRegressor
+from skmoe._base import weighted_kmeans
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_linear_mixture(600, random_state=0)
+
+
+def test_best_of_n_init_is_kept(data):
+    X, y = data
+    single = MixtureOfExpertsRegressor(
+        n_experts=3, init_params="random", random_state=0
+    ).fit(X, y)
+    best = MixtureOfExpertsRegressor(
+        n_experts=3, init_params="random", n_init=6, random_state=0
+    ).fit(X, y)
+    # The first of the six starts is the single start (same random stream).
+    assert best.log_likelihood_ >= single.log_likelihood_
+    others = [
+        MixtureOfExpertsRegressor(
+            n_experts=3, init_params="random", random_state=seed
+        ).fit(X, y).log_likelihood_
+        for seed in range(1, 4)
+    ]
+    assert len({round(ll, 6) for ll in [single.log_likelihood_, *others]}) > 1
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_same_random_state_same_model(data):
+    X, y = data
+    params = dict(
+        experts=DecisionTreeRegressor(max_depth=3, max_features=1),
+        n_experts=3, init_params="random", max_iter=10, random_state=7,
+    )
+    first = MixtureOfExpertsRegressor(**params).fit(X, y)
+    second = MixtureOfExpertsRegressor(**params).fit(X, y)
+    assert_array_equal(first.predict(X), second.predict(X))
+    assert [e.random_state for e in first.experts_] == [
+        e.random_state for e in second.experts_
+    ]
+    # The user's template expert is left unseeded.
+    assert params["experts"].random_state is None
+
+
+def test_warm_start_continues_em(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(
+        n_experts=3, max_iter=1, warm_start=True, random_state=0
+    )
+    curves = []
+    with pytest.warns(ConvergenceWarning):
+        for _ in range(8):
+            moe.fit(X, y)
+            curves.append(moe.log_likelihood_)
+    assert np.all(np.diff(curves) >= -1e-10)
+    assert curves[-1] > curves[0]
+    assert len(moe.log_likelihoods_) == 8
+    assert_allclose(moe.log_likelihoods_, curves)
+
+
+def test_warm_start_matches_one_long_run(data):
+    X, y = data
+    long = MixtureOfExpertsRegressor(
+        n_experts=3, max_iter=12, tol=0, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        long.fit(X, y)
+    warm = MixtureOfExpertsRegressor(
+        n_experts=3, max_iter=6, tol=0, warm_start=True, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        warm.fit(X, y)
+        warm.fit(X, y)
+    assert_allclose(warm.log_likelihoods_, long.log_likelihoods_, rtol=1e-7)
+
+
+def test_convergence_warning_says_what_to_try(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(n_experts=3, max_iter=2, tol=0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="did not converge") as record:
+        moe.fit(X, y)
+    message = str(record[0].message)
+    assert "max_iter" in message and "tol" in message
+    assert not moe.converged_
+    assert moe.n_iter_ == 2
+
+
+def test_converges_and_records_each_iteration(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(n_experts=3, random_state=0).fit(X, y)
+    assert moe.converged_
+    assert len(moe.log_likelihoods_) == moe.n_iter_
+    assert moe.log_likelihood_ == moe.log_likelihoods_[-1]
+    assert abs(moe.log_likelihoods_[-1] - moe.log_likelihoods_[-2]) < moe.tol
+    assert_allclose(moe.log_likelihood_, moe.log_likelihood(X, y).mean())
+
+
+def test_verbose_prints_iteration_lines(data, capsys):
+    X, y = data
+    with pytest.warns(ConvergenceWarning):
+        MixtureOfExpertsRegressor(
+            n_experts=3, verbose=1, verbose_interval=2, max_iter=6, tol=0,
+            random_state=0,
+        ).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    iteration_lines = [line for line in lines if "Iteration" in line]
+    numbers = [int(re.search(r"Iteration (\d+)", line)[1]) for line in iteration_lines]
+    assert numbers == [2, 4, 6]
+    pattern = r"log-likelihood -?\d+\.\d+\s+change -?[\d.]+e[-+]\d+\s+time [\d.]+s"
+    assert all(re.search(pattern, line) for line in iteration_lines)
+    assert lines[0] == "Initialization 0"
+    assert "did not converge" in lines[-1]
+
+
+def test_silent_by_default(data, capsys):
+    X, y = data
+    MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_initial_responsibilities_array(data):
+    X, y = data
+    hard = np.zeros((len(y), 3))
+    hard[np.arange(len(y)), np.arange(len(y)) % 3] = 5.0
+    before = hard.copy()
+    moe = MixtureOfExpertsRegressor(
+        n_experts=3, init_params=hard, max_iter=1, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        moe.fit(X, y)
+    assert_array_equal(hard, before)
+    # One M-step from equal thirds: every expert sees the same weighted rows
+    # (up to the row pattern), so the experts are close to one global fit.
+    assert np.ptp(moe.expert_weights_) < 0.2
+
+
+def test_cloned_experts_are_ordered_by_weight(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(n_experts=3, random_state=0).fit(X, y)
+    assert np.all(np.diff(moe.expert_weights_) <= 0)
+    assert_allclose(moe.expert_weights_.sum(), 1.0)
+    # The order is applied consistently to experts, noise and gate.
+    resp = moe.responsibilities(X, y)
+    assert_allclose(resp.mean(axis=0), moe.expert_weights_, atol=1e-10)
+    gate_share = moe.gate_proba(X).mean(axis=0)
+    assert np.argmax(gate_share) == 0
+
+
+def test_named_experts_keep_their_order(data):
+    X, y = data
+    from sklearn.linear_model import LinearRegression, Ridge
+
+    moe = MixtureOfExpertsRegressor(
+        [("small", Ridge(alpha=1e3)), ("lin", LinearRegression())], random_state=0
+    ).fit(X, y)
+    assert list(moe.named_experts_) == ["small", "lin"]
+    assert isinstance(moe.named_experts_.small, Ridge)
+    assert moe.named_experts_.lin is moe.experts_[1]
+
+
+def test_fit_modifies_nothing_it_was_given(data):
+    X, y = data
+    X_ro, y_ro = X.copy(), y.copy()
+    X_ro.flags.writeable = False
+    y_ro.flags.writeable = False
+    weight = np.linspace(0.5, 2, len(y))
+    template = DecisionTreeRegressor(max_depth=2)
+    before = joblib.hash((X_ro, y_ro, weight, template))
+    MixtureOfExpertsRegressor(template, n_experts=2, random_state=0).fit(
+        X_ro, y_ro, sample_weight=weight
+    )
+    assert joblib.hash((X_ro, y_ro, weight, template)) == before
+
+
+def test_weighted_kmeans_is_invariant_to_repeats_and_order():
+    rng = np.random.RandomState(0)
+    Z = rng.standard_normal((40, 3))
+    weight = rng.randint(0, 4, size=40).astype(float)
+    labels = weighted_kmeans(Z, weight, 4, np.random.RandomState(1))
+    repeat = np.repeat(np.arange(40), weight.astype(int))
+    perm = rng.permutation(len(repeat))
+    labels_repeated = weighted_kmeans(
+        Z[repeat][perm], np.ones(len(repeat)), 4, np.random.RandomState(1)
+    )
+    # Same partition of the distinct rows, same cluster numbering.
+    assert_array_equal(labels[repeat][perm], labels_repeated)

@@ -1,0 +1,393 @@
+"""Tests of SoftmaxGate against known truths and independent fits."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import special
+from sklearn.linear_model import LogisticRegression
+
+from skmoe import SoftmaxGate
+
+
+def _softmax_data(rng, n=300, coef=None, intercept=None):
+    """Inputs and the exact softmax probabilities of a known linear model."""
+    if coef is None:
+        coef = np.array([[1.5, -1.0], [0.0, 0.8], [-1.0, 0.5]])
+    if intercept is None:
+        intercept = np.array([0.4, -0.1, -0.3])
+    X = rng.normal(size=(n, coef.shape[1]))
+    proba = special.softmax(X @ coef.T + intercept, axis=1)
+    return X, proba, coef, intercept
+
+
+def _standardise(X):
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+def _centre(a):
+    """Remove the softmax invariance: subtract the mean over classes."""
+    return a - a.mean(axis=0, keepdims=True)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+# --------------------------------------------------------------------------
+# Correctness of the fit
+
+
+def test_recovers_known_softmax_parameters(rng):
+    X, proba, coef, intercept = _softmax_data(rng, n=2000)
+    gate = SoftmaxGate(alpha=1e-8, tol=1e-12).fit(X, proba)
+    assert_array_equal(gate.classes_, [0, 1, 2])
+    assert gate.coef_.shape == (3, 2)
+    assert gate.intercept_.shape == (3,)
+    # Parameters up to a constant shared by all classes.
+    assert_allclose(_centre(gate.coef_), _centre(coef), atol=1e-5)
+    assert_allclose(_centre(gate.intercept_), _centre(intercept), atol=1e-5)
+    assert_allclose(gate.coef_[1:] - gate.coef_[0], coef[1:] - coef[0], atol=1e-5)
+    # And the probabilities on fresh inputs, including far outside the data.
+    X_new = 3.0 * rng.normal(size=(50, 2))
+    expected = special.softmax(X_new @ coef.T + intercept, axis=1)
+    assert_allclose(gate.predict_proba(X_new), expected, atol=1e-5)
+
+
+def test_labels_equal_one_hot_soft_targets(rng):
+    X = rng.normal(size=(120, 3))
+    labels = np.array(["cat", "dog", "eel"])[
+        np.argmax(X @ rng.normal(size=(3, 3)) + rng.normal(size=(120, 3)), axis=1)
+    ]
+    one_hot = (labels[:, None] == np.array(["cat", "dog", "eel"])).astype(float)
+    by_label = SoftmaxGate(alpha=0.3).fit(X, labels)
+    by_soft = SoftmaxGate(alpha=0.3).fit(X, one_hot)
+    assert_array_equal(by_label.classes_, ["cat", "dog", "eel"])
+    assert_array_equal(by_soft.classes_, [0, 1, 2])
+    assert_allclose(by_label.coef_, by_soft.coef_, rtol=1e-10, atol=1e-12)
+    assert_allclose(by_label.intercept_, by_soft.intercept_, rtol=1e-10, atol=1e-12)
+    assert_allclose(by_label.predict_proba(X), by_soft.predict_proba(X), rtol=1e-10)
+    assert_array_equal(by_label.predict(X), by_label.classes_[by_soft.predict(X)])
+
+
+@pytest.mark.parametrize("alpha", [0.1, 2.0])
+def test_equals_sklearn_logistic_regression_on_labels(rng, alpha):
+    X = _standardise(rng.normal(loc=3.0, scale=[1.0, 5.0, 0.2], size=(200, 3)))
+    y = np.digitize(X @ [1.0, -0.5, 0.3] + 0.7 * rng.normal(size=200), [-0.6, 0.6])
+    gate = SoftmaxGate(alpha=alpha, tol=1e-12).fit(X, y)
+    ref = LogisticRegression(C=1.0 / alpha, tol=1e-12, max_iter=10_000).fit(X, y)
+    assert_allclose(gate.coef_, ref.coef_, atol=1e-5)
+    assert_allclose(_centre(gate.intercept_), _centre(ref.intercept_), atol=1e-5)
+    assert_allclose(gate.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
+def test_soft_targets_equal_weighted_stack_of_labels(rng):
+    """Cross-entropy on soft targets t equals labels j on copies weighted t_j."""
+    X = _standardise(rng.normal(size=(80, 2)))
+    targets = rng.dirichlet([0.5, 1.0, 2.0], size=80)
+    alpha = 0.5
+    gate = SoftmaxGate(alpha=alpha, tol=1e-12).fit(X, targets)
+
+    X_stack = np.vstack([X, X, X])
+    y_stack = np.repeat([0, 1, 2], 80)
+    w_stack = targets.T.ravel()
+    ref = LogisticRegression(C=1.0 / alpha, tol=1e-12, max_iter=10_000)
+    ref.fit(X_stack, y_stack, sample_weight=w_stack)
+    assert_allclose(gate.coef_, ref.coef_, atol=1e-5)
+    assert_allclose(_centre(gate.intercept_), _centre(ref.intercept_), atol=1e-5)
+
+    # The same identity for the gate itself (the stack has the same weighted
+    # mean and variance as X, so the internal standardisation agrees).
+    stacked = SoftmaxGate(alpha=alpha, tol=1e-12).fit(
+        X_stack, y_stack, sample_weight=w_stack
+    )
+    assert_allclose(gate.coef_, stacked.coef_, atol=1e-8)
+    assert_allclose(gate.intercept_, stacked.intercept_, atol=1e-8)
+
+
+def test_newton_and_lbfgs_agree(rng):
+    X = rng.normal(scale=[1.0, 10.0, 0.1], size=(150, 3))
+    targets = rng.dirichlet(np.ones(4), size=150)
+    newton = SoftmaxGate(alpha=0.05, solver="newton", tol=1e-10).fit(X, targets)
+    lbfgs = SoftmaxGate(
+        alpha=0.05, solver="lbfgs", tol=1e-10, max_iter=5000
+    ).fit(X, targets)
+    assert_allclose(newton.predict_proba(X), lbfgs.predict_proba(X), atol=1e-6)
+    assert_allclose(newton.coef_ * X.std(axis=0), lbfgs.coef_ * X.std(axis=0),
+                    atol=1e-5)
+    assert_allclose(newton.intercept_, lbfgs.intercept_, atol=1e-5)
+
+
+def test_integer_sample_weight_equals_repeated_rows(rng):
+    X = rng.normal(size=(40, 2))
+    targets = rng.dirichlet([1.0, 1.0, 1.0], size=40)
+    weights = rng.integers(0, 4, size=40)
+    weights[:3] = [0, 2, 3]
+    weighted = SoftmaxGate(alpha=0.2, tol=1e-12).fit(X, targets, sample_weight=weights)
+    repeated = SoftmaxGate(alpha=0.2, tol=1e-12).fit(
+        np.repeat(X, weights, axis=0), np.repeat(targets, weights, axis=0)
+    )
+    assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-8, atol=1e-10)
+    assert_allclose(weighted.intercept_, repeated.intercept_, rtol=1e-8, atol=1e-10)
+
+
+def test_soft_target_rows_are_normalised(rng):
+    X = rng.normal(size=(60, 2))
+    targets = rng.dirichlet([1.0, 2.0, 1.0], size=60)
+    scaled = targets * rng.uniform(0.01, 100.0, size=(60, 1))
+    ref = SoftmaxGate(alpha=0.1).fit(X, targets)
+    gate = SoftmaxGate(alpha=0.1).fit(X, scaled)
+    assert_allclose(gate.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+    assert_allclose(gate.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
+
+
+def test_warm_start_same_solution_in_fewer_iterations(rng):
+    X, proba, coef, intercept = _softmax_data(rng, n=300)
+    logits = X @ coef.T + intercept
+    changed = special.softmax(logits + 0.05 * rng.normal(size=logits.shape), axis=1)
+
+    warm = SoftmaxGate(alpha=1e-3, tol=1e-10, warm_start=True).fit(X, proba)
+    warm.fit(X, changed)
+    cold = SoftmaxGate(alpha=1e-3, tol=1e-10).fit(X, changed)
+    assert warm.n_iter_ < cold.n_iter_
+    assert_allclose(warm.coef_, cold.coef_, atol=1e-7)
+    assert_allclose(warm.intercept_, cold.intercept_, atol=1e-7)
+
+    # Without warm_start a refit starts from scratch.
+    again = SoftmaxGate(alpha=1e-3, tol=1e-10).fit(X, proba).fit(X, changed)
+    assert again.n_iter_ == cold.n_iter_
+
+
+def test_warm_start_with_a_new_number_of_classes(rng):
+    X = rng.normal(size=(100, 2))
+    three = rng.dirichlet(np.ones(3), size=100)
+    four = rng.dirichlet(np.ones(4), size=100)
+    gate = SoftmaxGate(alpha=0.1, warm_start=True).fit(X, three).fit(X, four)
+    cold = SoftmaxGate(alpha=0.1).fit(X, four)
+    assert gate.coef_.shape == (4, 2)
+    assert_allclose(gate.coef_, cold.coef_, atol=1e-8)
+    assert_allclose(gate.intercept_, cold.intercept_, atol=1e-8)
+
+
+def test_coefficients_are_on_the_original_scale(rng):
+    X, proba, _, _ = _softmax_data(rng, n=200)
+    ref = SoftmaxGate(alpha=0.5).fit(X, proba)
+
+    X_scaled = X.copy()
+    X_scaled[:, 0] *= 1000.0
+    scaled = SoftmaxGate(alpha=0.5).fit(X_scaled, proba)
+    assert_allclose(scaled.coef_[:, 0], ref.coef_[:, 0] / 1000.0, rtol=1e-8)
+    assert_allclose(scaled.coef_[:, 1], ref.coef_[:, 1], rtol=1e-8)
+    assert_allclose(scaled.intercept_, ref.intercept_, rtol=1e-8, atol=1e-12)
+    assert_allclose(scaled.predict_proba(X_scaled), ref.predict_proba(X), rtol=1e-8)
+
+    # Shifting a feature moves only the intercepts, by -coef * shift.
+    X_shifted = X.copy()
+    X_shifted[:, 1] += 50.0
+    shifted = SoftmaxGate(alpha=0.5).fit(X_shifted, proba)
+    assert_allclose(shifted.coef_, ref.coef_, rtol=1e-8)
+    assert_allclose(shifted.intercept_, ref.intercept_ - 50.0 * ref.coef_[:, 1],
+                    rtol=1e-6, atol=1e-8)
+    assert_allclose(shifted.predict_proba(X_shifted), ref.predict_proba(X),
+                    rtol=1e-8)
+
+
+@pytest.mark.parametrize("factor", [1e-3, 1e-13])
+def test_tiny_feature_scale_is_standardised_too(rng, factor):
+    """A feature in tiny units (picofarads written in farads) is not constant."""
+    X, proba, _, _ = _softmax_data(rng, n=200)
+    ref = SoftmaxGate(alpha=0.5).fit(X, proba)
+    X_small = X.copy()
+    X_small[:, 0] *= factor
+    small = SoftmaxGate(alpha=0.5).fit(X_small, proba)
+    assert_allclose(small.predict_proba(X_small), ref.predict_proba(X), atol=1e-8)
+    assert_allclose(small.coef_[:, 0] * factor, ref.coef_[:, 0], rtol=1e-6)
+
+
+def test_constant_feature_gets_zero_coefficient(rng):
+    X, proba, _, _ = _softmax_data(rng, n=150)
+    ref = SoftmaxGate(alpha=0.5).fit(X, proba)
+    X_const = np.column_stack([X[:, 0], np.full(150, 7.0), X[:, 1]])
+    with np.errstate(all="raise"):
+        gate = SoftmaxGate(alpha=0.5).fit(X_const, proba)
+    assert_allclose(gate.coef_[:, 1], 0.0, atol=1e-12)
+    assert_allclose(gate.coef_[:, [0, 2]], ref.coef_, rtol=1e-8)
+    assert_allclose(gate.predict_proba(X_const), ref.predict_proba(X), rtol=1e-8)
+
+
+def test_coef_matches_the_fitted_logits(rng):
+    """coef_ and intercept_ reproduce predict_proba through an explicit softmax."""
+    X = rng.normal(loc=[5.0, -2.0], scale=[3.0, 0.5], size=(100, 2))
+    targets = rng.dirichlet(np.ones(3), size=100)
+    gate = SoftmaxGate(alpha=0.1).fit(X, targets)
+    logits = np.array(
+        [[sum(gate.coef_[k, j] * x[j] for j in range(2)) + gate.intercept_[k]
+          for k in range(3)] for x in X]
+    )
+    assert_allclose(gate.predict_proba(X), special.softmax(logits, axis=1),
+                    rtol=1e-10)
+    assert_allclose(gate.decision_function(X), logits, rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# Separable data and the penalty
+
+
+def test_separable_labels_stay_finite(rng):
+    x = np.concatenate([rng.uniform(-2, -0.5, 30), rng.uniform(0.5, 2, 30)])
+    X = np.column_stack([x, rng.normal(size=60)])
+    y = (x > 0).astype(int)
+    coefs = {}
+    for alpha in (0.0, 1e-3, 1.0):
+        gate = SoftmaxGate(alpha=alpha).fit(X, y)
+        proba = gate.predict_proba(X)
+        assert np.all(np.isfinite(gate.coef_))
+        assert np.all(np.isfinite(gate.intercept_))
+        assert not np.any(np.isnan(proba))
+        assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+        assert_array_equal(gate.predict(X), y)
+        coefs[alpha] = np.abs(gate.coef_[:, 0]).max()
+        if alpha <= 1e-3:
+            assert proba[np.arange(60), y].min() > 0.99
+    assert coefs[1.0] < coefs[1e-3] < coefs[0.0]
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.1, 1.0, 10.0])
+def test_larger_alpha_gives_smaller_coefficients(rng, alpha):
+    X = rng.normal(size=(100, 2))
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)
+    small = SoftmaxGate(alpha=alpha).fit(X, y)
+    large = SoftmaxGate(alpha=10.0 * alpha).fit(X, y)
+    assert np.linalg.norm(large.coef_) < np.linalg.norm(small.coef_)
+
+
+# --------------------------------------------------------------------------
+# Prediction API
+
+
+def test_binary_decision_function(rng):
+    X = rng.normal(size=(80, 2))
+    y = np.where(X[:, 0] + 0.5 * rng.normal(size=80) > 0, "yes", "no")
+    gate = SoftmaxGate(alpha=0.1).fit(X, y)
+    X_new = rng.normal(size=(50, 2))
+    scores = gate.decision_function(X_new)
+    assert scores.shape == (50,)
+    assert_array_equal(gate.classes_, ["no", "yes"])
+    assert_array_equal(gate.predict(X_new), np.where(scores > 0, "yes", "no"))
+    proba = gate.predict_proba(X_new)
+    assert_allclose(scores, np.log(proba[:, 1] / proba[:, 0]), rtol=1e-8)
+
+
+def test_multiclass_decision_function_argmax_is_predict(rng):
+    X = rng.normal(size=(90, 2))
+    y = np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5]) + 10
+    gate = SoftmaxGate(alpha=0.1).fit(X, y)
+    X_new = rng.normal(size=(60, 2))
+    scores = gate.decision_function(X_new)
+    assert scores.shape == (60, 3)
+    assert_array_equal(gate.predict(X_new), gate.classes_[np.argmax(scores, axis=1)])
+    assert_array_equal(gate.classes_, [10, 11, 12])
+    assert_allclose(gate.predict_proba(X_new), special.softmax(scores, axis=1),
+                    rtol=1e-10)
+
+
+def test_predict_log_proba_is_log_of_predict_proba(rng):
+    X, proba, _, _ = _softmax_data(rng, n=100)
+    gate = SoftmaxGate().fit(X, proba)
+    X_new = rng.normal(size=(30, 2))
+    log_proba = gate.predict_log_proba(X_new)
+    assert log_proba.shape == (30, 3)
+    assert_allclose(log_proba, np.log(gate.predict_proba(X_new)), rtol=1e-12)
+    assert_allclose(special.logsumexp(log_proba, axis=1), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_inputs_not_modified(rng, dtype):
+    X = rng.normal(loc=2.0, scale=3.0, size=(50, 2)).astype(dtype)
+    targets = rng.uniform(0.1, 5.0, size=(50, 3))  # rows not normalised
+    weights = rng.uniform(0.5, 2.0, size=50)
+    labels = rng.integers(0, 3, size=50)
+    X_copy, t_copy, w_copy, l_copy = (
+        X.copy(), targets.copy(), weights.copy(), labels.copy()
+    )
+    gate = SoftmaxGate().fit(X, targets, sample_weight=weights)
+    gate.predict_proba(X)
+    gate.decision_function(X)
+    SoftmaxGate().fit(X, labels, sample_weight=weights)
+    assert_array_equal(X, X_copy)
+    assert X.dtype == dtype
+    assert_array_equal(targets, t_copy)
+    assert_array_equal(weights, w_copy)
+    assert_array_equal(labels, l_copy)
+
+
+def test_decision_boundary_display(rng):
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.inspection import DecisionBoundaryDisplay
+
+    X = rng.normal(size=(90, 2))
+    names = np.array(["a", "b", "c"])
+    y = names[np.digitize(X[:, 0] - X[:, 1], [-0.7, 0.7])]
+    gate = SoftmaxGate().fit(X, y)
+    try:
+        disp = DecisionBoundaryDisplay.from_estimator(gate, X, grid_resolution=20)
+        grid = np.c_[disp.xx0.ravel(), disp.xx1.ravel()]
+        assert disp.n_classes == 3
+        assert disp.response.shape == (20, 20, 3)
+        assert_allclose(disp.response.reshape(-1, 3), gate.decision_function(grid))
+
+        disp = DecisionBoundaryDisplay.from_estimator(
+            gate, X, response_method="predict", grid_resolution=20
+        )
+        # Predicted labels, encoded as their index in classes_.
+        expected = np.searchsorted(gate.classes_, gate.predict(grid))
+        assert_array_equal(disp.response.ravel(), expected)
+    finally:
+        plt.close("all")
+
+
+# --------------------------------------------------------------------------
+# Validation
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"alpha": -1.0}, "alpha"),
+        # alpha = 1 / C, and LogisticRegression rejects C = 0.
+        ({"alpha": np.inf}, "alpha"),
+        ({"solver": "sgd"}, "solver"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"tol": -1e-3}, "tol"),
+    ],
+    ids=["alpha-negative", "alpha-inf", "solver", "max_iter", "tol"],
+)
+def test_bad_parameters_raise(rng, params, name):
+    X = rng.normal(size=(20, 2))
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match=name):
+        SoftmaxGate(**params).fit(X, y)
+
+
+def test_negative_soft_targets_raise(rng):
+    X = rng.normal(size=(10, 2))
+    targets = rng.dirichlet(np.ones(3), size=10)
+    targets[4, 1] = -0.1
+    with pytest.raises(ValueError, match="non-negative"):
+        SoftmaxGate().fit(X, targets)
+
+
+def test_soft_target_row_of_zeros_raises(rng):
+    X = rng.normal(size=(10, 2))
+    targets = rng.dirichlet(np.ones(3), size=10)
+    targets[7] = 0.0
+    with pytest.raises(ValueError, match="sum"):
+        SoftmaxGate().fit(X, targets)
+
+
+def test_single_class_raises(rng):
+    X = rng.normal(size=(10, 2))
+    with pytest.raises(ValueError, match="class"):
+        SoftmaxGate().fit(X, np.full(10, "only"))

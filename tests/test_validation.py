@@ -1,0 +1,140 @@
+"""Bad input gets a clear error naming the parameter, the value and what is
+allowed; nothing the user passed is modified."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.svm import SVC, LinearSVC
+
+from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
+
+rng = np.random.RandomState(0)
+X = rng.standard_normal((30, 3))
+y_reg = X @ [1.0, -1.0, 0.5] + 0.1 * rng.standard_normal(30)
+y_clf = (X[:, 0] > 0).astype(int)
+
+
+class NoPredict(RegressorMixin, BaseEstimator):
+    def fit(self, X, y, sample_weight=None):
+        return self
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"n_experts": 0}, ValueError, r"'n_experts' must be an int >= 1, got 0"),
+        ({"n_experts": -1}, ValueError, r"'n_experts' must be an int >= 1, got -1"),
+        ({"n_experts": 2.5}, TypeError, r"'n_experts' must be an int, got 2.5"),
+        ({"n_experts": 31}, ValueError, r"'n_experts' must be at most the number of "
+         r"samples \(30\); got 31"),
+        ({"tol": -1e-3}, ValueError, r"'tol' must be a non-negative float, got -0.001"),
+        ({"tol": "small"}, TypeError, r"'tol' must be a float, got 'small'"),
+        ({"max_iter": 0}, ValueError, r"'max_iter' must be an int >= 1, got 0"),
+        ({"n_init": 0}, ValueError, r"'n_init' must be an int >= 1, got 0"),
+        ({"verbose_interval": 0}, ValueError, r"'verbose_interval' must be an int"),
+        ({"reg_var": -1.0}, ValueError, r"'reg_var' must be a non-negative float"),
+        ({"init_params": "k-means++"}, ValueError,
+         r"'init_params' must be one of \('kmeans', 'kmeans_xy', 'random'\) or an "
+         r"array of shape \(n_samples, n_experts\); got 'k-means\+\+'"),
+        ({"init_params": np.ones((30, 3))}, ValueError,
+         r"'init_params' as an array must have shape \(n_samples, n_experts\) = "
+         r"\(30, 2\); got \(30, 3\)"),
+        ({"init_params": -np.ones((30, 2))}, ValueError, r"non-negative"),
+        ({"init_params": 3}, TypeError, r"'init_params' must be one of"),
+        ({"experts": "tree"}, TypeError, r"'experts' must be None, an estimator"),
+        ({"experts": LinearRegression}, TypeError, r"Expert 'expert0' must be an "
+         r"estimator instance, got the class LinearRegression"),
+        ({"experts": NoPredict()}, TypeError, r"Expert 'expert0' must implement fit "
+         r"and predict; NoPredict has no 'predict' method"),
+        ({"experts": KNeighborsRegressor()}, TypeError, r"Expert 'expert0' "
+         r"\(KNeighborsRegressor\) does not accept sample_weight"),
+        ({"experts": LogisticRegression()}, ValueError, r"Expert 'expert0' "
+         r"\(LogisticRegression\) should be a regressor"),
+        ({"gate": LogisticRegression()}, TypeError,
+         r"'gate' must be None or a SoftmaxGate, got LogisticRegression\(\)"),
+        ({"gate": SoftmaxGate(alpha=-1)}, ValueError, r"'alpha' must be a finite "
+         r"non-negative float, got -1"),
+        ({"experts": [("a", LinearRegression()), ("a", LinearRegression())]},
+         ValueError, r"Expert names are not unique: \['a', 'a'\]"),
+        ({"experts": [("a__b", LinearRegression())]}, ValueError,
+         r"Expert names must not contain __: got \['a__b'\]"),
+        ({"experts": [("tol", LinearRegression())]}, ValueError,
+         r"Expert names conflict with constructor arguments: \['tol'\]"),
+        ({"experts": [("a", "drop")]}, ValueError, r"All experts are dropped"),
+    ],
+)
+def test_bad_parameters(params, error, match):
+    with pytest.raises(error, match=match):
+        MixtureOfExpertsRegressor(**params).fit(X, y_reg)
+
+
+@pytest.mark.parametrize(
+    "expert, error, match",
+    [
+        (SVC(), TypeError, r"Expert 'expert0' \(SVC\) has no predict_proba"),
+        (LinearSVC(), TypeError, r"'expert0' \(LinearSVC\) has no predict_proba"),
+        (LinearRegression(), ValueError, r"should be a classifier"),
+    ],
+)
+def test_bad_classifier_experts(expert, error, match):
+    with pytest.raises(error, match=match):
+        MixtureOfExpertsClassifier(expert).fit(X, y_clf)
+
+
+@pytest.mark.parametrize("Estimator", [MixtureOfExpertsRegressor,
+                                       MixtureOfExpertsClassifier])
+def test_bad_data(Estimator):
+    y = y_reg if Estimator is MixtureOfExpertsRegressor else y_clf
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        Estimator().fit(X_nan, y)
+    X_inf = X.copy()
+    X_inf[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        Estimator().fit(X_inf, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        Estimator().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        Estimator().fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="Negative values in data passed to"):
+        Estimator().fit(X, y, sample_weight=-np.ones(30))
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(29,\)"):
+        Estimator().fit(X, y, sample_weight=np.ones(29))
+    fitted = Estimator(random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="X has 2 features, but .* is expecting 3"):
+        fitted.predict(X[:, :2])
+    with pytest.raises(ValueError, match="X has 2 features, but .* is expecting 3"):
+        fitted.gate_proba(X[:, :2])
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.predict(X_nan)
+    with pytest.raises(ValueError, match="y has 29 samples but X has 30"):
+        fitted.log_likelihood(X, y[:-1])
+
+
+def test_regression_target_for_classifier():
+    with pytest.raises(ValueError, match="Unknown label type"):
+        MixtureOfExpertsClassifier().fit(X, y_reg)
+
+
+def test_one_class_for_classifier():
+    with pytest.raises(ValueError, match="only one class"):
+        MixtureOfExpertsClassifier().fit(X, np.zeros(30))
+
+
+def test_nothing_passed_is_modified():
+    experts = [("lin", LinearRegression()), ("other", LinearRegression())]
+    X_copy, y_copy, w = X.copy(), y_reg.copy(), np.linspace(1, 2, 30)
+    w_copy = w.copy()
+    resp = np.full((30, 2), 0.5)
+    moe = MixtureOfExpertsRegressor(experts, init_params=resp, random_state=0)
+    moe.fit(X_copy, y_copy, sample_weight=w)
+    np.testing.assert_array_equal(X_copy, X)
+    np.testing.assert_array_equal(y_copy, y_reg)
+    np.testing.assert_array_equal(w, w_copy)
+    np.testing.assert_array_equal(resp, 0.5)
+    assert moe.experts == experts
+    assert not hasattr(experts[0][1], "coef_")
+    assert moe.experts_[0] is not experts[0][1]
