@@ -229,6 +229,13 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         if "experts" in params:
             self.experts = params.pop("experts")
         if _is_named_list(self.experts):
+            template_keys = sorted(k for k in params if k.startswith("experts__"))
+            if template_keys:
+                raise ValueError(
+                    f"Invalid parameters {template_keys}: 'experts__...' addresses "
+                    "a single template expert, but 'experts' is a list of named "
+                    "experts; use '<name>__<parameter>' instead."
+                )
             names = [item[0] for item in self.experts]
             for key in [k for k in params if "__" not in k and k in names]:
                 value = params.pop(key)

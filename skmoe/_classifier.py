@@ -47,7 +47,8 @@ class MixtureOfExpertsClassifier(
     max_iter : int, default=100
         Maximum number of EM iterations per start.
     tol : float, default=1e-4
-        EM stops when the mean log-likelihood per unit weight gains less.
+        EM stops when the mean log-likelihood per unit weight changes by less
+        than ``tol`` from one iteration to the next.
     random_state : int, RandomState instance or None, default=None
         Seeds the starts and every expert clone that has a ``random_state``.
         Pass an int for reproducible fits.
@@ -78,8 +79,9 @@ class MixtureOfExpertsClassifier(
         Mean responsibility of each expert over the training rows.
     log_likelihood_ : float
         Final mean log-likelihood per unit sample weight.
-    log_likelihoods_ : ndarray of shape (n_iter_,)
-        Mean log-likelihood after each EM iteration of the best start.
+    log_likelihoods_ : ndarray of shape (n_iterations,)
+        Mean log-likelihood after each EM iteration of the best start; with
+        ``warm_start``, a refit appends to the curve of the previous fits.
     n_iter_ : int
         EM iterations of the best start.
     converged_ : bool

@@ -48,11 +48,7 @@ def check_expert(name, expert, kind):
         raise ValueError(
             f"Expert {name!r} ({type(expert).__name__}) should be a {kind}."
         )
-    if (
-        kind == "classifier"
-        and not hasattr(expert, "predict_proba")
-        and not has_own_likelihood(expert)
-    ):
+    if kind == "classifier" and not hasattr(expert, "predict_proba"):
         raise TypeError(
             f"Expert {name!r} ({type(expert).__name__}) has no predict_proba; a "
             "classifier expert needs class probabilities for its likelihood. "

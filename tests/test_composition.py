@@ -78,3 +78,8 @@ def test_grid_search_over_experts_gate_and_count():
 def test_set_params_never_raises_on_junk_experts(bad):
     moe = MixtureOfExpertsRegressor().set_params(experts=bad)
     assert moe.get_params(deep=True)["experts"] is bad
+
+
+def test_template_parameters_on_named_experts_are_refused():
+    with pytest.raises(ValueError, match="use '<name>__<parameter>' instead"):
+        named().set_params(experts__alpha=2.0)

@@ -138,3 +138,19 @@ def test_nothing_passed_is_modified():
     assert moe.experts == experts
     assert not hasattr(experts[0][1], "coef_")
     assert moe.experts_[0] is not experts[0][1]
+
+
+class ProbalessClassifier(LogisticRegression):
+    """A classifier that reports its own likelihood but no probabilities."""
+
+    def log_likelihood(self, X, y):
+        return np.zeros(len(X))
+
+    @property
+    def predict_proba(self):
+        raise AttributeError("no predict_proba")
+
+
+def test_classifier_expert_needs_predict_proba_even_with_own_likelihood():
+    with pytest.raises(TypeError, match="has no predict_proba"):
+        MixtureOfExpertsClassifier(ProbalessClassifier()).fit(X, y_clf)
