@@ -161,7 +161,7 @@ class SoftmaxGate(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same number of
         features and classes. A mixture of experts turns this on for its own
-        gate, so that each EM iteration costs a step or two.
+        gate, so that each EM iteration costs a few Newton steps.
 
     Attributes
     ----------

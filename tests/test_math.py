@@ -9,6 +9,7 @@ from skmoe._math import (
     gaussian_log_prob,
     log_responsibilities,
     log_softmax,
+    logsumexp_rows,
     mean_log_likelihood,
     mixture_mean_and_var,
     noise_variances,
@@ -307,3 +308,13 @@ def test_mixture_mean_and_var_single_expert(rng):
     mix_mean, mix_var = mixture_mean_and_var(np.ones((7, 1)), mean, np.array([0.7]))
     assert_allclose(mix_mean, mean[:, 0], rtol=1e-12)
     assert_allclose(mix_var, 0.7, rtol=1e-12)
+
+
+def test_logsumexp_rows_matches_scipy_and_handles_minus_inf(rng):
+    values = rng.standard_normal((20, 4)) * 300
+    assert_allclose(logsumexp_rows(values), special.logsumexp(values, axis=1))
+    values[3] = -np.inf
+    values[5, :2] = -np.inf
+    result = logsumexp_rows(values)
+    assert result[3] == -np.inf
+    assert_allclose(result[5], special.logsumexp(values[5]))
