@@ -7,6 +7,7 @@ from _data import make_xor
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skmoe import MixtureOfExpertsClassifier
@@ -75,6 +76,7 @@ def test_string_labels_round_trip():
 
 def test_one_expert_is_that_expert_alone():
     X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
     moe = MixtureOfExpertsClassifier(n_experts=1, random_state=0).fit(X, y)
     alone = LogisticRegression().fit(X, y)
     assert_allclose(moe.predict_proba(X), alone.predict_proba(X), rtol=1e-8)
