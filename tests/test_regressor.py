@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from _data import (
     EXPERT_COEF,
+    GATE_COEF,
     make_hard_regimes,
     make_linear_mixture,
     true_log_likelihood,
 )
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.tree import DecisionTreeRegressor
 
@@ -142,3 +143,43 @@ def test_noise_variance_floor_stops_collapse():
     ).fit(X, y)
     assert_allclose(moe.noise_var_.min(), 1e-2 * np.var(y), rtol=1e-6)
     assert np.isfinite(moe.log_likelihood_)
+
+
+class HeavyTailedExpert(LinearRegression):
+    """A linear expert that reports a Laplace likelihood of its own."""
+
+    def log_likelihood(self, X, y):
+        return -np.abs(y - self.predict(X)) - np.log(2.0)
+
+
+def test_expert_reporting_its_own_likelihood_is_trusted():
+    X, y = make_linear_mixture(400, random_state=6)
+    moe = MixtureOfExpertsRegressor(
+        [("laplace", HeavyTailedExpert()), ("gauss", LinearRegression())],
+        random_state=0,
+    ).fit(X, y)
+    laplace, gauss = moe.experts_
+    log_gate = np.log(moe.gate_proba(X))
+    own = laplace.log_likelihood(X, y)
+    normal = -0.5 * (
+        np.log(2 * np.pi * moe.noise_var_[1])
+        + (y - gauss.predict(X)) ** 2 / moe.noise_var_[1]
+    )
+    expected = np.logaddexp(log_gate[:, 0] + own, log_gate[:, 1] + normal)
+    assert_allclose(moe.log_likelihood(X, y), expected, rtol=1e-10)
+
+
+def test_predict_expert_finds_the_true_regimes(recovery_fit):
+    X, _ = make_linear_mixture(5000, random_state=7)
+    true_gate = np.exp(X @ GATE_COEF)
+    true_gate /= true_gate.sum(axis=1, keepdims=True)
+    confident = true_gate.max(axis=1) > 0.9
+    true_expert = true_gate.argmax(axis=1)[confident]
+    found = recovery_fit.predict_expert(X[confident])
+    assert_array_equal(found, recovery_fit.gate_proba(X[confident]).argmax(axis=1))
+    # Experts come back in their own order: match each fitted expert to the
+    # true regime it most often claims, then count agreement.
+    mapping = {k: np.bincount(true_expert[found == k]).argmax() for k in range(3)}
+    agreement = np.mean([mapping[k] for k in found] == true_expert)
+    assert len(set(mapping.values())) == 3
+    assert agreement > 0.95
