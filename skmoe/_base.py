@@ -15,13 +15,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight
 from ._experts import (
-    RESP_FLOOR,
+    UNWEIGHTED_FIT,
     check_expert,
     fit_expert,
+    fit_mode,
     seeded_clone,
     set_warm_start,
 )
-from ._gating import SoftmaxGate
+from ._gating import SoftmaxGate, check_gate, fit_gate, gate_log_proba
 from ._math import (
     log_responsibilities,
     log_softmax,
@@ -111,6 +112,13 @@ def _soften(labels, n_experts):
     resp = np.full((len(labels), n_experts), _INIT_SOFTENING / n_experts)
     resp[np.arange(len(labels)), labels] += 1 - _INIT_SOFTENING
     return resp
+
+
+def _take_columns(X, columns):
+    """``X[:, columns]``, without a copy when ``columns`` is every column."""
+    if len(columns) == X.shape[1] and np.all(columns == np.arange(X.shape[1])):
+        return X
+    return X[:, columns]
 
 
 def _is_drop(expert):
@@ -303,9 +311,11 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         _check_non_negative(self.tol, "tol")
         _check_int(self.verbose, "verbose", 0)
         _check_int(self.verbose_interval, "verbose_interval", 1)
-        if self.gate is not None and not isinstance(self.gate, SoftmaxGate):
-            raise TypeError(
-                f"'gate' must be None or a SoftmaxGate, got {self.gate!r}."
+        check_gate(self.gate)
+        if self.unweighted_fit not in UNWEIGHTED_FIT:
+            raise ValueError(
+                f"'unweighted_fit' must be one of {UNWEIGHTED_FIT}, got "
+                f"{self.unweighted_fit!r}."
             )
         init = self.init_params
         if isinstance(init, str):
@@ -319,6 +329,59 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
                 f"'init_params' must be one of {INIT_PARAMS} or an array of shape "
                 f"(n_samples, n_experts); got {init!r}."
             )
+
+    def _feature_columns(self, selector, X_raw, name):
+        """Resolve a column selector to sorted-as-given int indices."""
+        n_features = self.n_features_in_
+        if selector is None:
+            return np.arange(n_features)
+        if callable(selector):
+            selector = selector(X_raw)
+        columns = np.asarray(selector)
+        if columns.ndim == 0:
+            columns = columns.reshape(1)
+        allowed = (
+            "int indices, a boolean mask, column names (with a DataFrame) or a "
+            "callable returning one of these"
+        )
+        if columns.dtype == bool:
+            if len(columns) != n_features:
+                raise ValueError(
+                    f"'{name}' as a boolean mask must have one entry per feature "
+                    f"({n_features}); got {len(columns)}."
+                )
+            columns = np.flatnonzero(columns)
+        elif columns.dtype.kind in "iu":
+            bad = columns[(columns < -n_features) | (columns >= n_features)]
+            if len(bad):
+                raise ValueError(
+                    f"'{name}' selects columns {bad.tolist()} out of range for "
+                    f"{n_features} features."
+                )
+            columns = columns % n_features
+        elif columns.dtype.kind in "OUS" and len(columns):
+            names = getattr(self, "feature_names_in_", None)
+            if names is None:
+                raise ValueError(
+                    f"'{name}' selects columns by name ({columns.tolist()}), which "
+                    "needs X to be a DataFrame with string column names."
+                )
+            unknown = sorted(set(columns.tolist()) - set(names.tolist()))
+            if unknown:
+                raise ValueError(f"'{name}' names unknown columns {unknown}.")
+            position = {column: i for i, column in enumerate(names)}
+            columns = np.array([position[c] for c in columns])
+        elif len(columns):
+            raise TypeError(f"'{name}' must be {allowed}; got {selector!r}.")
+        if len(columns) == 0:
+            raise ValueError(f"'{name}' selects no columns; it must select some.")
+        return columns.astype(np.intp)
+
+    def _split(self, X):
+        """The experts' and the gate's views of ``X``."""
+        return _take_columns(X, self.expert_features_), _take_columns(
+            X, self.gate_features_
+        )
 
     # ---- initialisation ----------------------------------------------------
 
@@ -368,39 +431,48 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
 
     # ---- the EM steps ------------------------------------------------------
 
-    def _fit_experts(self, X, y, weights):
-        """M-step of the experts: expert i is refitted with weights[:, i]."""
+    def _fit_experts(self, X, y, sample_weight, resp, rng):
+        """M-step of the experts: expert i is refitted to resp[:, i]."""
+        modes = [fit_mode(expert) for expert in self.experts_]
+        # Drawn here, not in the workers, so that n_jobs does not change results.
+        seeds = [
+            rng.randint(np.iinfo(np.int32).max) if mode == "unweighted" else None
+            for mode in modes
+        ]
+        jobs = [
+            (expert, X, y, sample_weight, resp, i, mode, self.unweighted_fit, seed)
+            for i, (expert, mode, seed) in enumerate(
+                zip(self.experts_, modes, seeds, strict=True)
+            )
+        ]
         if self.n_jobs in (None, 1):
-            return [
-                fit_expert(expert, X, y, weights[:, i])
-                for i, expert in enumerate(self.experts_)
-            ]
+            return [fit_expert(*job) for job in jobs]
         return Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(fit_expert)(expert, X, y, weights[:, i])
-            for i, expert in enumerate(self.experts_)
+            delayed(fit_expert)(*job) for job in jobs
         )
 
-    def _m_step(self, X, y, y_lik, sample_weight, resp):
+    def _m_step(self, Xe, Xg, y, y_lik, sample_weight, resp, rng):
         """Refit experts, their noise and the gate to the responsibilities.
 
         Returns the refitted experts' log-likelihoods of the targets, (n, M),
         which the following E-step needs.
         """
-        weights = sample_weight[:, np.newaxis] * np.maximum(resp, RESP_FLOOR)
-        self.experts_ = self._fit_experts(X, y, weights)
-        log_prob = self._update_likelihood(X, y, y_lik, weights)
+        self.experts_ = self._fit_experts(Xe, y, sample_weight, resp, rng)
+        log_prob = self._update_likelihood(
+            Xe, y, y_lik, sample_weight[:, np.newaxis] * resp
+        )
         if self.gate_ is not None:
-            self.gate_.fit(X, resp, sample_weight=sample_weight)
+            fit_gate(self.gate_, Xg, resp, sample_weight)
         return log_prob
 
-    def _log_gate(self, X):
+    def _log_gate(self, Xg):
         """The gate's log-probabilities ``log g_i(x)``, (n, M)."""
         if self.gate_ is None:
-            return np.zeros((X.shape[0], 1))
-        return self.gate_._log_proba(X)
+            return np.zeros((Xg.shape[0], 1))
+        return gate_log_proba(self.gate_, Xg, len(self.experts_))
 
-    def _e_step(self, X, log_prob):
-        return log_responsibilities(self._log_gate(X), log_prob)
+    def _e_step(self, Xg, log_prob):
+        return log_responsibilities(self._log_gate(Xg), log_prob)
 
     # ---- fit ---------------------------------------------------------------
 
@@ -428,6 +500,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted mixture.
         """
+        X_raw = X
         X, y = self._validate_fit_data(X, y)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -438,6 +511,13 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             check_expert(name, expert, self._kind)
         n_experts = len(templates)
         self._check_params(X.shape[0], n_experts)
+        self.gate_features_ = self._feature_columns(
+            self.gate_features, X_raw, "gate_features"
+        )
+        self.expert_features_ = self._feature_columns(
+            self.expert_features, X_raw, "expert_features"
+        )
+        Xe, Xg = self._split(X)
 
         rng = check_random_state(self.random_state)
         do_init = not (
@@ -450,14 +530,16 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             self._print_init_start(init)
             if do_init:
                 self.experts_ = [seeded_clone(t, rng) for t in templates]
-                self.gate_ = self._new_gate(n_experts)
-                resp = self._initial_resp(X, y_lik, sample_weight, n_experts, rng)
+                self.gate_ = self._new_gate(n_experts, rng)
+                resp = self._initial_resp(Xg, y_lik, sample_weight, n_experts, rng)
                 curve = []
             else:
-                log_resp, _ = self._e_step(X, self._expert_log_prob(X, y_lik))
+                log_resp, _ = self._e_step(Xg, self._expert_log_prob(Xe, y_lik))
                 resp = np.exp(log_resp)
                 curve = list(self.log_likelihoods_)
-            ll, converged = self._em_loop(X, y_fit, y_lik, sample_weight, resp, curve)
+            ll, converged = self._em_loop(
+                Xe, Xg, y_fit, y_lik, sample_weight, resp, curve, rng
+            )
             self._print_init_end(converged, ll)
             if ll > best_ll or best is None:
                 best_ll = ll
@@ -484,11 +566,11 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        if from_template:
-            self._sort_experts(sample_weight)
+        if from_template and isinstance(self.gate_, SoftmaxGate):
+            self._sort_experts()
         return self
 
-    def _em_loop(self, X, y_fit, y_lik, sample_weight, resp, curve):
+    def _em_loop(self, Xe, Xg, y_fit, y_lik, sample_weight, resp, curve, rng):
         """Alternate M- and E-steps from ``resp``; append to ``curve``.
 
         Sets ``n_iter_`` and ``expert_weights_`` for the parameters it ends on,
@@ -500,8 +582,8 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         converged = False
         for n_iter in range(1, self.max_iter + 1):
             previous = ll
-            log_prob = self._m_step(X, y_fit, y_lik, sample_weight, resp)
-            log_resp, log_norm = self._e_step(X, log_prob)
+            log_prob = self._m_step(Xe, Xg, y_fit, y_lik, sample_weight, resp, rng)
+            log_resp, log_norm = self._e_step(Xg, log_prob)
             resp = np.exp(log_resp)
             ll = mean_log_likelihood(log_norm, sample_weight)
             if not np.isfinite(ll):
@@ -521,12 +603,14 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         self.expert_weights_ = sample_weight @ resp / sample_weight.sum()
         return ll, converged
 
-    def _new_gate(self, n_experts):
+    def _new_gate(self, n_experts, rng):
         if n_experts == 1:
             return None  # one expert: the gate has nothing to decide
-        gate = SoftmaxGate() if self.gate is None else clone(self.gate)
-        # EM refits the gate every iteration; start each fit from the last one.
-        return gate.set_params(warm_start=True)
+        if self.gate is None or isinstance(self.gate, SoftmaxGate):
+            gate = SoftmaxGate() if self.gate is None else clone(self.gate)
+            # EM refits the gate every iteration; start from the last solution.
+            return gate.set_params(warm_start=True)
+        return seeded_clone(self.gate, rng)
 
     def _get_parameters(self):
         return (
@@ -547,7 +631,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         ) = parameters
         self._set_likelihood_parameters(likelihood)
 
-    def _sort_experts(self, sample_weight):
+    def _sort_experts(self):
         """Canonical order for cloned experts: by descending ``expert_weights_``.
 
         Experts cloned from one template are interchangeable, so without this
@@ -602,7 +686,8 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         gate : ndarray of shape (n_samples, n_experts)
             ``g_i(x)``; rows sum to 1.
         """
-        return np.exp(self._log_gate(self._validate_predict_data(X)))
+        _, Xg = self._split(self._validate_predict_data(X))
+        return np.exp(self._log_gate(Xg))
 
     def predict_expert(self, X):
         """Index of the expert the gate trusts most for each row.
@@ -652,9 +737,9 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         return np.exp(log_resp)
 
     def _posterior(self, X, y):
-        X = self._validate_predict_data(X)
-        y_lik = self._check_new_target(y, X.shape[0])
-        return self._e_step(X, self._expert_log_prob(X, y_lik))
+        Xe, Xg = self._split(self._validate_predict_data(X))
+        y_lik = self._check_new_target(y, Xe.shape[0])
+        return self._e_step(Xg, self._expert_log_prob(Xe, y_lik))
 
     @abstractmethod
     def _check_new_target(self, y, n_samples):

@@ -7,7 +7,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import _BaseMixtureOfExperts
-from ._experts import PROBA_FLOOR, aligned_proba, has_own_likelihood
+from ._experts import (
+    PROBA_FLOOR,
+    aligned_proba,
+    has_own_likelihood,
+    has_proba,
+    label_noise,
+    smoothed_one_hot,
+)
 
 
 class MixtureOfExpertsClassifier(
@@ -28,13 +35,36 @@ class MixtureOfExpertsClassifier(
         One classifier, cloned ``n_experts`` times; or named classifiers, as in
         :class:`~sklearn.ensemble.VotingClassifier` (an entry may be
         ``"drop"``); ``None`` means
-        :class:`~sklearn.linear_model.LogisticRegression` experts. Every expert
-        must accept ``sample_weight`` in ``fit`` and have ``predict_proba``.
+        :class:`~sklearn.linear_model.LogisticRegression` experts. Experts
+        that do not accept ``sample_weight`` are fitted as ``unweighted_fit``
+        says; prefit models wrapped in :class:`~sklearn.frozen.FrozenEstimator`
+        and :class:`~skmoe.rules.RuleExpert` rules are never refitted. Experts
+        without ``predict_proba`` give a smoothed one-hot of their labels, whose
+        error rate EM learns (``label_noise_``).
     n_experts : int, default=2
         Number of experts when ``experts`` is one estimator or None.
-    gate : SoftmaxGate or None, default=None
-        The gate; ``None`` means ``SoftmaxGate()``. Its parameters are reachable
-        as ``gate__alpha`` even while ``gate=None``.
+    gate : classifier or None, default=None
+        The gate; ``None`` means ``SoftmaxGate()``, which fits the
+        responsibilities directly. Any other classifier with ``predict_proba``
+        that accepts ``sample_weight`` (also in the last step of a Pipeline)
+        can serve: it sees every row once per expert, weighted by the
+        responsibilities, which costs ``n_experts`` times the memory of ``X``.
+        Parameters are reachable as ``gate__alpha`` even while ``gate=None``.
+    gate_features, expert_features : selector or None, default=None
+        The columns the gate and the experts see: int indices, a boolean
+        mask, column names (with a DataFrame), or a callable such as
+        :func:`~sklearn.compose.make_column_selector` applied to ``X`` in
+        ``fit``; ``None`` means every column. Letting the gate see only the
+        variables that decide the regime (flexmix's concomitant variables)
+        and the experts only those that drive the target often fits better.
+    unweighted_fit : {"hard", "resample"}, default="hard"
+        How an expert that does not accept ``sample_weight`` (k-nearest
+        neighbours, a Gaussian process, a Pipeline whose last step takes no
+        weights) gets its share of the rows: ``"hard"`` fits it on the rows it
+        is most responsible for (hard EM, as flexmix does); ``"resample"``
+        fits it on ``n_samples`` rows drawn with probability proportional to
+        ``sample_weight * responsibility``, seeded by ``random_state``.
+        Experts that take weights are unaffected.
     init_params : {"kmeans", "kmeans_xy", "random"} or array-like, default="kmeans"
         How the first responsibilities are chosen: weighted k-means on the
         standardised inputs (``"kmeans"``) or on inputs and one-hot labels
@@ -86,6 +116,11 @@ class MixtureOfExpertsClassifier(
         EM iterations of the best start.
     converged_ : bool
         Whether the best start converged.
+    label_noise_ : ndarray of shape (n_experts,)
+        Learned error rate of each expert that predicts labels only (NaN for
+        experts with ``predict_proba``).
+    gate_features_, expert_features_ : ndarray of int
+        The columns the gate and the experts see.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -128,6 +163,9 @@ class MixtureOfExpertsClassifier(
         *,
         n_experts=2,
         gate=None,
+        gate_features=None,
+        expert_features=None,
+        unweighted_fit="hard",
         init_params="kmeans",
         n_init=1,
         max_iter=100,
@@ -141,6 +179,9 @@ class MixtureOfExpertsClassifier(
         self.experts = experts
         self.n_experts = n_experts
         self.gate = gate
+        self.gate_features = gate_features
+        self.expert_features = expert_features
+        self.unweighted_fit = unweighted_fit
         self.init_params = init_params
         self.n_init = n_init
         self.max_iter = max_iter
@@ -186,35 +227,59 @@ class MixtureOfExpertsClassifier(
     def _target_features(self, y_index):
         return np.eye(len(self.classes_))[y_index]
 
+    def _expert_proba(self, i, X, labels=None):
+        """Expert ``i``'s class probabilities, (n, C), columns as ``classes_``."""
+        expert = self.experts_[i]
+        if has_proba(expert):
+            return aligned_proba(expert, X, self.classes_)
+        if labels is None:
+            labels = expert.predict(X)
+        return smoothed_one_hot(labels, self.classes_, self.label_noise_[i])
+
     def _expert_probas(self, X):
-        """Each expert's class probabilities, (n, M, C)."""
+        """Every expert's class probabilities, (n, M, C)."""
         return np.stack(
-            [aligned_proba(expert, X, self.classes_) for expert in self.experts_],
-            axis=1,
+            [self._expert_proba(i, X) for i in range(len(self.experts_))], axis=1
         )
 
-    def _expert_log_prob(self, X, y_index):
+    def _log_prob_of(self, X, y_index, labels):
+        """``log P_i(y | x)`` of each expert; ``labels`` caches label-only
+        experts' predictions."""
         rows = np.arange(X.shape[0])
         log_prob = np.empty((X.shape[0], len(self.experts_)))
         for i, expert in enumerate(self.experts_):
             if has_own_likelihood(expert):
                 log_prob[:, i] = expert.log_likelihood(X, self.classes_[y_index])
-            else:
-                proba = aligned_proba(expert, X, self.classes_)[rows, y_index]
-                log_prob[:, i] = np.log(np.maximum(proba, PROBA_FLOOR))
+                continue
+            proba = self._expert_proba(i, X, labels.get(i))[rows, y_index]
+            log_prob[:, i] = np.log(np.maximum(proba, PROBA_FLOOR))
         return log_prob
 
+    def _expert_log_prob(self, X, y_index):
+        return self._log_prob_of(X, y_index, {})
+
     def _update_likelihood(self, X, y, y_lik, weights):
-        return self._expert_log_prob(X, y_lik)
+        # Experts that predict labels only: their error rate is the M-step.
+        labels = {
+            i: expert.predict(X)
+            for i, expert in enumerate(self.experts_)
+            if not has_proba(expert)
+        }
+        self.label_noise_ = np.full(len(self.experts_), np.nan)
+        for i, predicted in labels.items():
+            self.label_noise_[i] = label_noise(
+                predicted, y_lik, self.classes_, weights[:, i]
+            )
+        return self._log_prob_of(X, y_lik, labels)
 
     def _likelihood_parameters(self):
-        return None
+        return self.label_noise_
 
     def _set_likelihood_parameters(self, parameters):
-        pass
+        self.label_noise_ = parameters
 
     def _permute_likelihood(self, perm):
-        pass
+        self.label_noise_ = self.label_noise_[perm]
 
     def predict_proba(self, X):
         """Gate-weighted mixture of the experts' class probabilities.
@@ -229,9 +294,9 @@ class MixtureOfExpertsClassifier(
             ``sum_i g_i(x) P_i(c | x)``, columns in the order of ``classes_``;
             rows sum to 1.
         """
-        X = self._validate_predict_data(X)
-        gate = np.exp(self._log_gate(X))
-        return np.einsum("nm,nmc->nc", gate, self._expert_probas(X))
+        Xe, Xg = self._split(self._validate_predict_data(X))
+        gate = np.exp(self._log_gate(Xg))
+        return np.einsum("nm,nmc->nc", gate, self._expert_probas(Xe))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -272,4 +337,5 @@ class MixtureOfExpertsClassifier(
         -------
         probabilities : ndarray of shape (n_samples, n_experts, n_classes)
         """
-        return self._expert_probas(self._validate_predict_data(X))
+        Xe, _ = self._split(self._validate_predict_data(X))
+        return self._expert_probas(Xe)

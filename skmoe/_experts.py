@@ -1,8 +1,13 @@
-"""Experts: validation, seeding, weighted fitting and their likelihoods."""
+"""Experts: validation, seeding, weighted fitting and its fallbacks, likelihoods."""
 
 import numpy as np
+from sklearn import config_context
 from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import has_fit_parameter
+
+from .rules import RuleExpert
 
 # Smallest responsibility an expert is fitted with. Soft EM never assigns a row
 # exactly zero in exact arithmetic, but exp() underflows; an expert whose
@@ -14,10 +19,47 @@ RESP_FLOOR = np.finfo(np.float64).eps
 # confident mistake costs a large but finite log-likelihood.
 PROBA_FLOOR = 1e-12
 
+# Smallest error rate of an expert that predicts labels only: even a rule that
+# is right on every row it owns keeps a little doubt, so one miss elsewhere
+# costs a finite log-likelihood.
+LABEL_NOISE_FLOOR = 1e-4
+
+# Fewest rows an expert without sample_weight is fitted on under the "hard"
+# fallback, so that e.g. KNeighbors(n_neighbors=5) never gets too few.
+MIN_HARD_ROWS = 10
+
+UNWEIGHTED_FIT = ("hard", "resample")
+
 
 def has_own_likelihood(expert):
     """Whether ``expert`` reports its own per-row ``log_likelihood(X, y)``."""
     return callable(getattr(expert, "log_likelihood", None))
+
+
+def is_fixed(expert):
+    """Whether EM must never refit ``expert`` (a prefit model or a rule)."""
+    return isinstance(expert, (FrozenEstimator, RuleExpert))
+
+
+def fit_mode(estimator):
+    """How EM fits ``estimator`` with per-row weights.
+
+    Returns
+    -------
+    mode : {"fixed", "weighted", "pipeline", "unweighted"}
+        ``"fixed"``: never fitted; ``"weighted"``: ``fit(sample_weight=...)``;
+        ``"pipeline"``: a Pipeline whose last step takes the weights as
+        ``<last step>__sample_weight``; ``"unweighted"``: needs a fallback.
+    """
+    if is_fixed(estimator):
+        return "fixed"
+    if has_fit_parameter(estimator, "sample_weight"):
+        return "weighted"
+    if isinstance(estimator, Pipeline):
+        last = estimator.steps[-1][1]
+        if last != "passthrough" and has_fit_parameter(last, "sample_weight"):
+            return "pipeline"
+    return "unweighted"
 
 
 def check_expert(name, expert, kind):
@@ -43,21 +85,17 @@ def check_expert(name, expert, kind):
                 f"Expert {name!r} must implement fit and predict; "
                 f"{type(expert).__name__} has no {method!r} method."
             )
+    if isinstance(expert, RuleExpert):
+        if kind == "regressor" and expert.classes is not None:
+            raise ValueError(
+                f"Expert {name!r} is a RuleExpert with classes, which returns "
+                "probabilities; a regressor needs a rule that returns values."
+            )
+        return
     is_kind = is_classifier if kind == "classifier" else is_regressor
     if not is_kind(expert):
         raise ValueError(
             f"Expert {name!r} ({type(expert).__name__}) should be a {kind}."
-        )
-    if kind == "classifier" and not hasattr(expert, "predict_proba"):
-        raise TypeError(
-            f"Expert {name!r} ({type(expert).__name__}) has no predict_proba; a "
-            "classifier expert needs class probabilities for its likelihood. "
-            "Wrap it, e.g. in sklearn.calibration.CalibratedClassifierCV."
-        )
-    if not has_fit_parameter(expert, "sample_weight"):
-        raise TypeError(
-            f"Expert {name!r} ({type(expert).__name__}) does not accept "
-            "sample_weight in fit, which EM needs to give it its share of each row."
         )
 
 
@@ -65,8 +103,11 @@ def seeded_clone(expert, rng):
     """Clone ``expert`` and fix every ``random_state`` it holds, nested ones too.
 
     Seeds are drawn from the mixture's ``rng`` so that a mixture with an integer
-    ``random_state`` is reproducible, whatever its experts were given.
+    ``random_state`` is reproducible, whatever its experts were given. Fixed
+    experts are shared, not cloned: they are never fitted.
     """
+    if is_fixed(expert):
+        return expert
     expert = clone(expert)
     params = expert.get_params(deep=True)
     seeds = {
@@ -103,9 +144,66 @@ def set_warm_start(experts, values):
             expert.set_params(warm_start=value)
 
 
-def fit_expert(expert, X, y, weight):
-    """M-step for one expert: fit it with its responsibility-weighted rows."""
-    return expert.fit(X, y, sample_weight=weight)
+def fit_weighted(estimator, X, y, weight, mode):
+    """Fit ``estimator`` with ``sample_weight=weight`` as its ``mode`` allows.
+
+    A Pipeline gets the weights as ``<last step>__sample_weight``; metadata
+    routing is switched off for that call, because with routing on a Pipeline
+    refuses that form unless every step requested the weights.
+    """
+    if mode == "weighted":
+        return estimator.fit(X, y, sample_weight=weight)
+    last = estimator.steps[-1][0]
+    with config_context(enable_metadata_routing=False):
+        return estimator.fit(X, y, **{f"{last}__sample_weight": weight})
+
+
+def fallback_rows(resp, index, sample_weight, how, rng):
+    """Rows an expert without sample_weight is fitted on.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n, M)
+    index : int
+        The expert.
+    sample_weight : ndarray of shape (n,)
+    how : {"hard", "resample"}
+        ``"hard"``: the rows the expert explains best (its responsibility is
+        the largest), topped up with its most responsible rows up to
+        ``MIN_HARD_ROWS``, as flexmix's hard EM; ``"resample"``: ``n`` rows
+        drawn with replacement, with probability ``sample_weight * resp``.
+    rng : numpy.random.RandomState
+        Used by ``"resample"`` only.
+
+    Returns
+    -------
+    rows : ndarray of int
+    """
+    weight = sample_weight * resp[:, index]
+    if how == "resample":
+        return rng.choice(len(weight), size=len(weight), p=weight / weight.sum())
+    owned = np.flatnonzero((resp.argmax(axis=1) == index) & (sample_weight > 0))
+    minimum = min(MIN_HARD_ROWS, np.count_nonzero(sample_weight))
+    if len(owned) >= minimum:
+        return owned
+    return np.argsort(-weight, kind="stable")[:minimum]
+
+
+def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed):
+    """M-step for one expert: fit it to its share of each row.
+
+    ``seed`` feeds the ``"resample"`` fallback; it is drawn before any parallel
+    dispatch so that results do not depend on ``n_jobs``.
+    """
+    if mode == "fixed":
+        return expert
+    if mode == "unweighted":
+        rows = fallback_rows(
+            resp, index, sample_weight, how, np.random.RandomState(seed)
+        )
+        return expert.fit(X[rows], y[rows])
+    weight = sample_weight * np.maximum(resp[:, index], RESP_FLOOR)
+    return fit_weighted(expert, X, y, weight, mode)
 
 
 def predict_mean(expert, X):
@@ -113,15 +211,21 @@ def predict_mean(expert, X):
     return np.asarray(expert.predict(X), dtype=np.float64).reshape(-1)
 
 
+def has_proba(expert):
+    """Whether a classifier expert gives class probabilities."""
+    return hasattr(expert, "predict_proba")
+
+
 def aligned_proba(expert, X, classes):
     """A classifier expert's probabilities with columns in the mixture's order.
 
     An expert that saw only some classes has fewer columns; the missing
-    classes get probability 0.
+    classes get probability 0. Classes the mixture never saw (a prefit model
+    trained on more labels) are dropped and the rest renormalised.
 
     Parameters
     ----------
-    expert : fitted classifier
+    expert : fitted classifier with ``predict_proba``
     X : ndarray of shape (n, d)
     classes : ndarray of shape (C,)
         The mixture's sorted ``classes_``.
@@ -134,7 +238,74 @@ def aligned_proba(expert, X, classes):
     expert_classes = np.asarray(expert.classes_)
     if len(expert_classes) == len(classes) and np.all(expert_classes == classes):
         return proba
-    columns = np.searchsorted(classes, expert_classes)
+    columns, known = _class_index(expert_classes, classes)
     aligned = np.zeros((proba.shape[0], len(classes)))
-    aligned[:, columns] = proba
+    aligned[:, columns[known]] = proba[:, known]
+    if not np.all(known):
+        total = aligned.sum(axis=1, keepdims=True)
+        aligned = np.divide(
+            aligned, total, out=np.full_like(aligned, 1 / len(classes)),
+            where=total > 0,
+        )
     return aligned
+
+
+def smoothed_one_hot(labels, classes, label_noise):
+    """Probabilities of an expert that predicts labels only.
+
+    The predicted class gets ``1 - label_noise``, the others share
+    ``label_noise``; a label the mixture never saw means "no opinion"
+    (uniform probabilities).
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n,)
+    classes : ndarray of shape (C,)
+    label_noise : float
+
+    Returns
+    -------
+    proba : ndarray of shape (n, C)
+    """
+    n_classes = len(classes)
+    columns, known = _class_index(np.asarray(labels), classes)
+    proba = np.full((len(labels), n_classes), label_noise / max(n_classes - 1, 1))
+    proba[known, columns[known]] = 1 - label_noise
+    proba[~known] = 1 / n_classes
+    return proba
+
+
+def label_noise(labels, y_index, classes, weight):
+    """M-step for an expert that predicts labels: its weighted error rate.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n,)
+        The expert's predictions.
+    y_index : ndarray of shape (n,)
+        Observed classes as positions in ``classes``.
+    classes : ndarray of shape (C,)
+    weight : ndarray of shape (n,)
+        ``sample_weight * resp`` of this expert.
+
+    Returns
+    -------
+    label_noise : float
+        In ``[LABEL_NOISE_FLOOR, (C - 1) / C]``: from nearly certain to no
+        better than a uniform guess.
+    """
+    columns, known = _class_index(np.asarray(labels), classes)
+    wrong = ~known | (columns != y_index)
+    rate = np.dot(weight, wrong) / max(weight.sum(), np.finfo(np.float64).tiny)
+    n_classes = len(classes)
+    return float(np.clip(rate, LABEL_NOISE_FLOOR, (n_classes - 1) / n_classes))
+
+
+def _class_index(labels, classes):
+    """Positions of ``labels`` in sorted ``classes``, and which were found."""
+    try:
+        columns = np.searchsorted(classes, labels)
+    except TypeError:  # labels of a type that cannot be compared to classes
+        return np.zeros(len(labels), dtype=int), np.zeros(len(labels), dtype=bool)
+    columns = np.minimum(columns, len(classes) - 1)
+    return columns, classes[columns] == labels

@@ -11,6 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight
+from ._experts import PROBA_FLOOR, fit_mode, fit_weighted
 from ._math import log_softmax, standard_scale, weighted_mean_and_var
 
 # Newton builds an (n_params x n_params) Hessian from n rows; past this many
@@ -393,3 +394,59 @@ class SoftmaxGate(ClassifierMixin, BaseEstimator):
         """
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
+
+
+def check_gate(gate):
+    """Raise a clear error if ``gate`` cannot be a mixture's gate."""
+    if gate is None or isinstance(gate, SoftmaxGate):
+        return
+    if isinstance(gate, type) or not callable(getattr(gate, "fit", None)):
+        raise TypeError(
+            f"'gate' must be None, a SoftmaxGate or a classifier instance with "
+            f"predict_proba; got {gate!r}."
+        )
+    if not hasattr(gate, "predict_proba"):
+        raise TypeError(
+            f"'gate' must have predict_proba: the mixture needs the probability "
+            f"of each expert; {type(gate).__name__} has none."
+        )
+    if fit_mode(gate) not in ("weighted", "pipeline"):
+        raise TypeError(
+            f"'gate' ({type(gate).__name__}) must accept sample_weight in fit "
+            "(directly, or in the last step of a Pipeline): the gate learns "
+            "from responsibilities as row weights."
+        )
+
+
+def fit_gate(gate, X, resp, sample_weight):
+    """M-step of the gate: learn to predict the responsibilities from ``X``.
+
+    ``SoftmaxGate`` fits the (n, M) soft targets directly. Any other classifier
+    sees each row M times, copy ``i`` labelled ``i`` and weighted
+    ``sample_weight * resp[:, i]``: its weighted log-loss is then exactly the
+    soft-target cross-entropy, at the price of M times the rows in memory.
+    """
+    if isinstance(gate, SoftmaxGate):
+        return gate.fit(X, resp, sample_weight=sample_weight)
+    n_samples, n_experts = resp.shape
+    weight = (resp * sample_weight[:, np.newaxis]).T.ravel()
+    keep = weight > 0
+    X_rep = np.tile(X, (n_experts, 1))[keep]
+    y_rep = np.repeat(np.arange(n_experts), n_samples)[keep]
+    return fit_weighted(gate, X_rep, y_rep, weight[keep], fit_mode(gate))
+
+
+def gate_log_proba(gate, X, n_experts):
+    """The gate's log-probability of each expert, (n, M).
+
+    A replicated-row gate that never saw some expert (all its rows had zero
+    weight) gives it a tiny probability rather than none, and the rows are
+    renormalised.
+    """
+    if isinstance(gate, SoftmaxGate):
+        return gate._log_proba(X)
+    proba = np.asarray(gate.predict_proba(X), dtype=np.float64)
+    aligned = np.zeros((proba.shape[0], n_experts))
+    aligned[:, np.asarray(gate.classes_, dtype=int)] = proba
+    aligned = np.maximum(aligned, PROBA_FLOOR)
+    return np.log(aligned / aligned.sum(axis=1, keepdims=True))

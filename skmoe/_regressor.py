@@ -33,12 +33,34 @@ class MixtureOfExpertsRegressor(
         One regressor, cloned ``n_experts`` times; or named regressors, as in
         :class:`~sklearn.ensemble.VotingRegressor` (an entry may be ``"drop"``);
         ``None`` means :class:`~sklearn.linear_model.LinearRegression` experts.
-        Every expert must accept ``sample_weight`` in ``fit``.
+        Experts that do not accept ``sample_weight`` are fitted as
+        ``unweighted_fit`` says; prefit models wrapped in
+        :class:`~sklearn.frozen.FrozenEstimator` and
+        :class:`~skmoe.rules.RuleExpert` rules are never refitted.
     n_experts : int, default=2
         Number of experts when ``experts`` is one estimator or None.
-    gate : SoftmaxGate or None, default=None
-        The gate; ``None`` means ``SoftmaxGate()``. Its parameters are reachable
-        as ``gate__alpha`` even while ``gate=None``.
+    gate : classifier or None, default=None
+        The gate; ``None`` means ``SoftmaxGate()``, which fits the
+        responsibilities directly. Any other classifier with ``predict_proba``
+        that accepts ``sample_weight`` (also in the last step of a Pipeline)
+        can serve: it sees every row once per expert, weighted by the
+        responsibilities, which costs ``n_experts`` times the memory of ``X``.
+        Parameters are reachable as ``gate__alpha`` even while ``gate=None``.
+    gate_features, expert_features : selector or None, default=None
+        The columns the gate and the experts see: int indices, a boolean
+        mask, column names (with a DataFrame), or a callable such as
+        :func:`~sklearn.compose.make_column_selector` applied to ``X`` in
+        ``fit``; ``None`` means every column. Letting the gate see only the
+        variables that decide the regime (flexmix's concomitant variables)
+        and the experts only those that drive the target often fits better.
+    unweighted_fit : {"hard", "resample"}, default="hard"
+        How an expert that does not accept ``sample_weight`` (k-nearest
+        neighbours, a Gaussian process, a Pipeline whose last step takes no
+        weights) gets its share of the rows: ``"hard"`` fits it on the rows it
+        is most responsible for (hard EM, as flexmix does); ``"resample"``
+        fits it on ``n_samples`` rows drawn with probability proportional to
+        ``sample_weight * responsibility``, seeded by ``random_state``.
+        Experts that take weights are unaffected.
     reg_var : float, default=1e-3
         Floor of every expert's noise variance, relative to the weighted
         variance of ``y``. It stops an expert from collapsing onto a few rows it
@@ -94,6 +116,8 @@ class MixtureOfExpertsRegressor(
         EM iterations of the best start.
     converged_ : bool
         Whether the best start converged.
+    gate_features_, expert_features_ : ndarray of int
+        The columns the gate and the experts see.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -137,6 +161,9 @@ class MixtureOfExpertsRegressor(
         *,
         n_experts=2,
         gate=None,
+        gate_features=None,
+        expert_features=None,
+        unweighted_fit="hard",
         reg_var=1e-3,
         init_params="kmeans",
         n_init=1,
@@ -151,6 +178,9 @@ class MixtureOfExpertsRegressor(
         self.experts = experts
         self.n_experts = n_experts
         self.gate = gate
+        self.gate_features = gate_features
+        self.expert_features = expert_features
+        self.unweighted_fit = unweighted_fit
         self.reg_var = reg_var
         self.init_params = init_params
         self.n_init = n_init
@@ -232,9 +262,9 @@ class MixtureOfExpertsRegressor(
         y_std : ndarray of shape (n_samples,)
             Only with ``return_std=True``.
         """
-        X = self._validate_predict_data(X)
-        gate = np.exp(self._log_gate(X))
-        mean, var = mixture_mean_and_var(gate, self._expert_means(X), self.noise_var_)
+        Xe, Xg = self._split(self._validate_predict_data(X))
+        gate = np.exp(self._log_gate(Xg))
+        mean, var = mixture_mean_and_var(gate, self._expert_means(Xe), self.noise_var_)
         if return_std:
             return mean, np.sqrt(np.maximum(var, 0))
         return mean
@@ -250,4 +280,5 @@ class MixtureOfExpertsRegressor(
         -------
         predictions : ndarray of shape (n_samples, n_experts)
         """
-        return self._expert_means(self._validate_predict_data(X))
+        Xe, _ = self._split(self._validate_predict_data(X))
+        return self._expert_means(Xe)

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.neighbors import KNeighborsRegressor
-from sklearn.svm import SVC, LinearSVC
+from sklearn.neighbors import KNeighborsClassifier
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
+from skmoe.rules import RuleExpert
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((30, 3))
@@ -48,12 +48,27 @@ class NoPredict(RegressorMixin, BaseEstimator):
          r"estimator instance, got the class LinearRegression"),
         ({"experts": NoPredict()}, TypeError, r"Expert 'expert0' must implement fit "
          r"and predict; NoPredict has no 'predict' method"),
-        ({"experts": KNeighborsRegressor()}, TypeError, r"Expert 'expert0' "
-         r"\(KNeighborsRegressor\) does not accept sample_weight"),
+        ({"unweighted_fit": "soft"}, ValueError,
+         r"'unweighted_fit' must be one of \('hard', 'resample'\), got 'soft'"),
+        ({"gate": LinearRegression()}, TypeError,
+         r"'gate' must have predict_proba.*LinearRegression has none"),
+        ({"gate": KNeighborsClassifier()}, TypeError,
+         r"'gate' \(KNeighborsClassifier\) must accept sample_weight"),
+        ({"gate": KNeighborsClassifier}, TypeError,
+         r"'gate' must be None, a SoftmaxGate or a classifier instance"),
+        ({"experts": RuleExpert(np.sum, classes=[0, 1])}, ValueError,
+         r"Expert 'expert0' is a RuleExpert with classes"),
+        ({"gate_features": []}, ValueError, r"'gate_features' selects no columns"),
+        ({"expert_features": [0, 3]}, ValueError,
+         r"'expert_features' selects columns \[3\] out of range for 3 features"),
+        ({"gate_features": [True, False]}, ValueError,
+         r"'gate_features' as a boolean mask must have one entry per feature \(3\)"),
+        ({"gate_features": ["a"]}, ValueError,
+         r"'gate_features' selects columns by name \(\['a'\]\), which needs X to "
+         r"be a DataFrame"),
+        ({"gate_features": [0.5]}, TypeError, r"'gate_features' must be int indices"),
         ({"experts": LogisticRegression()}, ValueError, r"Expert 'expert0' "
          r"\(LogisticRegression\) should be a regressor"),
-        ({"gate": LogisticRegression()}, TypeError,
-         r"'gate' must be None or a SoftmaxGate, got LogisticRegression\(\)"),
         ({"gate": SoftmaxGate(alpha=-1)}, ValueError, r"'alpha' must be a finite "
          r"non-negative float, got -1"),
         ({"experts": [("a", LinearRegression()), ("a", LinearRegression())]},
@@ -70,17 +85,41 @@ def test_bad_parameters(params, error, match):
         MixtureOfExpertsRegressor(**params).fit(X, y_reg)
 
 
+def test_regressor_as_classifier_expert():
+    with pytest.raises(ValueError, match=r"'expert0' \(LinearRegression\) should "
+                       r"be a classifier"):
+        MixtureOfExpertsClassifier(LinearRegression()).fit(X, y_clf)
+
+
+def test_unknown_column_names():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"'gate_features' names unknown columns "
+                       r"\['z'\]"):
+        MixtureOfExpertsRegressor(gate_features=["a", "z"]).fit(frame, y_reg)
+
+
+def first_column_twice(X):
+    return np.column_stack([X[:, 0], X[:, 0]])
+
+
+def nan_rule(X):
+    return np.full(len(X), np.nan)
+
+
 @pytest.mark.parametrize(
-    "expert, error, match",
+    "rule, match",
     [
-        (SVC(), TypeError, r"Expert 'expert0' \(SVC\) has no predict_proba"),
-        (LinearSVC(), TypeError, r"'expert0' \(LinearSVC\) has no predict_proba"),
-        (LinearRegression(), ValueError, r"should be a classifier"),
+        (first_column_twice, r"returned shape \(30, 2\) for 30 rows; expected "
+         r"\(30,\)"),
+        (nan_rule, r"returned NaN or inf"),
+        ("not callable", r"RuleExpert's 'rule' must be a callable"),
     ],
 )
-def test_bad_classifier_experts(expert, error, match):
-    with pytest.raises(error, match=match):
-        MixtureOfExpertsClassifier(expert).fit(X, y_clf)
+def test_bad_rules(rule, match):
+    experts = [("rule", RuleExpert(rule)), ("lin", LinearRegression())]
+    with pytest.raises((ValueError, TypeError), match=match):
+        MixtureOfExpertsRegressor(experts).fit(X, y_reg)
 
 
 @pytest.mark.parametrize("Estimator", [MixtureOfExpertsRegressor,
@@ -138,19 +177,3 @@ def test_nothing_passed_is_modified():
     assert moe.experts == experts
     assert not hasattr(experts[0][1], "coef_")
     assert moe.experts_[0] is not experts[0][1]
-
-
-class ProbalessClassifier(LogisticRegression):
-    """A classifier that reports its own likelihood but no probabilities."""
-
-    def log_likelihood(self, X, y):
-        return np.zeros(len(X))
-
-    @property
-    def predict_proba(self):
-        raise AttributeError("no predict_proba")
-
-
-def test_classifier_expert_needs_predict_proba_even_with_own_likelihood():
-    with pytest.raises(TypeError, match="has no predict_proba"):
-        MixtureOfExpertsClassifier(ProbalessClassifier()).fit(X, y_clf)

@@ -1,0 +1,159 @@
+"""Fixed experts: domain rules that take part in a mixture without training."""
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_array, validate_data
+
+
+def _returns_probabilities(expert):
+    return expert.classes is not None
+
+
+class RuleExpert(BaseEstimator):
+    """An expert that is a fixed rule: a callable from ``X`` to predictions.
+
+    A mixture never trains a ``RuleExpert``; the gate learns where to trust it,
+    and EM still learns how noisy it is (the noise variance of a regression
+    rule, the error rate of a classification rule), so a rule competes fairly
+    with learned experts: it wins the rows it explains best.
+
+    Parameters
+    ----------
+    rule : callable
+        ``rule(X) -> predictions`` for a 2-D array ``X`` (the expert's columns):
+        values of shape (n_samples,) in a regressor; class labels of shape
+        (n_samples,) in a classifier, or, with ``classes`` given, class
+        probabilities of shape (n_samples, n_classes). In a classifier, a label
+        the mixture never saw means "no opinion" for that row. Use a
+        module-level function (not a lambda) so that the expert can be pickled.
+    classes : array-like of shape (n_classes,) or None, default=None
+        The classes, in the order of the columns the rule returns. Given, the
+        rule returns probabilities and the expert has ``predict_proba``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        ``classes`` as an array; only when ``classes`` is given.
+    n_features_in_ : int
+        Number of features seen during :meth:`fit`, when it was called.
+
+    See Also
+    --------
+    sklearn.frozen.FrozenEstimator : an already-trained model as a fixed expert.
+
+    Examples
+    --------
+    A domain rule (``y = 2x`` for negative ``x``) routed next to a learned
+    linear model, which has to cover the rest:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skmoe import MixtureOfExpertsRegressor
+    >>> from skmoe.rules import RuleExpert
+    >>> def doubling(X):
+    ...     return 2 * X[:, 0]
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-3, 3, size=(500, 1))
+    >>> y = np.where(X[:, 0] < 0, 2 * X[:, 0], 5 - X[:, 0])
+    >>> y += 0.1 * rng.standard_normal(500)
+    >>> moe = MixtureOfExpertsRegressor(
+    ...     [("rule", RuleExpert(doubling)), ("learned", LinearRegression())],
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> moe.predict_expert([[-2.0], [2.0]])
+    array([0, 1])
+    >>> round(float(moe.named_experts_.learned.coef_[0]), 1)
+    -1.0
+    """
+
+    def __init__(self, rule, *, classes=None):
+        self.rule = rule
+        self.classes = classes
+
+    def __sklearn_is_fitted__(self):
+        # A rule needs no training: it can predict as soon as it is built.
+        return True
+
+    @property
+    def classes_(self):
+        if self.classes is None:
+            raise AttributeError("RuleExpert has classes_ only when classes is given.")
+        return np.asarray(self.classes)
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Record the number of input features; the rule itself is fixed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+        sample_weight : ignored
+
+        Returns
+        -------
+        self : RuleExpert
+        """
+        validate_data(self, X, ensure_all_finite=False)
+        return self
+
+    def _apply(self, X):
+        if not callable(self.rule):
+            raise TypeError(
+                f"RuleExpert's 'rule' must be a callable X -> predictions, "
+                f"got {self.rule!r}."
+            )
+        if hasattr(self, "n_features_in_"):
+            X = validate_data(self, X, reset=False, ensure_all_finite=False)
+        else:
+            X = check_array(X, ensure_all_finite=False)
+        output = np.asarray(self.rule(X))
+        n_classes = None if self.classes is None else len(self.classes)
+        expected = (len(X),) if n_classes is None else (len(X), n_classes)
+        if output.shape != expected:
+            raise ValueError(
+                f"RuleExpert's rule {self.rule!r} returned shape {output.shape} "
+                f"for {len(X)} rows; expected {expected}."
+            )
+        if output.dtype.kind in "fc" and not np.all(np.isfinite(output)):
+            raise ValueError(
+                f"RuleExpert's rule {self.rule!r} returned NaN or inf."
+            )
+        return output
+
+    def predict(self, X):
+        """The rule's predictions (the most probable class, with ``classes``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        output = self._apply(X)
+        if self.classes is None:
+            return output
+        return self.classes_[np.argmax(output, axis=1)]
+
+    @available_if(_returns_probabilities)
+    def predict_proba(self, X):
+        """The rule's class probabilities (only with ``classes``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes``.
+        """
+        proba = self._apply(X).astype(np.float64)
+        if np.any(proba < 0) or not np.allclose(proba.sum(axis=1), 1.0):
+            raise ValueError(
+                f"RuleExpert's rule {self.rule!r} must return non-negative "
+                "probabilities whose rows sum to 1."
+            )
+        return proba
