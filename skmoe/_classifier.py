@@ -100,7 +100,8 @@ class MixtureOfExpertsClassifier(
         The class labels.
     experts_ : list of estimators
         The fitted experts, trained on the original labels. Experts cloned from
-        one template are ordered by decreasing ``expert_weights_``.
+        one template are ordered by decreasing ``expert_weights_`` (with a
+        ``SoftmaxGate``, whose columns are reordered with them).
     named_experts_ : :class:`~sklearn.utils.Bunch`
         The fitted experts by name (``expert0``, ``expert1``... for a template).
     gate_ : SoftmaxGate or None

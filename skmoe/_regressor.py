@@ -98,7 +98,8 @@ class MixtureOfExpertsRegressor(
     ----------
     experts_ : list of estimators
         The fitted experts. Experts cloned from one template are ordered by
-        decreasing ``expert_weights_``.
+        decreasing ``expert_weights_`` (with a ``SoftmaxGate``, whose columns
+        are reordered with them).
     named_experts_ : :class:`~sklearn.utils.Bunch`
         The fitted experts by name (``expert0``, ``expert1``... for a template).
     gate_ : SoftmaxGate or None
