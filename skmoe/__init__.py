@@ -1,5 +1,6 @@
 """Mixture-of-Experts estimators for scikit-learn."""
 
+from ._base import DeadExpertWarning
 from ._classifier import MixtureOfExpertsClassifier
 from ._gating import SoftmaxGate
 from ._regressor import MixtureOfExpertsRegressor
@@ -7,6 +8,7 @@ from ._regressor import MixtureOfExpertsRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DeadExpertWarning",
     "MixtureOfExpertsClassifier",
     "MixtureOfExpertsRegressor",
     "SoftmaxGate",

@@ -1,6 +1,7 @@
 """The estimator shared by the regressor and the classifier: parameters, EM loop,
 restarts, warm start, verbose output and the nested parameters of experts."""
 
+import copy
 import numbers
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -30,8 +31,30 @@ from ._math import (
     standard_scale,
     weighted_mean_and_var,
 )
+from ._routing import (
+    ASSIGNMENTS,
+    assign,
+    check_temperatures,
+    check_top_k,
+    schedule_length,
+    top_k_weights,
+)
 
 INIT_PARAMS = ("kmeans", "kmeans_xy", "random")
+DEAD_EXPERT = ("reseed", "prune", "keep")
+
+# How often one expert may be re-seeded in one EM run before it is kept as it
+# is: an expert that starves again and again has no region of its own.
+_MAX_RESEEDS = 2
+
+
+class DeadExpertWarning(UserWarning):
+    """An expert received almost none of the responsibility during EM.
+
+    Raised with what skmoe did about it (re-seeded, pruned or kept, as
+    ``dead_expert`` says). Remedies: fewer experts, another ``init_params``,
+    more ``n_init``, or a load-balancing penalty (``balance``).
+    """
 
 # Share of an initial hard assignment spread evenly over all experts. A start
 # from 0/1 responsibilities lets the gate's weights run off in the first
@@ -125,6 +148,41 @@ def _is_drop(expert):
     return isinstance(expert, str) and expert == "drop"
 
 
+def _reseed(resp, dead, log_norm, sample_weight):
+    """Give each dead expert a share of the rows the mixture explains worst.
+
+    Dead expert ``k`` gets the rows whose log-likelihood lies between the
+    weighted ``k / M`` and ``(k + 1) / M`` quantiles, softened as at the start.
+    Cutting at quantile values (not row positions) keeps equal rows together,
+    so a weight of ``k`` still acts as ``k`` repeated rows.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n, M)
+    dead : list of int
+    log_norm : ndarray of shape (n,)
+    sample_weight : ndarray of shape (n,)
+
+    Returns
+    -------
+    resp : ndarray of shape (n, M)
+        A new array; rows sum to 1.
+    """
+    resp = resp.copy()
+    n_experts = resp.shape[1]
+    order = np.argsort(log_norm, kind="stable")
+    position = np.cumsum(sample_weight[order]) / sample_weight.sum()
+    cuts = [-np.inf]
+    for k in range(1, len(dead) + 1):
+        at = min(np.searchsorted(position, k / n_experts), len(order) - 1)
+        cuts.append(log_norm[order[at]])
+    for k, index in enumerate(dead):
+        rows = (log_norm > cuts[k]) & (log_norm <= cuts[k + 1])
+        resp[rows] = _INIT_SOFTENING / n_experts
+        resp[rows, index] += 1 - _INIT_SOFTENING
+    return resp
+
+
 def _is_named_list(experts):
     """Whether ``experts`` looks like a list of (name, estimator) pairs."""
     return (
@@ -186,8 +244,9 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         """Restore what :meth:`_likelihood_parameters` returned."""
 
     @abstractmethod
-    def _permute_likelihood(self, perm):
-        """Reorder per-expert likelihood parameters after sorting the experts."""
+    def _take_likelihood(self, index):
+        """Keep the per-expert likelihood parameters at ``index``, in that order
+        (after sorting or pruning the experts)."""
 
     # ---- nested parameters, as in VotingClassifier ------------------------
 
@@ -312,6 +371,32 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         _check_int(self.verbose, "verbose", 0)
         _check_int(self.verbose_interval, "verbose_interval", 1)
         check_gate(self.gate)
+        check_top_k(self.top_k, n_experts)
+        if self.assignment not in ASSIGNMENTS:
+            raise ValueError(
+                f"'assignment' must be one of {ASSIGNMENTS}, got "
+                f"{self.assignment!r}."
+            )
+        check_temperatures(self.temperatures)
+        _check_non_negative(self.balance, "balance")
+        if self.balance > 0 and not (
+            self.gate is None or isinstance(self.gate, SoftmaxGate)
+        ):
+            raise ValueError(
+                f"'balance' > 0 needs the default SoftmaxGate as gate, whose "
+                f"objective carries the penalty; got gate={self.gate!r}."
+            )
+        _check_non_negative(self.min_expert_weight, "min_expert_weight")
+        if not self.min_expert_weight < 1:
+            raise ValueError(
+                "'min_expert_weight' must be below 1 (a share of the "
+                f"responsibility), got {self.min_expert_weight!r}."
+            )
+        if self.dead_expert not in DEAD_EXPERT:
+            raise ValueError(
+                f"'dead_expert' must be one of {DEAD_EXPERT}, got "
+                f"{self.dead_expert!r}."
+            )
         if self.unweighted_fit not in UNWEIGHTED_FIT:
             raise ValueError(
                 f"'unweighted_fit' must be one of {UNWEIGHTED_FIT}, got "
@@ -529,9 +614,12 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         for init in range(self.n_init if do_init else 1):
             self._print_init_start(init)
             if do_init:
+                # The start first, so that it does not depend on how many
+                # experts or gates draw seeds.
+                resp = self._initial_resp(Xg, y_lik, sample_weight, n_experts, rng)
+                self._expert_names = list(names)
                 self.experts_ = [seeded_clone(t, rng) for t in templates]
                 self.gate_ = self._new_gate(n_experts, rng)
-                resp = self._initial_resp(Xg, y_lik, sample_weight, n_experts, rng)
                 curve = []
             else:
                 log_resp, _ = self._e_step(Xg, self._expert_log_prob(Xe, y_lik))
@@ -548,13 +636,16 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         parameters, curve, converged = best
         self._set_parameters(parameters)
         self.log_likelihoods_ = np.asarray(curve)
-        self.log_likelihood_ = curve[-1]
+        self.log_likelihood_ = max(curve) if self.assignment == "stochastic" else (
+            curve[-1]
+        )
         self.converged_ = converged
-        self._expert_names = names
         # EM refitted the experts from their previous solutions; hand them
         # back with the warm_start their templates had.
+        template_of = dict(zip(names, templates, strict=True))
         set_warm_start(
-            self.experts_, [t.get_params().get("warm_start") for t in templates]
+            self.experts_,
+            [template_of[n].get_params().get("warm_start") for n in self._expert_names],
         )
         if not converged:
             warnings.warn(
@@ -566,8 +657,12 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        if from_template and isinstance(self.gate_, SoftmaxGate):
-            self._sort_experts()
+        if from_template:
+            # Cloned experts are interchangeable: name them by position.
+            self._expert_names = [f"expert{i}" for i in range(len(self.experts_))]
+            if isinstance(self.gate_, SoftmaxGate):
+                self._sort_experts()
+        self._warn_about_dead_experts()
         return self
 
     def _em_loop(self, Xe, Xg, y_fit, y_lik, sample_weight, resp, curve, rng):
@@ -575,8 +670,16 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
 
         Sets ``n_iter_`` and ``expert_weights_`` for the parameters it ends on,
         and returns their mean log-likelihood and whether EM converged.
+        Stochastic EM never settles, so it runs ``max_iter`` iterations and
+        ends on the best of them, as flexmix's SEM does.
         """
         ll = curve[-1] if curve else -np.inf
+        schedule = check_temperatures(self.temperatures)
+        # Annealed EM must not stop while its temperature is still falling.
+        settle = schedule_length(schedule) if self.assignment == "annealed" else 0
+        stochastic = self.assignment == "stochastic"
+        self._reseeds = dict.fromkeys(self._expert_names, 0)
+        best = None
         set_warm_start(self.experts_, [True] * len(self.experts_))
         start = time()
         converged = False
@@ -584,7 +687,6 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             previous = ll
             log_prob = self._m_step(Xe, Xg, y_fit, y_lik, sample_weight, resp, rng)
             log_resp, log_norm = self._e_step(Xg, log_prob)
-            resp = np.exp(log_resp)
             ll = mean_log_likelihood(log_norm, sample_weight)
             if not np.isfinite(ll):
                 raise ValueError(
@@ -594,26 +696,118 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
                 )
             curve.append(ll)
             self._print_iter(n_iter, ll, ll - previous, time() - start)
+            self.n_iter_ = n_iter
+            self.expert_weights_ = (
+                sample_weight @ np.exp(log_resp) / sample_weight.sum()
+            )
+            if stochastic and (best is None or ll > best[0]):
+                best = (ll, copy.deepcopy(self._get_parameters()))
             # A single expert owns every row: its first M-step is already the
             # maximum-likelihood fit, and refitting could only add solver noise.
-            if abs(ll - previous) < self.tol or resp.shape[1] == 1:
+            if log_resp.shape[1] == 1:
                 converged = True
                 break
-        self.n_iter_ = n_iter
-        self.expert_weights_ = sample_weight @ resp / sample_weight.sum()
+            log_resp, revived = self._revive_dead_experts(
+                log_resp, log_norm, sample_weight, n_iter
+            )
+            if (
+                not stochastic
+                and not revived
+                and n_iter > settle
+                and abs(ll - previous) < self.tol
+            ):
+                converged = True
+                break
+            resp = assign(log_resp, self.assignment, n_iter, schedule, rng)
+        if stochastic:
+            ll, parameters = best
+            self._set_parameters(parameters)
+            converged = True
         return ll, converged
+
+    # ---- dead experts ------------------------------------------------------
+
+    def _revive_dead_experts(self, log_resp, log_norm, sample_weight, n_iter):
+        """Re-seed or prune experts whose share fell below ``min_expert_weight``.
+
+        Returns the (possibly changed) log-responsibilities for the next
+        M-step and whether anything changed.
+        """
+        dead = np.flatnonzero(self.expert_weights_ < self.min_expert_weight)
+        if self.dead_expert == "reseed":
+            dead = [
+                i for i in dead
+                if self._reseeds[self._expert_names[i]] < _MAX_RESEEDS
+            ]
+        if len(dead) == 0 or self.dead_expert == "keep":
+            return log_resp, False
+        names = [self._expert_names[i] for i in dead]
+        shares = ", ".join(f"{self.expert_weights_[i]:.2g}" for i in dead)
+        if self.dead_expert == "prune":
+            keep = np.ones(len(self.experts_), dtype=bool)
+            keep[dead] = False
+            self._prune_experts(keep)
+            action = f"pruned; {len(self.experts_)} experts remain"
+            log_resp = log_softmax(log_resp[:, keep])
+        else:
+            for name in names:
+                self._reseeds[name] += 1
+            with np.errstate(divide="ignore"):
+                log_resp = np.log(
+                    _reseed(np.exp(log_resp), dead, log_norm, sample_weight)
+                )
+            action = "re-seeded on the rows the mixture explains worst"
+        warnings.warn(
+            f"Experts {names} received less than min_expert_weight="
+            f"{self.min_expert_weight} of the responsibility ({shares}) at "
+            f"iteration {n_iter} and were {action}.",
+            DeadExpertWarning,
+            stacklevel=4,
+        )
+        return log_resp, True
+
+    def _prune_experts(self, keep):
+        """Drop the experts where ``keep`` is False, with their parameters."""
+        self.experts_ = [e for e, k in zip(self.experts_, keep, strict=True) if k]
+        self._expert_names = [
+            n for n, k in zip(self._expert_names, keep, strict=True) if k
+        ]
+        self.expert_weights_ = self.expert_weights_[keep]
+        self._take_likelihood(np.flatnonzero(keep))
+        if len(self.experts_) == 1:
+            self.gate_ = None
+        elif isinstance(self.gate_, SoftmaxGate):
+            self.gate_._W = self.gate_._W[:, keep]
+
+    def _warn_about_dead_experts(self):
+        if self.dead_expert != "keep":
+            return
+        dead = np.flatnonzero(self.expert_weights_ < self.min_expert_weight)
+        if len(dead):
+            names = [self._expert_names[i] for i in dead]
+            warnings.warn(
+                f"Experts {names} hold less than min_expert_weight="
+                f"{self.min_expert_weight} of the responsibility "
+                f"({', '.join(f'{self.expert_weights_[i]:.2g}' for i in dead)}) "
+                "and were kept (dead_expert='keep'). Consider fewer experts.",
+                DeadExpertWarning,
+                stacklevel=3,
+            )
 
     def _new_gate(self, n_experts, rng):
         if n_experts == 1:
             return None  # one expert: the gate has nothing to decide
         if self.gate is None or isinstance(self.gate, SoftmaxGate):
             gate = SoftmaxGate() if self.gate is None else clone(self.gate)
+            if self.balance > 0:
+                gate.set_params(balance=self.balance)
             # EM refits the gate every iteration; start from the last solution.
             return gate.set_params(warm_start=True)
         return seeded_clone(self.gate, rng)
 
     def _get_parameters(self):
         return (
+            self._expert_names,
             self.experts_,
             self.gate_,
             self._likelihood_parameters(),
@@ -623,6 +817,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
 
     def _set_parameters(self, parameters):
         (
+            self._expert_names,
             self.experts_,
             self.gate_,
             likelihood,
@@ -640,7 +835,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         perm = np.argsort(-self.expert_weights_, kind="stable")
         self.experts_ = [self.experts_[i] for i in perm]
         self.expert_weights_ = self.expert_weights_[perm]
-        self._permute_likelihood(perm)
+        self._take_likelihood(perm)
         if self.gate_ is not None:
             self.gate_._permute_classes(perm)
 
@@ -688,6 +883,41 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         """
         _, Xg = self._split(self._validate_predict_data(X))
         return np.exp(self._log_gate(Xg))
+
+    def _routing_weights(self, Xg, top_k):
+        """Gate probabilities kept for each row's ``top_k`` experts, (n, M)."""
+        top_k = self.top_k if top_k is None else top_k
+        check_top_k(top_k, len(self.experts_))
+        return top_k_weights(np.exp(self._log_gate(Xg)), top_k)
+
+    def routing_summary(self, X):
+        """Which expert handles what: the gate's view of ``X``, per expert.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        summary : :class:`~sklearn.utils.Bunch`
+            ``expert`` (names), ``share`` (fraction of rows whose most trusted
+            expert it is), ``mean_gate`` (mean gate probability over all rows)
+            and ``confidence`` (mean gate probability on the rows it is most
+            trusted for; NaN if none), each of shape (n_experts,).
+        """
+        gate = self.gate_proba(X)
+        top = np.argmax(gate, axis=1)
+        n_experts = gate.shape[1]
+        counts = np.bincount(top, minlength=n_experts)
+        top_gate = np.bincount(top, weights=gate.max(axis=1), minlength=n_experts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            confidence = top_gate / counts
+        return Bunch(
+            expert=np.array(self._expert_names, dtype=object),
+            share=counts / len(top),
+            mean_gate=gate.mean(axis=0),
+            confidence=np.where(counts > 0, confidence, np.nan),
+        )
 
     def predict_expert(self, X):
         """Index of the expert the gate trusts most for each row.

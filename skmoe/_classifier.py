@@ -15,6 +15,7 @@ from ._experts import (
     label_noise,
     smoothed_one_hot,
 )
+from ._routing import routed_rows, take_rows
 
 
 class MixtureOfExpertsClassifier(
@@ -65,6 +66,37 @@ class MixtureOfExpertsClassifier(
         fits it on ``n_samples`` rows drawn with probability proportional to
         ``sample_weight * responsibility``, seeded by ``random_state``.
         Experts that take weights are unaffected.
+    assignment : {"soft", "hard", "stochastic", "annealed"}, default="soft"
+        How EM shares each row between experts for the next M-step: ``"soft"``
+        by the posteriors (EM); ``"hard"`` wholly to the most probable expert
+        (classification EM: hard routing while training); ``"stochastic"``
+        wholly to an expert drawn from the posterior (stochastic EM, the EM
+        counterpart of noisy gating: it runs ``max_iter`` iterations and keeps
+        the best); ``"annealed"`` by the posteriors raised to ``1 / T`` for a
+        temperature ``T`` falling over the iterations (start soft, end hard).
+    temperatures : array-like of float or None, default=None
+        The annealing schedule, one positive, non-increasing temperature per
+        iteration (the last repeats). None: 1, 0.8, 0.64, ... down to 0.05.
+        Used with ``assignment="annealed"`` only.
+    top_k : int or None, default=None
+        Experts evaluated per row at predict time: the ``top_k`` the gate
+        trusts most, with the gate renormalised over them. Each expert
+        predicts once, for the rows routed to it; an expert no row is routed
+        to is not called. None evaluates every expert. ``predict`` also takes
+        ``top_k``, which overrides this one.
+    balance : float, default=0.0
+        Weight of the load-balancing penalty ``M * sum_i p_i f_i`` in the
+        gate's objective (``p_i``: mean gate probability of expert ``i``;
+        ``f_i``: share of rows it is most trusted for). It spreads rows over
+        experts where the data allow it; in a classical mixture unequal use is
+        often right, so it is off by default. Needs the default gate.
+    min_expert_weight : float, default=1e-3
+        An expert whose share of the responsibility (``expert_weights_``)
+        falls below this during EM is dead; ``dead_expert`` says what follows.
+    dead_expert : {"reseed", "prune", "keep"}, default="reseed"
+        ``"reseed"``: hand the expert the rows the mixture explains worst (at
+        most twice per expert and start); ``"prune"``: remove it; ``"keep"``:
+        leave it. Each case raises a ``DeadExpertWarning`` saying what was done.
     init_params : {"kmeans", "kmeans_xy", "random"} or array-like, default="kmeans"
         How the first responsibilities are chosen: weighted k-means on the
         standardised inputs (``"kmeans"``) or on inputs and one-hot labels
@@ -167,6 +199,12 @@ class MixtureOfExpertsClassifier(
         gate_features=None,
         expert_features=None,
         unweighted_fit="hard",
+        assignment="soft",
+        temperatures=None,
+        top_k=None,
+        balance=0.0,
+        min_expert_weight=1e-3,
+        dead_expert="reseed",
         init_params="kmeans",
         n_init=1,
         max_iter=100,
@@ -183,6 +221,12 @@ class MixtureOfExpertsClassifier(
         self.gate_features = gate_features
         self.expert_features = expert_features
         self.unweighted_fit = unweighted_fit
+        self.assignment = assignment
+        self.temperatures = temperatures
+        self.top_k = top_k
+        self.balance = balance
+        self.min_expert_weight = min_expert_weight
+        self.dead_expert = dead_expert
         self.init_params = init_params
         self.n_init = n_init
         self.max_iter = max_iter
@@ -279,15 +323,18 @@ class MixtureOfExpertsClassifier(
     def _set_likelihood_parameters(self, parameters):
         self.label_noise_ = parameters
 
-    def _permute_likelihood(self, perm):
+    def _take_likelihood(self, perm):
         self.label_noise_ = self.label_noise_[perm]
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, top_k=None):
         """Gate-weighted mixture of the experts' class probabilities.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        top_k : int or None, default=None
+            Evaluate only each row's ``top_k`` most trusted experts, with the
+            gate renormalised over them; None uses the ``top_k`` parameter.
 
         Returns
         -------
@@ -296,35 +343,43 @@ class MixtureOfExpertsClassifier(
             rows sum to 1.
         """
         Xe, Xg = self._split(self._validate_predict_data(X))
-        gate = np.exp(self._log_gate(Xg))
-        return np.einsum("nm,nmc->nc", gate, self._expert_probas(Xe))
+        weights = self._routing_weights(Xg, top_k)
+        probas = np.zeros((*weights.shape, len(self.classes_)))
+        for i, rows in routed_rows(weights):
+            where = slice(None) if rows is None else rows
+            probas[where, i] = self._expert_proba(i, take_rows(Xe, rows))
+        return np.einsum("nm,nmc->nc", weights, probas)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X, top_k=None):
         """Logarithm of :meth:`predict_proba`.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        top_k : int or None, default=None
+            As in :meth:`predict_proba`.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return np.log(self.predict_proba(X, top_k=top_k))
 
-    def predict(self, X):
+    def predict(self, X, top_k=None):
         """Most probable class under the mixture.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        top_k : int or None, default=None
+            As in :meth:`predict_proba`.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
         """
-        proba = self.predict_proba(X)
+        proba = self.predict_proba(X, top_k=top_k)
         return self.classes_[np.argmax(proba, axis=1)]
 
     def expert_predictions(self, X):

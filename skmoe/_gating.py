@@ -18,13 +18,16 @@ from ._math import log_softmax, standard_scale, weighted_mean_and_var
 # parameters L-BFGS is cheaper per iteration and needs no such matrix.
 _NEWTON_MAX_PARAMS = 200
 
+# Rows per block when the Hessian is summed over rows.
+_HESSIAN_CHUNK = 8192
+
 
 def _with_intercept(Z):
     """Prepend a column of ones: (n, d) -> (n, d + 1)."""
     return np.hstack([np.ones((Z.shape[0], 1)), Z])
 
 
-def _objective(W, Z, targets, weight, alpha):
+def _objective(W, Z, targets, weight, alpha, balance=0.0):
     """Penalised soft-target cross-entropy per unit weight, and its gradient.
 
     Parameters
@@ -40,6 +43,11 @@ def _objective(W, Z, targets, weight, alpha):
     alpha : float
         L2 penalty on the coefficients (not the intercepts), already divided by
         the total sample weight.
+    balance : float
+        Weight of the load-balancing term ``M * sum_i p_i f_i``, with ``p_i``
+        the weighted mean probability of class ``i`` and ``f_i`` its share of
+        the rows, taken as ``p_i`` itself (the soft share; the hard top-1 share
+        has no gradient): ``M * sum_i p_i ** 2``, smallest when use is even.
 
     Returns
     -------
@@ -53,7 +61,16 @@ def _objective(W, Z, targets, weight, alpha):
     coef = W[1:]
     loss = -np.einsum("n,nm,nm->", weight, targets, log_proba)
     loss += 0.5 * alpha * np.einsum("dm,dm->", coef, coef)
-    grad = Z.T @ (weight[:, np.newaxis] * (proba - targets))
+    residual = proba - targets
+    if balance:
+        n_classes = proba.shape[1]
+        share = weight @ proba
+        loss += balance * n_classes * share @ share
+        # d loss / d share_i = 2 balance M share_i, and
+        # d share_i / d logit_tj = w_t p_ti (delta_ij - p_tj).
+        price = 2 * balance * n_classes * share
+        residual += proba * (price - (proba @ price)[:, np.newaxis])
+    grad = Z.T @ (weight[:, np.newaxis] * residual)
     grad[1:] += alpha * coef
     return loss, grad, proba
 
@@ -67,12 +84,17 @@ def _hessian(Z, proba, weight, alpha):
     """
     n, q = Z.shape
     M = proba.shape[1]
-    root_weight = np.sqrt(weight)[:, np.newaxis, np.newaxis]
-    zp = (root_weight * Z[:, :, np.newaxis] * proba[:, np.newaxis, :]).reshape(n, -1)
-    H = -(zp.T @ zp)
-    weighted_proba = proba * weight[:, np.newaxis]
-    for j in range(M):
-        H[j::M, j::M] += Z.T @ (Z * weighted_proba[:, j : j + 1])
+    H = np.zeros((q * M, q * M))
+    # Rows in chunks: the (rows, q * M) intermediate stays small whatever n is.
+    for start in range(0, n, _HESSIAN_CHUNK):
+        rows = slice(start, start + _HESSIAN_CHUNK)
+        Zc, pc, wc = Z[rows], proba[rows], weight[rows]
+        zp = np.sqrt(wc)[:, np.newaxis, np.newaxis] * Zc[:, :, np.newaxis]
+        zp = (zp * pc[:, np.newaxis, :]).reshape(len(Zc), -1)
+        H -= zp.T @ zp
+        weighted_proba = pc * wc[:, np.newaxis]
+        for j in range(M):
+            H[j::M, j::M] += Zc.T @ (Zc * weighted_proba[:, j : j + 1])
     coef = np.arange(M, q * M)
     H[coef, coef] += alpha
     return H
@@ -111,12 +133,15 @@ def _fit_newton(W, Z, targets, weight, alpha, max_iter, tol):
     return W, max_iter
 
 
-def _fit_lbfgs(W, Z, targets, weight, alpha, max_iter, tol):
-    """L-BFGS on the same objective, for gates with many parameters."""
+def _fit_lbfgs(W, Z, targets, weight, alpha, max_iter, tol, balance=0.0):
+    """L-BFGS on the same objective, for gates with many parameters or a
+    load-balancing term (which is not convex)."""
     shape = W.shape
 
     def fun(w_flat):
-        loss, grad, _ = _objective(w_flat.reshape(shape), Z, targets, weight, alpha)
+        loss, grad, _ = _objective(
+            w_flat.reshape(shape), Z, targets, weight, alpha, balance
+        )
         return loss, grad.ravel()
 
     result = optimize.minimize(
@@ -151,6 +176,14 @@ class SoftmaxGate(ClassifierMixin, BaseEstimator):
         The penalty keeps the weights finite when regimes are perfectly
         separable; being small and on the summed scale, its pull on the gate
         shrinks as data grow, so sharp regimes stay sharp.
+    balance : float, default=0.0
+        Weight of the load-balancing term ``M * sum_i p_i f_i`` added to the
+        objective, where ``p_i`` is the mean probability of class ``i`` and
+        ``f_i`` its share of the rows. The hard share (rows whose most probable
+        class is ``i``) is a step function without gradient, so the soft share
+        ``f_i = p_i`` is used: the term is ``M * sum_i p_i ** 2``, which is
+        smallest when every class gets ``1 / M``. In a mixture it spreads rows
+        over experts. Fitted by L-BFGS (the term is not convex).
     solver : {"auto", "newton", "lbfgs"}, default="auto"
         ``"newton"`` uses the exact Hessian and converges in a few steps;
         ``"lbfgs"`` needs no Hessian. ``"auto"`` picks Newton when the gate has
@@ -200,9 +233,10 @@ class SoftmaxGate(ClassifierMixin, BaseEstimator):
     array([0, 1])
     """
 
-    def __init__(self, alpha=1e-3, *, solver="auto", max_iter=100, tol=1e-8,
-                 warm_start=False):
+    def __init__(self, alpha=1e-3, *, balance=0.0, solver="auto", max_iter=100,
+                 tol=1e-8, warm_start=False):
         self.alpha = alpha
+        self.balance = balance
         self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
@@ -213,6 +247,14 @@ class SoftmaxGate(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"SoftmaxGate's 'alpha' must be a finite non-negative float, "
                 f"got {self.alpha!r}."
+            )
+        if (
+            not isinstance(self.balance, numbers.Real)
+            or not 0 <= self.balance < np.inf
+        ):
+            raise ValueError(
+                f"SoftmaxGate's 'balance' must be a finite non-negative float, "
+                f"got {self.balance!r}."
             )
         if self.solver not in ("auto", "newton", "lbfgs"):
             raise ValueError(
@@ -302,15 +344,18 @@ class SoftmaxGate(ClassifierMixin, BaseEstimator):
             and self._W.shape == W.shape
         ):
             W = self._W.copy()
+        total = sample_weight.sum()
+        weight = sample_weight / total
+        args = (Z, targets, weight, self.alpha / total, self.max_iter, self.tol)
         solver = self.solver
         if solver == "auto":
             solver = "newton" if n_params <= _NEWTON_MAX_PARAMS else "lbfgs"
-        fit_solver = _fit_newton if solver == "newton" else _fit_lbfgs
-        total = sample_weight.sum()
-        W, self.n_iter_ = fit_solver(
-            W, Z, targets, sample_weight / total, self.alpha / total,
-            self.max_iter, self.tol,
-        )
+        if self.balance > 0:
+            W, self.n_iter_ = _fit_lbfgs(W, *args, balance=self.balance)
+        elif solver == "newton":
+            W, self.n_iter_ = _fit_newton(W, *args)
+        else:
+            W, self.n_iter_ = _fit_lbfgs(W, *args)
         # Softmax ignores a constant added to every intercept; centring picks
         # one representative, so equal models have equal decision functions.
         W[0] -= W[0].mean()
@@ -428,12 +473,12 @@ def fit_gate(gate, X, resp, sample_weight):
     """
     if isinstance(gate, SoftmaxGate):
         return gate.fit(X, resp, sample_weight=sample_weight)
-    n_samples, n_experts = resp.shape
+    n_samples = resp.shape[0]
     weight = (resp * sample_weight[:, np.newaxis]).T.ravel()
-    keep = weight > 0
-    X_rep = np.tile(X, (n_experts, 1))[keep]
-    y_rep = np.repeat(np.arange(n_experts), n_samples)[keep]
-    return fit_weighted(gate, X_rep, y_rep, weight[keep], fit_mode(gate))
+    # Copy k of row t sits at k * n + t; index once, so X is copied only once.
+    kept = np.flatnonzero(weight > 0)
+    X_rep, y_rep = X[kept % n_samples], kept // n_samples
+    return fit_weighted(gate, X_rep, y_rep, weight[kept], fit_mode(gate))
 
 
 def gate_log_proba(gate, X, n_experts):

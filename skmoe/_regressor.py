@@ -13,6 +13,7 @@ from ._math import (
     noise_variances,
     weighted_mean_and_var,
 )
+from ._routing import routed_rows, take_rows
 
 
 class MixtureOfExpertsRegressor(
@@ -61,6 +62,37 @@ class MixtureOfExpertsRegressor(
         fits it on ``n_samples`` rows drawn with probability proportional to
         ``sample_weight * responsibility``, seeded by ``random_state``.
         Experts that take weights are unaffected.
+    assignment : {"soft", "hard", "stochastic", "annealed"}, default="soft"
+        How EM shares each row between experts for the next M-step: ``"soft"``
+        by the posteriors (EM); ``"hard"`` wholly to the most probable expert
+        (classification EM: hard routing while training); ``"stochastic"``
+        wholly to an expert drawn from the posterior (stochastic EM, the EM
+        counterpart of noisy gating: it runs ``max_iter`` iterations and keeps
+        the best); ``"annealed"`` by the posteriors raised to ``1 / T`` for a
+        temperature ``T`` falling over the iterations (start soft, end hard).
+    temperatures : array-like of float or None, default=None
+        The annealing schedule, one positive, non-increasing temperature per
+        iteration (the last repeats). None: 1, 0.8, 0.64, ... down to 0.05.
+        Used with ``assignment="annealed"`` only.
+    top_k : int or None, default=None
+        Experts evaluated per row at predict time: the ``top_k`` the gate
+        trusts most, with the gate renormalised over them. Each expert
+        predicts once, for the rows routed to it; an expert no row is routed
+        to is not called. None evaluates every expert. ``predict`` also takes
+        ``top_k``, which overrides this one.
+    balance : float, default=0.0
+        Weight of the load-balancing penalty ``M * sum_i p_i f_i`` in the
+        gate's objective (``p_i``: mean gate probability of expert ``i``;
+        ``f_i``: share of rows it is most trusted for). It spreads rows over
+        experts where the data allow it; in a classical mixture unequal use is
+        often right, so it is off by default. Needs the default gate.
+    min_expert_weight : float, default=1e-3
+        An expert whose share of the responsibility (``expert_weights_``)
+        falls below this during EM is dead; ``dead_expert`` says what follows.
+    dead_expert : {"reseed", "prune", "keep"}, default="reseed"
+        ``"reseed"``: hand the expert the rows the mixture explains worst (at
+        most twice per expert and start); ``"prune"``: remove it; ``"keep"``:
+        leave it. Each case raises a ``DeadExpertWarning`` saying what was done.
     reg_var : float, default=1e-3
         Floor of every expert's noise variance, relative to the weighted
         variance of ``y``. It stops an expert from collapsing onto a few rows it
@@ -165,6 +197,12 @@ class MixtureOfExpertsRegressor(
         gate_features=None,
         expert_features=None,
         unweighted_fit="hard",
+        assignment="soft",
+        temperatures=None,
+        top_k=None,
+        balance=0.0,
+        min_expert_weight=1e-3,
+        dead_expert="reseed",
         reg_var=1e-3,
         init_params="kmeans",
         n_init=1,
@@ -182,6 +220,12 @@ class MixtureOfExpertsRegressor(
         self.gate_features = gate_features
         self.expert_features = expert_features
         self.unweighted_fit = unweighted_fit
+        self.assignment = assignment
+        self.temperatures = temperatures
+        self.top_k = top_k
+        self.balance = balance
+        self.min_expert_weight = min_expert_weight
+        self.dead_expert = dead_expert
         self.reg_var = reg_var
         self.init_params = init_params
         self.n_init = n_init
@@ -243,10 +287,10 @@ class MixtureOfExpertsRegressor(
     def _set_likelihood_parameters(self, parameters):
         self.noise_var_ = parameters
 
-    def _permute_likelihood(self, perm):
+    def _take_likelihood(self, perm):
         self.noise_var_ = self.noise_var_[perm]
 
-    def predict(self, X, return_std=False):
+    def predict(self, X, return_std=False, top_k=None):
         """Gate-weighted mean of the experts' predictions.
 
         Parameters
@@ -255,6 +299,9 @@ class MixtureOfExpertsRegressor(
         return_std : bool, default=False
             Also return the standard deviation of the predictive mixture: the
             experts' noise plus their disagreement, weighted by the gate.
+        top_k : int or None, default=None
+            Evaluate only each row's ``top_k`` most trusted experts, with the
+            gate renormalised over them; None uses the ``top_k`` parameter.
 
         Returns
         -------
@@ -264,8 +311,12 @@ class MixtureOfExpertsRegressor(
             Only with ``return_std=True``.
         """
         Xe, Xg = self._split(self._validate_predict_data(X))
-        gate = np.exp(self._log_gate(Xg))
-        mean, var = mixture_mean_and_var(gate, self._expert_means(Xe), self.noise_var_)
+        weights = self._routing_weights(Xg, top_k)
+        means = np.zeros(weights.shape)
+        for i, rows in routed_rows(weights):
+            where = slice(None) if rows is None else rows
+            means[where, i] = predict_mean(self.experts_[i], take_rows(Xe, rows))
+        mean, var = mixture_mean_and_var(weights, means, self.noise_var_)
         if return_std:
             return mean, np.sqrt(np.maximum(var, 0))
         return mean
