@@ -46,11 +46,15 @@ def top_k_weights(gate, top_k):
     n_samples, n_experts = gate.shape
     if top_k is None or top_k >= n_experts:
         return gate
-    chosen = np.argpartition(-gate, top_k - 1, axis=1)[:, :top_k]
-    rows = np.arange(n_samples)[:, np.newaxis]
     weights = np.zeros_like(gate)
-    weights[rows, chosen] = gate[rows, chosen]
-    return weights / weights.sum(axis=1, keepdims=True)
+    if top_k == 1:  # the common case, without a partial sort
+        weights[np.arange(n_samples), np.argmax(gate, axis=1)] = 1.0
+        return weights
+    chosen = np.argpartition(-gate, top_k - 1, axis=1)[:, :top_k]
+    kept = np.take_along_axis(gate, chosen, axis=1)
+    kept /= kept.sum(axis=1, keepdims=True)
+    np.put_along_axis(weights, chosen, kept, axis=1)
+    return weights
 
 
 def routed_rows(weights):
@@ -66,8 +70,10 @@ def routed_rows(weights):
         skipped: they are never evaluated.
     """
     n_samples = weights.shape[0]
-    for index in range(weights.shape[1]):
-        rows = np.flatnonzero(weights[:, index] > 0)
+    # One contiguous row of flags per expert: scanning columns would stride.
+    routed = np.ascontiguousarray((weights > 0).T)
+    for index, flags in enumerate(routed):
+        rows = np.flatnonzero(flags)
         if len(rows) == n_samples:
             yield index, None
         elif len(rows):
