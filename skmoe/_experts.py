@@ -182,11 +182,13 @@ def fallback_rows(resp, index, sample_weight, how, rng):
     weight = sample_weight * resp[:, index]
     if how == "resample":
         return rng.choice(len(weight), size=len(weight), p=weight / weight.sum())
-    owned = np.flatnonzero((resp.argmax(axis=1) == index) & (sample_weight > 0))
-    minimum = min(MIN_HARD_ROWS, np.count_nonzero(sample_weight))
+    present = sample_weight > 0  # a zero weight means the row is absent
+    owned = np.flatnonzero((resp.argmax(axis=1) == index) & present)
+    minimum = min(MIN_HARD_ROWS, np.count_nonzero(present))
     if len(owned) >= minimum:
         return owned
-    return np.argsort(-weight, kind="stable")[:minimum]
+    candidates = np.flatnonzero(present)
+    return candidates[np.argsort(-weight[candidates], kind="stable")[:minimum]]
 
 
 def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed):
