@@ -919,6 +919,44 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             confidence=np.where(counts > 0, confidence, np.nan),
         )
 
+    def leaf_proba(self, X):
+        """Path probability of every leaf expert of a hierarchical mixture.
+
+        A leaf's probability is the product of the gate probabilities along
+        its path: ``g_i(x) * g_j|i(x) * ...``. For a flat mixture this is
+        :meth:`gate_proba`. Columns follow :attr:`leaf_names_`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_leaves)
+            Rows sum to 1.
+        """
+        Xe, Xg = self._split(self._validate_predict_data(X))
+        gate = np.exp(self._log_gate(Xg))
+        columns = [
+            gate[:, [i]] * expert.leaf_proba(Xe)
+            if isinstance(expert, _BaseMixtureOfExperts)
+            else gate[:, [i]]
+            for i, expert in enumerate(self.experts_)
+        ]
+        return np.hstack(columns)
+
+    @property
+    def leaf_names_(self):
+        """Names of the leaf experts, ``"parent/child"`` below nested mixtures."""
+        check_is_fitted(self)
+        names = []
+        for name, expert in zip(self._expert_names, self.experts_, strict=True):
+            if isinstance(expert, _BaseMixtureOfExperts):
+                names.extend(f"{name}/{leaf}" for leaf in expert.leaf_names_)
+            else:
+                names.append(name)
+        return np.array(names, dtype=object)
+
     def predict_expert(self, X):
         """Index of the expert the gate trusts most for each row.
 

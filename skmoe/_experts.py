@@ -1,5 +1,7 @@
 """Experts: validation, seeding, weighted fitting and its fallbacks, likelihoods."""
 
+import inspect
+
 import numpy as np
 from sklearn import config_context
 from sklearn.base import clone, is_classifier, is_regressor
@@ -123,10 +125,12 @@ def seeded_clone(expert, rng):
 # Estimators whose ``warm_start=True`` means "start the solver from the last
 # solution". EM refits every expert each iteration on slightly changed weights,
 # so starting from the previous solution saves most of the solver's work.
-# Ensembles are left out on purpose: their warm_start means "keep the fitted
-# members and only add new ones", which would freeze an expert after its first
-# M-step.
-_WARM_START_MODULES = ("sklearn.linear_model", "sklearn.neural_network")
+# A skmoe mixture as an expert (a hierarchical mixture) continues its own EM
+# from where it stopped, so each M-step of the parent raises the child's
+# weighted likelihood: generalised EM. Ensembles are left out on purpose: their
+# warm_start means "keep the fitted members and only add new ones", which would
+# freeze an expert after its first M-step.
+_WARM_START_MODULES = ("sklearn.linear_model", "sklearn.neural_network", "skmoe.")
 
 
 def can_warm_start(expert):
@@ -149,7 +153,7 @@ def fit_weighted(estimator, X, y, weight, mode):
 
     A Pipeline gets the weights as ``<last step>__sample_weight``; metadata
     routing is switched off for that call, because with routing on a Pipeline
-    refuses that form unless every step requested the weights.
+    refuses that form (it wants ``sample_weight`` and requests set on steps).
     """
     if mode == "weighted":
         return estimator.fit(X, y, sample_weight=weight)
@@ -158,7 +162,7 @@ def fit_weighted(estimator, X, y, weight, mode):
         return estimator.fit(X, y, **{f"{last}__sample_weight": weight})
 
 
-def fallback_rows(resp, index, sample_weight, how, rng):
+def fallback_rows(resp, index, sample_weight, how, rng, minimum=MIN_HARD_ROWS):
     """Rows an expert without sample_weight is fitted on.
 
     Parameters
@@ -170,10 +174,14 @@ def fallback_rows(resp, index, sample_weight, how, rng):
     how : {"hard", "resample"}
         ``"hard"``: the rows the expert explains best (its responsibility is
         the largest), topped up with its most responsible rows up to
-        ``MIN_HARD_ROWS``, as flexmix's hard EM; ``"resample"``: ``n`` rows
-        drawn with replacement, with probability ``sample_weight * resp``.
+        ``MIN_HARD_ROWS`` (or the expert's ``n_neighbors``, which a
+        neighbours model needs at least), as flexmix's hard EM;
+        ``"resample"``: ``n`` rows drawn with replacement, with probability
+        ``sample_weight * resp``.
     rng : numpy.random.RandomState
         Used by ``"resample"`` only.
+    minimum : int, default=MIN_HARD_ROWS
+        Fewest rows for ``"hard"``.
 
     Returns
     -------
@@ -184,7 +192,7 @@ def fallback_rows(resp, index, sample_weight, how, rng):
         return rng.choice(len(weight), size=len(weight), p=weight / weight.sum())
     present = sample_weight > 0  # a zero weight means the row is absent
     owned = np.flatnonzero((resp.argmax(axis=1) == index) & present)
-    minimum = min(MIN_HARD_ROWS, np.count_nonzero(present))
+    minimum = min(minimum, np.count_nonzero(present))
     if len(owned) >= minimum:
         return owned
     candidates = np.flatnonzero(present)
@@ -200,8 +208,9 @@ def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed):
     if mode == "fixed":
         return expert
     if mode == "unweighted":
+        minimum = max(MIN_HARD_ROWS, getattr(expert, "n_neighbors", 0) or 0)
         rows = fallback_rows(
-            resp, index, sample_weight, how, np.random.RandomState(seed)
+            resp, index, sample_weight, how, np.random.RandomState(seed), minimum
         )
         return expert.fit(X[rows], y[rows])
     weight = sample_weight * np.maximum(resp[:, index], RESP_FLOOR)
@@ -211,6 +220,28 @@ def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed):
 def predict_mean(expert, X):
     """A regression expert's prediction as float64 of shape (n,)."""
     return np.asarray(expert.predict(X), dtype=np.float64).reshape(-1)
+
+
+def reports_std(expert):
+    """Whether a regression expert predicts its own spread, row by row
+    (``predict(X, return_std=True)``, as BayesianRidge or a Gaussian process)."""
+    try:
+        return "return_std" in inspect.signature(expert.predict).parameters
+    except (TypeError, ValueError):  # a callable without a signature
+        return False
+
+
+def predict_mean_and_var(expert, X):
+    """A probabilistic regression expert's mean and variance, float64 (n,).
+
+    The variance is None when the expert reports no spread at all (a zero
+    std everywhere, as :class:`~sklearn.dummy.DummyRegressor` does): the
+    fitted noise variance then stands in for it.
+    """
+    mean, std = expert.predict(X, return_std=True)
+    mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+    std = np.asarray(std, dtype=np.float64).reshape(-1)
+    return mean, (std**2 if np.any(std > 0) else None)
 
 
 def has_proba(expert):
@@ -294,11 +325,14 @@ def label_noise(labels, y_index, classes, weight):
     -------
     label_noise : float
         In ``[LABEL_NOISE_FLOOR, (C - 1) / C]``: from nearly certain to no
-        better than a uniform guess.
+        better than a uniform guess. Rows where the expert has no opinion (a
+        label the mixture never saw) do not count: their likelihood does not
+        depend on the error rate.
     """
     columns, known = _class_index(np.asarray(labels), classes)
-    wrong = ~known | (columns != y_index)
-    rate = np.dot(weight, wrong) / max(weight.sum(), np.finfo(np.float64).tiny)
+    opinion = weight * known
+    wrong = np.dot(opinion, columns != y_index)
+    rate = wrong / max(opinion.sum(), np.finfo(np.float64).tiny)
     n_classes = len(classes)
     return float(np.clip(rate, LABEL_NOISE_FLOOR, (n_classes - 1) / n_classes))
 
@@ -306,8 +340,11 @@ def label_noise(labels, y_index, classes, weight):
 def _class_index(labels, classes):
     """Positions of ``labels`` in sorted ``classes``, and which were found."""
     try:
-        columns = np.searchsorted(classes, labels)
-    except TypeError:  # labels of a type that cannot be compared to classes
-        return np.zeros(len(labels), dtype=int), np.zeros(len(labels), dtype=bool)
-    columns = np.minimum(columns, len(classes) - 1)
-    return columns, classes[columns] == labels
+        columns = np.minimum(np.searchsorted(classes, labels), len(classes) - 1)
+        return columns, classes[columns] == labels
+    except TypeError:
+        # Labels that cannot be ordered against the classes (None among
+        # strings, say): look each one up instead.
+        position = {label: i for i, label in enumerate(classes.tolist())}
+        columns = np.array([position.get(label, -1) for label in labels.tolist()])
+        return np.maximum(columns, 0), columns >= 0

@@ -6,7 +6,12 @@ from sklearn.linear_model import LinearRegression
 from sklearn.utils.validation import column_or_1d
 
 from ._base import _BaseMixtureOfExperts, _check_non_negative
-from ._experts import has_own_likelihood, predict_mean
+from ._experts import (
+    has_own_likelihood,
+    predict_mean,
+    predict_mean_and_var,
+    reports_std,
+)
 from ._math import (
     gaussian_log_prob,
     mixture_mean_and_var,
@@ -137,7 +142,11 @@ class MixtureOfExpertsRegressor(
     gate_ : SoftmaxGate or None
         The fitted gate; None when there is a single expert.
     noise_var_ : ndarray of shape (n_experts,)
-        Each expert's noise variance.
+        Each expert's noise variance. Experts that predict their own spread
+        (``predict(X, return_std=True)``, as
+        :class:`~sklearn.linear_model.BayesianRidge`) use that instead, row by
+        row, in the likelihood and in ``return_std``; for them this is the
+        weighted residual variance, for reference.
     expert_weights_ : ndarray of shape (n_experts,)
         Mean responsibility of each expert over the training rows.
     log_likelihood_ : float
@@ -264,22 +273,66 @@ class MixtureOfExpertsRegressor(
         """Each expert's prediction, (n, M)."""
         return np.column_stack([predict_mean(expert, X) for expert in self.experts_])
 
-    def _log_prob_from_means(self, X, y, means):
-        log_prob = gaussian_log_prob(y, means, self.noise_var_)
+    def _one_expert(self, i, X):
+        """Expert ``i``'s mean and variance on the rows of ``X``.
+
+        Experts that predict their own spread give a variance per row (floored
+        like the noise); the others have the noise variance EM fitted them.
+        """
+        expert = self.experts_[i]
+        if reports_std(expert):
+            mean, var = predict_mean_and_var(expert, X)
+            if var is not None:
+                return mean, np.maximum(var, self._var_floor)
+            return mean, self.noise_var_[i]
+        return predict_mean(expert, X), self.noise_var_[i]
+
+    def _moments(self, X, weights=None):
+        """Means and variances of the experts, each (n, M).
+
+        With routing ``weights``, an expert is evaluated only on the rows routed
+        to it (its other entries are zeros and are weighted by zero).
+        """
+        shape = (X.shape[0], len(self.experts_))
+        if weights is None:
+            weights = np.ones(shape)
+        means = np.zeros(shape)
+        variances = np.broadcast_to(self.noise_var_, shape).copy()
+        for i, rows in routed_rows(weights):
+            where = slice(None) if rows is None else rows
+            means[where, i], variances[where, i] = self._one_expert(
+                i, take_rows(X, rows)
+            )
+        return means, variances
+
+    def _log_prob(self, X, y, means, variances):
+        log_prob = gaussian_log_prob(y, means, variances)
         for i, expert in enumerate(self.experts_):
             if has_own_likelihood(expert):
                 log_prob[:, i] = expert.log_likelihood(X, y)
         return log_prob
 
     def _update_likelihood(self, X, y, y_lik, weights):
-        means = self._expert_means(X)
+        # The noise M-step needs the means first; experts that report their
+        # own spread are then evaluated once, through return_std.
+        spread = [reports_std(expert) for expert in self.experts_]
+        means, own_var = np.zeros((len(y_lik), len(self.experts_))), {}
+        for i, expert in enumerate(self.experts_):
+            if spread[i]:
+                means[:, i], own_var[i] = predict_mean_and_var(expert, X)
+            else:
+                means[:, i] = predict_mean(expert, X)
         self.noise_var_ = noise_variances(
             y_lik[:, np.newaxis] - means, weights, self._var_floor
         )
-        return self._log_prob_from_means(X, y_lik, means)
+        variances = np.broadcast_to(self.noise_var_, means.shape).copy()
+        for i, var in own_var.items():
+            if var is not None:
+                variances[:, i] = np.maximum(var, self._var_floor)
+        return self._log_prob(X, y_lik, means, variances)
 
     def _expert_log_prob(self, X, y_lik):
-        return self._log_prob_from_means(X, y_lik, self._expert_means(X))
+        return self._log_prob(X, y_lik, *self._moments(X))
 
     def _likelihood_parameters(self):
         return self.noise_var_
@@ -312,11 +365,7 @@ class MixtureOfExpertsRegressor(
         """
         Xe, Xg = self._split(self._validate_predict_data(X))
         weights = self._routing_weights(Xg, top_k)
-        means = np.zeros(weights.shape)
-        for i, rows in routed_rows(weights):
-            where = slice(None) if rows is None else rows
-            means[where, i] = predict_mean(self.experts_[i], take_rows(Xe, rows))
-        mean, var = mixture_mean_and_var(weights, means, self.noise_var_)
+        mean, var = mixture_mean_and_var(weights, *self._moments(Xe, weights))
         if return_std:
             return mean, np.sqrt(np.maximum(var, 0))
         return mean

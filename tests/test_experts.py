@@ -48,6 +48,7 @@ from skmoe._experts import (
     fallback_rows,
     fit_expert,
     fit_mode,
+    label_noise,
     smoothed_one_hot,
 )
 from skmoe._gating import fit_gate
@@ -847,3 +848,28 @@ def test_gate_on_the_regime_column_and_experts_on_x_fit_better():
     # The experts found the two slopes in x.
     slopes = sorted(float(e.coef_[0]) for e in split.experts_)
     assert_allclose(slopes, [-1.5, 2.0], atol=0.1)
+
+
+def test_none_label_is_no_opinion_for_that_row_only():
+    classes = np.array(["healthy", "sick"], dtype=object)
+    labels = np.array(["sick", None, "healthy"], dtype=object)
+    assert_allclose(
+        smoothed_one_hot(labels, classes, 0.1), [[0.1, 0.9], [0.5, 0.5], [0.9, 0.1]]
+    )
+
+
+def test_label_noise_ignores_rows_without_an_opinion():
+    # Right on 2 of the 3 rows where it speaks; silent (-1) on two rows.
+    labels = np.array([1, 0, -1, -1, 1])
+    y_index = np.array([1, 0, 0, 1, 0])
+    assert_allclose(label_noise(labels, y_index, np.array([0, 1]), np.ones(5)), 1 / 3)
+
+
+def test_hard_fallback_gives_neighbours_models_enough_rows():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(400, 2))
+    y = np.sin(6 * X[:, 0]) + 0.1 * rng.standard_normal(400)
+    moe = MixtureOfExpertsRegressor(
+        KNeighborsRegressor(n_neighbors=30), n_experts=6, random_state=1
+    ).fit(X, y)
+    assert all(expert.n_samples_fit_ >= 30 for expert in moe.experts_)

@@ -1,0 +1,162 @@
+"""Hierarchical mixtures by composition, and experts that know their spread."""
+
+import pickle
+
+import numpy as np
+import pytest
+from _data import make_hard_regimes, make_linear_mixture
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.stats import norm
+from sklearn.base import clone
+from sklearn.dummy import DummyRegressor
+from sklearn.linear_model import BayesianRidge, LinearRegression
+from sklearn.model_selection import GridSearchCV
+
+from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
+
+
+def hard_regimes_log_likelihood(X, y):
+    """Per-row log-likelihood under the true model of make_hard_regimes."""
+    regime = 2 * (X[:, 0] > 0) + (X[:, 1] > 0)
+    coef = np.array([[1, 2, -1], [-2, 1, 1], [0.5, -1, 2], [3, 0, -2]])[regime]
+    mean = coef[:, 0] + np.einsum("nd,nd->n", X, coef[:, 1:])
+    return norm.logpdf(y, mean, 0.3)
+
+
+@pytest.fixture(scope="module")
+def two_level():
+    X, y = make_hard_regimes(4000, random_state=0)
+    hme = MixtureOfExpertsRegressor(
+        MixtureOfExpertsRegressor(n_experts=2), n_experts=2, random_state=0
+    ).fit(X, y)
+    return hme, X, y
+
+
+def test_depth_two_reaches_the_truth_and_beats_a_flat_mixture(two_level):
+    hme, X, y = two_level
+    X_test, y_test = make_hard_regimes(20000, random_state=1)
+    held_out = hme.log_likelihood(X_test, y_test).mean()
+    truth = hard_regimes_log_likelihood(X_test, y_test).mean()
+    flat = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
+    assert held_out > truth - 0.05
+    assert held_out > flat.log_likelihood(X_test, y_test).mean() + 0.5
+
+
+def test_parent_log_likelihood_never_decreases(two_level):
+    hme, _, _ = two_level
+    curve = hme.log_likelihoods_
+    assert len(curve) > 2
+    assert np.all(np.diff(curve) >= -1e-8 * np.abs(curve[1:]))
+
+
+def test_children_are_warm_started_then_handed_back(two_level):
+    hme, _, _ = two_level
+    # Each child continued its own EM across the parent's iterations...
+    assert all(child.n_iter_ >= 1 for child in hme.experts_)
+    # ...and is returned with the warm_start its template had.
+    assert all(child.warm_start is False for child in hme.experts_)
+
+
+def test_leaf_probabilities_multiply_along_paths(two_level):
+    hme, X, _ = two_level
+    leaves = hme.leaf_proba(X)
+    assert list(hme.leaf_names_) == [
+        "expert0/expert0", "expert0/expert1", "expert1/expert0", "expert1/expert1"
+    ]
+    assert_allclose(leaves.sum(axis=1), 1.0)
+    gate = hme.gate_proba(X)
+    for i, child in enumerate(hme.experts_):
+        expected = gate[:, [i]] * child.gate_proba(X)
+        assert_allclose(leaves[:, 2 * i : 2 * i + 2], expected)
+    # The four quadrants end up on four different leaves.
+    quadrant = 2 * (X[:, 0] > 0) + (X[:, 1] > 0)
+    leaf = leaves.argmax(axis=1)
+    assert len({np.bincount(leaf[quadrant == q]).argmax() for q in range(4)}) == 4
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_three_levels_fit_predict_clone_and_pickle():
+    X, y = make_hard_regimes(1500, random_state=2)
+    grandchild = MixtureOfExpertsRegressor(n_experts=2, max_iter=20)
+    child = MixtureOfExpertsRegressor(grandchild, n_experts=2, max_iter=20)
+    hme = MixtureOfExpertsRegressor(child, n_experts=2, max_iter=20, random_state=0)
+    hme.fit(X, y)
+    assert hme.leaf_proba(X).shape == (len(X), 8)
+    assert len(hme.leaf_names_) == 8 and hme.leaf_names_[0].count("/") == 2
+    restored = pickle.loads(pickle.dumps(hme))
+    assert_array_equal(restored.predict(X), hme.predict(X))
+    twin = clone(hme)
+    assert not hasattr(twin, "experts_")
+    assert twin.get_params()["experts__experts__n_experts"] == 2
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_grid_search_over_nested_mixtures():
+    X, y = make_hard_regimes(600, random_state=3)
+    search = GridSearchCV(
+        MixtureOfExpertsRegressor(
+            MixtureOfExpertsRegressor(n_experts=2, max_iter=30), n_experts=2,
+            max_iter=30, random_state=0,
+        ),
+        {"experts__n_experts": [1, 2]},
+        cv=3,
+    )
+    search.fit(X, y)
+    assert search.best_params_ == {"experts__n_experts": 2}
+
+
+def test_nested_classifier():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(1200, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    hme = MixtureOfExpertsClassifier(
+        MixtureOfExpertsClassifier(n_experts=2), n_experts=2, random_state=0
+    ).fit(X, y)
+    assert hme.score(X, y) > 0.9
+    assert_allclose(hme.leaf_proba(X).sum(axis=1), 1.0)
+
+
+# ---- experts that report their own spread -----------------------------------
+
+
+def test_bayesian_ridge_expert_brings_its_own_spread():
+    X, y = make_linear_mixture(400, random_state=0)
+    moe = MixtureOfExpertsRegressor(BayesianRidge(), n_experts=1).fit(X, y)
+    alone = BayesianRidge().fit(X, y)
+    mean, std = moe.predict(X, return_std=True)
+    alone_mean, alone_std = alone.predict(X, return_std=True)
+    assert_allclose(mean, alone_mean, rtol=1e-10)
+    assert_allclose(std, alone_std, rtol=1e-10)
+    assert_allclose(moe.log_likelihood(X, y), norm.logpdf(y, alone_mean, alone_std))
+
+
+def test_spread_is_used_row_by_row_in_a_mixture():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(600, 1))
+    # Noise grows with |x| on the left; a Bayesian expert's own spread does
+    # not, but its std is what enters the likelihood and return_std.
+    y = np.where(X[:, 0] < 0, 2 * X[:, 0], -X[:, 0]) + 0.2 * rng.standard_normal(600)
+    moe = MixtureOfExpertsRegressor(
+        [("bayes", BayesianRidge()), ("lin", LinearRegression())], random_state=0
+    ).fit(X, y)
+    gate = moe.gate_proba(X)
+    means = moe.expert_predictions(X)
+    bayes_mean, bayes_std = moe.experts_[0].predict(X, return_std=True)
+    assert_allclose(means[:, 0], bayes_mean)
+    variances = np.column_stack([bayes_std**2, np.full(len(X), moe.noise_var_[1])])
+    expected = np.log(
+        (gate * norm.pdf(y[:, None], means, np.sqrt(variances))).sum(axis=1)
+    )
+    assert_allclose(moe.log_likelihood(X, y), expected, rtol=1e-8)
+    mixture_mean = (gate * means).sum(axis=1)
+    spread = (gate * (variances + (means - mixture_mean[:, None]) ** 2)).sum(axis=1)
+    assert_allclose(moe.predict(X, return_std=True)[1], np.sqrt(spread), rtol=1e-8)
+
+
+def test_zero_std_everywhere_is_no_spread():
+    # DummyRegressor.predict accepts return_std but returns zeros: the fitted
+    # noise variance stands in, as for any expert without a spread.
+    X, y = make_linear_mixture(300, random_state=1)
+    moe = MixtureOfExpertsRegressor(DummyRegressor(), n_experts=1).fit(X, y)
+    _, std = moe.predict(X, return_std=True)
+    assert_allclose(std, np.sqrt(np.var(y)), rtol=1e-10)
