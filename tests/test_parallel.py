@@ -1,0 +1,65 @@
+"""Parallel and distributed fitting give the same model as a serial fit."""
+
+import pytest
+from _data import make_linear_mixture
+from joblib import parallel_backend
+from numpy.testing import assert_array_equal
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.tree import DecisionTreeRegressor
+
+from skmoe import MixtureOfExpertsRegressor
+
+
+@pytest.mark.parametrize(
+    "experts",
+    [
+        DecisionTreeRegressor(max_depth=3, max_features=1),
+        [("lin", Ridge()), ("knn", KNeighborsRegressor()),
+         ("tree", DecisionTreeRegressor(max_depth=3))],
+    ],
+    ids=["seeded trees", "mixed with a resampled kNN"],
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_n_jobs_does_not_change_the_model(experts):
+    X, y = make_linear_mixture(600, random_state=0)
+    params = dict(
+        experts=experts, n_experts=3, unweighted_fit="resample", max_iter=15,
+        random_state=0,
+    )
+    serial = MixtureOfExpertsRegressor(n_jobs=1, **params).fit(X, y)
+    parallel = MixtureOfExpertsRegressor(n_jobs=2, **params).fit(X, y)
+    assert_array_equal(serial.predict(X), parallel.predict(X))
+    assert_array_equal(serial.log_likelihoods_, parallel.log_likelihoods_)
+
+
+def test_dask_cluster_gives_the_local_model():
+    distributed = pytest.importorskip("dask.distributed")
+    X, y = make_linear_mixture(1000, random_state=1)
+    params = dict(n_experts=3, n_jobs=2, random_state=0)
+    local = MixtureOfExpertsRegressor(**params).fit(X, y)
+    grid = {"n_experts": [2, 3]}
+    local_search = GridSearchCV(
+        MixtureOfExpertsRegressor(Ridge(), random_state=0), grid, cv=3
+    ).fit(X, y)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+        parallel_backend("dask"),
+        distributed.get_task_stream(client) as tasks,
+    ):
+        remote = MixtureOfExpertsRegressor(**params).fit(X, y)
+        search = GridSearchCV(
+            MixtureOfExpertsRegressor(Ridge(), random_state=0), grid, cv=3, n_jobs=2
+        ).fit(X, y)
+        assert len(client.scheduler_info()["workers"]) == 2
+    # The expert fits and the grid's candidates ran as tasks on the cluster.
+    assert len(tasks.data) > 0
+    assert_array_equal(remote.predict(X), local.predict(X))
+    assert search.best_params_ == local_search.best_params_
+    scores = "mean_test_score"
+    assert_array_equal(search.cv_results_[scores], local_search.cv_results_[scores])
