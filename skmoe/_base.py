@@ -584,7 +584,22 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         -------
         self : object
             The fitted mixture.
+
+        Notes
+        -----
+        The fit is all or nothing: if it raises (an expert fails, a parallel
+        worker is lost, ``KeyboardInterrupt``), the mixture is left exactly as
+        it was before ``fit``, fitted or not, never half-fitted.
         """
+        before = dict(self.__dict__)
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit(self, X, y, sample_weight):
         X_raw = X
         X, y = self._validate_fit_data(X, y)
         sample_weight = _check_sample_weight(
@@ -622,6 +637,10 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
                 self.gate_ = self._new_gate(n_experts, rng)
                 curve = []
             else:
+                # Continue on copies: the fitted state stays intact until the
+                # new fit has succeeded.
+                self.experts_ = copy.deepcopy(self.experts_)
+                self.gate_ = copy.deepcopy(self.gate_)
                 log_resp, _ = self._e_step(Xg, self._expert_log_prob(Xe, y_lik))
                 resp = np.exp(log_resp)
                 curve = list(self.log_likelihoods_)

@@ -42,6 +42,8 @@ ESTIMATORS = [
     MixtureOfExpertsClassifier(
         [("rule", RuleExpert(first_column_sign)), ("lr", LogisticRegression())]
     ),
+    # A hierarchical mixture: two gates deep, four linear leaves.
+    MixtureOfExpertsRegressor(MixtureOfExpertsRegressor(n_experts=2), n_experts=2),
 ]
 
 

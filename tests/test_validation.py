@@ -4,6 +4,7 @@ allowed; nothing the user passed is modified."""
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -177,3 +178,36 @@ def test_nothing_passed_is_modified():
     assert moe.experts == experts
     assert not hasattr(experts[0][1], "coef_")
     assert moe.experts_[0] is not experts[0][1]
+
+
+class FailingRegressor(LinearRegression):
+    """Fails in its third fit, i.e. at the third EM iteration."""
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).calls += 1
+        if type(self).calls == 3:
+            raise RuntimeError("expert exploded")
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("first_fitted", [False, True])
+def test_a_failed_fit_leaves_the_mixture_as_it_was(first_fitted):
+    moe = MixtureOfExpertsRegressor(
+        [("ok", LinearRegression()), ("bad", FailingRegressor())],
+        warm_start=first_fitted, random_state=0, tol=0, max_iter=2,
+    )
+    FailingRegressor.calls = 0
+    if first_fitted:
+        with pytest.warns(ConvergenceWarning):
+            moe.fit(X, y_reg)
+        prediction = moe.predict(X)
+    before = dict(vars(moe))
+    with pytest.raises(RuntimeError, match="expert exploded"):
+        moe.set_params(max_iter=5).fit(X, y_reg)
+    moe.set_params(max_iter=2)
+    assert vars(moe).keys() == before.keys()
+    assert all(vars(moe)[k] is v for k, v in before.items())
+    if first_fitted:
+        np.testing.assert_array_equal(moe.predict(X), prediction)
+    else:
+        assert not hasattr(moe, "experts_")
