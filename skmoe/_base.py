@@ -18,7 +18,7 @@ from ._compat import _check_sample_weight
 from ._experts import (
     UNWEIGHTED_FIT,
     check_expert,
-    fit_expert,
+    fit_expert_named,
     fit_mode,
     seeded_clone,
     set_warm_start,
@@ -516,7 +516,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
 
     # ---- the EM steps ------------------------------------------------------
 
-    def _fit_experts(self, X, y, sample_weight, resp, rng):
+    def _fit_experts(self, X, y, sample_weight, resp, rng, n_iter):
         """M-step of the experts: expert i is refitted to resp[:, i]."""
         modes = [fit_mode(expert) for expert in self.experts_]
         # Drawn here, not in the workers, so that n_jobs does not change results.
@@ -525,24 +525,38 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             for mode in modes
         ]
         jobs = [
-            (expert, X, y, sample_weight, resp, i, mode, self.unweighted_fit, seed)
-            for i, (expert, mode, seed) in enumerate(
-                zip(self.experts_, modes, seeds, strict=True)
+            (name, n_iter, expert, X, y, sample_weight, resp, i, mode,
+             self.unweighted_fit, seed)
+            for i, (name, expert, mode, seed) in enumerate(
+                zip(self._expert_names, self.experts_, modes, seeds, strict=True)
             )
         ]
         if self.n_jobs in (None, 1):
-            return [fit_expert(*job) for job in jobs]
-        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(fit_expert)(*job) for job in jobs
-        )
+            return [fit_expert_named(*job) for job in jobs]
+        try:
+            return Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(fit_expert_named)(*job) for job in jobs
+            )
+        except Exception as exc:
+            # An expert's own failure arrives named (as its message says; a
+            # process backend keeps only the message); anything else broke in
+            # the parallel machinery.
+            if str(exc).startswith("Expert "):
+                raise
+            raise RuntimeError(
+                f"Fitting the experts in parallel (n_jobs={self.n_jobs}) failed "
+                f"in the parallel backend at EM iteration {n_iter}: "
+                f"{type(exc).__name__}: {exc}. If a dask Client or another "
+                "joblib backend is in use, check that it is still running."
+            ) from exc
 
-    def _m_step(self, Xe, Xg, y, y_lik, sample_weight, resp, rng):
+    def _m_step(self, Xe, Xg, y, y_lik, sample_weight, resp, rng, n_iter):
         """Refit experts, their noise and the gate to the responsibilities.
 
         Returns the refitted experts' log-likelihoods of the targets, (n, M),
         which the following E-step needs.
         """
-        self.experts_ = self._fit_experts(Xe, y, sample_weight, resp, rng)
+        self.experts_ = self._fit_experts(Xe, y, sample_weight, resp, rng, n_iter)
         log_prob = self._update_likelihood(
             Xe, y, y_lik, sample_weight[:, np.newaxis] * resp
         )
@@ -704,7 +718,9 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         converged = False
         for n_iter in range(1, self.max_iter + 1):
             previous = ll
-            log_prob = self._m_step(Xe, Xg, y_fit, y_lik, sample_weight, resp, rng)
+            log_prob = self._m_step(
+                Xe, Xg, y_fit, y_lik, sample_weight, resp, rng, n_iter
+            )
             log_resp, log_norm = self._e_step(Xg, log_prob)
             ll = mean_log_likelihood(log_norm, sample_weight)
             if not np.isfinite(ll):

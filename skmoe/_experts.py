@@ -217,6 +217,26 @@ def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed):
     return fit_weighted(expert, X, y, weight, mode)
 
 
+def fit_expert_named(name, n_iter, expert, *args):
+    """:func:`fit_expert`, with any failure naming the expert and the iteration.
+
+    The error keeps its type where it can be built from a message, so callers
+    catching, say, ``ValueError`` still do.
+    """
+    try:
+        return fit_expert(expert, *args)
+    except Exception as exc:
+        message = (
+            f"Expert {name!r} ({type(expert).__name__}) failed to fit at EM "
+            f"iteration {n_iter}: {exc}"
+        )
+        try:
+            error = type(exc)(message)
+        except Exception:
+            error = RuntimeError(message)
+        raise error from exc
+
+
 def predict_mean(expert, X):
     """A regression expert's prediction as float64 of shape (n,)."""
     return np.asarray(expert.predict(X), dtype=np.float64).reshape(-1)

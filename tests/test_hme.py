@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.dummy import DummyRegressor
-from sklearn.linear_model import BayesianRidge, LinearRegression
+from sklearn.linear_model import BayesianRidge, LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
@@ -160,3 +160,34 @@ def test_zero_std_everywhere_is_no_spread():
     moe = MixtureOfExpertsRegressor(DummyRegressor(), n_experts=1).fit(X, y)
     _, std = moe.predict(X, return_std=True)
     assert_allclose(std, np.sqrt(np.var(y)), rtol=1e-10)
+
+
+def test_all_bayesian_experts_give_the_mixture_of_their_densities():
+    X, y = make_linear_mixture(800, random_state=5)
+    moe = MixtureOfExpertsRegressor(BayesianRidge(), n_experts=3, random_state=0)
+    moe.fit(X, y)
+    gate = moe.gate_proba(X)
+    moments = [expert.predict(X, return_std=True) for expert in moe.experts_]
+    means = np.column_stack([m for m, _ in moments])
+    stds = np.column_stack([s for _, s in moments])
+    density = (gate * norm.pdf(y[:, None], means, stds)).sum(axis=1)
+    assert_allclose(moe.log_likelihood(X, y), np.log(density), rtol=1e-8)
+    mixture_mean = (gate * means).sum(axis=1)
+    spread = (gate * (stds**2 + (means - mixture_mean[:, None]) ** 2)).sum(axis=1)
+    assert_allclose(moe.predict(X, return_std=True)[1], np.sqrt(spread), rtol=1e-8)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_grid_search_reaches_the_leaves_parameters():
+    X, y = make_hard_regimes(600, random_state=4)
+    search = GridSearchCV(
+        MixtureOfExpertsRegressor(
+            MixtureOfExpertsRegressor(Ridge(), n_experts=2, max_iter=20),
+            n_experts=2, max_iter=20, random_state=0,
+        ),
+        {"experts__experts__alpha": [0.01, 1e4]},
+        cv=3,
+    ).fit(X, y)
+    assert search.best_params_ == {"experts__experts__alpha": 0.01}
+    leaf = search.best_estimator_.experts_[0].experts_[0]
+    assert leaf.alpha == 0.01

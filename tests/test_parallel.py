@@ -63,3 +63,26 @@ def test_dask_cluster_gives_the_local_model():
     assert search.best_params_ == local_search.best_params_
     scores = "mean_test_score"
     assert_array_equal(search.cv_results_[scores], local_search.cv_results_[scores])
+
+
+def test_a_dask_client_that_went_away_gives_a_clear_error():
+    distributed = pytest.importorskip("dask.distributed")
+    X, y = make_linear_mixture(300, random_state=2)
+    moe = MixtureOfExpertsRegressor(n_experts=2, n_jobs=2, random_state=0)
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    with parallel_backend("dask"):
+        client.close()
+        cluster.close()
+        with pytest.raises(RuntimeError, match=r"failed in the parallel backend at "
+                           r"EM iteration 1: .* check that it is still running"):
+            moe.fit(X, y)
+    assert not hasattr(moe, "experts_")
+
+
+def test_an_unknown_backend_is_refused_by_joblib():
+    with pytest.raises(ValueError, match="Invalid backend"):
+        with parallel_backend("no-such-backend"):
+            pass

@@ -202,7 +202,13 @@ def test_a_failed_fit_leaves_the_mixture_as_it_was(first_fitted):
             moe.fit(X, y_reg)
         prediction = moe.predict(X)
     before = dict(vars(moe))
-    with pytest.raises(RuntimeError, match="expert exploded"):
+    # The error names the expert and the EM iteration, and keeps its type.
+    iteration = 1 if first_fitted else 3
+    with pytest.raises(
+        RuntimeError,
+        match=rf"Expert 'bad' \(FailingRegressor\) failed to fit at EM iteration "
+        rf"{iteration}: expert exploded",
+    ):
         moe.set_params(max_iter=5).fit(X, y_reg)
     moe.set_params(max_iter=2)
     assert vars(moe).keys() == before.keys()
@@ -211,3 +217,21 @@ def test_a_failed_fit_leaves_the_mixture_as_it_was(first_fitted):
         np.testing.assert_array_equal(moe.predict(X), prediction)
     else:
         assert not hasattr(moe, "experts_")
+
+
+def test_a_failing_expert_in_a_parallel_fit_is_named_too():
+    FailingRegressor.calls = 0
+    moe = MixtureOfExpertsRegressor(
+        [("ok", LinearRegression()), ("bad", FailingRegressor())], n_jobs=2,
+        tol=0, random_state=0,
+    )
+    with pytest.raises(RuntimeError, match=r"Expert 'bad' .* EM iteration 3"):
+        moe.fit(X, y_reg)
+    assert not hasattr(moe, "experts_")
+
+
+def test_a_child_mixture_of_the_wrong_task():
+    child = MixtureOfExpertsClassifier()
+    with pytest.raises(ValueError, match=r"'expert0' \(MixtureOfExpertsClassifier\) "
+                       r"should be a regressor"):
+        MixtureOfExpertsRegressor(child).fit(X, y_reg)
