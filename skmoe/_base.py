@@ -639,34 +639,28 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             and hasattr(self, "converged_")
             and len(self.experts_) == n_experts
         )
-        best_ll, best = -np.inf, None
-        for init in range(self.n_init if do_init else 1):
-            self._print_init_start(init)
-            if do_init:
-                # The start first, so that it does not depend on how many
-                # experts or gates draw seeds.
-                resp = self._initial_resp(Xg, y_lik, sample_weight, n_experts, rng)
-                self._expert_names = list(names)
-                self.experts_ = [seeded_clone(t, rng) for t in templates]
-                self.gate_ = self._new_gate(n_experts, rng)
-                curve = []
-            else:
-                # Continue on copies: the fitted state stays intact until the
-                # new fit has succeeded.
-                self.experts_ = copy.deepcopy(self.experts_)
-                self.gate_ = copy.deepcopy(self.gate_)
-                log_resp, _ = self._e_step(Xg, self._expert_log_prob(Xe, y_lik))
-                resp = np.exp(log_resp)
-                curve = list(self.log_likelihoods_)
-            ll, converged = self._em_loop(
-                Xe, Xg, y_fit, y_lik, sample_weight, resp, curve, rng
+        data = (Xe, Xg, y_fit, y_lik, sample_weight)
+        if do_init:
+            # One start uses the mixture's own random stream. Several starts
+            # each get a seed drawn up front, so they can run in parallel and
+            # n_jobs never changes which model wins.
+            seeds = [None] if self.n_init == 1 else list(
+                rng.randint(np.iinfo(np.int32).max, size=self.n_init)
             )
-            self._print_init_end(converged, ll)
-            if ll > best_ll or best is None:
-                best_ll = ll
-                best = (self._get_parameters(), curve, converged)
-
-        parameters, curve, converged = best
+            starts = [
+                (init, data, names, templates, rng if seed is None else seed)
+                for init, seed in enumerate(seeds)
+            ]
+            if self.n_jobs in (None, 1) or len(starts) == 1:
+                results = [self._run_start(*start) for start in starts]
+            else:
+                results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                    delayed(self._run_start)(*start) for start in starts
+                )
+        else:
+            results = [self._continue(data, rng)]
+        # max keeps the first of equal bests, as a loop of strict improvements.
+        _, parameters, curve, converged = max(results, key=lambda run: run[0])
         self._set_parameters(parameters)
         self.log_likelihoods_ = np.asarray(curve)
         self.log_likelihood_ = max(curve) if self.assignment == "stochastic" else (
@@ -697,6 +691,40 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
                 self._sort_experts()
         self._warn_about_dead_experts()
         return self
+
+    def _run_start(self, init, data, names, templates, rng):
+        """One EM run from a fresh start, on a shallow copy of the mixture.
+
+        Returns ``(log-likelihood, parameters, curve, converged)``.
+        """
+        run = copy.copy(self)
+        rng = check_random_state(rng)
+        Xe, Xg, y_fit, y_lik, sample_weight = data
+        run._print_init_start(init)
+        # The start first, so that it does not depend on how many experts or
+        # gates draw seeds.
+        resp = run._initial_resp(Xg, y_lik, sample_weight, len(templates), rng)
+        run._expert_names = list(names)
+        run.experts_ = [seeded_clone(t, rng) for t in templates]
+        run.gate_ = run._new_gate(len(templates), rng)
+        curve = []
+        ll, converged = run._em_loop(*data, resp, curve, rng)
+        run._print_init_end(converged, ll)
+        return ll, run._get_parameters(), curve, converged
+
+    def _continue(self, data, rng):
+        """Continue EM from the fitted state (``warm_start``), on copies, so the
+        fitted state stays intact until the new fit has succeeded."""
+        run = copy.copy(self)
+        Xe, Xg, y_fit, y_lik, sample_weight = data
+        run._print_init_start(0)
+        run.experts_ = copy.deepcopy(self.experts_)
+        run.gate_ = copy.deepcopy(self.gate_)
+        log_resp, _ = run._e_step(Xg, run._expert_log_prob(Xe, y_lik))
+        curve = list(self.log_likelihoods_)
+        ll, converged = run._em_loop(*data, np.exp(log_resp), curve, rng)
+        run._print_init_end(converged, ll)
+        return ll, run._get_parameters(), curve, converged
 
     def _em_loop(self, Xe, Xg, y_fit, y_lik, sample_weight, resp, curve, rng):
         """Alternate M- and E-steps from ``resp``; append to ``curve``.

@@ -1,5 +1,6 @@
 """Parallel and distributed fitting give the same model as a serial fit."""
 
+import numpy as np
 import pytest
 from _data import make_linear_mixture
 from joblib import parallel_backend
@@ -86,3 +87,20 @@ def test_an_unknown_backend_is_refused_by_joblib():
     with pytest.raises(ValueError, match="Invalid backend"):
         with parallel_backend("no-such-backend"):
             pass
+
+
+def test_restarts_in_parallel_pick_the_serial_winner():
+    X, y = make_linear_mixture(800, random_state=3)
+    params = dict(n_experts=3, n_init=4, init_params="random", random_state=0)
+    serial = MixtureOfExpertsRegressor(n_jobs=1, **params).fit(X, y)
+    parallel = MixtureOfExpertsRegressor(n_jobs=2, **params).fit(X, y)
+    assert_array_equal(serial.predict(X), parallel.predict(X))
+    assert serial.log_likelihood_ == parallel.log_likelihood_
+    # And the winner is the best of the starts run one by one.
+    singles = [
+        MixtureOfExpertsRegressor(
+            n_experts=3, init_params="random", random_state=seed
+        ).fit(X, y).log_likelihood_
+        for seed in np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=4)
+    ]
+    assert serial.log_likelihood_ == pytest.approx(max(singles), abs=1e-12)
