@@ -637,7 +637,8 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         do_init = not (
             self.warm_start
             and hasattr(self, "converged_")
-            and len(self.experts_) == n_experts
+            # Pruned experts stay pruned: continue with the survivors.
+            and set(self._expert_names) <= set(names)
         )
         data = (Xe, Xg, y_fit, y_lik, sample_weight)
         if do_init:
@@ -705,6 +706,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         # gates draw seeds.
         resp = run._initial_resp(Xg, y_lik, sample_weight, len(templates), rng)
         run._expert_names = list(names)
+        run._reseeds = {}
         run.experts_ = [seeded_clone(t, rng) for t in templates]
         run.gate_ = run._new_gate(len(templates), rng)
         curve = []
@@ -720,6 +722,8 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         run._print_init_start(0)
         run.experts_ = copy.deepcopy(self.experts_)
         run.gate_ = copy.deepcopy(self.gate_)
+        # Re-seeds count over the whole run, across warm-started calls.
+        run._reseeds = dict(self._reseeds)
         log_resp, _ = run._e_step(Xg, run._expert_log_prob(Xe, y_lik))
         curve = list(self.log_likelihoods_)
         ll, converged = run._em_loop(*data, np.exp(log_resp), curve, rng)
@@ -739,7 +743,6 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         # Annealed EM must not stop while its temperature is still falling.
         settle = schedule_length(schedule) if self.assignment == "annealed" else 0
         stochastic = self.assignment == "stochastic"
-        self._reseeds = dict.fromkeys(self._expert_names, 0)
         best = None
         set_warm_start(self.experts_, [True] * len(self.experts_))
         start = time()
@@ -800,7 +803,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         if self.dead_expert == "reseed":
             dead = [
                 i for i in dead
-                if self._reseeds[self._expert_names[i]] < _MAX_RESEEDS
+                if self._reseeds.get(self._expert_names[i], 0) < _MAX_RESEEDS
             ]
         if len(dead) == 0 or self.dead_expert == "keep":
             return log_resp, False
@@ -814,7 +817,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             log_resp = log_softmax(log_resp[:, keep])
         else:
             for name in names:
-                self._reseeds[name] += 1
+                self._reseeds[name] = self._reseeds.get(name, 0) + 1
             with np.errstate(divide="ignore"):
                 log_resp = np.log(
                     _reseed(np.exp(log_resp), dead, log_norm, sample_weight)
@@ -843,19 +846,24 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             self.gate_._W = self.gate_._W[:, keep]
 
     def _warn_about_dead_experts(self):
-        if self.dead_expert != "keep":
-            return
+        """Say so when the fitted mixture still has dead experts: kept ones,
+        or re-seeded ones that starved again."""
         dead = np.flatnonzero(self.expert_weights_ < self.min_expert_weight)
-        if len(dead):
-            names = [self._expert_names[i] for i in dead]
-            warnings.warn(
-                f"Experts {names} hold less than min_expert_weight="
-                f"{self.min_expert_weight} of the responsibility "
-                f"({', '.join(f'{self.expert_weights_[i]:.2g}' for i in dead)}) "
-                "and were kept (dead_expert='keep'). Consider fewer experts.",
-                DeadExpertWarning,
-                stacklevel=3,
-            )
+        if len(dead) == 0:
+            return
+        names = [self._expert_names[i] for i in dead]
+        how = (
+            "were kept (dead_expert='keep')" if self.dead_expert == "keep"
+            else "are still dead after re-seeding"
+        )
+        warnings.warn(
+            f"Experts {names} hold less than min_expert_weight="
+            f"{self.min_expert_weight} of the responsibility "
+            f"({', '.join(f'{self.expert_weights_[i]:.2g}' for i in dead)}) and "
+            f"{how}. Consider fewer experts.",
+            DeadExpertWarning,
+            stacklevel=3,
+        )
 
     def _new_gate(self, n_experts, rng):
         if n_experts == 1:
@@ -870,6 +878,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
 
     def _get_parameters(self):
         return (
+            self._reseeds,
             self._expert_names,
             self.experts_,
             self.gate_,
@@ -880,6 +889,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
 
     def _set_parameters(self, parameters):
         (
+            self._reseeds,
             self._expert_names,
             self.experts_,
             self.gate_,

@@ -72,7 +72,8 @@ class MixtureOfExpertsClassifier(
         (classification EM: hard routing while training); ``"stochastic"``
         wholly to an expert drawn from the posterior (stochastic EM, the EM
         counterpart of noisy gating: it runs ``max_iter`` iterations and keeps
-        the best); ``"annealed"`` by the posteriors raised to ``1 / T`` for a
+        the best, whose number is ``n_iter_``; ``converged_`` is then always
+        True); ``"annealed"`` by the posteriors raised to ``1 / T`` for a
         temperature ``T`` falling over the iterations (start soft, end hard).
     temperatures : array-like of float or None, default=None
         The annealing schedule, one positive, non-increasing temperature per
@@ -86,17 +87,21 @@ class MixtureOfExpertsClassifier(
         ``top_k``, which overrides this one.
     balance : float, default=0.0
         Weight of the load-balancing penalty ``M * sum_i p_i f_i`` in the
-        gate's objective (``p_i``: mean gate probability of expert ``i``;
-        ``f_i``: share of rows it is most trusted for). It spreads rows over
-        experts where the data allow it; in a classical mixture unequal use is
-        often right, so it is off by default. Needs the default gate.
+        gate's objective, ``p_i`` being the mean gate probability of expert
+        ``i`` and ``f_i`` its share of the rows, taken soft (``f_i = p_i``:
+        the top-1 share has no gradient). It spreads the gate's probability
+        over experts where the data allow it; in a classical mixture unequal
+        use is often right, so it is off by default. Needs the default gate.
     min_expert_weight : float, default=1e-3
         An expert whose share of the responsibility (``expert_weights_``)
         falls below this during EM is dead; ``dead_expert`` says what follows.
     dead_expert : {"reseed", "prune", "keep"}, default="reseed"
         ``"reseed"``: hand the expert the rows the mixture explains worst (at
-        most twice per expert and start); ``"prune"``: remove it; ``"keep"``:
-        leave it. Each case raises a ``DeadExpertWarning`` saying what was done.
+        most twice per expert and start, warm-started refits included);
+        ``"prune"``: remove it (for good: a warm-started refit continues with
+        the survivors); ``"keep"``: leave it. Each case raises a
+        ``DeadExpertWarning`` saying what was done, and so does a fit that ends
+        with an expert still dead.
     init_params : {"kmeans", "kmeans_xy", "random"} or array-like, default="kmeans"
         How the first responsibilities are chosen: weighted k-means on the
         standardised inputs (``"kmeans"``) or on inputs and one-hot labels

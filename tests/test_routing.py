@@ -255,9 +255,11 @@ def test_starved_expert_is_handled_as_the_policy_says(policy):
         assert moe.expert_weights_[2] < 0.01
         assert messages == [messages[0]] and "were kept" in messages[0]
     else:
-        # A rule cannot learn from its new rows: re-seeded twice, then left.
-        assert len(messages) == 2
-        assert all("re-seeded" in m for m in messages)
+        # A rule cannot learn from its new rows: re-seeded twice, then left,
+        # and the fit says it is still dead.
+        assert len(messages) == 3
+        assert all("re-seeded" in m for m in messages[:2])
+        assert "still dead after re-seeding" in messages[2]
         assert list(moe.named_experts_) == ["a", "b", "bad"]
 
 
@@ -353,3 +355,35 @@ def test_convergence_is_not_declared_while_annealing(recovery):
             n_experts=3, assignment="annealed", temperatures=[1.0] * 5 + [0.1],
             max_iter=5, random_state=0,
         ).fit(X, y)
+
+
+def test_pruned_experts_stay_pruned_under_warm_start():
+    X, y = make_linear_mixture(600, random_state=3)
+    moe = MixtureOfExpertsRegressor(
+        [("a", LinearRegression()), ("b", LinearRegression()),
+         ("bad", RuleExpert(hopeless))],
+        dead_expert="prune", min_expert_weight=0.01, warm_start=True,
+        random_state=0,
+    )
+    with pytest.warns(DeadExpertWarning, match="pruned"):
+        moe.fit(X, y)
+    curve = list(moe.log_likelihoods_)
+    moe.fit(X, y)  # continues with the two survivors
+    assert list(moe.named_experts_) == ["a", "b"]
+    assert_allclose(moe.log_likelihoods_[: len(curve)], curve)
+
+
+def test_reseeds_are_counted_across_warm_started_fits():
+    X, y = make_linear_mixture(600, random_state=3)
+    moe = MixtureOfExpertsRegressor(
+        [("a", LinearRegression()), ("bad", RuleExpert(hopeless))],
+        min_expert_weight=0.01, warm_start=True, max_iter=5, tol=0,
+        random_state=0,
+    )
+    reseeds = []
+    for _ in range(3):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            moe.fit(X, y)
+        reseeds += [w for w in caught if "re-seeded" in str(w.message)]
+    assert len(reseeds) == 2
