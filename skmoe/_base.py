@@ -24,13 +24,8 @@ from ._experts import (
     set_warm_start,
 )
 from ._gating import SoftmaxGate, check_gate, fit_gate, gate_log_proba
-from ._math import (
-    log_responsibilities,
-    log_softmax,
-    mean_log_likelihood,
-    standard_scale,
-    weighted_mean_and_var,
-)
+from ._init import reseed, soften, standardize, weighted_kmeans
+from ._math import log_responsibilities, log_softmax, mean_log_likelihood
 from ._routing import (
     ASSIGNMENTS,
     assign,
@@ -56,87 +51,6 @@ class DeadExpertWarning(UserWarning):
     more ``n_init``, or a load-balancing penalty (``balance``).
     """
 
-# Share of an initial hard assignment spread evenly over all experts. A start
-# from 0/1 responsibilities lets the gate's weights run off in the first
-# M-step and can freeze EM where it began.
-_INIT_SOFTENING = 0.2
-
-
-def _standardize(values, sample_weight):
-    """Weighted z-scores of each column; constant columns are only centred."""
-    mean, var = weighted_mean_and_var(values, sample_weight)
-    return (values - mean) / standard_scale(mean, var, values.shape[0])
-
-
-def _draw_row(weight, u):
-    """Index of the row whose cumulative weight first exceeds ``u * total``."""
-    cumulative = np.cumsum(weight)
-    index = np.searchsorted(cumulative, u * cumulative[-1], side="right")
-    return min(index, len(weight) - 1)
-
-
-def _sq_distances(Z, centres):
-    """Squared Euclidean distances, (n, d) x (M, d) -> (n, M)."""
-    d2 = (
-        np.einsum("nd,nd->n", Z, Z)[:, np.newaxis]
-        - 2 * Z @ centres.T
-        + np.einsum("md,md->m", centres, centres)
-    )
-    return np.maximum(d2, 0)
-
-
-def weighted_kmeans(Z, sample_weight, n_clusters, rng, max_iter=50):
-    """k-means++ seeding and Lloyd iterations, both weighted.
-
-    The rows are visited in lexicographic order, so the seeding draws (one
-    uniform number per centre, never one per row) pick the same points whatever
-    the row order and whether a weight of ``k`` is given as ``k`` repeated rows.
-    That makes the whole initialisation respect ``sample_weight`` exactly.
-
-    Parameters
-    ----------
-    Z : ndarray of shape (n, d)
-    sample_weight : ndarray of shape (n,)
-    n_clusters : int
-    rng : numpy.random.RandomState
-    max_iter : int, default=50
-
-    Returns
-    -------
-    labels : ndarray of shape (n,)
-        Index of each row's nearest centre.
-    """
-    order = np.lexsort(Z.T[::-1])
-    Z_sorted, w_sorted = Z[order], sample_weight[order]
-    centres = np.empty((n_clusters, Z.shape[1]))
-    centres[0] = Z_sorted[_draw_row(w_sorted, rng.uniform())]
-    closest = _sq_distances(Z_sorted, centres[:1])[:, 0]
-    for k in range(1, n_clusters):
-        score = w_sorted * closest
-        if score.sum() <= 0:
-            score = w_sorted
-        centres[k] = Z_sorted[_draw_row(score, rng.uniform())]
-        closest = np.minimum(closest, _sq_distances(Z_sorted, centres[k : k + 1])[:, 0])
-    labels = None
-    for _ in range(max_iter):
-        new_labels = np.argmin(_sq_distances(Z, centres), axis=1)
-        if labels is not None and np.array_equal(new_labels, labels):
-            break
-        labels = new_labels
-        for k in range(n_clusters):
-            mass = sample_weight[labels == k].sum()
-            if mass > 0:
-                centres[k] = sample_weight[labels == k] @ Z[labels == k] / mass
-    return labels
-
-
-def _soften(labels, n_experts):
-    """Hard labels -> responsibilities with a share spread over all experts."""
-    resp = np.full((len(labels), n_experts), _INIT_SOFTENING / n_experts)
-    resp[np.arange(len(labels)), labels] += 1 - _INIT_SOFTENING
-    return resp
-
-
 def _take_columns(X, columns):
     """``X[:, columns]``, without a copy when ``columns`` is every column."""
     if len(columns) == X.shape[1] and np.all(columns == np.arange(X.shape[1])):
@@ -146,41 +60,6 @@ def _take_columns(X, columns):
 
 def _is_drop(expert):
     return isinstance(expert, str) and expert == "drop"
-
-
-def _reseed(resp, dead, log_norm, sample_weight):
-    """Give each dead expert a share of the rows the mixture explains worst.
-
-    Dead expert ``k`` gets the rows whose log-likelihood lies between the
-    weighted ``k / M`` and ``(k + 1) / M`` quantiles, softened as at the start.
-    Cutting at quantile values (not row positions) keeps equal rows together,
-    so a weight of ``k`` still acts as ``k`` repeated rows.
-
-    Parameters
-    ----------
-    resp : ndarray of shape (n, M)
-    dead : list of int
-    log_norm : ndarray of shape (n,)
-    sample_weight : ndarray of shape (n,)
-
-    Returns
-    -------
-    resp : ndarray of shape (n, M)
-        A new array; rows sum to 1.
-    """
-    resp = resp.copy()
-    n_experts = resp.shape[1]
-    order = np.argsort(log_norm, kind="stable")
-    position = np.cumsum(sample_weight[order]) / sample_weight.sum()
-    cuts = [-np.inf]
-    for k in range(1, len(dead) + 1):
-        at = min(np.searchsorted(position, k / n_experts), len(order) - 1)
-        cuts.append(log_norm[order[at]])
-    for k, index in enumerate(dead):
-        rows = (log_norm > cuts[k]) & (log_norm <= cuts[k + 1])
-        resp[rows] = _INIT_SOFTENING / n_experts
-        resp[rows, index] += 1 - _INIT_SOFTENING
-    return resp
 
 
 def _is_named_list(experts):
@@ -478,19 +357,19 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             return self._user_resp(init, n_samples, n_experts)
         if n_experts == 1:
             return np.ones((n_samples, 1))
-        Z = _standardize(X.astype(np.float64, copy=False), sample_weight)
+        Z = standardize(X.astype(np.float64, copy=False), sample_weight)
         if init == "random":
             # Random gate weights (parameter space): the draws do not depend on
             # the rows, so weights and repeated rows give the same start.
             W = rng.standard_normal((Z.shape[1] + 1, n_experts))
             return np.exp(log_softmax(Z @ W[1:] + W[0]))
         if init == "kmeans_xy":
-            target = _standardize(self._target_features(y_lik), sample_weight)
+            target = standardize(self._target_features(y_lik), sample_weight)
             # Give y as much say as all the columns of X together.
             target *= np.sqrt(Z.shape[1] / target.shape[1])
             Z = np.hstack([Z, target])
         labels = weighted_kmeans(Z, sample_weight, n_experts, rng)
-        return _soften(labels, n_experts)
+        return soften(labels, n_experts)
 
     @staticmethod
     def _user_resp(init, n_samples, n_experts):
@@ -820,7 +699,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
                 self._reseeds[name] = self._reseeds.get(name, 0) + 1
             with np.errstate(divide="ignore"):
                 log_resp = np.log(
-                    _reseed(np.exp(log_resp), dead, log_norm, sample_weight)
+                    reseed(np.exp(log_resp), dead, log_norm, sample_weight)
                 )
             action = "re-seeded on the rows the mixture explains worst"
         warnings.warn(

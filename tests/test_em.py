@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.tree import DecisionTreeRegressor
 
 from skmoe import MixtureOfExpertsRegressor
-from skmoe._base import weighted_kmeans
+from skmoe._init import weighted_kmeans
 
 
 @pytest.fixture(scope="module")
