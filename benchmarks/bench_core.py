@@ -58,7 +58,7 @@ Run ``python benchmarks/bench_core.py`` (under two minutes on two cores), or
 ``--quick`` for n = 3,000 and the smaller predict sizes only. ``--profile``
 adds a cProfile listing of skmoe's largest fit.
 
-BLAS is limited to one thread by default (``--blas-threads 0`` leaves it as
+BLAS and OpenMP are limited to one thread by default (``--threads 0`` leaves them as
 configured). The matrix products here have 3 to 9 columns and gain little from
 threads, while on a busy machine OpenBLAS threads waiting for a core made
 both implementations 2-3 times slower, by varying amounts from run to run.
@@ -67,18 +67,14 @@ both implementations 2-3 times slower, by varying amounts from run to run.
 import argparse
 import cProfile
 import io
-import platform
 import pstats
 import time
 
 import numpy as np
-import scipy
-import sklearn
+from _common import add_threads_argument, environment, limit_threads
 from scipy.special import logsumexp
 from sklearn.cluster import KMeans
-from threadpoolctl import threadpool_info, threadpool_limits
 
-import skmoe
 from skmoe import MixtureOfExpertsRegressor
 
 N_EXPERTS = 3
@@ -415,28 +411,11 @@ def main(argv=None):
         action="store_true",
         help="also print a cProfile listing of skmoe's largest fit",
     )
-    parser.add_argument(
-        "--blas-threads",
-        type=int,
-        default=1,
-        metavar="N",
-        help="BLAS threads during the run (default: 1; 0 leaves BLAS as configured)",
-    )
+    add_threads_argument(parser)
     args = parser.parse_args(argv)
 
-    limits = threadpool_limits(limits=args.blas_threads or None, user_api="blas")
-    blas_threads = sorted(
-        {
-            pool["num_threads"]
-            for pool in threadpool_info()
-            if pool["user_api"] == "blas"
-        }
-    )
-    print(
-        f"skmoe {skmoe.__version__}, numpy {np.__version__}, scipy "
-        f"{scipy.__version__}, scikit-learn {sklearn.__version__}, "
-        f"Python {platform.python_version()}, BLAS threads {blas_threads}"
-    )
+    limits = limit_threads(args.threads)
+    print(environment())
     print(
         f"{N_EXPERTS} linear experts, 2 features, noise sd {NOISE_SD}; "
         f"tol={TOL}, gate alpha={GATE_ALPHA}. Shared-start fit times: best of 5 "

@@ -70,21 +70,18 @@ threads its wall time drops and its CPU time does not.
 
 import argparse
 import gc
-import platform
 import time
 import tracemalloc
 import warnings
 from unittest import mock
 
 import numpy as np
-import scipy
-import sklearn
+from _common import add_threads_argument, environment, limit_threads
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
-from threadpoolctl import threadpool_info, threadpool_limits
 
 import skmoe
 import skmoe._base
@@ -382,28 +379,11 @@ def main(argv=None):
         action="store_true",
         help=f"n={QUICK_ROWS:,} rows instead of {N_ROWS:,}",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        metavar="N",
-        help="BLAS and OpenMP threads during the run (default: 1; 0 leaves them "
-        "as configured)",
-    )
+    add_threads_argument(parser)
     args = parser.parse_args(argv)
 
-    limits = threadpool_limits(limits=args.threads or None)
-    pools = threadpool_info()
-    threads = {
-        api: sorted({p["num_threads"] for p in pools if p["user_api"] == api})
-        for api in ("blas", "openmp")
-    }
-    print(
-        f"skmoe {skmoe.__version__}, numpy {np.__version__}, scipy "
-        f"{scipy.__version__}, scikit-learn {sklearn.__version__}, "
-        f"Python {platform.python_version()}, BLAS threads {threads['blas']}, "
-        f"OpenMP threads {threads['openmp']}\n"
-    )
+    limits = limit_threads(args.threads)
+    print(environment() + "\n")
     with limits:
         run(args)
 
