@@ -8,6 +8,7 @@ from abc import ABCMeta, abstractmethod
 from time import time
 
 import numpy as np
+from joblib import cpu_count, effective_n_jobs
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch, check_random_state
@@ -18,6 +19,7 @@ from ._compat import _check_sample_weight
 from ._experts import (
     UNWEIGHTED_FIT,
     check_expert,
+    fit_expert_in_worker,
     fit_expert_named,
     fit_mode,
     seeded_clone,
@@ -413,8 +415,9 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         if self.n_jobs in (None, 1):
             return [fit_expert_named(*job) for job in jobs]
         try:
+            openmp_threads = max(1, cpu_count() // effective_n_jobs(self.n_jobs))
             return Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(fit_expert_named)(*job) for job in jobs
+                delayed(fit_expert_in_worker)(openmp_threads, *job) for job in jobs
             )
         except Exception as exc:
             # An expert's own failure arrives named (as its message says; a

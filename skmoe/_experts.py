@@ -8,6 +8,7 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import has_fit_parameter
+from threadpoolctl import threadpool_limits
 
 from .rules import RuleExpert
 
@@ -235,6 +236,17 @@ def fit_expert_named(name, n_iter, expert, *args):
         except Exception:
             error = RuntimeError(message)
         raise error from exc
+
+
+def fit_expert_in_worker(openmp_threads, *args):
+    """:func:`fit_expert_named` with OpenMP limited to this worker's share.
+
+    Thread workers do not inherit OpenMP limits, so without this each of
+    ``n_jobs`` experts that parallelise inside (HistGradientBoosting) would
+    start one OpenMP thread per core, and they would fight for the cores.
+    """
+    with threadpool_limits(limits=openmp_threads, user_api="openmp"):
+        return fit_expert_named(*args)
 
 
 def predict_mean(expert, X):
