@@ -17,13 +17,12 @@ What is measured
        OpenMP threads of its own (as many as cores by default):
        (b1) with OpenMP as configured;
        (b2) inside ``threadpool_limits(1, user_api="openmp")`` around the
-            whole fit, the usual way to stop a library from using threads;
-       (b3) only with ``--limit-in-workers`` (it adds about 45 s): the same
-            limit set again by each expert fit, in the thread that runs it
-            (the benchmark wraps skmoe's ``fit_expert`` for this), which is
-            what the fit would cost if the limit reached skmoe's worker
-            threads. Only ``n_jobs=2`` is run; its ``n_jobs=1`` is (b2)'s,
-            where every fit runs in the limited main thread.
+            whole fit, the usual way to stop a library from using threads.
+       An OpenMP limit set in one thread does not reach other threads, so
+       skmoe's worker threads set their own (cores // n_jobs); the ``OMP``
+       column shows what the expert fits got. With ``n_jobs=2`` the two
+       cases therefore differ only in the main thread (the experts'
+       predictions after each M-step); with ``n_jobs=1``, in every fit.
 
    EM's steps are wrapped with timers while fitting: ``experts s`` is the
    wall time of the experts' M-steps (the part ``n_jobs`` spreads over
@@ -82,7 +81,7 @@ How to read it
 Run ``python benchmarks/bench_parallel.py`` (about four minutes on two idle
 cores), or ``--quick`` for n = 10,000 rows in part 1 and 5,000 in part 2.
 BLAS is limited to one thread by default (``--blas-threads 0`` leaves it as
-configured); OpenMP is left as configured except in cases (b2) and (b3).
+configured); OpenMP is left as configured except in case (b2).
 """
 
 import argparse
@@ -91,7 +90,7 @@ import platform
 import threading
 import time
 import warnings
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from unittest import mock
 
 import numpy as np
@@ -200,13 +199,11 @@ class StepTimer:
 
     The expert fit runs in skmoe's worker threads with ``n_jobs=2``, so its
     totals are guarded by a lock; it also records the OpenMP threads its
-    thread may use and, with ``limit_openmp``, sets that limit to 1 itself.
+    thread may use.
     """
 
-    def __init__(self, controller, limit_openmp=False):
-        self._controller = controller
+    def __init__(self, controller):
         self._openmp = controller.select(user_api="openmp")
-        self._limit_openmp = limit_openmp
         self._lock = threading.Lock()
         self.seconds = dict(experts=0.0, experts_cpu=0.0, fits=0.0, lik=0.0, gate=0.0)
         self.n_fits = 0
@@ -241,28 +238,22 @@ class StepTimer:
 
     def _fit_expert(self, function):
         def wrapper(*args, **kwargs):
-            limit = (
-                self._controller.limit(limits=1, user_api="openmp")
-                if self._limit_openmp
-                else nullcontext()
+            threads = max(
+                (info["num_threads"] for info in self._openmp.info()), default=0
             )
-            with limit:
-                threads = max(
-                    (info["num_threads"] for info in self._openmp.info()), default=0
-                )
+            with self._lock:
+                self._running += 1
+                self.most_at_once = max(self.most_at_once, self._running)
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - start
                 with self._lock:
-                    self._running += 1
-                    self.most_at_once = max(self.most_at_once, self._running)
-                start = time.perf_counter()
-                try:
-                    return function(*args, **kwargs)
-                finally:
-                    elapsed = time.perf_counter() - start
-                    with self._lock:
-                        self._running -= 1
-                        self.seconds["fits"] += elapsed
-                        self.n_fits += 1
-                        self.openmp_threads.add(threads)
+                    self._running -= 1
+                    self.seconds["fits"] += elapsed
+                    self.n_fits += 1
+                    self.openmp_threads.add(threads)
 
         return wrapper
 
@@ -300,27 +291,19 @@ class StepTimer:
 # ---- part 1: n_jobs ------------------------------------------------------------
 
 
-def parallel_cases(limit_in_workers=False):
-    """(key, label, expert, OpenMP limit around the fit, limit in each fit,
-    n_jobs values, key of the case whose n_jobs=1 run is the baseline)."""
+def parallel_cases():
+    """(key, label, expert, OpenMP limit around the fit)."""
     hgb = HistGradientBoostingRegressor(max_iter=50)
-    cases = [
-        ("a", "DecisionTreeRegressor()", DecisionTreeRegressor(), None, False,
-         (1, 2), "a"),
+    return [
+        ("a", "DecisionTreeRegressor()", DecisionTreeRegressor(), None),
         ("b1", "HistGradientBoostingRegressor(max_iter=50), OpenMP as configured",
-         hgb, None, False, (1, 2), "b1"),
+         hgb, None),
         ("b2", "HistGradientBoostingRegressor(max_iter=50), inside "
-         'threadpool_limits(1, user_api="openmp")', hgb, 1, False, (1, 2), "b2"),
+         'threadpool_limits(1, user_api="openmp")', hgb, 1),
     ]
-    if limit_in_workers:
-        cases.append(
-            ("b3", "HistGradientBoostingRegressor(max_iter=50), OpenMP limited to "
-             "1 in each expert fit's own thread", hgb, 1, True, (2,), "b2")
-        )
-    return cases
 
 
-def fit_once(expert, n_jobs, X, y, X_test, controller, openmp, limit_in_fit):
+def fit_once(expert, n_jobs, X, y, X_test, controller, openmp):
     """One timed EM fit; returns a dict of times, timers and predictions."""
     model = MixtureOfExpertsRegressor(
         expert,
@@ -330,7 +313,7 @@ def fit_once(expert, n_jobs, X, y, X_test, controller, openmp, limit_in_fit):
         random_state=0,
         n_jobs=n_jobs,
     )
-    timer = StepTimer(controller, limit_openmp=limit_in_fit)
+    timer = StepTimer(controller)
     load = os.getloadavg()[0]
     with ExitStack() as stack:
         for patch in timer.patches():
@@ -368,13 +351,11 @@ def fit_once(expert, n_jobs, X, y, X_test, controller, openmp, limit_in_fit):
 def bench_case(case, X, y, X_test, controller, repeats):
     """Fits alternating over n_jobs; the fastest of each, and whether all the
     predictions of the case were identical."""
-    _, _, expert, openmp, limit_in_fit, n_jobs_values, _ = case
+    _, _, expert, openmp = case
     best, first_pred, identical = {}, None, True
     for _ in range(repeats):
-        for n_jobs in n_jobs_values:
-            run = fit_once(
-                expert, n_jobs, X, y, X_test, controller, openmp, limit_in_fit
-            )
+        for n_jobs in (1, 2):
+            run = fit_once(expert, n_jobs, X, y, X_test, controller, openmp)
             if first_pred is None:
                 first_pred = run["pred"]
             identical &= bool(np.array_equal(run["pred"], first_pred))
@@ -387,7 +368,7 @@ def warm_up(controller):
     """Load the libraries and start the thread pools before anything is timed."""
     X, y = make_piecewise(2_000, seed=99)
     for case in parallel_cases()[:2]:
-        fit_once(case[2], 2, X, y, X[:10], controller, None, False)
+        fit_once(case[2], 2, X, y, X[:10], controller, None)
 
 
 def amdahl_bound(run):
@@ -396,7 +377,7 @@ def amdahl_bound(run):
     return run["wall"] / (serial + run["experts"] / 2)
 
 
-def print_case_table(case, result, baseline, n, repeats):
+def print_case_table(case, result, n, repeats):
     key, label, *_ = case
     runs = "one run" if repeats == 1 else f"fastest of {repeats} runs"
     print(
@@ -410,9 +391,8 @@ def print_case_table(case, result, baseline, n, repeats):
     )
     print(header)
     print("-" * len(header))
-    rows = [baseline] if key != baseline_key(case) else []
-    rows += list(result["runs"].values())
-    for run in rows:
+    baseline = result["runs"][1]
+    for run in result["runs"].values():
         speed_up = baseline["wall"] / run["wall"]
         shown = "" if run is baseline else f"{speed_up:>7.2f}x"
         openmp = ",".join(str(t) for t in run["openmp"])
@@ -424,16 +404,10 @@ def print_case_table(case, result, baseline, n, repeats):
             f"{run['other']:>7.2f} | {openmp:>3} {run['load']:>5.2f} "
             f"{run['others']:>6.2f} | {shown:>8}"
         )
-    if key != baseline_key(case):
-        print(f"    (the n_jobs=1 row is case ({baseline_key(case)})'s)")
 
 
-def baseline_key(case):
-    return case[6]
-
-
-def print_case_summary(case, result, baseline):
-    parallel = result["runs"][2]
+def print_case_summary(result):
+    baseline, parallel = result["runs"][1], result["runs"][2]
     speed_up = baseline["wall"] / parallel["wall"]
     verdict = "met" if speed_up >= TARGET else "NOT met"
     wall = baseline["wall"]
@@ -475,7 +449,7 @@ def run_parallel(args, controller):
     )
     warm_up(controller)
     results, speed_ups, mismatches = {}, [], []
-    for case in parallel_cases(args.limit_in_workers):
+    for case in parallel_cases():
         key = case[0]
         if args.repeats:
             repeats = args.repeats
@@ -483,12 +457,8 @@ def run_parallel(args, controller):
             repeats = 3 if args.quick and key == "a" else 1
         result = bench_case(case, X, y, X_test, controller, repeats)
         results[key] = result
-        baseline = results[baseline_key(case)]["runs"][1]
-        if key != baseline_key(case):
-            same = np.array_equal(result["pred"], results[baseline_key(case)]["pred"])
-            result["identical"] &= bool(same)
-        print_case_table(case, result, baseline, n, repeats)
-        speed_ups.append((case, print_case_summary(case, result, baseline)))
+        print_case_table(case, result, n, repeats)
+        speed_ups.append((case, print_case_summary(result)))
         if not result["identical"]:
             mismatches.append(key)
 
@@ -626,11 +596,6 @@ def main(argv=None):
         default=0,
         metavar="N",
         help="runs per n_jobs in part 1 (default: 1; 3 for trees with --quick)",
-    )
-    parser.add_argument(
-        "--limit-in-workers",
-        action="store_true",
-        help="also run case (b3): OpenMP limited to 1 in each expert fit's thread",
     )
     parser.add_argument(
         "--blas-threads",
