@@ -77,20 +77,16 @@ the kNN experts and the tree predictions run on one thread either way.
 import argparse
 import cProfile
 import io
-import platform
 import pstats
 import time
 import warnings
 
 import numpy as np
-import scipy
-import sklearn
+from _common import add_threads_argument, environment, limit_threads
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.tree import DecisionTreeRegressor
-from threadpoolctl import threadpool_info, threadpool_limits
 
-import skmoe
 from skmoe import MixtureOfExpertsRegressor
 
 N_EXPERTS = 16
@@ -368,29 +364,12 @@ def main(argv=None):
         action="store_true",
         help="always print a cProfile listing of predict(X_new, top_k=1)",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        metavar="N",
-        help="BLAS and OpenMP threads during the run (default: 1; 0 leaves them "
-        "as configured)",
-    )
+    add_threads_argument(parser)
     args = parser.parse_args(argv)
 
-    limits = threadpool_limits(limits=args.threads or None)
-    pools = threadpool_info()
-    threads = {
-        api: sorted({p["num_threads"] for p in pools if p["user_api"] == api})
-        for api in ("blas", "openmp")
-    }
+    limits = limit_threads(args.threads)
     config = QUICK if args.quick else FULL
-    print(
-        f"skmoe {skmoe.__version__}, numpy {np.__version__}, scipy "
-        f"{scipy.__version__}, scikit-learn {sklearn.__version__}, "
-        f"Python {platform.python_version()}, BLAS threads {threads['blas']}, "
-        f"OpenMP threads {threads['openmp']}"
-    )
+    print(environment())
     print(
         f"{N_EXPERTS} experts, 2 features, {GRID}x{GRID} regimes, noise sd "
         f"{NOISE_SD}; fit on {config['n_train']:,} rows, predict on "
