@@ -543,9 +543,12 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         else:
             results = [self._continue(data, rng)]
         # max keeps the first of equal bests, as a loop of strict improvements.
-        _, parameters, curve, converged = max(results, key=lambda run: run[0])
+        best = max(range(len(results)), key=lambda i: results[i][0])
+        _, parameters, curve, converged = results[best]
         self._set_parameters(parameters)
         self.log_likelihoods_ = np.asarray(curve)
+        self.start_log_likelihoods_ = [np.asarray(run[2]) for run in results]
+        self.best_start_ = best
         self.log_likelihood_ = max(curve) if self.assignment == "stochastic" else (
             curve[-1]
         )

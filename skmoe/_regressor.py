@@ -159,6 +159,12 @@ class MixtureOfExpertsRegressor(
     log_likelihoods_ : ndarray of shape (n_iterations,)
         Mean log-likelihood after each EM iteration of the best start; with
         ``warm_start``, a refit appends to the curve of the previous fits.
+    start_log_likelihoods_ : list of ndarray
+        The curve of every start of the last fit, ``n_init`` of them (one
+        for a warm-started refit); ``start_log_likelihoods_[best_start_]``
+        equals ``log_likelihoods_``.
+    best_start_ : int
+        Index of the start the mixture kept.
     n_iter_ : int
         EM iterations of the best start.
     converged_ : bool

@@ -39,6 +39,19 @@ def test_best_of_n_init_is_kept(data):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_every_start_keeps_its_curve(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(
+        n_experts=3, init_params="random", n_init=4, random_state=0
+    ).fit(X, y)
+    curves = moe.start_log_likelihoods_
+    assert len(curves) == 4
+    assert_array_equal(curves[moe.best_start_], moe.log_likelihoods_)
+    finals = [curve[-1] for curve in curves]
+    assert moe.best_start_ == int(np.argmax(finals))
+    assert len({round(value, 6) for value in finals}) > 1
+
+
 def test_same_random_state_same_model(data):
     X, y = data
     params = dict(
