@@ -22,12 +22,14 @@ from ._experts import (
     fit_expert_in_worker,
     fit_expert_named,
     fit_mode,
+    same_type_error,
     seeded_clone,
     set_warm_start,
 )
 from ._gating import SoftmaxGate, check_gate, fit_gate, gate_log_proba
 from ._init import reseed, soften, standardize, weighted_kmeans
 from ._math import log_responsibilities, log_softmax, mean_log_likelihood
+from ._persistence import VersionedStateMixin
 from ._routing import (
     ASSIGNMENTS,
     assign,
@@ -52,6 +54,90 @@ class DeadExpertWarning(UserWarning):
     ``dead_expert`` says). Remedies: fewer experts, another ``init_params``,
     more ``n_init``, or a load-balancing penalty (``balance``).
     """
+
+
+class DegenerateFitWarning(UserWarning):
+    """The fit finished, but on a degenerate solution.
+
+    Raised at the end of ``fit`` when the data leave the mixture nothing to
+    estimate in some part: a constant regression target, or regression experts
+    that fit their rows exactly, so that their noise variance sits at its
+    floor (``reg_var`` times the variance of ``y``) and the gate's trust in
+    them is set by that floor rather than by the data. The model is usable
+    (its predictions and log-likelihood are finite); the message says what is
+    degenerate and what to change.
+
+    See Also
+    --------
+    DeadExpertWarning : an expert that receives almost no responsibility.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skmoe import DegenerateFitWarning, MixtureOfExpertsRegressor
+    >>> X = np.arange(10.0).reshape(-1, 1)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     moe = MixtureOfExpertsRegressor(random_state=0).fit(X, np.ones(10))
+    >>> [w.category.__name__ for w in caught]
+    ['DegenerateFitWarning']
+    >>> moe.predict([[3.0]])
+    array([1.])
+    """
+
+
+def _check_numeric_input(X):
+    """Raise a clear error if ``X`` holds anything but numbers.
+
+    scikit-learn's conversion otherwise fails with numpy's bare "could not
+    convert string to float", which names neither ``X`` nor the column.
+    Errors keep numpy's type (ValueError for text, TypeError for other
+    objects) and its message, after one that says what to do.
+    """
+    remedy = (
+        "Encode such columns first, for example with OneHotEncoder in a "
+        "ColumnTransformer placed before the mixture in a Pipeline."
+    )
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(X, "columns"):
+        bad = [
+            f"{column!r} ({dtype})"
+            for column, dtype in zip(X.columns, dtypes, strict=True)
+            if not _is_numeric_column(X[column], dtype)
+        ]
+        if bad:
+            raise ValueError(
+                f"X must hold numbers, but its columns {', '.join(bad)} do not. "
+                + remedy
+            )
+        return
+    if isinstance(X, np.ndarray) and X.dtype.kind in "OUSMm":
+        try:
+            X.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise same_type_error(
+                exc,
+                f"X must hold numbers, but its dtype is {X.dtype} and it holds "
+                f"values that are not ({exc}). {remedy}",
+            ) from exc
+
+
+def _is_numeric_column(column, dtype):
+    categories = getattr(dtype, "categories", None)
+    if categories is not None:  # pandas Categorical: its categories count
+        return categories.dtype.kind in "biuf"
+    kind = getattr(dtype, "kind", "O")
+    if kind in "biufc":
+        return True
+    if kind != "O":
+        return False  # dates, durations, intervals
+    try:
+        np.asarray(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
 
 def _take_columns(X, columns):
     """``X[:, columns]``, without a copy when ``columns`` is every column."""
@@ -87,7 +173,9 @@ def _check_non_negative(value, name):
         raise ValueError(f"'{name}' must be a non-negative float, got {value!r}.")
 
 
-class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
+class _BaseMixtureOfExperts(
+    VersionedStateMixin, BaseEstimator, metaclass=ABCMeta
+):
     """EM for p(y | x) = sum_i g_i(x) p_i(y | x); see the public subclasses."""
 
     # ---- hooks the regressor and the classifier fill in -------------------
@@ -108,9 +196,10 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         """Numeric columns describing ``y`` for the ``'kmeans_xy'`` start."""
 
     @abstractmethod
-    def _update_likelihood(self, X, y, y_lik, weights):
+    def _update_likelihood(self, X, y, y_lik, weights, n_iter=None):
         """After the experts' M-step: refit the noise model and return the
-        experts' log-likelihoods of the training targets, (n, M)."""
+        experts' log-likelihoods of the training targets, (n, M); errors
+        name the expert and the EM iteration ``n_iter``."""
 
     @abstractmethod
     def _expert_log_prob(self, X, y_lik):
@@ -123,6 +212,10 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _set_likelihood_parameters(self, parameters):
         """Restore what :meth:`_likelihood_parameters` returned."""
+
+    def _warn_if_degenerate(self, Xe, Xg, y_lik, sample_weight):
+        """Warn (DegenerateFitWarning) if the fitted model is degenerate;
+        the arguments are the training data, as EM saw them."""
 
     @abstractmethod
     def _take_likelihood(self, index):
@@ -343,6 +436,10 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(f"'{name}' selects no columns; it must select some.")
         return columns.astype(np.intp)
 
+    def _named_experts(self):
+        """``(name, expert)`` pairs of the fitted experts."""
+        return zip(self._expert_names, self.experts_, strict=True)
+
     def _split(self, X):
         """The experts' and the gate's views of ``X``."""
         return _take_columns(X, self.expert_features_), _take_columns(
@@ -440,10 +537,17 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
         """
         self.experts_ = self._fit_experts(Xe, y, sample_weight, resp, rng, n_iter)
         log_prob = self._update_likelihood(
-            Xe, y, y_lik, sample_weight[:, np.newaxis] * resp
+            Xe, y, y_lik, sample_weight[:, np.newaxis] * resp, n_iter=n_iter
         )
         if self.gate_ is not None:
-            fit_gate(self.gate_, Xg, resp, sample_weight)
+            try:
+                fit_gate(self.gate_, Xg, resp, sample_weight)
+            except Exception as exc:
+                raise same_type_error(
+                    exc,
+                    f"The gate ({type(self.gate_).__name__}) failed to fit at EM "
+                    f"iteration {n_iter}: {exc}",
+                ) from exc
         return log_prob
 
     def _log_gate(self, Xg):
@@ -458,6 +562,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
     # ---- fit ---------------------------------------------------------------
 
     def _validate_fit_data(self, X, y):
+        _check_numeric_input(X)
         return validate_data(
             self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2,
             y_numeric=self._kind == "regressor",
@@ -568,7 +673,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
                 "raising tol, or a different init_params; check for degenerate "
                 "data.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         if from_template:
             # Cloned experts are interchangeable: name them by position.
@@ -576,6 +681,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             if isinstance(self.gate_, SoftmaxGate):
                 self._sort_experts()
         self._warn_about_dead_experts()
+        self._warn_if_degenerate(Xe, Xg, y_lik, sample_weight)
         return self
 
     def _run_start(self, init, data, names, templates, rng):
@@ -713,7 +819,8 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             f"{self.min_expert_weight} of the responsibility ({shares}) at "
             f"iteration {n_iter} and were {action}.",
             DeadExpertWarning,
-            stacklevel=4,
+            # revive <- EM loop <- start <- _fit <- fit <- the caller
+            stacklevel=6,
         )
         return log_resp, True
 
@@ -747,7 +854,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
             f"({', '.join(f'{self.expert_weights_[i]:.2g}' for i in dead)}) and "
             f"{how}. Consider fewer experts.",
             DeadExpertWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
     def _new_gate(self, n_experts, rng):
@@ -819,6 +926,7 @@ class _BaseMixtureOfExperts(BaseEstimator, metaclass=ABCMeta):
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)
+        _check_numeric_input(X)
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
     @property

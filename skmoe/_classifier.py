@@ -1,5 +1,7 @@
 """MixtureOfExpertsClassifier: any probabilistic classifiers as experts."""
 
+import numbers
+
 import numpy as np
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin
 from sklearn.linear_model import LogisticRegression
@@ -9,10 +11,14 @@ from sklearn.utils.validation import column_or_1d
 from ._base import _BaseMixtureOfExperts
 from ._experts import (
     PROBA_FLOOR,
+    _class_index,
     aligned_proba,
+    check_labels,
+    check_output,
     has_own_likelihood,
     has_proba,
     label_noise,
+    naming,
     smoothed_one_hot,
 )
 from ._routing import routed_rows, take_rows
@@ -167,7 +173,7 @@ class MixtureOfExpertsClassifier(
         The columns the gate and the experts see.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -252,6 +258,7 @@ class MixtureOfExpertsClassifier(
         return LogisticRegression()
 
     def _check_target(self, y, sample_weight):
+        y = _uniform_labels(y)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         y_index = np.searchsorted(self.classes_, y)
@@ -270,13 +277,12 @@ class MixtureOfExpertsClassifier(
             raise ValueError(
                 f"y has {len(y)} samples but X has {n_samples}; they must match."
             )
-        y_index = np.searchsorted(self.classes_, y)
-        y_index = np.minimum(y_index, len(self.classes_) - 1)
-        unknown = self.classes_[y_index] != y
-        if np.any(unknown):
+        y_index, known = _class_index(_uniform_labels(y), self.classes_)
+        if not np.all(known):
+            unknown = sorted({repr(label) for label in y[~known].tolist()})
             raise ValueError(
-                f"y contains labels not seen in fit: {np.unique(y[unknown])!r}; "
-                f"the classes are {self.classes_!r}."
+                f"y contains labels not seen in fit: {', '.join(unknown)}; "
+                f"the classes are {self.classes_.tolist()!r}."
             )
         return y_index
 
@@ -289,44 +295,53 @@ class MixtureOfExpertsClassifier(
         if has_proba(expert):
             return aligned_proba(expert, X, self.classes_)
         if labels is None:
-            labels = expert.predict(X)
+            labels = check_labels(expert.predict(X), X.shape[0])
         return smoothed_one_hot(labels, self.classes_, self.label_noise_[i])
+
+    def _named_proba(self, i, X):
+        """:meth:`_expert_proba`, with errors naming the expert."""
+        with naming(self._expert_names[i], self.experts_[i]):
+            return self._expert_proba(i, X)
 
     def _expert_probas(self, X):
         """Every expert's class probabilities, (n, M, C)."""
         return np.stack(
-            [self._expert_proba(i, X) for i in range(len(self.experts_))], axis=1
+            [self._named_proba(i, X) for i in range(len(self.experts_))], axis=1
         )
 
-    def _log_prob_of(self, X, y_index, labels):
+    def _log_prob_of(self, X, y_index, labels, n_iter=None):
         """``log P_i(y | x)`` of each expert; ``labels`` caches label-only
-        experts' predictions."""
+        experts' predictions; errors name the expert and ``n_iter``."""
         rows = np.arange(X.shape[0])
         log_prob = np.empty((X.shape[0], len(self.experts_)))
-        for i, expert in enumerate(self.experts_):
-            if has_own_likelihood(expert):
-                log_prob[:, i] = expert.log_likelihood(X, self.classes_[y_index])
-                continue
-            proba = self._expert_proba(i, X, labels.get(i))[rows, y_index]
+        for i, (name, expert) in enumerate(self._named_experts()):
+            with naming(name, expert, n_iter):
+                if has_own_likelihood(expert):
+                    log_prob[:, i] = check_output(
+                        expert.log_likelihood(X, self.classes_[y_index]),
+                        (X.shape[0],), "log-likelihoods", allow="-inf",
+                    )
+                    continue
+                proba = self._expert_proba(i, X, labels.get(i))[rows, y_index]
             log_prob[:, i] = np.log(np.maximum(proba, PROBA_FLOOR))
         return log_prob
 
     def _expert_log_prob(self, X, y_index):
         return self._log_prob_of(X, y_index, {})
 
-    def _update_likelihood(self, X, y, y_lik, weights):
+    def _update_likelihood(self, X, y, y_lik, weights, n_iter=None):
         # Experts that predict labels only: their error rate is the M-step.
-        labels = {
-            i: expert.predict(X)
-            for i, expert in enumerate(self.experts_)
-            if not has_proba(expert)
-        }
+        labels = {}
+        for i, (name, expert) in enumerate(self._named_experts()):
+            if not has_proba(expert):
+                with naming(name, expert, n_iter):
+                    labels[i] = check_labels(expert.predict(X), X.shape[0])
         self.label_noise_ = np.full(len(self.experts_), np.nan)
         for i, predicted in labels.items():
             self.label_noise_[i] = label_noise(
                 predicted, y_lik, self.classes_, weights[:, i]
             )
-        return self._log_prob_of(X, y_lik, labels)
+        return self._log_prob_of(X, y_lik, labels, n_iter)
 
     def _likelihood_parameters(self):
         return self.label_noise_
@@ -358,7 +373,7 @@ class MixtureOfExpertsClassifier(
         probas = np.zeros((*weights.shape, len(self.classes_)))
         for i, rows in routed_rows(weights):
             where = slice(None) if rows is None else rows
-            probas[where, i] = self._expert_proba(i, take_rows(Xe, rows))
+            probas[where, i] = self._named_proba(i, take_rows(Xe, rows))
         return np.einsum("nm,nmc->nc", weights, probas)
 
     def predict_log_proba(self, X, top_k=None):
@@ -406,3 +421,43 @@ class MixtureOfExpertsClassifier(
         """
         Xe, _ = self._split(self._validate_predict_data(X))
         return self._expert_probas(Xe)
+
+
+def _uniform_labels(y):
+    """Class labels of one kind: strings, booleans or numbers.
+
+    An object array of numbers (Python and numpy ints mixed, say) becomes a
+    numeric array, which scikit-learn's target checks accept; labels that mix
+    kinds, or are missing, get an error that says so instead of a failed sort
+    deep inside numpy.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind != "O":
+        return y
+    values = y.tolist()
+    missing = [v for v in values if v is None or (isinstance(v, float) and v != v)]
+    if missing:
+        raise ValueError(
+            f"y contains missing class labels ({missing[0]!r}); every row "
+            "needs a label. Drop those rows or give them a label of their own."
+        )
+    kinds = {_label_kind(v) for v in values}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"y mixes class labels of different kinds ({', '.join(sorted(kinds))}"
+            "); labels must be all strings, all booleans or all numbers, for "
+            "example y.astype(str)."
+        )
+    if kinds <= {"numbers", "booleans"}:
+        return np.array(values)
+    return y
+
+
+def _label_kind(value):
+    if isinstance(value, (bool, np.bool_)):
+        return "booleans"
+    if isinstance(value, numbers.Number):
+        return "numbers"
+    if isinstance(value, str):
+        return "strings"
+    return type(value).__name__

@@ -1,6 +1,7 @@
 """Experts: validation, seeding, weighted fitting and its fallbacks, likelihoods."""
 
 import inspect
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn import config_context
@@ -218,6 +219,18 @@ def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed):
     return fit_weighted(expert, X, y, weight, mode)
 
 
+def same_type_error(exc, message):
+    """An exception of ``exc``'s type with ``message``, or a RuntimeError when
+    that type cannot be built from a message alone.
+
+    Callers catching, say, ``ValueError`` then still catch the renamed error.
+    """
+    try:
+        return type(exc)(message)
+    except Exception:
+        return RuntimeError(message)
+
+
 def fit_expert_named(name, n_iter, expert, *args):
     """:func:`fit_expert`, with any failure naming the expert and the iteration.
 
@@ -231,11 +244,78 @@ def fit_expert_named(name, n_iter, expert, *args):
             f"Expert {name!r} ({type(expert).__name__}) failed to fit at EM "
             f"iteration {n_iter}: {exc}"
         )
-        try:
-            error = type(exc)(message)
-        except Exception:
-            error = RuntimeError(message)
-        raise error from exc
+        raise same_type_error(exc, message) from exc
+
+
+class ExpertOutputError(ValueError):
+    """An expert's output cannot enter the mixture: a wrong shape, NaN or inf.
+
+    The checks below raise it with the problem alone; :func:`naming` adds
+    which expert gave it and, during EM, at which iteration.
+    """
+
+
+@contextmanager
+def naming(name, expert, n_iter=None):
+    """Name the expert, and the EM iteration if given, in any error raised
+    while the mixture uses the expert's predictions.
+
+    Without it a NaN or a wrongly shaped prediction surfaces as a bare numpy
+    error (or a NaN log-likelihood) far from the expert that caused it.
+    """
+    try:
+        yield
+    except Exception as exc:
+        what = (
+            "gave unusable output" if isinstance(exc, ExpertOutputError)
+            else "failed to predict"
+        )
+        when = "" if n_iter is None else f" at EM iteration {n_iter}"
+        message = f"Expert {name!r} ({type(expert).__name__}) {what}{when}: {exc}"
+        raise same_type_error(exc, message) from exc
+
+
+def check_output(values, shape, what, allow=None):
+    """``values`` as a float64 array of ``shape``, finite; else ExpertOutputError.
+
+    Parameters
+    ----------
+    values : array-like
+        What the expert returned.
+    shape : tuple of int
+        The shape the mixture needs; a trailing column of width 1 is dropped
+        for a 1-D ``shape`` (regressors fitted on column vectors return it).
+    what : str
+        What the values are, for the message ("predictions").
+    allow : {None, "-inf"}, default=None
+        ``"-inf"`` accepts minus infinity (a log-likelihood of an impossible
+        row), never NaN or plus infinity.
+
+    Returns
+    -------
+    values : ndarray of shape ``shape``
+    """
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ExpertOutputError(f"its {what} are not numbers ({exc}).") from exc
+    if len(shape) == 1 and values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.shape != shape:
+        raise ExpertOutputError(
+            f"its {what} have shape {values.shape} for {shape[0]} rows; expected "
+            f"{shape}."
+        )
+    bad = np.isnan(values) | (values == np.inf)
+    if allow != "-inf":
+        bad |= values == -np.inf
+    if np.any(bad):
+        n_bad = np.count_nonzero(np.any(bad.reshape(len(values), -1), axis=1))
+        raise ExpertOutputError(
+            f"{n_bad} of {shape[0]} rows have NaN or infinite {what}; an expert "
+            "must return finite values."
+        )
+    return values
 
 
 def fit_expert_in_worker(openmp_threads, *args):
@@ -250,8 +330,8 @@ def fit_expert_in_worker(openmp_threads, *args):
 
 
 def predict_mean(expert, X):
-    """A regression expert's prediction as float64 of shape (n,)."""
-    return np.asarray(expert.predict(X), dtype=np.float64).reshape(-1)
+    """A regression expert's prediction as float64 of shape (n,), checked."""
+    return check_output(expert.predict(X), (X.shape[0],), "predictions")
 
 
 def reports_std(expert):
@@ -271,8 +351,10 @@ def predict_mean_and_var(expert, X):
     fitted noise variance then stands in for it.
     """
     mean, std = expert.predict(X, return_std=True)
-    mean = np.asarray(mean, dtype=np.float64).reshape(-1)
-    std = np.asarray(std, dtype=np.float64).reshape(-1)
+    mean = check_output(mean, (X.shape[0],), "predictions")
+    std = check_output(std, (X.shape[0],), "standard deviations")
+    if np.any(std < 0):
+        raise ExpertOutputError("it returned negative standard deviations.")
     return mean, (std**2 if np.any(std > 0) else None)
 
 
@@ -299,8 +381,10 @@ def aligned_proba(expert, X, classes):
     -------
     proba : ndarray of shape (n, C)
     """
-    proba = np.asarray(expert.predict_proba(X), dtype=np.float64)
     expert_classes = np.asarray(expert.classes_)
+    proba = check_proba(
+        expert.predict_proba(X), (X.shape[0], len(expert_classes))
+    )
     if len(expert_classes) == len(classes) and np.all(expert_classes == classes):
         return proba
     columns, known = _class_index(expert_classes, classes)
@@ -313,6 +397,41 @@ def aligned_proba(expert, X, classes):
             where=total > 0,
         )
     return aligned
+
+
+def check_proba(proba, shape):
+    """Class probabilities of ``shape``: finite, non-negative rows summing to 1
+    (to within ``1e-4``), else ExpertOutputError.
+
+    Rows off by more than rounding are renormalised in float64: an expert
+    working in float32 sums to 1 only to about 1e-7, and the mixture's
+    probabilities would inherit that. Rows already exact are left bit for bit
+    as they are.
+    """
+    proba = check_output(proba, shape, "probabilities")
+    total = proba.sum(axis=1, keepdims=True)
+    if np.any(proba < 0) or np.any(np.abs(total - 1) > 1e-4):
+        raise ExpertOutputError(
+            "its probabilities must be non-negative with rows summing to 1; "
+            f"got values down to {proba.min():.3g} and row sums from "
+            f"{total.min():.3g} to {total.max():.3g}."
+        )
+    if np.any(np.abs(total - 1) > 1e-12):
+        proba = proba / total
+    return proba
+
+
+def check_labels(labels, n_rows):
+    """Labels predicted for ``n_rows`` rows, as an array of shape (n_rows,)."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.shape != (n_rows,):
+        raise ExpertOutputError(
+            f"its predictions have shape {labels.shape} for {n_rows} rows; "
+            f"expected ({n_rows},)."
+        )
+    return labels
 
 
 def smoothed_one_hot(labels, classes, label_noise):

@@ -11,8 +11,15 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight
-from ._experts import PROBA_FLOOR, fit_mode, fit_weighted
+from ._experts import (
+    PROBA_FLOOR,
+    ExpertOutputError,
+    check_proba,
+    fit_mode,
+    fit_weighted,
+)
 from ._math import log_softmax, standard_scale, weighted_mean_and_var
+from ._persistence import VersionedStateMixin
 
 # Newton builds an (n_params x n_params) Hessian from n rows; past this many
 # parameters L-BFGS is cheaper per iteration and needs no such matrix.
@@ -154,7 +161,7 @@ def _fit_lbfgs(W, Z, targets, weight, alpha, max_iter, tol, balance=0.0):
     return result.x.reshape(shape), int(result.nit)
 
 
-class SoftmaxGate(ClassifierMixin, BaseEstimator):
+class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
     """Multinomial logistic regression that learns from soft targets.
 
     The gate of a mixture of experts must learn to reproduce the E-step's
@@ -210,7 +217,7 @@ class SoftmaxGate(ClassifierMixin, BaseEstimator):
         Solver iterations of the last fit.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -490,8 +497,14 @@ def gate_log_proba(gate, X, n_experts):
     """
     if isinstance(gate, SoftmaxGate):
         return gate._log_proba(X)
-    proba = np.asarray(gate.predict_proba(X), dtype=np.float64)
+    classes = np.asarray(gate.classes_, dtype=int)
+    try:
+        proba = check_proba(gate.predict_proba(X), (X.shape[0], len(classes)))
+    except ExpertOutputError as exc:
+        raise ValueError(
+            f"The gate ({type(gate).__name__}) gave unusable output: {exc}"
+        ) from exc
     aligned = np.zeros((proba.shape[0], n_experts))
-    aligned[:, np.asarray(gate.classes_, dtype=int)] = proba
+    aligned[:, classes] = proba
     aligned = np.maximum(aligned, PROBA_FLOOR)
     return np.log(aligned / aligned.sum(axis=1, keepdims=True))

@@ -1,13 +1,21 @@
 """MixtureOfExpertsRegressor: Gaussian experts around any regressors."""
 
+import warnings
+
 import numpy as np
 from sklearn.base import MetaEstimatorMixin, RegressorMixin
 from sklearn.linear_model import LinearRegression
 from sklearn.utils.validation import column_or_1d
 
-from ._base import _BaseMixtureOfExperts, _check_non_negative
+from ._base import (
+    DegenerateFitWarning,
+    _BaseMixtureOfExperts,
+    _check_non_negative,
+)
 from ._experts import (
+    check_output,
     has_own_likelihood,
+    naming,
     predict_mean,
     predict_mean_and_var,
     reports_std,
@@ -106,7 +114,11 @@ class MixtureOfExpertsRegressor(
     reg_var : float, default=1e-3
         Floor of every expert's noise variance, relative to the weighted
         variance of ``y``. It stops an expert from collapsing onto a few rows it
-        fits exactly, where its likelihood would grow without bound.
+        fits exactly, where its likelihood would grow without bound. The floor
+        is never below the rounding error of ``y`` itself, so that a constant
+        target keeps a finite likelihood. An expert that ends at the floor
+        with zero residuals, and a constant ``y``, raise a
+        ``DegenerateFitWarning``.
     init_params : {"kmeans", "kmeans_xy", "random"} or array-like, default="kmeans"
         How the first responsibilities are chosen: weighted k-means on the
         standardised inputs (``"kmeans"``) or on inputs and target
@@ -173,7 +185,7 @@ class MixtureOfExpertsRegressor(
         The columns the gate and the experts see.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -260,15 +272,31 @@ class MixtureOfExpertsRegressor(
     def _default_expert(self):
         return LinearRegression()
 
+    def _validate_fit_data(self, X, y):
+        if y is not None:
+            _numeric_target(y)  # before scikit-learn's bare conversion error
+        return super()._validate_fit_data(X, y)
+
     def _check_target(self, y, sample_weight):
         _check_non_negative(self.reg_var, "reg_var")
-        y = y.astype(np.float64, copy=False)
-        _, var = weighted_mean_and_var(y, sample_weight)
-        self._var_floor = max(self.reg_var * var, np.finfo(np.float64).tiny)
+        y = _numeric_target(y)
+        mean, var = weighted_mean_and_var(y, sample_weight)
+        # The rounding error of n values of y's size, as StandardScaler
+        # judges a constant column: a variance within it means y is constant,
+        # and any expert then fits it exactly, up to rounding.
+        eps = np.finfo(np.float64).eps
+        rounding = (len(y) * eps * mean) ** 2
+        self._constant_target = var <= len(y) * eps * var + rounding
+        # The floor is relative to var(y), and never below that rounding
+        # error: for a constant y (var 0) it would otherwise be ~1e-308, and
+        # residuals of 1e-16 would cost ~1e276 per row.
+        self._var_floor = max(
+            self.reg_var * var, rounding, np.finfo(np.float64).tiny
+        )
         return y, y
 
     def _check_new_target(self, y, n_samples):
-        y = column_or_1d(y, warn=True).astype(np.float64)
+        y = _numeric_target(column_or_1d(y, warn=True))
         if len(y) != n_samples:
             raise ValueError(
                 f"y has {len(y)} samples but X has {n_samples}; they must match."
@@ -277,12 +305,67 @@ class MixtureOfExpertsRegressor(
             raise ValueError("y contains NaN or inf.")
         return y
 
+    def _warn_if_degenerate(self, Xe, Xg, y_lik, sample_weight):
+        if self._constant_target:
+            warnings.warn(
+                "y is constant: every expert fits it exactly, so the gate has "
+                "nothing to learn and log_likelihood_ only reflects the floor "
+                "of the noise variance. A regression on a constant target is "
+                "better served by sklearn.dummy.DummyRegressor.",
+                DegenerateFitWarning,
+                stacklevel=4,
+            )
+            return
+        exact = self._exact_experts(Xe, Xg, y_lik, sample_weight)
+        if exact:
+            warnings.warn(
+                f"Experts {exact} fit their rows exactly: their noise variance "
+                "is at its floor reg_var * var(y) = "
+                f"{self._var_floor:.3g}, so how much the gate trusts them is "
+                "set by reg_var, not by the data. If the data are noise-free "
+                "there this is expected; otherwise use simpler experts (a "
+                "shallower tree, a larger min_samples_leaf), fewer experts or "
+                "a larger reg_var.",
+                DegenerateFitWarning,
+                stacklevel=4,
+            )
+
+    def _exact_experts(self, Xe, Xg, y, sample_weight):
+        """Names of the live experts whose weighted residuals on the training
+        rows vanish (below a thousandth of the variance floor).
+
+        A floor above the true noise (clean data) is not degenerate; residuals
+        of zero (an interpolating tree, a rule on noise-free rows) are.
+        """
+        candidates = [
+            i
+            for i, expert in enumerate(self.experts_)
+            if self.noise_var_[i] <= self._var_floor * (1 + 1e-9)
+            and self.expert_weights_[i] >= self.min_expert_weight
+            and not (reports_std(expert) or has_own_likelihood(expert))
+        ]
+        if not candidates:
+            return []  # the common case needs no extra pass over the data
+        means, variances = self._moments(Xe)
+        log_resp, _ = self._e_step(Xg, self._log_prob(Xe, y, means, variances))
+        weights = sample_weight[:, np.newaxis] * np.exp(log_resp)
+        raw = noise_variances(y[:, np.newaxis] - means, weights, 0.0)
+        return [
+            self._expert_names[i]
+            for i in candidates
+            if raw[i] <= 1e-3 * self._var_floor
+        ]
+
     def _target_features(self, y):
         return y[:, np.newaxis]
 
     def _expert_means(self, X):
         """Each expert's prediction, (n, M)."""
-        return np.column_stack([predict_mean(expert, X) for expert in self.experts_])
+        means = np.empty((X.shape[0], len(self.experts_)))
+        for i, (name, expert) in enumerate(self._named_experts()):
+            with naming(name, expert):
+                means[:, i] = predict_mean(expert, X)
+        return means
 
     def _one_expert(self, i, X):
         """Expert ``i``'s mean and variance on the rows of ``X``.
@@ -291,12 +374,13 @@ class MixtureOfExpertsRegressor(
         like the noise); the others have the noise variance EM fitted them.
         """
         expert = self.experts_[i]
-        if reports_std(expert):
-            mean, var = predict_mean_and_var(expert, X)
-            if var is not None:
-                return mean, np.maximum(var, self._var_floor)
-            return mean, self.noise_var_[i]
-        return predict_mean(expert, X), self.noise_var_[i]
+        with naming(self._expert_names[i], expert):
+            if reports_std(expert):
+                mean, var = predict_mean_and_var(expert, X)
+                if var is not None:
+                    return mean, np.maximum(var, self._var_floor)
+                return mean, self.noise_var_[i]
+            return predict_mean(expert, X), self.noise_var_[i]
 
     def _moments(self, X, weights=None):
         """Means and variances of the experts, each (n, M).
@@ -316,23 +400,27 @@ class MixtureOfExpertsRegressor(
             )
         return means, variances
 
-    def _log_prob(self, X, y, means, variances):
+    def _log_prob(self, X, y, means, variances, n_iter=None):
         log_prob = gaussian_log_prob(y, means, variances)
-        for i, expert in enumerate(self.experts_):
+        for i, (name, expert) in enumerate(self._named_experts()):
             if has_own_likelihood(expert):
-                log_prob[:, i] = expert.log_likelihood(X, y)
+                with naming(name, expert, n_iter):
+                    log_prob[:, i] = check_output(
+                        expert.log_likelihood(X, y), (len(y),),
+                        "log-likelihoods", allow="-inf",
+                    )
         return log_prob
 
-    def _update_likelihood(self, X, y, y_lik, weights):
+    def _update_likelihood(self, X, y, y_lik, weights, n_iter=None):
         # The noise M-step needs the means first; experts that report their
         # own spread are then evaluated once, through return_std.
-        spread = [reports_std(expert) for expert in self.experts_]
         means, own_var = np.zeros((len(y_lik), len(self.experts_))), {}
-        for i, expert in enumerate(self.experts_):
-            if spread[i]:
-                means[:, i], own_var[i] = predict_mean_and_var(expert, X)
-            else:
-                means[:, i] = predict_mean(expert, X)
+        for i, (name, expert) in enumerate(self._named_experts()):
+            with naming(name, expert, n_iter):
+                if reports_std(expert):
+                    means[:, i], own_var[i] = predict_mean_and_var(expert, X)
+                else:
+                    means[:, i] = predict_mean(expert, X)
         self.noise_var_ = noise_variances(
             y_lik[:, np.newaxis] - means, weights, self._var_floor
         )
@@ -340,7 +428,7 @@ class MixtureOfExpertsRegressor(
         for i, var in own_var.items():
             if var is not None:
                 variances[:, i] = np.maximum(var, self._var_floor)
-        return self._log_prob(X, y_lik, means, variances)
+        return self._log_prob(X, y_lik, means, variances, n_iter)
 
     def _expert_log_prob(self, X, y_lik):
         return self._log_prob(X, y_lik, *self._moments(X))
@@ -394,3 +482,15 @@ class MixtureOfExpertsRegressor(
         """
         Xe, _ = self._split(self._validate_predict_data(X))
         return self._expert_means(Xe)
+
+
+def _numeric_target(y):
+    """``y`` as float64, or a ValueError saying a regressor needs numbers."""
+    try:
+        return np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "y must be numeric for MixtureOfExpertsRegressor; got dtype "
+            f"{np.asarray(y).dtype} ({exc}). For class labels use "
+            "MixtureOfExpertsClassifier."
+        ) from exc

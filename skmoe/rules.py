@@ -5,12 +5,14 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, validate_data
 
+from ._persistence import VersionedStateMixin
+
 
 def _returns_probabilities(expert):
     return expert.classes is not None
 
 
-class RuleExpert(BaseEstimator):
+class RuleExpert(VersionedStateMixin, BaseEstimator):
     """An expert that is a fixed rule: a callable from ``X`` to predictions.
 
     A mixture never trains a ``RuleExpert``; the gate learns where to trust it,

@@ -1,4 +1,4 @@
-"""Data with a known truth, shared by the tests."""
+"""Data with a known truth, and checks of a fitted model, shared by the tests."""
 
 import numpy as np
 from scipy.special import log_softmax, logsumexp
@@ -119,3 +119,35 @@ def make_concomitant(n_samples, random_state, n_noise=3):
     noise = rng.standard_normal((n_samples, n_noise))
     y = np.where(z > 0, 1 + 2 * x, -1 - 1.5 * x)
     return np.column_stack([x, z, noise]), y + 0.3 * rng.standard_normal(n_samples)
+
+
+def assert_sound_fit(model, X, y):
+    """Assert that a fitted mixture gives usable outputs on ``(X, y)``.
+
+    Every output is finite and has the documented shape; gate probabilities,
+    responsibilities and class probabilities are rows summing to 1; the
+    log-likelihood is finite.
+    """
+    n_samples = len(X)
+    n_experts = len(model.experts_)
+    assert np.isfinite(model.log_likelihood_)
+    gate = model.gate_proba(X)
+    assert gate.shape == (n_samples, n_experts)
+    np.testing.assert_allclose(gate.sum(axis=1), 1.0, rtol=1e-10)
+    resp = model.responsibilities(X, y)
+    assert resp.shape == (n_samples, n_experts)
+    assert np.all(np.isfinite(resp)) and np.all(resp >= 0)
+    np.testing.assert_allclose(resp.sum(axis=1), 1.0, rtol=1e-10)
+    assert np.all(np.isfinite(model.log_likelihood(X, y)))
+    if hasattr(model, "predict_proba"):
+        proba = model.predict_proba(X)
+        assert proba.shape == (n_samples, len(model.classes_))
+        assert np.all(np.isfinite(proba)) and np.all(proba >= 0)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-10)
+        assert not np.any(np.isnan(model.predict_log_proba(X)))
+        assert set(model.predict(X).tolist()) <= set(model.classes_.tolist())
+    else:
+        mean, std = model.predict(X, return_std=True)
+        assert mean.shape == std.shape == (n_samples,)
+        assert np.all(np.isfinite(mean)) and np.all(np.isfinite(std))
+        assert np.all(std >= 0)
