@@ -119,6 +119,11 @@ def main():
         "many experts.\nThe user guide (docs/user_guide.rst) explains the model, "
         "EM and the gate."
     )
+    print(
+        "Documentation (getting started, user guide, API, examples): docs/ in the "
+        "source tree;\nbuild it with  pip install -e \".[docs]\" && "
+        "sphinx-build docs docs/_build/html"
+    )
     return 0
 
 
