@@ -53,6 +53,33 @@ class DeadExpertWarning(UserWarning):
     Raised with what skmoe did about it (re-seeded, pruned or kept, as
     ``dead_expert`` says). Remedies: fewer experts, another ``init_params``,
     more ``n_init``, or a load-balancing penalty (``balance``).
+
+    See Also
+    --------
+    DegenerateFitWarning : a fit that ended on a degenerate solution.
+
+    Examples
+    --------
+    A start that leaves the second expert almost no responsibility: with
+    ``dead_expert="prune"`` it is dropped, and the warning says so.
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skmoe import DeadExpertWarning, MixtureOfExpertsRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-3, 3, size=(200, 1))
+    >>> y = 2 * X[:, 0] + 0.1 * rng.standard_normal(200)
+    >>> start = np.tile([0.9999, 0.0001], (200, 1))
+    >>> moe = MixtureOfExpertsRegressor(
+    ...     n_experts=2, init_params=start, dead_expert="prune", random_state=0
+    ... )
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     moe = moe.fit(X, y)
+    >>> [w.category.__name__ for w in caught]
+    ['DeadExpertWarning']
+    >>> len(moe.experts_)
+    1
     """
 
 

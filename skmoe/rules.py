@@ -7,6 +7,8 @@ from sklearn.utils.validation import check_array, validate_data
 
 from ._persistence import VersionedStateMixin
 
+__all__ = ["RuleExpert"]
+
 
 def _returns_probabilities(expert):
     return expert.classes is not None
