@@ -8,10 +8,11 @@ from abc import ABCMeta, abstractmethod
 from time import time
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import cpu_count, effective_n_jobs
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch, check_random_state, get_tags
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -468,10 +469,37 @@ class _BaseMixtureOfExperts(
         return zip(self._expert_names, self.experts_, strict=True)
 
     def _split(self, X):
-        """The experts' and the gate's views of ``X``."""
-        return _take_columns(X, self.expert_features_), _take_columns(
-            X, self.gate_features_
-        )
+        """The experts' and the gate's views of ``X``.
+
+        With sparse ``X`` the experts get sparse columns and the gate a dense
+        copy of its own: the softmax gate and the k-means start work on dense
+        arrays, and the gate usually sees few columns.
+        """
+        Xg = _take_columns(X, self.gate_features_)
+        if sp.issparse(Xg):
+            Xg = Xg.toarray()
+        return _take_columns(X, self.expert_features_), Xg
+
+    def _experts_refusing_sparse(self):
+        """Names of the experts that do not accept sparse ``X``."""
+        try:
+            names, templates, _ = self._expert_specs()
+            return [
+                name
+                for name, expert in zip(names, templates, strict=True)
+                if not get_tags(expert).input_tags.sparse
+            ]
+        except Exception:
+            # Invalid experts are reported by fit, with their own message.
+            return ["experts"]
+
+    def _check_sparse(self, X, refusing):
+        if sp.issparse(X) and refusing:
+            raise TypeError(
+                "Sparse X is accepted only when every expert accepts sparse "
+                f"input, and {refusing} do not. Pass X.toarray(), or use "
+                "experts that take sparse data."
+            )
 
     # ---- initialisation ----------------------------------------------------
 
@@ -590,9 +618,10 @@ class _BaseMixtureOfExperts(
 
     def _validate_fit_data(self, X, y):
         _check_numeric_input(X)
+        self._check_sparse(X, self._experts_refusing_sparse())
         return validate_data(
             self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2,
-            y_numeric=self._kind == "regressor",
+            y_numeric=self._kind == "regressor", accept_sparse="csr",
         )
 
     def fit(self, X, y, sample_weight=None):
@@ -954,7 +983,18 @@ class _BaseMixtureOfExperts(
     def _validate_predict_data(self, X):
         check_is_fitted(self)
         _check_numeric_input(X)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        self._check_sparse(X, self._fitted_experts_refusing_sparse())
+        return validate_data(
+            self, X, dtype=[np.float64, np.float32], reset=False,
+            accept_sparse="csr",
+        )
+
+    def _fitted_experts_refusing_sparse(self):
+        return [
+            name
+            for name, expert in self._named_experts()
+            if not get_tags(expert).input_tags.sparse
+        ]
 
     @property
     def named_experts_(self):
@@ -1109,5 +1149,5 @@ class _BaseMixtureOfExperts(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = not self._experts_refusing_sparse()
         return tags

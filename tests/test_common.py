@@ -56,16 +56,23 @@ def _has_expert(estimator, kinds):
     return any(isinstance(e, kinds) for e in experts)
 
 
+def _on_dense_and_sparse_data(reason):
+    # Sparse X reaches the experts as it is, so the sparse variant of the
+    # check fails for the same reason as the dense one.
+    return {
+        f"check_sample_weight_equivalence_on_{kind}_data": reason
+        for kind in ("dense", "sparse")
+    }
+
+
 def expected_failed_checks(estimator):
     if _has_expert(estimator, (KNeighborsRegressor, KNeighborsClassifier)):
         # k-nearest neighbours take no sample_weight, so EM fits them on the rows
         # they own (unweighted_fit="hard"), each row counted once: a row of
         # weight 3 is one neighbour, where three repeated rows are three.
-        return {
-            "check_sample_weight_equivalence_on_dense_data": (
-                "experts without sample_weight count a weighted row once"
-            )
-        }
+        return _on_dense_and_sparse_data(
+            "experts without sample_weight count a weighted row once"
+        )
     if _has_expert(estimator, DecisionTreeRegressor):
         # A lone DecisionTreeRegressor(max_depth=3, random_state=seed) fitted with
         # fractional weights w * r, against rows repeated w times with weights r,
@@ -76,10 +83,19 @@ def expected_failed_checks(estimator):
         # responsibility), so a mixture with a tree expert inherits it. Whether
         # it shows depends on the seeds the trees draw: the lr + tree
         # classifier passes with the seeds it gets.
+        return _on_dense_and_sparse_data(
+            "tree experts break split ties differently under fractional "
+            "weights than under repeated rows"
+        )
+    if _has_expert(estimator, MixtureOfExpertsRegressor):
+        # On sparse X, LinearRegression solves by LSQR to a tolerance: weights
+        # and repeated rows already differ by ~3e-10 for one LinearRegression
+        # on this check's kind of data (1.6e-15 on dense X). The hierarchy
+        # refits its leaves through two levels of EM and the difference grows
+        # to ~8e-9, which fails the check's rtol=1e-7 on a prediction near 0.
         return {
-            "check_sample_weight_equivalence_on_dense_data": (
-                "tree experts break split ties differently under fractional "
-                "weights than under repeated rows"
+            "check_sample_weight_equivalence_on_sparse_data": (
+                "sparse LinearRegression leaves are solved iteratively (LSQR)"
             )
         }
     return {}

@@ -14,12 +14,15 @@ import pytest
 import scipy.sparse as sp
 from _data import assert_sound_fit
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.utils import get_tags
 
 from skmoe import (
     DegenerateFitWarning,
     MixtureOfExpertsClassifier,
     MixtureOfExpertsRegressor,
 )
+from skmoe.rules import RuleExpert
 
 Reg, Clf = MixtureOfExpertsRegressor, MixtureOfExpertsClassifier
 
@@ -102,10 +105,6 @@ REJECTED = {
         r"X must hold numbers, .*argument must be a string or a real number"),
     "X of str dtype": (BOTH, lambda E: (object_X("tall").astype(str), target(E), {}),
                        ValueError, r"X must hold numbers, but its dtype is <U"),
-    "sparse X (CSR)": (BOTH, lambda E: (sp.csr_matrix(X), target(E), {}), TypeError,
-                       r"Sparse data was passed for X, but dense data is required"),
-    "sparse X (CSC array)": (BOTH, lambda E: (sp.csc_array(X), target(E), {}),
-                             TypeError, r"Sparse data was passed for X"),
     "pandas categorical column": (
         BOTH, lambda E: (frame_with(pd.Categorical(WORDS)), target(E), {}),
         ValueError, r"X must hold numbers, but its columns 'c' \(category\) do not. "
@@ -201,11 +200,10 @@ def fitted(request):
     [
         (with_nan, ValueError, r"Input X contains NaN"),
         (lambda X: X[:, :2], ValueError, r"X has 2 features, but .* is expecting 3"),
-        (sp.csr_matrix, TypeError, r"Sparse data was passed for X"),
         (lambda X: object_X("tall"), ValueError, r"X must hold numbers"),
         (lambda X: X[:0], ValueError, r"Found array with 0 sample\(s\)"),
     ],
-    ids=["NaN", "too few features", "sparse", "text", "empty"],
+    ids=["NaN", "too few features", "text", "empty"],
 )
 def test_rejected_at_predict_time(fitted, transform, error, match):
     method = getattr(fitted, "predict_proba", fitted.predict)
@@ -213,6 +211,45 @@ def test_rejected_at_predict_time(fitted, transform, error, match):
         method(transform(X))
     with pytest.raises(error, match=match):
         fitted.gate_proba(transform(X))
+
+
+def _first_column(X):
+    """A fixed rule (a value, or a label 0/1); RuleExpert takes dense X only."""
+    return (np.asarray(X)[:, 0] > 0).astype(int)
+
+
+@pytest.mark.parametrize(
+    "to_sparse", [sp.csr_matrix, sp.csc_array, sp.coo_array],
+    ids=["CSR matrix", "CSC array", "COO array"],
+)
+@pytest.mark.parametrize("Estimator", BOTH)
+def test_sparse_X_fits_when_the_experts_take_it(Estimator, to_sparse):
+    y = target(Estimator)
+    dense = fit_quietly(Estimator(random_state=0), X, y)
+    sparse = fit_quietly(Estimator(random_state=0), to_sparse(X), y)
+    assert get_tags(sparse).input_tags.sparse
+    # Linear experts on sparse X are solved iteratively: close, not equal.
+    method = "predict_proba" if Estimator is Clf else "predict"
+    assert_allclose(
+        getattr(sparse, method)(to_sparse(X)), getattr(dense, method)(X),
+        rtol=1e-5, atol=1e-6,
+    )
+    assert_sound_fit(sparse, X, y)
+
+
+@pytest.mark.parametrize("Estimator", BOTH)
+def test_sparse_X_is_refused_when_an_expert_is_not(Estimator):
+    learned = LinearRegression() if Estimator is Reg else LogisticRegression()
+    experts = [("rule", RuleExpert(_first_column)), ("lin", learned)]
+    model = Estimator(experts, random_state=0)
+    assert not get_tags(model).input_tags.sparse
+    with pytest.raises(TypeError, match=r"Sparse X is accepted only when every "
+                       r"expert accepts sparse input, and \['rule'\] do not"):
+        model.fit(sp.csr_matrix(X), target(Estimator))
+    assert not [key for key in vars(model) if key.endswith("_")]
+    fit_quietly(model, X, target(Estimator))
+    with pytest.raises(TypeError, match=r"\['rule'\] do not"):
+        model.predict(sp.csr_matrix(X))
 
 
 def test_one_row_at_predict_time(fitted):
