@@ -374,7 +374,10 @@ class MixtureOfExpertsClassifier(
         for i, rows in routed_rows(weights):
             where = slice(None) if rows is None else rows
             probas[where, i] = self._named_proba(i, take_rows(Xe, rows))
-        return np.einsum("nm,nmc->nc", weights, probas)
+        proba = np.einsum("nm,nmc->nc", weights, probas)
+        # Rounding can put a certain class at 1 + 2e-16, which metrics such as
+        # log_loss refuse; no other entry of that row can be above 0 then.
+        return np.minimum(proba, 1.0, out=proba)
 
     def predict_log_proba(self, X, top_k=None):
         """Logarithm of :meth:`predict_proba`.

@@ -5,13 +5,16 @@ import numpy as np
 import pytest
 from _data import make_xor
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skmoe import MixtureOfExpertsClassifier
 from skmoe._experts import aligned_proba
+from skmoe.rules import RuleExpert
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +126,23 @@ def test_expert_that_saw_some_classes_is_aligned():
     assert proba.shape == (150, 3)
     assert_array_equal(proba[:, 0], 0.0)
     assert_allclose(proba[:, 1:], partial.predict_proba(X))
+
+
+def _certain_of_class_one(X):
+    return np.tile([0.0, 1.0], (len(X), 1))
+
+
+def test_probabilities_never_exceed_one():
+    # Two experts certain of the same class: the gate's weights can sum to
+    # 1 + 2e-16, and so could the mixture's probability, which log_loss refuses.
+    rng = np.random.RandomState(0)
+    X = 3 * rng.standard_normal((300, 2))
+    y = (X[:, 0] > -2).astype(int)
+    certain = RuleExpert(_certain_of_class_one, classes=[0, 1])
+    moe = MixtureOfExpertsClassifier(
+        [("a", certain), ("b", clone(certain))], random_state=0
+    ).fit(X, y)
+    proba = moe.predict_proba(10 * rng.standard_normal((20000, 2)))
+    assert proba.max() <= 1.0
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-15)
+    assert np.isfinite(log_loss(y, moe.predict_proba(X), labels=[0, 1]))
