@@ -17,8 +17,8 @@ sys.path.insert(0, str(HERE.parent))
 
 import skmoe  # noqa: E402 (from the checkout put on the path above)
 
-# Gallery examples run in this process: keep them single-threaded and free of
-# windows, whoever calls sphinx-build.
+# Gallery examples run in this process: they draw off-screen, whoever calls
+# sphinx-build.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 project = "skmoe"
