@@ -493,8 +493,14 @@ class _BaseMixtureOfExperts(
             # Invalid experts are reported by fit, with their own message.
             return ["experts"]
 
-    def _check_sparse(self, X, refusing):
-        if sp.issparse(X) and refusing:
+    @staticmethod
+    def _check_sparse(X, experts_refusing_sparse):
+        """Refuse sparse ``X`` if an expert does; the experts are asked only
+        when ``X`` is sparse, so dense inputs pay nothing."""
+        if not sp.issparse(X):
+            return
+        refusing = experts_refusing_sparse()
+        if refusing:
             raise TypeError(
                 "Sparse X is accepted only when every expert accepts sparse "
                 f"input, and {refusing} do not. Pass X.toarray(), or use "
@@ -618,7 +624,7 @@ class _BaseMixtureOfExperts(
 
     def _validate_fit_data(self, X, y):
         _check_numeric_input(X)
-        self._check_sparse(X, self._experts_refusing_sparse())
+        self._check_sparse(X, self._experts_refusing_sparse)
         return validate_data(
             self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2,
             y_numeric=self._kind == "regressor", accept_sparse="csr",
@@ -983,7 +989,7 @@ class _BaseMixtureOfExperts(
     def _validate_predict_data(self, X):
         check_is_fitted(self)
         _check_numeric_input(X)
-        self._check_sparse(X, self._fitted_experts_refusing_sparse())
+        self._check_sparse(X, self._fitted_experts_refusing_sparse)
         return validate_data(
             self, X, dtype=[np.float64, np.float32], reset=False,
             accept_sparse="csr",
