@@ -1065,17 +1065,10 @@ class ExpertUsageDisplay:
         caller = f"{cls.__name__}.from_estimator"
         _check_matplotlib(caller)
         _check_mixture(estimator, caller)
-        gate = estimator.gate_proba(X)
-        n_experts = gate.shape[1]
-        top = np.argmax(gate, axis=1)
-        counts = np.bincount(top, minlength=n_experts)
-        top_sum = np.bincount(top, weights=gate.max(axis=1), minlength=n_experts)
-        confidences = np.full(n_experts, np.nan)
-        used = counts > 0
-        confidences[used] = top_sum[used] / counts[used]
+        summary = estimator.routing_summary(X)
         display = cls(
-            shares=counts / len(top),
-            confidences=confidences,
+            shares=summary.share,
+            confidences=summary.confidence,
             expert_names=_expert_names(estimator),
         )
         return display.plot(ax=ax, colors=colors, title=title, **kwargs)
