@@ -15,12 +15,11 @@ it prints what its ``# ...`` comments say.
 """
 
 import ast
-import contextlib
-import io
 import re
 from pathlib import Path
 
 import pytest
+from _docs import code_blocks, run_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "plot_01_first_fit.py"
@@ -193,57 +192,11 @@ def test_notebook_runs_and_prints_the_first_fit(monkeypatch):
 # ---- getting started --------------------------------------------------------------
 
 
-def _code_blocks(path):
-    lines = path.read_text(encoding="utf-8").split("\n")
-    blocks = []
-    for i, line in enumerate(lines):
-        if line.strip() == ".. code-block:: python":
-            j, block = i + 1, []
-            while j < len(lines) and (
-                lines[j].startswith("    ") or not lines[j].strip()
-            ):
-                block.append(lines[j][4:])
-                j += 1
-            blocks.append((i + 1, "\n".join(block).strip("\n")))
-    return blocks
-
-
-def _expected_output(code):
-    """The comment lines right after each print(...) call (see test_user_guide)."""
-    expected, depth, after_print = [], 0, False
-    for line in code.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            if after_print:
-                expected.append(stripped[1:].strip())
-            continue
-        if not stripped:
-            after_print = False
-        elif depth > 0 or "print(" in stripped:
-            depth = max(depth + stripped.count("(") - stripped.count(")"), 0)
-            after_print = depth == 0
-        else:
-            after_print = False
-    return expected
-
-
-def _normalise(text):
-    return re.sub(r"\s+", " ", text).strip()
-
-
 @pytest.mark.filterwarnings("ignore")
 def test_getting_started_prints_what_it_says():
-    blocks = _code_blocks(GETTING_STARTED)
+    blocks = code_blocks(GETTING_STARTED.read_text(encoding="utf-8"))
     assert len(blocks) >= 2
-    namespace = {"__name__": "__getting_started__"}
-    for lineno, code in blocks:
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            exec(compile(code, f"{GETTING_STARTED}:{lineno}", "exec"), namespace)
-        expected = " ".join(_expected_output(code))
-        assert _normalise(printed.getvalue()) == _normalise(expected), (
-            f"block at line {lineno}"
-        )
+    run_blocks(blocks, GETTING_STARTED, {"__name__": "__getting_started__"})
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@ for every configuration of the estimator checks; skops needs to trust no
 type beyond skmoe's own (and what the experts need by themselves); a model
 saved by one skmoe version and loaded by another says so."""
 
-import contextlib
 import copy
 import functools
 import io
@@ -14,6 +13,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from _docs import code_blocks, run_blocks
 from numpy.testing import assert_array_equal
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -276,45 +276,10 @@ def test_the_warning_is_a_user_warning():
 # ---- the persistence page runs as written ------------------------------------
 
 
-def _code_blocks(text):
-    """The ``.. code-block:: python`` blocks of a reST page, dedented."""
-    blocks, lines, i = [], text.split("\n"), 0
-    while i < len(lines):
-        if lines[i].strip() == ".. code-block:: python":
-            i += 1
-            block = []
-            while i < len(lines) and (lines[i].startswith("    ") or not lines[i]):
-                block.append(lines[i][4:])
-                i += 1
-            blocks.append("\n".join(block).strip("\n"))
-        else:
-            i += 1
-    return blocks
-
-
-def _printed_in_comments(code):
-    """The comment lines that follow each print(...) call."""
-    expected, after_print = [], False
-    for line in code.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            if after_print:
-                expected.append(stripped[1:].strip())
-            continue
-        after_print = stripped.startswith("print(")
-    return expected
-
-
 def test_the_persistence_page_runs_and_prints_what_it_says(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    blocks = _code_blocks(DOCS.read_text())
+    blocks = code_blocks(DOCS.read_text())
     assert len(blocks) >= 6
-    namespace = {}
-    for code in blocks:
-        output = io.StringIO()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            with contextlib.redirect_stdout(output):
-                exec(compile(code, str(DOCS), "exec"), namespace)
-        printed = " ".join(output.getvalue().split())
-        assert printed == " ".join(" ".join(_printed_in_comments(code)).split())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        run_blocks(blocks, DOCS, {})
