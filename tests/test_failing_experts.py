@@ -27,27 +27,24 @@ class Faulty:
     """Counts its fits; from the ``fail_at``-th on, it misbehaves as ``how``
     says (in fit or in its outputs)."""
 
-    def _count(self):
-        self.n_fits_ = getattr(self, "n_fits_", 0) + 1
-        if self.n_fits_ >= self.fail_at and self.how == "raise":
-            raise RuntimeError("boom")
-        if self.n_fits_ >= self.fail_at and self.how == "interrupt":
-            raise KeyboardInterrupt
-
-    def _broken(self):
-        return getattr(self, "n_fits_", 0) >= self.fail_at
-
-
-class FaultyRegressor(Faulty, LinearRegression):
     def __init__(self, how="raise", fail_at=FAIL_AT):
         super().__init__()
         self.how = how
         self.fail_at = fail_at
 
     def fit(self, X, y, sample_weight=None):
-        self._count()
+        self.n_fits_ = getattr(self, "n_fits_", 0) + 1
+        if self.n_fits_ >= self.fail_at and self.how == "raise":
+            raise RuntimeError("boom")
+        if self.n_fits_ >= self.fail_at and self.how == "interrupt":
+            raise KeyboardInterrupt
         return super().fit(X, y, sample_weight=sample_weight)
 
+    def _broken(self):
+        return getattr(self, "n_fits_", 0) >= self.fail_at
+
+
+class FaultyRegressor(Faulty, LinearRegression):
     def predict(self, X):
         prediction = super().predict(X)
         if not self._broken():
@@ -66,15 +63,6 @@ class FaultyRegressor(Faulty, LinearRegression):
 
 
 class FaultyClassifier(Faulty, LogisticRegression):
-    def __init__(self, how="raise", fail_at=FAIL_AT):
-        super().__init__()
-        self.how = how
-        self.fail_at = fail_at
-
-    def fit(self, X, y, sample_weight=None):
-        self._count()
-        return super().fit(X, y, sample_weight=sample_weight)
-
     def predict_proba(self, X):
         proba = super().predict_proba(X)
         if not self._broken():
