@@ -148,9 +148,7 @@ def make_quadrants(n, seed):
     rng = np.random.default_rng(seed)
     X = rng.uniform(-2.0, 2.0, size=(n, 2))
     quadrant = 2 * (X[:, 0] > 0) + (X[:, 1] > 0)
-    y = QUADRANT_INTERCEPT[quadrant] + np.einsum(
-        "nd,nd->n", X, QUADRANT_COEF[quadrant]
-    )
+    y = QUADRANT_INTERCEPT[quadrant] + np.einsum("nd,nd->n", X, QUADRANT_COEF[quadrant])
     return X, y + HME_NOISE_SD * rng.standard_normal(n)
 
 
@@ -296,10 +294,19 @@ def parallel_cases():
     hgb = HistGradientBoostingRegressor(max_iter=50)
     return [
         ("a", "DecisionTreeRegressor()", DecisionTreeRegressor(), None),
-        ("b1", "HistGradientBoostingRegressor(max_iter=50), OpenMP as configured",
-         hgb, None),
-        ("b2", "HistGradientBoostingRegressor(max_iter=50), inside "
-         'threadpool_limits(1, user_api="openmp")', hgb, 1),
+        (
+            "b1",
+            "HistGradientBoostingRegressor(max_iter=50), OpenMP as configured",
+            hgb,
+            None,
+        ),
+        (
+            "b2",
+            "HistGradientBoostingRegressor(max_iter=50), inside "
+            'threadpool_limits(1, user_api="openmp")',
+            hgb,
+            1,
+        ),
     ]
 
 
@@ -477,8 +484,7 @@ def run_parallel(args, controller):
         print(f"  ({case[0]:<2}) {speed_up:>5.2f}x  {verdict:<7}  {case[1]}")
     if mismatches:
         raise AssertionError(
-            f"n_jobs=1 and n_jobs=2 gave different predictions in case(s) "
-            f"{mismatches}."
+            f"n_jobs=1 and n_jobs=2 gave different predictions in case(s) {mismatches}."
         )
 
 

@@ -60,16 +60,22 @@ PREDICT_CLAIM = "17.7 s for 40,000 rows"
 
 INSTALL_HINT = (
     "To run it, install R and flexmix: `apt-get install r-cran-flexmix` on "
-    "Debian/Ubuntu (it brings R), or `install.packages(\"flexmix\")` in R; "
+    'Debian/Ubuntu (it brings R), or `install.packages("flexmix")` in R; '
     f"if Rscript is not on PATH, point --rscript or the {RSCRIPT_ENV} "
     "environment variable at it."
 )
 
 PROFILES = {
-    "full": dict(ks=(2, 3, 4, 5), ns=(3_000, 30_000, 200_000), n_test=20_000,
-                 predict_sizes=(5_000, 10_000, 20_000, 40_000), timeout=3600),
-    "quick": dict(ks=(2,), ns=(3_000,), n_test=5_000, predict_sizes=(5_000,),
-                  timeout=300),
+    "full": dict(
+        ks=(2, 3, 4, 5),
+        ns=(3_000, 30_000, 200_000),
+        n_test=20_000,
+        predict_sizes=(5_000, 10_000, 20_000, 40_000),
+        timeout=3600,
+    ),
+    "quick": dict(
+        ks=(2,), ns=(3_000,), n_test=5_000, predict_sizes=(5_000,), timeout=300
+    ),
     "tiny": dict(ks=(2,), ns=(500,), n_test=500, predict_sizes=(), timeout=120),
 }
 
@@ -94,7 +100,9 @@ def check_flexmix(rscript):
     try:
         done = subprocess.run(
             [rscript, "-e", 'cat(as.character(packageVersion("flexmix")))'],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"{rscript} did not run ({exc})"
@@ -151,8 +159,14 @@ def mixture_loglik(X, y, gate, experts, sd):
 
 
 def _write_csv(path, X, y):
-    np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="x1,x2,y",
-               comments="", fmt="%.17g")
+    np.savetxt(
+        path,
+        np.column_stack([X, y]),
+        delimiter=",",
+        header="x1,x2,y",
+        comments="",
+        fmt="%.17g",
+    )
 
 
 def _read_matrix(path):
@@ -166,15 +180,23 @@ def _read_summary(path):
         return {row["key"]: row["value"] for row in csv.DictReader(f)}
 
 
-def run_flexmix(rscript, X, y, k, folder, tag, predict_X=None, predict_sizes=(),
-                timeout=1800):
+def run_flexmix(
+    rscript, X, y, k, folder, tag, predict_X=None, predict_sizes=(), timeout=1800
+):
     """Fit flexmix in R; its parameters, log-likelihood, iterations, seconds."""
     folder = Path(folder)
     train = folder / f"{tag}_train.csv"
     _write_csv(train, X, y)
     prefix = folder / tag
-    command = [rscript, str(R_SCRIPT), str(train), str(k), str(R_SEED),
-               str(MINPRIOR), str(prefix)]
+    command = [
+        rscript,
+        str(R_SCRIPT),
+        str(train),
+        str(k),
+        str(R_SEED),
+        str(MINPRIOR),
+        str(prefix),
+    ]
     if predict_X is not None and len(predict_sizes):
         new = folder / f"{tag}_new.csv"
         _write_csv(new, predict_X, np.zeros(len(predict_X)))
@@ -186,12 +208,21 @@ def run_flexmix(rscript, X, y, k, folder, tag, predict_X=None, predict_sizes=(),
     if done.returncode != 0 or not summary_path.exists():
         raise RuntimeError(f"flexmix_fit.R failed:\n{done.stderr[-2000:]}")
     s = _read_summary(summary_path)
-    out = dict(seconds=float(s["seconds"]), process_seconds=wall,
-               version=s["version"], error=s.get("error", ""), k0=int(s["k0"]))
+    out = dict(
+        seconds=float(s["seconds"]),
+        process_seconds=wall,
+        version=s["version"],
+        error=s.get("error", ""),
+        k0=int(s["k0"]),
+    )
     if out["error"]:
         return out
-    out.update(loglik_sum=float(s["logLik"]), iter=int(float(s["iter"])),
-               converged=bool(int(float(s["converged"]))), k=int(float(s["k"])))
+    out.update(
+        loglik_sum=float(s["logLik"]),
+        iter=int(float(s["iter"])),
+        converged=bool(int(float(s["converged"]))),
+        k=int(float(s["k"])),
+    )
     params = _read_matrix(f"{prefix}_experts.csv")  # rows b0, b1, b2, sigma
     out["experts"], out["sd"] = params[:3].T, params[3]
     gate_path = Path(f"{prefix}_gate.csv")
@@ -202,8 +233,9 @@ def run_flexmix(rscript, X, y, k, folder, tag, predict_X=None, predict_sizes=(),
     predict_path = Path(f"{prefix}_predict.csv")
     if predict_path.exists():
         with open(predict_path) as f:
-            out["predict"] = [(int(r["rows"]), float(r["seconds"]))
-                              for r in csv.DictReader(f)]
+            out["predict"] = [
+                (int(r["rows"]), float(r["seconds"])) for r in csv.DictReader(f)
+            ]
     return out
 
 
@@ -214,20 +246,33 @@ def run_skmoe(X, y, k, **params):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
-        model = MixtureOfExpertsRegressor(LinearRegression(), n_experts=k,
-                                          random_state=0, **params).fit(X, y)
+        model = MixtureOfExpertsRegressor(
+            LinearRegression(), n_experts=k, random_state=0, **params
+        ).fit(X, y)
         seconds = time.perf_counter() - start
     experts = np.array([[e.intercept_, *e.coef_] for e in model.experts_])
     if model.gate_ is not None:
         gate = np.vstack([model.gate_.intercept_, model.gate_.coef_.T])
     else:
         gate = np.zeros((3, 1))
-    kinds = sorted({type(w.message).__name__ for w in caught
-                    if "Warning" in type(w.message).__name__})
-    return dict(model=model, seconds=seconds, iter=model.n_iter_,
-                converged=bool(model.converged_), k=len(model.experts_),
-                experts=experts, sd=np.sqrt(model.noise_var_), gate=gate,
-                warnings=kinds)
+    kinds = sorted(
+        {
+            type(w.message).__name__
+            for w in caught
+            if "Warning" in type(w.message).__name__
+        }
+    )
+    return dict(
+        model=model,
+        seconds=seconds,
+        iter=model.n_iter_,
+        converged=bool(model.converged_),
+        k=len(model.experts_),
+        experts=experts,
+        sd=np.sqrt(model.noise_var_),
+        gate=gate,
+        warnings=kinds,
+    )
 
 
 # ---- comparison -----------------------------------------------------------------
@@ -263,15 +308,21 @@ def compare(rscript, k, n, n_test, folder, predict_sizes=(), timeout=1800, log=p
     predict_X = None
     if predict_sizes:
         predict_X, _ = make_data(max(predict_sizes), k, seed=99)
-    fx = run_flexmix(rscript, X, y, k, folder, f"k{k}_n{n}", predict_X,
-                     predict_sizes, timeout)
+    fx = run_flexmix(
+        rscript, X, y, k, folder, f"k{k}_n{n}", predict_X, predict_sizes, timeout
+    )
     sk = run_skmoe(X, y, k)
     gate, experts, sd = truth(k)
-    result = dict(K=k, n=n, n_test=n_test, flexmix=fx,
-                  truth=dict(
-                      train=float(mixture_loglik(X, y, gate, experts, sd).mean()),
-                      test=float(mixture_loglik(X_test, y_test, gate, experts,
-                                                sd).mean())))
+    result = dict(
+        K=k,
+        n=n,
+        n_test=n_test,
+        flexmix=fx,
+        truth=dict(
+            train=float(mixture_loglik(X, y, gate, experts, sd).mean()),
+            test=float(mixture_loglik(X_test, y_test, gate, experts, sd).mean()),
+        ),
+    )
     model = sk.pop("model")
     sk["train"] = float(model.log_likelihood(X, y).mean())
     sk["test"] = float(model.log_likelihood(X_test, y_test).mean())
@@ -294,16 +345,24 @@ def compare(rscript, k, n, n_test, folder, predict_sizes=(), timeout=1800, log=p
             sk_predict.append((m, best))
         sk["predict"] = sk_predict
     if not fx["error"]:
-        fx["train"] = float(mixture_loglik(X, y, fx["gate"], fx["experts"],
-                                           fx["sd"]).mean())
+        fx["train"] = float(
+            mixture_loglik(X, y, fx["gate"], fx["experts"], fx["sd"]).mean()
+        )
         fx["train_reported"] = fx["loglik_sum"] / n
-        fx["test"] = float(mixture_loglik(X_test, y_test, fx["gate"],
-                                          fx["experts"], fx["sd"]).mean())
+        fx["test"] = float(
+            mixture_loglik(X_test, y_test, fx["gate"], fx["experts"], fx["sd"]).mean()
+        )
         fx["coef_err"], fx["sd_err"], fx["gate_tv"] = recovery(k, fx, X_test)
-    log(f"  flexmix K={k} n={n:,}: " + (
-        f"flexmix {fx['seconds']:.2f} s, {fx['iter']} iter, k kept {fx['k']}, "
-        f"held-out {fx['test']:.4f}" if not fx["error"] else f"error {fx['error']}"
-    ) + f"; skmoe {sk['seconds']:.2f} s, {sk['iter']} iter, held-out {sk['test']:.4f}")
+    log(
+        f"  flexmix K={k} n={n:,}: "
+        + (
+            f"flexmix {fx['seconds']:.2f} s, {fx['iter']} iter, k kept {fx['k']}, "
+            f"held-out {fx['test']:.4f}"
+            if not fx["error"]
+            else f"error {fx['error']}"
+        )
+        + f"; skmoe {sk['seconds']:.2f} s, {sk['iter']} iter, held-out {sk['test']:.4f}"
+    )
     return result
 
 
@@ -326,10 +385,12 @@ def run(profile="full", out_dir=None, rscript=None, log=print):
     with tempfile.TemporaryDirectory(prefix="skmoe_flexmix_") as folder:
         for k in p["ks"]:
             for n in p["ns"]:
-                sizes = (p["predict_sizes"]
-                         if (k, n) == (p["ks"][0], p["ns"][0]) else ())
-                runs.append(compare(rscript, k, n, p["n_test"], folder, sizes,
-                                    p["timeout"], log))
+                sizes = p["predict_sizes"] if (k, n) == (p["ks"][0], p["ns"][0]) else ()
+                runs.append(
+                    compare(
+                        rscript, k, n, p["n_test"], folder, sizes, p["timeout"], log
+                    )
+                )
     part.data = dict(available=True, version=version, rscript=rscript, runs=runs)
     part.markdown = markdown(part.data, p)
     part.targets = targets(part.data)
@@ -345,81 +406,136 @@ def _ok(fx):
 
 
 def markdown(data, p):
-    out = ["## R flexmix, side by side\n",
-           f"flexmix {data['version']} through `{data['rscript']}`. "
-           + __doc__.split("\n\n", 1)[1],
-           "The true model for each K: " + ", ".join(
-               f"K={k}: experts (b0, b1, b2) "
-               + "; ".join(f"({a:.2f}, {b:.2f}, {c:.2f})" for a, b, c in truth(k)[1])
-               for k in p["ks"]
-           ) + f"; noise sd {NOISE_SD}; gate centres on a circle of radius 1.2, "
-           f"scale {GATE_SCALE}.\n"]
+    out = [
+        "## R flexmix, side by side\n",
+        f"flexmix {data['version']} through `{data['rscript']}`. "
+        + __doc__.split("\n\n", 1)[1],
+        "The true model for each K: "
+        + ", ".join(
+            f"K={k}: experts (b0, b1, b2) "
+            + "; ".join(f"({a:.2f}, {b:.2f}, {c:.2f})" for a, b, c in truth(k)[1])
+            for k in p["ks"]
+        )
+        + f"; noise sd {NOISE_SD}; gate centres on a circle of radius 1.2, "
+        f"scale {GATE_SCALE}.\n",
+    ]
     rows = []
     for r in data["runs"]:
         fx, sk = r["flexmix"], r["skmoe"]
         if _ok(fx):
-            kept = f"{fx['k']}" + ("" if fx["k"] == r["K"] else " (dropped "
-                                   f"{r['K'] - fx['k']})")
-            rows.append((
-                str(r["K"]), f"{r['n']:,}",
-                f"{fx['train']:.4f} / {sk['train']:.4f}",
-                f"{fx['test']:.4f} / {sk['test']:.4f} / {r['truth']['test']:.4f}",
-                f"{sk['test'] - fx['test']:+.4f}",
-                f"{fx['iter']} / {sk['iter']}",
-                f"{seconds_text(fx['seconds'])} / {seconds_text(sk['seconds'])}",
-                f"{fx['seconds'] / sk['seconds']:.1f}",
-                kept,
-                f"{fx['coef_err']:.3f} / {sk['coef_err']:.3f}",
-                f"{fx['gate_tv']:.3f} / {sk['gate_tv']:.3f}",
-                f"{abs(fx['train'] - fx['train_reported']):.1e}",
-            ))
+            kept = f"{fx['k']}" + (
+                "" if fx["k"] == r["K"] else f" (dropped {r['K'] - fx['k']})"
+            )
+            rows.append(
+                (
+                    str(r["K"]),
+                    f"{r['n']:,}",
+                    f"{fx['train']:.4f} / {sk['train']:.4f}",
+                    f"{fx['test']:.4f} / {sk['test']:.4f} / {r['truth']['test']:.4f}",
+                    f"{sk['test'] - fx['test']:+.4f}",
+                    f"{fx['iter']} / {sk['iter']}",
+                    f"{seconds_text(fx['seconds'])} / {seconds_text(sk['seconds'])}",
+                    f"{fx['seconds'] / sk['seconds']:.1f}",
+                    kept,
+                    f"{fx['coef_err']:.3f} / {sk['coef_err']:.3f}",
+                    f"{fx['gate_tv']:.3f} / {sk['gate_tv']:.3f}",
+                    f"{abs(fx['train'] - fx['train_reported']):.1e}",
+                )
+            )
         else:
-            rows.append((str(r["K"]), f"{r['n']:,}", "—",
-                         f"error / {sk['test']:.4f} / {r['truth']['test']:.4f}", "—",
-                         f"— / {sk['iter']}",
-                         f"{seconds_text(fx['seconds'])} / "
-                         f"{seconds_text(sk['seconds'])}", "—",
-                         f"error: {fx['error']}", "—", "—", "—"))
-    out.append(md_table(
-        ["K", "n", "train loglik/row flexmix / skmoe",
-         "held-out loglik/row flexmix / skmoe / truth",
-         "held-out skmoe − flexmix", "iterations flexmix / skmoe",
-         "fit s flexmix / skmoe", "speed ratio", "components flexmix kept",
-         "max coef error flexmix / skmoe", "gate TV flexmix / skmoe",
-         "check: flexmix logLik/n − ours, abs."], rows))
+            rows.append(
+                (
+                    str(r["K"]),
+                    f"{r['n']:,}",
+                    "—",
+                    f"error / {sk['test']:.4f} / {r['truth']['test']:.4f}",
+                    "—",
+                    f"— / {sk['iter']}",
+                    f"{seconds_text(fx['seconds'])} / {seconds_text(sk['seconds'])}",
+                    "—",
+                    f"error: {fx['error']}",
+                    "—",
+                    "—",
+                    "—",
+                )
+            )
+    out.append(
+        md_table(
+            [
+                "K",
+                "n",
+                "train loglik/row flexmix / skmoe",
+                "held-out loglik/row flexmix / skmoe / truth",
+                "held-out skmoe − flexmix",
+                "iterations flexmix / skmoe",
+                "fit s flexmix / skmoe",
+                "speed ratio",
+                "components flexmix kept",
+                "max coef error flexmix / skmoe",
+                "gate TV flexmix / skmoe",
+                "check: flexmix logLik/n − ours, abs.",
+            ],
+            rows,
+        )
+    )
     out.append(
         "\nThe same data, skmoe started from k-means on the inputs *and* the "
-        "target (`init_params=\"kmeans_xy\"`, a documented option; everything "
+        'target (`init_params="kmeans_xy"`, a documented option; everything '
         "else as above):\n"
     )
     rows = []
     for r in data["runs"]:
         fx, xy = r["flexmix"], r["skmoe_xy"]
-        rows.append((
-            str(r["K"]), f"{r['n']:,}",
-            f"{xy['test']:.4f}",
-            f"{xy['test'] - fx['test']:+.4f}" if _ok(fx) else "—",
-            f"{xy['iter']}", seconds_text(xy["seconds"]),
-            f"{fx['seconds'] / xy['seconds']:.1f}" if _ok(fx) else "—",
-        ))
-    out.append(md_table(
-        ["K", "n", "held-out loglik/row", "held-out − flexmix", "iterations",
-         "fit s", "speed ratio flexmix / skmoe"], rows))
-    warned = [f"K={r['K']}, n={r['n']:,}: {', '.join(r['skmoe']['warnings'])}"
-              for r in data["runs"] if r["skmoe"]["warnings"]]
+        rows.append(
+            (
+                str(r["K"]),
+                f"{r['n']:,}",
+                f"{xy['test']:.4f}",
+                f"{xy['test'] - fx['test']:+.4f}" if _ok(fx) else "—",
+                f"{xy['iter']}",
+                seconds_text(xy["seconds"]),
+                f"{fx['seconds'] / xy['seconds']:.1f}" if _ok(fx) else "—",
+            )
+        )
+    out.append(
+        md_table(
+            [
+                "K",
+                "n",
+                "held-out loglik/row",
+                "held-out − flexmix",
+                "iterations",
+                "fit s",
+                "speed ratio flexmix / skmoe",
+            ],
+            rows,
+        )
+    )
+    warned = [
+        f"K={r['K']}, n={r['n']:,}: {', '.join(r['skmoe']['warnings'])}"
+        for r in data["runs"]
+        if r["skmoe"]["warnings"]
+    ]
     out.append("\nskmoe warnings: " + ("; ".join(warned) if warned else "none") + ".")
-    not_converged = [f"K={r['K']}, n={r['n']:,}" for r in data["runs"]
-                     if _ok(r["flexmix"]) and not r["flexmix"]["converged"]]
+    not_converged = [
+        f"K={r['K']}, n={r['n']:,}"
+        for r in data["runs"]
+        if _ok(r["flexmix"]) and not r["flexmix"]["converged"]
+    ]
     if not_converged:
-        out.append("flexmix did not converge within 200 iterations: "
-                   + "; ".join(not_converged) + ".")
+        out.append(
+            "flexmix did not converge within 200 iterations: "
+            + "; ".join(not_converged)
+            + "."
+        )
     predict = [r for r in data["runs"] if "predict" in r["flexmix"]]
     if predict:
         r = predict[0]
         rows = [
             (f"{m:,}", seconds_text(fs), seconds_text(ss), f"{fs / ss:,.0f}")
-            for (m, fs), (_, ss) in zip(r["flexmix"]["predict"],
-                                        r["skmoe"]["predict"], strict=True)
+            for (m, fs), (_, ss) in zip(
+                r["flexmix"]["predict"], r["skmoe"]["predict"], strict=True
+            )
         ]
         out.append(
             f"\n### predict on new rows\n\nThe K={r['K']} models fitted on "
@@ -451,37 +567,49 @@ def targets(data):
     rows = []
     if not runs:
         return [("flexmix comparison", "NOT met", "every flexmix fit failed")]
+
     def gap_of(r):
         return r["skmoe"]["test"] - r["flexmix"]["test"]
 
     worst = min(runs, key=gap_of)
     gap = gap_of(worst)
-    bad = [f"K={r['K']}, n={r['n']:,} ({gap_of(r):+.4f})"
-           for r in runs if gap_of(r) < -HELD_OUT_TOL]
-    rows.append((
-        f"held-out loglik equal to or better than flexmix (within {HELD_OUT_TOL} "
-        "nats per row) at every K",
-        "met" if not bad else "NOT met",
-        f"worst skmoe − flexmix {gap:+.4f} at K={worst['K']}, n={worst['n']:,}"
-        + (f"; beyond the margin: {'; '.join(bad)}" if bad else ""),
-    ))
+    bad = [
+        f"K={r['K']}, n={r['n']:,} ({gap_of(r):+.4f})"
+        for r in runs
+        if gap_of(r) < -HELD_OUT_TOL
+    ]
+    rows.append(
+        (
+            f"held-out loglik equal to or better than flexmix (within {HELD_OUT_TOL} "
+            "nats per row) at every K",
+            "met" if not bad else "NOT met",
+            f"worst skmoe − flexmix {gap:+.4f} at K={worst['K']}, n={worst['n']:,}"
+            + (f"; beyond the margin: {'; '.join(bad)}" if bad else ""),
+        )
+    )
     largest = max(r["n"] for r in runs)
     big = [r for r in runs if r["n"] == largest]
     ratios = [r["flexmix"]["seconds"] / r["skmoe"]["seconds"] for r in big]
     verdict = "met" if min(ratios) >= 10 else "NOT met"
     if largest < 200_000:
         verdict = "not measured (target is at 200,000 rows)"
-    rows.append((
-        f"at least 10x faster to fit than flexmix on {largest:,} rows",
-        verdict,
-        "speed ratio (flexmix s / skmoe s) " + ", ".join(
-            f"K={r['K']}: {q:.1f}x" for r, q in zip(big, ratios, strict=True))
-        + "; per EM iteration " + ", ".join(
-            f"K={r['K']}: {_per_iter_ratio(r):.1f}x" for r in big)
-        + "; skmoe with init_params='kmeans_xy' " + ", ".join(
-            f"K={r['K']}: {r['flexmix']['seconds'] / r['skmoe_xy']['seconds']:.1f}x"
-            for r in big),
-    ))
+    rows.append(
+        (
+            f"at least 10x faster to fit than flexmix on {largest:,} rows",
+            verdict,
+            "speed ratio (flexmix s / skmoe s) "
+            + ", ".join(
+                f"K={r['K']}: {q:.1f}x" for r, q in zip(big, ratios, strict=True)
+            )
+            + "; per EM iteration "
+            + ", ".join(f"K={r['K']}: {_per_iter_ratio(r):.1f}x" for r in big)
+            + "; skmoe with init_params='kmeans_xy' "
+            + ", ".join(
+                f"K={r['K']}: {r['flexmix']['seconds'] / r['skmoe_xy']['seconds']:.1f}x"
+                for r in big
+            ),
+        )
+    )
     predict = [r for r in data["runs"] if "predict" in r["flexmix"]]
     if predict:
         r = predict[0]
@@ -493,17 +621,30 @@ def targets(data):
             fx_slope = loglog_slope(sizes, [s for _, s in r["flexmix"]["predict"]])
             sk_slope = loglog_slope(sizes, [s for _, s in r["skmoe"]["predict"]])
             verdict = "met" if sk_slope <= 1.2 else "NOT met"
-            numbers += (f"; log-log slope over {sizes[0]:,}..{sizes[-1]:,} rows: "
-                        f"skmoe {sk_slope:.2f}, flexmix {fx_slope:.2f} (see also "
-                        "the scale part, up to 1,000,000 rows)")
-        rows.append((
-            "predictions on new rows in linear time (flexmix: quadratic)",
-            verdict, numbers,
-        ))
-    dropped = [f"K={r['K']}, n={r['n']:,}: kept {r['flexmix']['k']}"
-               for r in runs if r["flexmix"]["k"] < r["K"]]
-    rows.append(("(note) components flexmix dropped (minprior 0.05)",
-                 "—", "; ".join(dropped) if dropped else "none"))
+            numbers += (
+                f"; log-log slope over {sizes[0]:,}..{sizes[-1]:,} rows: "
+                f"skmoe {sk_slope:.2f}, flexmix {fx_slope:.2f} (see also "
+                "the scale part, up to 1,000,000 rows)"
+            )
+        rows.append(
+            (
+                "predictions on new rows in linear time (flexmix: quadratic)",
+                verdict,
+                numbers,
+            )
+        )
+    dropped = [
+        f"K={r['K']}, n={r['n']:,}: kept {r['flexmix']['k']}"
+        for r in runs
+        if r["flexmix"]["k"] < r["K"]
+    ]
+    rows.append(
+        (
+            "(note) components flexmix dropped (minprior 0.05)",
+            "—",
+            "; ".join(dropped) if dropped else "none",
+        )
+    )
     return rows
 
 
@@ -523,31 +664,57 @@ def plot(data, path):
         at = xs + (j - (len(ns) - 1) / 2) * width
         ax.bar(at, diff, width=width, label=f"n = {n:,}")
         for x, d in zip(at, diff, strict=True):
-            ax.annotate(f"{d:+.4f}", (x, d), xytext=(0, 3 if d >= 0 else -3),
-                        textcoords="offset points", ha="center",
-                        va="bottom" if d >= 0 else "top", rotation=90, fontsize=7)
+            ax.annotate(
+                f"{d:+.4f}",
+                (x, d),
+                xytext=(0, 3 if d >= 0 else -3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom" if d >= 0 else "top",
+                rotation=90,
+                fontsize=7,
+            )
     # Symmetric log scale: differences of 1e-4 and of 0.1 are both visible.
     ax.set_yscale("symlog", linthresh=1e-3)
     every = [r["skmoe"]["test"] - r["flexmix"]["test"] for r in runs] or [0.0]
-    ax.set_ylim(min(min(every) * 5, -2 * HELD_OUT_TOL),
-                max(max(every) * 8, 2 * HELD_OUT_TOL))
+    ax.set_ylim(
+        min(min(every) * 5, -2 * HELD_OUT_TOL), max(max(every) * 8, 2 * HELD_OUT_TOL)
+    )
     ax.axhline(0, color="black", lw=0.8)
-    ax.axhspan(-HELD_OUT_TOL, HELD_OUT_TOL, color="grey", alpha=0.2,
-               label=f"± {HELD_OUT_TOL} nats")
+    ax.axhspan(
+        -HELD_OUT_TOL,
+        HELD_OUT_TOL,
+        color="grey",
+        alpha=0.2,
+        label=f"± {HELD_OUT_TOL} nats",
+    )
     ax.set_xticks(ks)
     ax.set_xlabel("components K")
     ax.set_ylabel("nats per row")
-    ax.set_title("held-out log-likelihood: skmoe − flexmix (> 0: skmoe better;\n"
-                 "symlog scale, linear within ±0.001)", fontsize=10)
+    ax.set_title(
+        "held-out log-likelihood: skmoe − flexmix (> 0: skmoe better;\n"
+        "symlog scale, linear within ±0.001)",
+        fontsize=10,
+    )
     ax.legend(fontsize=8)
     ax = axes[1]
     for i, k in enumerate(ks):
         sel = sorted((r for r in runs if r["K"] == k), key=lambda r: r["n"])
         x = [r["n"] for r in sel]
-        ax.loglog(x, [r["flexmix"]["seconds"] for r in sel], "^-", color=f"C{i}",
-                  label=f"flexmix K={k}")
-        ax.loglog(x, [r["skmoe"]["seconds"] for r in sel], "o:", color=f"C{i}",
-                  label=f"skmoe K={k}")
+        ax.loglog(
+            x,
+            [r["flexmix"]["seconds"] for r in sel],
+            "^-",
+            color=f"C{i}",
+            label=f"flexmix K={k}",
+        )
+        ax.loglog(
+            x,
+            [r["skmoe"]["seconds"] for r in sel],
+            "o:",
+            color=f"C{i}",
+            label=f"skmoe K={k}",
+        )
     ax.set_xlabel("rows n")
     ax.set_ylabel("fit seconds")
     ax.grid(True, which="both", alpha=0.3)

@@ -66,20 +66,39 @@ PROFILES = {
     # 5-fold CV repeated with 3 seeds; the tuned rows choose on one inner
     # 75/25 split of each training fold.
     "full": dict(
-        n_splits=5, n_repeats=3, n_generated=2000, n_xor=1000, max_rows=None,
-        digits_rows=None, grid_experts=(2, 4), grid_alpha=(1e-3, 1.0),
+        n_splits=5,
+        n_repeats=3,
+        n_generated=2000,
+        n_xor=1000,
+        max_rows=None,
+        digits_rows=None,
+        grid_experts=(2, 4),
+        grid_alpha=(1e-3, 1.0),
         only=None,
     ),
     # 3-fold CV, one seed, smaller generated sets, digits subsampled, no
     # search (the "tuned" rows are fixed: 2 experts, gate alpha 1).
     "quick": dict(
-        n_splits=3, n_repeats=1, n_generated=500, n_xor=400, max_rows=None,
-        digits_rows=200, grid_experts=(2,), grid_alpha=(1.0,), only=None,
+        n_splits=3,
+        n_repeats=1,
+        n_generated=500,
+        n_xor=400,
+        max_rows=None,
+        digits_rows=200,
+        grid_experts=(2,),
+        grid_alpha=(1.0,),
+        only=None,
     ),
     # For the smoke test only: two data sets, 120 rows, no search.
     "tiny": dict(
-        n_splits=2, n_repeats=1, n_generated=120, n_xor=120, max_rows=120,
-        digits_rows=120, grid_experts=(2,), grid_alpha=(1.0,),
+        n_splits=2,
+        n_repeats=1,
+        n_generated=120,
+        n_xor=120,
+        max_rows=120,
+        digits_rows=120,
+        grid_experts=(2,),
+        grid_alpha=(1.0,),
         only=("piecewise-linear, 4 regimes", "iris"),
     ),
 }
@@ -159,31 +178,81 @@ def datasets(profile):
         X, y = _subsample(X, y, rows, classification)
         out.append(Dataset(name, task, X, y, description, regimes))
 
-    add("diabetes", "regression", *load_diabetes(return_X_y=True),
-        "scikit-learn bundled, 10 features", False)
-    add("piecewise-linear, 4 regimes", "regression", *piecewise_linear(n),
+    add(
+        "diabetes",
+        "regression",
+        *load_diabetes(return_X_y=True),
+        "scikit-learn bundled, 10 features",
+        False,
+    )
+    add(
+        "piecewise-linear, 4 regimes",
+        "regression",
+        *piecewise_linear(n),
         "x ~ U[-3,3]^2; 4 linear regimes, one per quadrant (softmax gate "
-        "4 x . sign pattern); noise sd 0.3", True)
-    add("heteroscedastic", "regression", *heteroscedastic(n),
+        "4 x . sign pattern); noise sd 0.3",
+        True,
+    )
+    add(
+        "heteroscedastic",
+        "regression",
+        *heteroscedastic(n),
         "x ~ U[-3,3]^2; y = 1 + x1 - x2/2 + noise, sd 0.2 (x1 < 0) or 1.5 "
-        "(x1 >= 0): one mean, two noise regimes", True)
-    add("friedman1", "regression",
+        "(x1 >= 0): one mean, two noise regimes",
+        True,
+    )
+    add(
+        "friedman1",
+        "regression",
         *make_friedman1(n_samples=n, noise=1.0, random_state=0),
-        "make_friedman1, 10 features (5 informative), noise sd 1", False)
-    add("iris", "classification", *load_iris(return_X_y=True),
-        "scikit-learn bundled, 4 features, 3 classes", False)
-    add("wine", "classification", *load_wine(return_X_y=True),
-        "scikit-learn bundled, 13 features, 3 classes", False)
-    add("breast_cancer", "classification", *load_breast_cancer(return_X_y=True),
-        "scikit-learn bundled, 30 features, 2 classes", False)
+        "make_friedman1, 10 features (5 informative), noise sd 1",
+        False,
+    )
+    add(
+        "iris",
+        "classification",
+        *load_iris(return_X_y=True),
+        "scikit-learn bundled, 4 features, 3 classes",
+        False,
+    )
+    add(
+        "wine",
+        "classification",
+        *load_wine(return_X_y=True),
+        "scikit-learn bundled, 13 features, 3 classes",
+        False,
+    )
+    add(
+        "breast_cancer",
+        "classification",
+        *load_breast_cancer(return_X_y=True),
+        "scikit-learn bundled, 30 features, 2 classes",
+        False,
+    )
     digits_rows = p["digits_rows"] if cap is None else min(cap, p["digits_rows"])
-    add("digits", "classification", *load_digits(return_X_y=True),
-        "scikit-learn bundled, 64 features, 10 classes", False, rows=digits_rows)
-    add("XOR quadrants", "classification", *xor_quadrants(p["n_xor"]),
-        "x ~ U[-1,1]^2, label = [x1 x2 > 0]: four quadrants", True)
-    add("gated logistic mixture", "classification", *gated_logistic(n),
+    add(
+        "digits",
+        "classification",
+        *load_digits(return_X_y=True),
+        "scikit-learn bundled, 64 features, 10 classes",
+        False,
+        rows=digits_rows,
+    )
+    add(
+        "XOR quadrants",
+        "classification",
+        *xor_quadrants(p["n_xor"]),
+        "x ~ U[-1,1]^2, label = [x1 x2 > 0]: four quadrants",
+        True,
+    )
+    add(
+        "gated logistic mixture",
+        "classification",
+        *gated_logistic(n),
         "x ~ N(0, I_3); gate P(expert 1) = sigmoid(4 x3); experts logit "
-        "3x1 - 2x2 and -2x1 + 3x2 + 0.5", True)
+        "3x1 - 2x2 and -2x1 + 3x2 + 0.5",
+        True,
+    )
     if p["only"] is not None:
         out = [d for d in out if d.name in p["only"]]
     for d in out:
@@ -242,8 +311,14 @@ see the line under each table.
 
 
 def _lgbm(classification, **params):
-    base = dict(linear_tree=True, num_leaves=8, min_child_samples=20,
-                random_state=0, n_jobs=1, verbose=-1)
+    base = dict(
+        linear_tree=True,
+        num_leaves=8,
+        min_child_samples=20,
+        random_state=0,
+        n_jobs=1,
+        verbose=-1,
+    )
     cls = lightgbm.LGBMClassifier if classification else lightgbm.LGBMRegressor
     return cls(**base, **params)
 
@@ -255,22 +330,20 @@ def models(task, profile):
     if classification:
         linear = LogisticRegression(C=1.0, max_iter=1000)
         moe_linear = LogisticRegression(C=1.0, max_iter=1000, warm_start=True)
-        tree = DecisionTreeClassifier(max_depth=4, min_samples_leaf=10,
-                                      random_state=0)
+        tree = DecisionTreeClassifier(max_depth=4, min_samples_leaf=10, random_state=0)
         inner = StratifiedShuffleSplit(1, test_size=0.25, random_state=0)
         scoring = neg_log_loss
-        voting = VotingClassifier([("linear", linear), ("tree", tree)],
-                                  voting="soft")
+        voting = VotingClassifier([("linear", linear), ("tree", tree)], voting="soft")
         stacking = StackingClassifier(
             [("linear", linear), ("tree", tree)],
-            final_estimator=LogisticRegressionCV(max_iter=1000), cv=5,
+            final_estimator=LogisticRegressionCV(max_iter=1000),
+            cv=5,
         )
         hgb = HistGradientBoostingClassifier(random_state=0)
         moe = MixtureOfExpertsClassifier
     else:
         linear = moe_linear = LinearRegression()
-        tree = DecisionTreeRegressor(max_depth=4, min_samples_leaf=10,
-                                     random_state=0)
+        tree = DecisionTreeRegressor(max_depth=4, min_samples_leaf=10, random_state=0)
         inner = ShuffleSplit(1, test_size=0.25, random_state=0)
         scoring = "r2"
         voting = VotingRegressor([("linear", linear), ("tree", tree)])
@@ -298,9 +371,7 @@ def models(task, profile):
         HGB: pipe(hgb),
     }
     if lightgbm is not None:
-        out[LGBM_TREE] = pipe(
-            _lgbm(classification, n_estimators=1, learning_rate=1.0)
-        )
+        out[LGBM_TREE] = pipe(_lgbm(classification, n_estimators=1, learning_rate=1.0))
         out[LGBM_BOOST] = pipe(
             _lgbm(classification, n_estimators=100, learning_rate=0.1)
         )
@@ -457,8 +528,11 @@ def _best(scores, metric, sense):
 def dataset_table(dataset, scores):
     metrics = METRICS[dataset.task]
     best = {m: _best(scores, m, sense) for m, sense in metrics}
-    header = ["model", *(f"{m} ({'↑' if s == 'max' else '↓'})" for m, s in metrics),
-              "fit s / fold"]
+    header = [
+        "model",
+        *(f"{m} ({'↑' if s == 'max' else '↓'})" for m, s in metrics),
+        "fit s / fold",
+    ]
     rows = []
     for name, s in scores.items():
         cells = [name]
@@ -475,11 +549,13 @@ def dataset_table(dataset, scores):
         if s.warned_fits
     ]
     lines.append(
-        "\nFits that raised a warning: " + ("; ".join(warned) if warned else "none")
+        "\nFits that raised a warning: "
+        + ("; ".join(warned) if warned else "none")
         + "."
     )
-    clipped = [f"{name}: {s.clipped}/{n_folds}" for name, s in scores.items()
-               if s.clipped]
+    clipped = [
+        f"{name}: {s.clipped}/{n_folds}" for name, s in scores.items() if s.clipped
+    ]
     if clipped:
         lines.append(
             "Folds where predict_proba left [0, 1] (by rounding; clipped before "
@@ -490,8 +566,10 @@ def dataset_table(dataset, scores):
         if chosen:
             values, counts = np.unique(chosen, return_counts=True)
             picks = ", ".join(
-                f"{v} ({c}x)" for v, c in sorted(zip(values, counts, strict=True),
-                                                 key=lambda t: -t[1])
+                f"{v} ({c}x)"
+                for v, c in sorted(
+                    zip(values, counts, strict=True), key=lambda t: -t[1]
+                )
             )
             lines.append(f"{name} chose: {picks}.")
     return "\n".join(lines)
@@ -522,18 +600,35 @@ def targets(results):
                 diff, sd = _paired(scores, moe_row, VOTING, metric)
                 ok = diff > 0
                 verdicts.append(("voting", moe_row, dataset.name, ok))
-                rows.append((dataset.name, moe_row, f"vs {VOTING}", metric, diff, sd,
-                             ok))
+                rows.append(
+                    (dataset.name, moe_row, f"vs {VOTING}", metric, diff, sd, ok)
+                )
                 if dataset.task == "regression":
                     diff, sd = _paired(scores, moe_row, VOTING, "held-out loglik")
-                    rows.append((dataset.name, moe_row, f"vs {VOTING}",
-                                 "held-out loglik", diff, sd, diff > 0))
+                    rows.append(
+                        (
+                            dataset.name,
+                            moe_row,
+                            f"vs {VOTING}",
+                            "held-out loglik",
+                            diff,
+                            sd,
+                            diff > 0,
+                        )
+                    )
     return rows, verdicts
 
 
 def targets_table(rows):
-    header = ["data set", "skmoe row", "compared with", "metric",
-              "difference (skmoe − other)", "spread", "target"]
+    header = [
+        "data set",
+        "skmoe row",
+        "compared with",
+        "metric",
+        "difference (skmoe − other)",
+        "spread",
+        "target",
+    ]
     body = [
         (d, m, other, metric, f"{diff:+.4f}", f"{sd:.4f}", "met" if ok else "NOT met")
         for d, m, other, metric, diff, sd, ok in rows
@@ -549,8 +644,11 @@ def quality_chart(results, path):
     nrows = int(np.ceil(n / ncols))
     names = list(results[0][1])
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(3.1 * ncols + 2.2, (0.32 * len(names) + 1.2) * nrows),
-        sharey=True, squeeze=False,
+        nrows,
+        ncols,
+        figsize=(3.1 * ncols + 2.2, (0.32 * len(names) + 1.2) * nrows),
+        sharey=True,
+        squeeze=False,
     )
     colours = ["#4c72b0" if name not in MOE_ROWS else "#dd8452" for name in names]
     ypos = np.arange(len(names))[::-1]
@@ -566,13 +664,26 @@ def quality_chart(results, path):
         ax.set_xlim(left - pad, top + pad)
         for yv, mean, sd, colour in zip(ypos, means, sds, colours, strict=True):
             if mean >= left:
-                ax.errorbar(mean, yv, xerr=sd, fmt="o", color=colour, ms=5,
-                            elinewidth=1.2, capsize=2)
+                ax.errorbar(
+                    mean,
+                    yv,
+                    xerr=sd,
+                    fmt="o",
+                    color=colour,
+                    ms=5,
+                    elinewidth=1.2,
+                    capsize=2,
+                )
             else:
-                ax.plot(left - pad, yv, marker="<", color=colour, ms=7,
-                        clip_on=False)
-                ax.annotate(f"{mean:.2f}", (left - pad, yv), xytext=(6, -3),
-                            textcoords="offset points", fontsize=7, color=colour)
+                ax.plot(left - pad, yv, marker="<", color=colour, ms=7, clip_on=False)
+                ax.annotate(
+                    f"{mean:.2f}",
+                    (left - pad, yv),
+                    xytext=(6, -3),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color=colour,
+                )
         best_single = max(means[names.index(LINEAR)], means[names.index(TREE)])
         ax.axvline(best_single, color="grey", lw=0.8, ls="--")
         ax.set_title(f"{dataset.name}\n({metric})", fontsize=9)
@@ -587,7 +698,8 @@ def quality_chart(results, path):
     fig.suptitle(
         "Cross-validated quality: mean ± std over folds; orange = skmoe; dashed = "
         f"best single expert\neach axis spans at most {CHART_SPAN}; ◀ = a mean "
-        "further left, with its value", fontsize=10,
+        "further left, with its value",
+        fontsize=10,
     )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -631,35 +743,40 @@ def run(profile="full", out_dir=None, log=print):
         quality_chart(results, path)
         figures.append(path)
     summary = targets_table(rows)
-    part.markdown = "\n".join([
-        "## Quality\n",
-        f"Metrics are means ± standard deviations over {cv_text}; the best mean "
-        "of each column is in bold. Regression held-out loglik: mean log-density "
-        "per held-out row; the mixtures give their own, every other model is read "
-        "as a Gaussian around its prediction with the variance of its training "
-        "residuals. For classification the held-out log-likelihood per row is "
-        "minus the log-loss. Fit seconds are per fold (one core) and include the "
-        "inner search of the tuned rows.\n",
-        configurations,
-        "![quality](results/quality.png)\n" if figures else "",
-        *sections,
-        "### skmoe against its best single expert and against Voting\n",
-        "Primary metric (R² or accuracy). Against the single expert, the target "
-        "is met when skmoe's mean is at most one CV spread (std of the expert's "
-        "fold scores) below the expert's: the linear mixtures are compared with "
-        "the linear expert, the linear + tree mixture with the better of the two. "
-        "Against Voting (regime-structured sets only), met when the paired "
-        "difference is positive; its spread is the std over folds of the paired "
-        "difference. On the heteroscedastic set the mean is one straight line, so "
-        "R² can at best tie; its regimes are in the noise, which only the held-out "
-        "log-likelihood sees (shown below R² for every regression set).\n",
-        summary,
-        "",
-    ])
-    for kind, label in (("single", "never worse than its best single expert by "
-                         "more than the CV spread"),
-                        ("voting", "beats Voting of the same experts on every "
-                         "regime-structured set")):
+    part.markdown = "\n".join(
+        [
+            "## Quality\n",
+            f"Metrics are means ± standard deviations over {cv_text}; the best mean "
+            "of each column is in bold. Regression held-out loglik: mean log-density "
+            "per held-out row; the mixtures give their own, every other model is read "
+            "as a Gaussian around its prediction with the variance of its training "
+            "residuals. For classification the held-out log-likelihood per row is "
+            "minus the log-loss. Fit seconds are per fold (one core) and include the "
+            "inner search of the tuned rows.\n",
+            configurations,
+            "![quality](results/quality.png)\n" if figures else "",
+            *sections,
+            "### skmoe against its best single expert and against Voting\n",
+            "Primary metric (R² or accuracy). Against the single expert, the target "
+            "is met when skmoe's mean is at most one CV spread (std of the expert's "
+            "fold scores) below the expert's: the linear mixtures are compared with "
+            "the linear expert, the linear + tree mixture with the better of the two. "
+            "Against Voting (regime-structured sets only), met when the paired "
+            "difference is positive; its spread is the std over folds of the paired "
+            "difference. On the heteroscedastic set the mean is one straight line, so "
+            "R² can at best tie; its regimes are in the noise, which only the held-out "
+            "log-likelihood sees (shown below R² for every regression set).\n",
+            summary,
+            "",
+        ]
+    )
+    for kind, label in (
+        (
+            "single",
+            "never worse than its best single expert by more than the CV spread",
+        ),
+        ("voting", "beats Voting of the same experts on every regime-structured set"),
+    ):
         for moe_row in MOE_ROWS:
             hits = [v for v in verdicts if v[0] == kind and v[1] == moe_row]
             missed = [v[2] for v in hits if not v[3]]

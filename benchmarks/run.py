@@ -52,19 +52,35 @@ def parse_args(argv=None):
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true",
-                        help="short run: fewer folds and seeds, smaller data, a "
-                        "smaller scale grid, flexmix at K=2 and n=3,000 only")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="short run: fewer folds and seeds, smaller data, a "
+        "smaller scale grid, flexmix at K=2 and n=3,000 only",
+    )
     # Tiny sizes for the smoke test; not a benchmark.
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--only", nargs="+", choices=PARTS, metavar="PART",
-                        help="run only these parts: quality, scale, flexmix")
-    parser.add_argument("--out", type=Path, default=HERE, metavar="DIR",
-                        help="where RESULTS.md and results/*.png go "
-                        "(default: the benchmarks folder)")
-    parser.add_argument("--rscript", default=None, metavar="PATH",
-                        help="the Rscript to run flexmix with (default: "
-                        f"${flexmix.RSCRIPT_ENV}, else Rscript on PATH)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=PARTS,
+        metavar="PART",
+        help="run only these parts: quality, scale, flexmix",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=HERE,
+        metavar="DIR",
+        help="where RESULTS.md and results/*.png go (default: the benchmarks folder)",
+    )
+    parser.add_argument(
+        "--rscript",
+        default=None,
+        metavar="PATH",
+        help="the Rscript to run flexmix with (default: "
+        f"${flexmix.RSCRIPT_ENV}, else Rscript on PATH)",
+    )
     add_threads_argument(parser)
     return parser.parse_args(argv)
 
@@ -77,8 +93,11 @@ def _versions(flexmix_part):
         extras.append("lightgbm not installed")
     if flexmix_part is not None:
         data = flexmix_part.data or {}
-        extras.append(f"R flexmix {data['version']}" if data.get("available")
-                      else "R flexmix not available")
+        extras.append(
+            f"R flexmix {data['version']}"
+            if data.get("available")
+            else "R flexmix not available"
+        )
     return ", ".join(extras)
 
 
@@ -92,11 +111,13 @@ def results_markdown(parts, profile, command, seconds, env):
         f"- Machine: {machine_line()}",
         f"- Versions: {env}; {_versions(by_name.get('flexmix'))}",
         "- Load average (`os.getloadavg()`, 1/5/15 min) before and after each "
-        "part: " + "; ".join(
+        "part: "
+        + "; ".join(
             f"{part.name} {format_load(part.load_before)} → "
             f"{format_load(part.load_after)} ({part.seconds / 60:.1f} min)"
             for part in parts
-        ) + ". A load above the number of cores means other programs shared the "
+        )
+        + ". A load above the number of cores means other programs shared the "
         "cores during the timings: wall times are then inflated and noisy; the "
         "ratios in CPU time are steadier.",
         "- Rerun: `python benchmarks/run.py` (or `python -m benchmarks`); "
@@ -104,8 +125,10 @@ def results_markdown(parts, profile, command, seconds, env):
         "`--out DIR` elsewhere.\n",
         "## Targets\n",
         "From the benchmark issue; reported, not tuned for.\n",
-        md_table(["target", "result", "numbers"],
-                 [row for part in parts for row in part.targets]),
+        md_table(
+            ["target", "result", "numbers"],
+            [row for part in parts for row in part.targets],
+        ),
         "",
     ]
     for part in parts:
@@ -142,8 +165,7 @@ def main(argv=None):
             elif name == "scale":
                 part = scale.run(profile, out, log=_progress)
             else:
-                part = flexmix.run(profile, out, rscript=args.rscript,
-                                   log=_progress)
+                part = flexmix.run(profile, out, rscript=args.rscript, log=_progress)
             part.seconds = time.perf_counter() - part_start
             part.load_before, part.load_after = load_before, load_average()
             parts.append(part)
@@ -153,15 +175,18 @@ def main(argv=None):
         flexmix_data = flexmix_data.data if flexmix_data is not None else None
         if flexmix_data is not None and not flexmix_data.get("available"):
             flexmix_data = None
-        path = scale.plot_time_vs_n(by_name["scale"].data, flexmix_data,
-                                    out / "results" / "time_vs_n.png")
+        path = scale.plot_time_vs_n(
+            by_name["scale"].data, flexmix_data, out / "results" / "time_vs_n.png"
+        )
         by_name["scale"].figures.insert(0, path)
     seconds = time.perf_counter() - start
     text = results_markdown(parts, profile, command, seconds, env)
     (out / "RESULTS.md").write_text(text)
     print("\n" + text)
-    print(f"\nWrote {out / 'RESULTS.md'} and {sum(len(p.figures) for p in parts)} "
-          f"plots in {out / 'results'}; {seconds:.0f} s in all.")
+    print(
+        f"\nWrote {out / 'RESULTS.md'} and {sum(len(p.figures) for p in parts)} "
+        f"plots in {out / 'results'}; {seconds:.0f} s in all."
+    )
     return 0
 
 

@@ -42,21 +42,36 @@ from skmoe import MixtureOfExpertsRegressor
 
 PROFILES = {
     "full": dict(
-        n_grid=(1_000, 10_000, 100_000, 1_000_000), fixed_iter=20,
-        m_grid=(2, 4, 8, 16, 32), m_rows=20_000, m_fixed_iter=10,
-        predict_m=16, predict_rows=(10_000, 100_000, 1_000_000), loop_rows=2_000,
+        n_grid=(1_000, 10_000, 100_000, 1_000_000),
+        fixed_iter=20,
+        m_grid=(2, 4, 8, 16, 32),
+        m_rows=20_000,
+        m_fixed_iter=10,
+        predict_m=16,
+        predict_rows=(10_000, 100_000, 1_000_000),
+        loop_rows=2_000,
         max_repeats=5,
     ),
     "quick": dict(
-        n_grid=(1_000, 10_000, 100_000), fixed_iter=5,
-        m_grid=(2, 8, 32), m_rows=3_000, m_fixed_iter=5,
-        predict_m=8, predict_rows=(10_000, 100_000), loop_rows=500,
+        n_grid=(1_000, 10_000, 100_000),
+        fixed_iter=5,
+        m_grid=(2, 8, 32),
+        m_rows=3_000,
+        m_fixed_iter=5,
+        predict_m=8,
+        predict_rows=(10_000, 100_000),
+        loop_rows=500,
         max_repeats=2,
     ),
     "tiny": dict(
-        n_grid=(300, 1_000), fixed_iter=3,
-        m_grid=(2, 4), m_rows=600, m_fixed_iter=3,
-        predict_m=4, predict_rows=(1_000, 4_000), loop_rows=40,
+        n_grid=(300, 1_000),
+        fixed_iter=3,
+        m_grid=(2, 4),
+        m_rows=600,
+        m_fixed_iter=3,
+        predict_m=4,
+        predict_rows=(1_000, 4_000),
+        loop_rows=40,
         max_repeats=1,
     ),
 }
@@ -100,9 +115,17 @@ def _fixed_iterations(X, y, n_experts, n_iter, repeats):
         resp0 = bench_core.initial_resp(X)
         best = dict(sk=np.inf, sk_cpu=np.inf, ys=np.inf, ys_cpu=np.inf)
         for _ in range(repeats):
-            wall, cpu, model = timed(lambda: _quiet(lambda: MixtureOfExpertsRegressor(
-                n_experts=n_experts, init_params=resp0, tol=0.0, max_iter=n_iter,
-                random_state=0).fit(X, y)))
+            wall, cpu, model = timed(
+                lambda: _quiet(
+                    lambda: MixtureOfExpertsRegressor(
+                        n_experts=n_experts,
+                        init_params=resp0,
+                        tol=0.0,
+                        max_iter=n_iter,
+                        random_state=0,
+                    ).fit(X, y)
+                )
+            )
             best["sk"], best["sk_cpu"] = min(best["sk"], wall), min(best["sk_cpu"], cpu)
             wall, cpu, (ll, ys_iter) = timed(
                 lambda: bench_core.yardstick_em(X, y, resp0)
@@ -117,14 +140,27 @@ def _fixed_iterations(X, y, n_experts, n_iter, repeats):
 def _default_fit(X, y, n_experts):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        wall, cpu, model = timed(lambda: MixtureOfExpertsRegressor(
-            LinearRegression(), n_experts=n_experts, random_state=0).fit(X, y))
-    kinds = sorted({type(w.message).__name__ for w in caught
-                    if type(w.message).__name__ in ("ConvergenceWarning",
-                                                    "DeadExpertWarning")})
-    return dict(seconds=wall, cpu=cpu, n_iter=model.n_iter_,
-                converged=bool(model.converged_), ll=model.log_likelihood_,
-                warnings=kinds, model=model)
+        wall, cpu, model = timed(
+            lambda: MixtureOfExpertsRegressor(
+                LinearRegression(), n_experts=n_experts, random_state=0
+            ).fit(X, y)
+        )
+    kinds = sorted(
+        {
+            type(w.message).__name__
+            for w in caught
+            if type(w.message).__name__ in ("ConvergenceWarning", "DeadExpertWarning")
+        }
+    )
+    return dict(
+        seconds=wall,
+        cpu=cpu,
+        n_iter=model.n_iter_,
+        converged=bool(model.converged_),
+        ll=model.log_likelihood_,
+        warnings=kinds,
+        model=model,
+    )
 
 
 # ---- data with many regimes -------------------------------------------------
@@ -182,9 +218,11 @@ def bench_predict(model, sizes, loop_rows):
         times = {
             "dense": _best_time(lambda X_new=X_new: model.predict(X_new), repeats),
             "top_k=1": _best_time(
-                lambda X_new=X_new: model.predict(X_new, top_k=1), repeats),
+                lambda X_new=X_new: model.predict(X_new, top_k=1), repeats
+            ),
             "top_k=2": _best_time(
-                lambda X_new=X_new: model.predict(X_new, top_k=2), repeats),
+                lambda X_new=X_new: model.predict(X_new, top_k=2), repeats
+            ),
         }
         rows.append((m, times))
     X_loop, _ = many_regimes(loop_rows, seed=99)
@@ -193,8 +231,9 @@ def bench_predict(model, sizes, loop_rows):
         start = time.perf_counter()
         looped = seed_style_predict(model, X_loop, k)
         loop[k] = (time.perf_counter() - start) / loop_rows
-        np.testing.assert_allclose(looped, model.predict(X_loop, top_k=k),
-                                   rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(
+            looped, model.predict(X_loop, top_k=k), rtol=1e-9, atol=1e-9
+        )
     return rows, loop
 
 
@@ -209,37 +248,53 @@ def run(profile="full", out_dir=None, log=print):
     # 1. against n
     for n in p["n_grid"]:
         X, y = bench_core.make_data(n, seed=n)
-        fixed = _fixed_iterations(X, y, bench_core.N_EXPERTS, p["fixed_iter"],
-                                  min(_repeats(n), p["max_repeats"]))
+        fixed = _fixed_iterations(
+            X,
+            y,
+            bench_core.N_EXPERTS,
+            p["fixed_iter"],
+            min(_repeats(n), p["max_repeats"]),
+        )
         default = _default_fit(X, y, bench_core.N_EXPERTS)
         default.pop("model")
         data["n"].append(dict(n=n, **fixed, default=default))
-        log(f"  scale n={n:,}: skmoe {fixed['sk']:.3f} s, yardstick "
+        log(
+            f"  scale n={n:,}: skmoe {fixed['sk']:.3f} s, yardstick "
             f"{fixed['ys']:.3f} s for {p['fixed_iter']} iterations; default fit "
-            f"{default['seconds']:.2f} s, {default['n_iter']} iterations")
+            f"{default['seconds']:.2f} s, {default['n_iter']} iterations"
+        )
 
     # 2. against M
     X, y = many_regimes(p["m_rows"], seed=1)
     predict_model = None
     for m in p["m_grid"]:
-        fixed = _fixed_iterations(X, y, m, p["m_fixed_iter"],
-                                  min(3, p["max_repeats"]))
+        fixed = _fixed_iterations(X, y, m, p["m_fixed_iter"], min(3, p["max_repeats"]))
         default = _default_fit(X, y, m)
         if m == p["predict_m"]:
             predict_model = default["model"]
         default.pop("model")
         data["m"].append(dict(m=m, **fixed, default=default))
-        log(f"  scale M={m}: skmoe {fixed['sk']:.3f} s, yardstick {fixed['ys']:.3f}"
+        log(
+            f"  scale M={m}: skmoe {fixed['sk']:.3f} s, yardstick {fixed['ys']:.3f}"
             f" s for {p['m_fixed_iter']} iterations; default fit "
-            f"{default['seconds']:.2f} s, {default['n_iter']} iterations")
+            f"{default['seconds']:.2f} s, {default['n_iter']} iterations"
+        )
 
     # 3. predict
     if predict_model is None:
-        predict_model = _quiet(lambda: MixtureOfExpertsRegressor(
-            n_experts=p["predict_m"], random_state=0).fit(X, y))
+        predict_model = _quiet(
+            lambda: MixtureOfExpertsRegressor(
+                n_experts=p["predict_m"], random_state=0
+            ).fit(X, y)
+        )
     rows, loop = bench_predict(predict_model, p["predict_rows"], p["loop_rows"])
-    data["predict"] = dict(rows=rows, loop=loop, m=p["predict_m"],
-                           n_train=p["m_rows"], loop_rows=p["loop_rows"])
+    data["predict"] = dict(
+        rows=rows,
+        loop=loop,
+        m=p["predict_m"],
+        n_train=p["m_rows"],
+        loop_rows=p["loop_rows"],
+    )
     part.data = data
 
     part.markdown = markdown(data, p)
@@ -273,29 +328,44 @@ def markdown(data, p):
     for r in data["n"]:
         wall, cpu = _ratio(r)
         d = r["default"]
-        rows.append((
-            f"{r['n']:,}",
-            seconds_text(r["sk"] / r["n_iter"]),
-            seconds_text(r["ys"] / r["n_iter"]),
-            f"{wall:.2f} ({cpu:.2f})",
-            f"{1e9 * r['sk'] / r['n_iter'] / r['n']:.0f}",
-            seconds_text(d["seconds"]),
-            f"{d['n_iter']}{'' if d['converged'] else ' (max)'}",
-            f"{d['ll']:.4f}",
-        ))
-    out.append(md_table(
-        ["n", "skmoe s/iter", "yardstick s/iter", "ratio wall (CPU)",
-         "skmoe ns/row/iter", "default fit s", "iterations", "train loglik/row"],
-        rows))
+        rows.append(
+            (
+                f"{r['n']:,}",
+                seconds_text(r["sk"] / r["n_iter"]),
+                seconds_text(r["ys"] / r["n_iter"]),
+                f"{wall:.2f} ({cpu:.2f})",
+                f"{1e9 * r['sk'] / r['n_iter'] / r['n']:.0f}",
+                seconds_text(d["seconds"]),
+                f"{d['n_iter']}{'' if d['converged'] else ' (max)'}",
+                f"{d['ll']:.4f}",
+            )
+        )
+    out.append(
+        md_table(
+            [
+                "n",
+                "skmoe s/iter",
+                "yardstick s/iter",
+                "ratio wall (CPU)",
+                "skmoe ns/row/iter",
+                "default fit s",
+                "iterations",
+                "train loglik/row",
+            ],
+            rows,
+        )
+    )
     ns = [r["n"] for r in data["n"]]
     if len(ns) > 1:
         slope_iter = loglog_slope(ns, [r["sk"] / r["n_iter"] for r in data["n"]])
         slope_ys = loglog_slope(ns, [r["ys"] / r["n_iter"] for r in data["n"]])
         slope_fit = loglog_slope(ns, [r["default"]["seconds"] for r in data["n"]])
         big = [r for r in data["n"] if r["n"] >= 10_000] or data["n"]
-        slope_big = (loglog_slope([r["n"] for r in big],
-                                  [r["sk"] / r["n_iter"] for r in big])
-                     if len(big) > 1 else slope_iter)
+        slope_big = (
+            loglog_slope([r["n"] for r in big], [r["sk"] / r["n_iter"] for r in big])
+            if len(big) > 1
+            else slope_iter
+        )
         out.append(
             f"\nLog-log slope of time against n: skmoe per iteration "
             f"{slope_iter:.2f} ({slope_big:.2f} from 10,000 rows on; 1 = "
@@ -313,19 +383,33 @@ def markdown(data, p):
     for r in data["m"]:
         wall, cpu = _ratio(r)
         d = r["default"]
-        rows.append((
-            str(r["m"]),
-            seconds_text(r["sk"] / r["n_iter"]),
-            seconds_text(r["ys"] / r["n_iter"]),
-            f"{wall:.2f} ({cpu:.2f})",
-            seconds_text(d["seconds"]),
-            f"{d['n_iter']}{'' if d['converged'] else ' (max)'}",
-            f"{d['ll']:.4f}",
-            ", ".join(d["warnings"]) or "—",
-        ))
-    out.append(md_table(
-        ["M", "skmoe s/iter", "yardstick s/iter", "ratio wall (CPU)",
-         "default fit s", "iterations", "train loglik/row", "warnings"], rows))
+        rows.append(
+            (
+                str(r["m"]),
+                seconds_text(r["sk"] / r["n_iter"]),
+                seconds_text(r["ys"] / r["n_iter"]),
+                f"{wall:.2f} ({cpu:.2f})",
+                seconds_text(d["seconds"]),
+                f"{d['n_iter']}{'' if d['converged'] else ' (max)'}",
+                f"{d['ll']:.4f}",
+                ", ".join(d["warnings"]) or "—",
+            )
+        )
+    out.append(
+        md_table(
+            [
+                "M",
+                "skmoe s/iter",
+                "yardstick s/iter",
+                "ratio wall (CPU)",
+                "default fit s",
+                "iterations",
+                "train loglik/row",
+                "warnings",
+            ],
+            rows,
+        )
+    )
     ms = [r["m"] for r in data["m"]]
     if len(ms) > 1:
         sk = loglog_slope(ms, [r["sk"] / r["n_iter"] for r in data["m"]])
@@ -345,18 +429,31 @@ def markdown(data, p):
     )
     rows = []
     for m, times in pr["rows"]:
-        rows.append((
-            f"{m:,}",
-            seconds_text(times["dense"]),
-            seconds_text(times["top_k=1"]),
-            seconds_text(times["top_k=2"]),
-            f"{1e3 * times['dense'] / m * 1000:.3f}",
-            seconds_text(pr["loop"][1] * m),
-            seconds_text(pr["loop"][2] * m),
-        ))
-    out.append(md_table(
-        ["rows", "dense s", "top_k=1 s", "top_k=2 s", "dense ms per 1k rows",
-         "seed loop k=1 s (extrap.)", "seed loop k=2 s (extrap.)"], rows))
+        rows.append(
+            (
+                f"{m:,}",
+                seconds_text(times["dense"]),
+                seconds_text(times["top_k=1"]),
+                seconds_text(times["top_k=2"]),
+                f"{1e3 * times['dense'] / m * 1000:.3f}",
+                seconds_text(pr["loop"][1] * m),
+                seconds_text(pr["loop"][2] * m),
+            )
+        )
+    out.append(
+        md_table(
+            [
+                "rows",
+                "dense s",
+                "top_k=1 s",
+                "top_k=2 s",
+                "dense ms per 1k rows",
+                "seed loop k=1 s (extrap.)",
+                "seed loop k=2 s (extrap.)",
+            ],
+            rows,
+        )
+    )
     out.append(
         "\nWith linear experts an expert's prediction costs about as much as "
         "routing a row, so top-k saves little or nothing here; bench_routing.py "
@@ -370,26 +467,31 @@ def targets(data):
     ns = [r["n"] for r in data["n"]]
     if len(ns) > 1:
         big = [r for r in data["n"] if r["n"] >= 10_000] or data["n"]
-        slope = loglog_slope([r["n"] for r in big],
-                             [r["sk"] / r["n_iter"] for r in big])
+        slope = loglog_slope(
+            [r["n"] for r in big], [r["sk"] / r["n_iter"] for r in big]
+        )
         slope_fit = loglog_slope(ns, [r["default"]["seconds"] for r in data["n"]])
-        rows.append((
-            "fit time grows at most linearly in n",
-            "met" if slope <= 1.1 else "NOT met",
-            f"log-log slope per EM iteration {slope:.2f} for n = "
-            f"{big[0]['n']:,}..{big[-1]['n']:,}; default fit (iterations vary) "
-            f"{slope_fit:.2f}",
-        ))
+        rows.append(
+            (
+                "fit time grows at most linearly in n",
+                "met" if slope <= 1.1 else "NOT met",
+                f"log-log slope per EM iteration {slope:.2f} for n = "
+                f"{big[0]['n']:,}..{big[-1]['n']:,}; default fit (iterations vary) "
+                f"{slope_fit:.2f}",
+            )
+        )
     largest = data["n"][-1]
     wall, cpu = _ratio(largest)
     verdict = "met" if min(wall, cpu) <= 1.5 else "NOT met"
     if largest["n"] < 100_000:
         verdict = "not measured (needs n >= 100,000)"
-    rows.append((
-        "(core issue) skmoe s/iter within 1.5x of the numpy yardstick",
-        verdict,
-        f"ratio {wall:.2f} wall, {cpu:.2f} CPU at n = {largest['n']:,}",
-    ))
+    rows.append(
+        (
+            "(core issue) skmoe s/iter within 1.5x of the numpy yardstick",
+            verdict,
+            f"ratio {wall:.2f} wall, {cpu:.2f} CPU at n = {largest['n']:,}",
+        )
+    )
     return rows
 
 
@@ -402,18 +504,27 @@ def plot_time_vs_n(data, flexmix_data, path):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
     ns = np.array([r["n"] for r in data["n"]])
     ax = axes[0]
-    ax.loglog(ns, [r["sk"] / r["n_iter"] for r in data["n"]], "o-",
-              label="skmoe, 3 experts")
-    ax.loglog(ns, [r["ys"] / r["n_iter"] for r in data["n"]], "s--",
-              label="numpy yardstick, 3 experts")
+    ax.loglog(
+        ns, [r["sk"] / r["n_iter"] for r in data["n"]], "o-", label="skmoe, 3 experts"
+    )
+    ax.loglog(
+        ns,
+        [r["ys"] / r["n_iter"] for r in data["n"]],
+        "s--",
+        label="numpy yardstick, 3 experts",
+    )
     if flexmix_data:
         _flexmix_points(ax, flexmix_data, per_iter=True)
     ref = ns / ns[-1] * data["n"][-1]["sk"] / data["n"][-1]["n_iter"]
     ax.loglog(ns, ref, ":", color="grey", label="slope 1 (linear)")
     ax.set_title("seconds per EM iteration")
     ax = axes[1]
-    ax.loglog(ns, [r["default"]["seconds"] for r in data["n"]], "o-",
-              label="skmoe default fit, 3 experts")
+    ax.loglog(
+        ns,
+        [r["default"]["seconds"] for r in data["n"]],
+        "o-",
+        label="skmoe default fit, 3 experts",
+    )
     if flexmix_data:
         _flexmix_points(ax, flexmix_data, per_iter=False)
     ax.set_title("seconds per fit (to convergence)")
@@ -445,20 +556,38 @@ def _flexmix_points(ax, flexmix_data, per_iter):
             sk = [r["skmoe"]["seconds"] for r in runs]
         colour = f"C{2 + i}"
         ax.loglog(ns, fx, "^-", color=colour, label=f"R flexmix, K={k}")
-        ax.loglog(ns, sk, "v:", color=colour, alpha=0.7,
-                  label=f"skmoe on the same data, K={k}")
+        ax.loglog(
+            ns,
+            sk,
+            "v:",
+            color=colour,
+            alpha=0.7,
+            label=f"skmoe on the same data, K={k}",
+        )
 
 
 def plot_time_vs_m(data, path):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.3))
     ms = [r["m"] for r in data["m"]]
-    ax.loglog(ms, [r["sk"] / r["n_iter"] for r in data["m"]], "o-",
-              label="skmoe, s per iteration")
-    ax.loglog(ms, [r["ys"] / r["n_iter"] for r in data["m"]], "s--",
-              label="numpy yardstick, s per iteration")
-    ax.loglog(ms, [r["default"]["seconds"] for r in data["m"]], "D-",
-              label="skmoe default fit, s")
+    ax.loglog(
+        ms,
+        [r["sk"] / r["n_iter"] for r in data["m"]],
+        "o-",
+        label="skmoe, s per iteration",
+    )
+    ax.loglog(
+        ms,
+        [r["ys"] / r["n_iter"] for r in data["m"]],
+        "s--",
+        label="numpy yardstick, s per iteration",
+    )
+    ax.loglog(
+        ms,
+        [r["default"]["seconds"] for r in data["m"]],
+        "D-",
+        label="skmoe default fit, s",
+    )
     ref = np.array(ms) / ms[-1] * data["m"][-1]["sk"] / data["m"][-1]["n_iter"]
     ax.loglog(ms, ref, ":", color="grey", label="slope 1 (linear in M)")
     ax.set_xticks(ms)
@@ -481,11 +610,17 @@ def plot_predict(data, path):
     fig, ax = plt.subplots(figsize=(6, 4.3))
     sizes = np.array([m for m, _ in pr["rows"]])
     for key, style in (("dense", "o-"), ("top_k=1", "s-"), ("top_k=2", "^-")):
-        ax.loglog(sizes, [t[key] for _, t in pr["rows"]], style,
-                  label=f"skmoe predict, {key}")
+        ax.loglog(
+            sizes, [t[key] for _, t in pr["rows"]], style, label=f"skmoe predict, {key}"
+        )
     for k, style in ((1, "s:"), (2, "^:")):
-        ax.loglog(sizes, pr["loop"][k] * sizes, style, color="grey",
-                  label=f"seed-style per-row loop, k={k} (extrapolated)")
+        ax.loglog(
+            sizes,
+            pr["loop"][k] * sizes,
+            style,
+            color="grey",
+            label=f"seed-style per-row loop, k={k} (extrapolated)",
+        )
     ax.set_xlabel("rows predicted")
     ax.set_ylabel("seconds")
     ax.grid(True, which="both", alpha=0.3)

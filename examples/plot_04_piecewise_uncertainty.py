@@ -66,8 +66,10 @@ boost_sd = np.std(y - boost.predict(X))
 mean, std = moe.predict(X_test, return_std=True)
 inside_moe = np.abs(y_test - mean) <= 2 * std
 inside_boost = np.abs(y_test - boost.predict(X_test)) <= 2 * boost_sd
-print(f"R^2: mixture {moe.score(X_test, y_test):.3f}, "
-      f"boosting {boost.score(X_test, y_test):.3f}")
+print(
+    f"R^2: mixture {moe.score(X_test, y_test):.3f}, "
+    f"boosting {boost.score(X_test, y_test):.3f}"
+)
 print("share of test targets inside the band, per piece (noise 0.2, 1.0, 0.4):")
 for name, inside in [("mixture", inside_moe), ("boosting", inside_boost)]:
     shares = [inside[piece_test == k].mean() for k in range(3)]

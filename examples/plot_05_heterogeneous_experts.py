@@ -66,8 +66,10 @@ for name, model in models.items():
     r2 = model.score(X_test, y_test)
     print(f"{name:17s} {r2:.3f}  {log_lik:7.3f}  {far.round(1)}")
 deep_tree = DecisionTreeRegressor(max_depth=5).fit(X, y)
-print(f"{'one deeper tree':17s} {deep_tree.score(X_test, y_test):.3f}     "
-      f"-     {deep_tree.predict([[-4.0], [-6.0]]).round(1)}")
+print(
+    f"{'one deeper tree':17s} {deep_tree.score(X_test, y_test):.3f}     "
+    f"-     {deep_tree.predict([[-4.0], [-6.0]]).round(1)}"
+)
 
 # %%
 # Two linear experts cannot follow the steps (R² 0.876). Two tree experts
@@ -81,8 +83,10 @@ print(f"{'one deeper tree':17s} {deep_tree.score(X_test, y_test):.3f}     "
 mixed = models["linear + tree"]
 line = mixed.named_experts_.line
 print(f"line: {line.intercept_:.2f} + {line.coef_[0]:.2f} x")
-print("expert trusted at x = -2 and x = 2:",
-      [mixed.experts[i][0] for i in mixed.predict_expert([[-2.0], [2.0]])])
+print(
+    "expert trusted at x = -2 and x = 2:",
+    [mixed.experts[i][0] for i in mixed.predict_expert([[-2.0], [2.0]])],
+)
 
 # %%
 # The figure shows the two experts (dashed), the mixture's mean and band, and

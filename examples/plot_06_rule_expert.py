@@ -77,14 +77,14 @@ trust_rule = moe.gate_proba(speeds)[:, 0]
 print(f"the rule is trusted below {speeds[trust_rule > 0.5].max():.2f} m/s")
 learned = moe.named_experts_.learned
 print(f"learned expert: {learned.intercept_:.2f} + {learned.coef_[0]:.3f} * speed")
-print("noise standard deviations (physics, learned):",
-      np.sqrt(moe.noise_var_).round(2))
+print("noise standard deviations (physics, learned):", np.sqrt(moe.noise_var_).round(2))
 
 # %%
 # The figure shows the rule and the learned expert (dashed), the mixture's
 # mean and band, and below it the gate's trust in each.
 disp = ExpertCurvesDisplay.from_estimator(moe, X, y)
-disp.ax_.set(title="A physical law and a learned expert", ylabel="power (MW)",
-             ylim=(-1, 14))
+disp.ax_.set(
+    title="A physical law and a learned expert", ylabel="power (MW)", ylim=(-1, 14)
+)
 disp.gate_ax_.set_xlabel("wind speed (m/s)")
 plt.show()

@@ -63,14 +63,18 @@ weekend_model = curve().fit(X_old[weekend_old, :1], y_old[weekend_old])
 X, y = demand(300, rng)
 X_test, y_test = demand(5000, rng)
 router = MixtureOfExpertsRegressor(
-    [("weekday", FrozenEstimator(weekday_model)),
-     ("weekend", FrozenEstimator(weekend_model))],
+    [
+        ("weekday", FrozenEstimator(weekday_model)),
+        ("weekend", FrozenEstimator(weekend_model)),
+    ],
     gate_features=[1],
     expert_features=[0],
     random_state=0,
 ).fit(X, y)
-print("the frozen model is the old one:",
-      router.named_experts_.weekday.estimator is weekday_model)
+print(
+    "the frozen model is the old one:",
+    router.named_experts_.weekday.estimator is weekday_model,
+)
 
 # %%
 # How good is it? Either model alone is wrong on the other kind of day, and
@@ -82,11 +86,14 @@ temperature = X_test[:, :1]
 candidates = {
     "working-day model alone": weekday_model.predict(temperature),
     "weekend model alone": weekend_model.predict(temperature),
-    "average of the two": (weekday_model.predict(temperature)
-                           + weekend_model.predict(temperature)) / 2,
+    "average of the two": (
+        weekday_model.predict(temperature) + weekend_model.predict(temperature)
+    )
+    / 2,
     "router (mixture)": router.predict(X_test),
     "boosting, 300 new rows": GradientBoostingRegressor(random_state=0)
-    .fit(X, y).predict(X_test),
+    .fit(X, y)
+    .predict(X_test),
 }
 for name, prediction in candidates.items():
     print(f"{name:24s} R^2 = {r2_score(y_test, prediction):.3f}")
@@ -106,16 +113,34 @@ fig, (ax_curves, ax_gate) = plt.subplots(
 )
 grid = np.linspace(-5, 35, 200)[:, None]
 is_weekend = X[:, 1] >= 5
-ax_curves.scatter(X[~is_weekend, 0], y[~is_weekend], s=8, color="C0", alpha=0.5,
-                  label="new rows, working days")
-ax_curves.scatter(X[is_weekend, 0], y[is_weekend], s=8, color="C1", alpha=0.5,
-                  label="new rows, weekends")
+ax_curves.scatter(
+    X[~is_weekend, 0],
+    y[~is_weekend],
+    s=8,
+    color="C0",
+    alpha=0.5,
+    label="new rows, working days",
+)
+ax_curves.scatter(
+    X[is_weekend, 0],
+    y[is_weekend],
+    s=8,
+    color="C1",
+    alpha=0.5,
+    label="new rows, weekends",
+)
 ax_curves.plot(grid, weekday_model.predict(grid), color="C0", label="working-day model")
 ax_curves.plot(grid, weekend_model.predict(grid), color="C1", label="weekend model")
-ax_curves.set(xlabel="temperature (°C)", ylabel="demand",
-              title="Two prefit models and the new data")
+ax_curves.set(
+    xlabel="temperature (°C)",
+    ylabel="demand",
+    title="Two prefit models and the new data",
+)
 ax_curves.legend(fontsize="small")
 ax_gate.bar(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], p_weekend, color="C1")
-ax_gate.set(ylim=(0, 1), ylabel="gate probability of the weekend model",
-            title="What the router learned")
+ax_gate.set(
+    ylim=(0, 1),
+    ylabel="gate probability of the weekend model",
+    title="What the router learned",
+)
 plt.show()

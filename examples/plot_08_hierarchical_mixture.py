@@ -67,7 +67,7 @@ for name, model in [("flat", flat), ("HME", hme)]:
 # leaves, named ``parent/child``; ``leaf_proba`` gives the probability of each
 # leaf along the path of gates, and each regime has a leaf of its own:
 print(list(hme.leaf_names_))
-points = [[-1.0, -1.5], [-1.0, 0.0], [1.0, 0.0], [1.0, 1.5]]   # one per regime
+points = [[-1.0, -1.5], [-1.0, 0.0], [1.0, 0.0], [1.0, 1.5]]  # one per regime
 print(hme.leaf_proba(points).round(2))
 
 # %%
@@ -96,11 +96,23 @@ ax_flat.set_title("flat: one gate over 4 experts")
 xx0, xx1 = np.meshgrid(np.linspace(-2, 2, 200), np.linspace(-2, 2, 200))
 leaves = hme.leaf_proba(np.column_stack([xx0.ravel(), xx1.ravel()]))
 best_leaf = leaves.argmax(axis=1).reshape(xx0.shape)
-ax_hme.contourf(xx0, xx1, best_leaf, levels=np.arange(5) - 0.5,
-                colors=["C0", "C1", "C2", "C3"], alpha=0.35)
-contours = ax_hme.contour(xx0, xx1, leaves.max(axis=1).reshape(xx0.shape),
-                          levels=[0.6, 0.8, 0.95], colors="k", linewidths=0.5,
-                          linestyles=":")
+ax_hme.contourf(
+    xx0,
+    xx1,
+    best_leaf,
+    levels=np.arange(5) - 0.5,
+    colors=["C0", "C1", "C2", "C3"],
+    alpha=0.35,
+)
+contours = ax_hme.contour(
+    xx0,
+    xx1,
+    leaves.max(axis=1).reshape(xx0.shape),
+    levels=[0.6, 0.8, 0.95],
+    colors="k",
+    linewidths=0.5,
+    linestyles=":",
+)
 ax_hme.clabel(contours, fontsize="x-small")
 for leaf, name in enumerate(hme.leaf_names_):
     ax_hme.plot([], [], "s", color=f"C{leaf}", alpha=0.6, label=name)

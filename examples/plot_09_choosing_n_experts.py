@@ -66,8 +66,10 @@ search = GridSearchCV(
 results = search.cv_results_
 print("n_experts  log-likelihood   R^2")
 for i, m in enumerate(n_experts):
-    print(f"{m:9d}  {results['mean_test_log-likelihood'][i]:14.3f}  "
-          f"{results['mean_test_R2'][i]:.3f}")
+    print(
+        f"{m:9d}  {results['mean_test_log-likelihood'][i]:14.3f}  "
+        f"{results['mean_test_R2'][i]:.3f}"
+    )
 print("chosen:", search.best_params_)
 
 # %%
@@ -100,8 +102,10 @@ for m in n_experts:
     p = m * (d + 1) + m + (m - 1) * (d + 1)
     bic.append(-2 * log_lik + p * np.log(n))
     aic.append(-2 * log_lik + 2 * p)
-    print(f"M={m}: log L = {log_lik:8.1f}, p = {p:2d}, "
-          f"BIC = {bic[-1]:7.1f}, AIC = {aic[-1]:7.1f}")
+    print(
+        f"M={m}: log L = {log_lik:8.1f}, p = {p:2d}, "
+        f"BIC = {bic[-1]:7.1f}, AIC = {aic[-1]:7.1f}"
+    )
 
 # %%
 # BIC chooses three experts, like cross-validation, with one fit per candidate
@@ -117,10 +121,19 @@ for m in n_experts:
 # such experts, and whenever in doubt, cross-validate.
 
 fig, (ax_cv, ax_ic) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-ax_cv.errorbar(n_experts, results["mean_test_log-likelihood"],
-               yerr=results["std_test_log-likelihood"], marker="o", capsize=3)
-ax_cv.set(xlabel="n_experts", ylabel="held-out log-likelihood per row",
-          title="3-fold cross-validation", xticks=n_experts)
+ax_cv.errorbar(
+    n_experts,
+    results["mean_test_log-likelihood"],
+    yerr=results["std_test_log-likelihood"],
+    marker="o",
+    capsize=3,
+)
+ax_cv.set(
+    xlabel="n_experts",
+    ylabel="held-out log-likelihood per row",
+    title="3-fold cross-validation",
+    xticks=n_experts,
+)
 ax_r2 = ax_cv.twinx()
 ax_r2.plot(n_experts, results["mean_test_R2"], "s--", color="C1")
 ax_r2.set_ylabel("held-out R²", color="C1")
@@ -129,7 +142,11 @@ ax_r2.set_ylabel("held-out R²", color="C1")
 for values, style, name in [(bic, "o-", "BIC"), (aic, "s-", "AIC")]:
     ax_ic.plot(n_experts, np.subtract(values, min(values)), style, label=name)
 ax_ic.set_yscale("symlog", linthresh=10)
-ax_ic.set(xlabel="n_experts", ylabel="criterion minus its minimum",
-          title="Information criteria (lower is better)", xticks=n_experts)
+ax_ic.set(
+    xlabel="n_experts",
+    ylabel="criterion minus its minimum",
+    title="Information criteria (lower is better)",
+    xticks=n_experts,
+)
 ax_ic.legend()
 plt.show()

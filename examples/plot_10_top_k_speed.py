@@ -96,14 +96,18 @@ for row, expert in zip(X_test[:300], chosen, strict=True):
     moe.experts_[expert].predict(row[None, :])
 per_row = (time.perf_counter() - start) * len(X_test) / 300
 timings["row by row"] = per_row
-print(f"row by row (estimated): {per_row:.1f} s, "
-      f"{per_row / timings['top_k=1']:.0f} times as long as top-1")
+print(
+    f"row by row (estimated): {per_row:.1f} s, "
+    f"{per_row / timings['top_k=1']:.0f} times as long as top-1"
+)
 
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
 bars = ax.barh(list(timings), list(timings.values()), color=["C0", "C1", "C2", "C7"])
 ax.bar_label(bars, fmt="%.2f s", padding=3)
 ax.set_xscale("log")
 ax.invert_yaxis()
-ax.set(xlabel="seconds to predict 30,000 rows (log scale)",
-       title="Nine kNN experts: dense, top-k and row-by-row prediction")
+ax.set(
+    xlabel="seconds to predict 30,000 rows (log scale)",
+    title="Nine kNN experts: dense, top-k and row-by-row prediction",
+)
 plt.show()

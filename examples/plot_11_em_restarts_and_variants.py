@@ -99,7 +99,8 @@ for assignment, model in variants.items():
     curve = model.log_likelihoods_
     ax_variants.plot(np.arange(1, len(curve) + 1), curve, label=assignment)
 ax_variants.set(
-    xlabel="EM iteration", ylabel="training log-likelihood per row",
+    xlabel="EM iteration",
+    ylabel="training log-likelihood per row",
     title="Training variants",
 )
 ax_variants.legend()

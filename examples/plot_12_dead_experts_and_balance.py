@@ -58,16 +58,22 @@ start[:750, 0] = start[750:, 1] = 1.0
 models = {}
 for policy in ["keep", "reseed"]:
     moe = MixtureOfExpertsRegressor(
-        Ridge(), n_experts=3, init_params=start, min_expert_weight=0.01,
-        dead_expert=policy, random_state=0,
+        Ridge(),
+        n_experts=3,
+        init_params=start,
+        min_expert_weight=0.01,
+        dead_expert=policy,
+        random_state=0,
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DeadExpertWarning)
         moe.fit(X, y)
     models[policy] = moe
     held_out = moe.log_likelihood(X_test, y_test).mean()
-    print(f"{policy}: shares {moe.expert_weights_.round(2)}, "
-          f"held-out log-likelihood {held_out:.3f}")
+    print(
+        f"{policy}: shares {moe.expert_weights_.round(2)}, "
+        f"held-out log-likelihood {held_out:.3f}"
+    )
     for warning in caught:
         print("  DeadExpertWarning:", warning.message)
 

@@ -121,7 +121,7 @@ def main():
     )
     print(
         "Documentation (getting started, user guide, API, examples): docs/ in the "
-        "source tree;\nbuild it with  pip install -e \".[docs]\" && "
+        'source tree;\nbuild it with  pip install -e ".[docs]" && '
         "sphinx-build docs docs/_build/html"
     )
     return 0

@@ -201,9 +201,7 @@ def _check_non_negative(value, name):
         raise ValueError(f"'{name}' must be a non-negative float, got {value!r}.")
 
 
-class _BaseMixtureOfExperts(
-    VersionedStateMixin, BaseEstimator, metaclass=ABCMeta
-):
+class _BaseMixtureOfExperts(VersionedStateMixin, BaseEstimator, metaclass=ABCMeta):
     """EM for p(y | x) = sum_i g_i(x) p_i(y | x); see the public subclasses."""
 
     # ---- hooks the regressor and the classifier fill in -------------------
@@ -376,8 +374,7 @@ class _BaseMixtureOfExperts(
         check_top_k(self.top_k, n_experts)
         if self.assignment not in ASSIGNMENTS:
             raise ValueError(
-                f"'assignment' must be one of {ASSIGNMENTS}, got "
-                f"{self.assignment!r}."
+                f"'assignment' must be one of {ASSIGNMENTS}, got {self.assignment!r}."
             )
         check_temperatures(self.temperatures)
         _check_non_negative(self.balance, "balance")
@@ -396,8 +393,7 @@ class _BaseMixtureOfExperts(
             )
         if self.dead_expert not in DEAD_EXPERT:
             raise ValueError(
-                f"'dead_expert' must be one of {DEAD_EXPERT}, got "
-                f"{self.dead_expert!r}."
+                f"'dead_expert' must be one of {DEAD_EXPERT}, got {self.dead_expert!r}."
             )
         if self.unweighted_fit not in UNWEIGHTED_FIT:
             raise ValueError(
@@ -564,8 +560,19 @@ class _BaseMixtureOfExperts(
             for mode in modes
         ]
         jobs = [
-            (name, n_iter, expert, X, y, sample_weight, resp, i, mode,
-             self.unweighted_fit, seed)
+            (
+                name,
+                n_iter,
+                expert,
+                X,
+                y,
+                sample_weight,
+                resp,
+                i,
+                mode,
+                self.unweighted_fit,
+                seed,
+            )
             for i, (name, expert, mode, seed) in enumerate(
                 zip(self._expert_names, self.experts_, modes, seeds, strict=True)
             )
@@ -626,8 +633,13 @@ class _BaseMixtureOfExperts(
         _check_numeric_input(X)
         self._check_sparse(X, self._experts_refusing_sparse)
         return validate_data(
-            self, X, y, dtype=[np.float64, np.float32], ensure_min_samples=2,
-            y_numeric=self._kind == "regressor", accept_sparse="csr",
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
+            y_numeric=self._kind == "regressor",
+            accept_sparse="csr",
         )
 
     def fit(self, X, y, sample_weight=None):
@@ -694,8 +706,10 @@ class _BaseMixtureOfExperts(
             # One start uses the mixture's own random stream. Several starts
             # each get a seed drawn up front, so they can run in parallel and
             # n_jobs never changes which model wins.
-            seeds = [None] if self.n_init == 1 else list(
-                rng.randint(np.iinfo(np.int32).max, size=self.n_init)
+            seeds = (
+                [None]
+                if self.n_init == 1
+                else list(rng.randint(np.iinfo(np.int32).max, size=self.n_init))
             )
             starts = [
                 (init, data, names, templates, rng if seed is None else seed)
@@ -716,8 +730,8 @@ class _BaseMixtureOfExperts(
         self.log_likelihoods_ = np.asarray(curve)
         self.start_log_likelihoods_ = [np.asarray(run[2]) for run in results]
         self.best_start_ = best
-        self.log_likelihood_ = max(curve) if self.assignment == "stochastic" else (
-            curve[-1]
+        self.log_likelihood_ = (
+            max(curve) if self.assignment == "stochastic" else (curve[-1])
         )
         self.converged_ = converged
         # EM refitted the experts from their previous solutions; hand them
@@ -855,7 +869,8 @@ class _BaseMixtureOfExperts(
         dead = np.flatnonzero(self.expert_weights_ < self.min_expert_weight)
         if self.dead_expert == "reseed":
             dead = [
-                i for i in dead
+                i
+                for i in dead
                 if self._reseeds.get(self._expert_names[i], 0) < _MAX_RESEEDS
             ]
         if len(dead) == 0 or self.dead_expert == "keep":
@@ -907,7 +922,8 @@ class _BaseMixtureOfExperts(
             return
         names = [self._expert_names[i] for i in dead]
         how = (
-            "were kept (dead_expert='keep')" if self.dead_expert == "keep"
+            "were kept (dead_expert='keep')"
+            if self.dead_expert == "keep"
             else "are still dead after re-seeding"
         )
         warnings.warn(
@@ -991,7 +1007,10 @@ class _BaseMixtureOfExperts(
         _check_numeric_input(X)
         self._check_sparse(X, self._fitted_experts_refusing_sparse)
         return validate_data(
-            self, X, dtype=[np.float64, np.float32], reset=False,
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            reset=False,
             accept_sparse="csr",
         )
 

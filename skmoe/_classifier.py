@@ -319,7 +319,9 @@ class MixtureOfExpertsClassifier(
                 if has_own_likelihood(expert):
                     log_prob[:, i] = check_output(
                         expert.log_likelihood(X, self.classes_[y_index]),
-                        (X.shape[0],), "log-likelihoods", allow="-inf",
+                        (X.shape[0],),
+                        "log-likelihoods",
+                        allow="-inf",
                     )
                     continue
                 proba = self._expert_proba(i, X, labels.get(i))[rows, y_index]

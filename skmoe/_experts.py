@@ -137,10 +137,9 @@ _WARM_START_MODULES = ("sklearn.linear_model", "sklearn.neural_network", "skmoe.
 
 def can_warm_start(expert):
     """Whether EM may refit ``expert`` starting from its previous solution."""
-    return (
-        type(expert).__module__.startswith(_WARM_START_MODULES)
-        and "warm_start" in expert.get_params(deep=False)
-    )
+    return type(expert).__module__.startswith(
+        _WARM_START_MODULES
+    ) and "warm_start" in expert.get_params(deep=False)
 
 
 def set_warm_start(experts, values):
@@ -267,7 +266,8 @@ def naming(name, expert, n_iter=None):
         yield
     except Exception as exc:
         what = (
-            "gave unusable output" if isinstance(exc, ExpertOutputError)
+            "gave unusable output"
+            if isinstance(exc, ExpertOutputError)
             else "failed to predict"
         )
         when = "" if n_iter is None else f" at EM iteration {n_iter}"
@@ -382,9 +382,7 @@ def aligned_proba(expert, X, classes):
     proba : ndarray of shape (n, C)
     """
     expert_classes = np.asarray(expert.classes_)
-    proba = check_proba(
-        expert.predict_proba(X), (X.shape[0], len(expert_classes))
-    )
+    proba = check_proba(expert.predict_proba(X), (X.shape[0], len(expert_classes)))
     if len(expert_classes) == len(classes) and np.all(expert_classes == classes):
         return proba
     columns, known = _class_index(expert_classes, classes)
@@ -393,7 +391,9 @@ def aligned_proba(expert, X, classes):
     if not np.all(known):
         total = aligned.sum(axis=1, keepdims=True)
         aligned = np.divide(
-            aligned, total, out=np.full_like(aligned, 1 / len(classes)),
+            aligned,
+            total,
+            out=np.full_like(aligned, 1 / len(classes)),
             where=total > 0,
         )
     return aligned

@@ -240,8 +240,16 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
     array([0, 1])
     """
 
-    def __init__(self, alpha=1e-3, *, balance=0.0, solver="auto", max_iter=100,
-                 tol=1e-8, warm_start=False):
+    def __init__(
+        self,
+        alpha=1e-3,
+        *,
+        balance=0.0,
+        solver="auto",
+        max_iter=100,
+        tol=1e-8,
+        warm_start=False,
+    ):
         self.alpha = alpha
         self.balance = balance
         self.solver = solver
@@ -255,10 +263,7 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
                 f"SoftmaxGate's 'alpha' must be a finite non-negative float, "
                 f"got {self.alpha!r}."
             )
-        if (
-            not isinstance(self.balance, numbers.Real)
-            or not 0 <= self.balance < np.inf
-        ):
+        if not isinstance(self.balance, numbers.Real) or not 0 <= self.balance < np.inf:
             raise ValueError(
                 f"SoftmaxGate's 'balance' must be a finite non-negative float, "
                 f"got {self.balance!r}."
@@ -331,7 +336,11 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         """
         self._check_params()
         X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], multi_output=True,
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            multi_output=True,
             y_numeric=False,
         )
         sample_weight = _check_sample_weight(
@@ -345,11 +354,7 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
 
         n_params = Z.shape[1] * targets.shape[1]
         W = np.zeros((Z.shape[1], targets.shape[1]))
-        if (
-            self.warm_start
-            and hasattr(self, "_W")
-            and self._W.shape == W.shape
-        ):
+        if self.warm_start and hasattr(self, "_W") and self._W.shape == W.shape:
             W = self._W.copy()
         total = sample_weight.sum()
         weight = sample_weight / total

@@ -290,9 +290,7 @@ class MixtureOfExpertsRegressor(
         # The floor is relative to var(y), and never below that rounding
         # error: for a constant y (var 0) it would otherwise be ~1e-308, and
         # residuals of 1e-16 would cost ~1e276 per row.
-        self._var_floor = max(
-            self.reg_var * var, rounding, np.finfo(np.float64).tiny
-        )
+        self._var_floor = max(self.reg_var * var, rounding, np.finfo(np.float64).tiny)
         return y, y
 
     def _check_new_target(self, y, n_samples):
@@ -406,8 +404,10 @@ class MixtureOfExpertsRegressor(
             if has_own_likelihood(expert):
                 with naming(name, expert, n_iter):
                     log_prob[:, i] = check_output(
-                        expert.log_likelihood(X, y), (len(y),),
-                        "log-likelihoods", allow="-inf",
+                        expert.log_likelihood(X, y),
+                        (len(y),),
+                        "log-likelihoods",
+                        allow="-inf",
                     )
         return log_prob
 

@@ -102,9 +102,7 @@ def check_temperatures(temperatures):
             f"{temperatures!r}."
         )
     if np.any(schedule <= 0):
-        raise ValueError(
-            f"'temperatures' must all be positive, got {temperatures!r}."
-        )
+        raise ValueError(f"'temperatures' must all be positive, got {temperatures!r}.")
     if np.any(np.diff(schedule) > 0):
         raise ValueError(
             f"'temperatures' must not rise: annealing goes from soft to hard; got "

@@ -120,9 +120,7 @@ class RuleExpert(VersionedStateMixin, BaseEstimator):
                 f"for {len(X)} rows; expected {expected}."
             )
         if output.dtype.kind in "fc" and not np.all(np.isfinite(output)):
-            raise ValueError(
-                f"RuleExpert's rule {self.rule!r} returned NaN or inf."
-            )
+            raise ValueError(f"RuleExpert's rule {self.rule!r} returned NaN or inf.")
         return output
 
     def predict(self, X):

@@ -31,7 +31,7 @@ def tables_after(text, heading):
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == heading)
     block = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.startswith("|"):
             block.append(line)
         elif block:
@@ -115,8 +115,9 @@ def test_scale_tables(tiny_run):
     _, rows = tables_after(text, "### Fit time against n (3 experts, 2 features)")
     assert [int(row[0].replace(",", "")) for row in rows] == list(p["n_grid"])
     assert_finite_cells(rows, range(1, 8))
-    heading = next(line for line in text.splitlines()
-                   if line.startswith("### Fit time against M"))
+    heading = next(
+        line for line in text.splitlines() if line.startswith("### Fit time against M")
+    )
     _, rows = tables_after(text, heading)
     assert [int(row[0]) for row in rows] == list(p["m_grid"])
     assert_finite_cells(rows, range(1, 7))
@@ -174,7 +175,8 @@ def test_scripts_still_run():
         [sys.executable, "benchmarks/bench_core.py", "--help"],
         [sys.executable, "-m", "benchmarks", "--help"],
     ):
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
         assert "usage" in done.stdout

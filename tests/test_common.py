@@ -22,6 +22,7 @@ def first_column_sign(X):
     """A fixed classification rule: labels 0/1, unseen labels mean no opinion."""
     return (X[:, 0] > 0).astype(int)
 
+
 ESTIMATORS = [
     MixtureOfExpertsRegressor(),
     MixtureOfExpertsRegressor(DecisionTreeRegressor(max_depth=3), n_experts=3),

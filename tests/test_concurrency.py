@@ -34,7 +34,8 @@ MODELS = {
     "tree and linear regressor, top_k=1": (
         lambda: MixtureOfExpertsRegressor(
             [("lin", LinearRegression()), ("tree", DecisionTreeRegressor(max_depth=4))],
-            top_k=1, random_state=0,
+            top_k=1,
+            random_state=0,
         ),
         make_linear_mixture,
     ),
@@ -56,8 +57,12 @@ MODELS = {
 
 def _outputs(model, X, y):
     """Everything a fitted mixture computes from (X, y) without changing."""
-    results = [model.predict(X), model.gate_proba(X),
-               model.responsibilities(X, y), model.log_likelihood(X, y)]
+    results = [
+        model.predict(X),
+        model.gate_proba(X),
+        model.responsibilities(X, y),
+        model.log_likelihood(X, y),
+    ]
     if hasattr(model, "predict_proba"):
         results.append(model.predict_proba(X))
     else:

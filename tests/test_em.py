@@ -30,9 +30,9 @@ def test_best_of_n_init_is_kept(data):
     # The first of the six starts is the single start (same random stream).
     assert best.log_likelihood_ >= single.log_likelihood_
     others = [
-        MixtureOfExpertsRegressor(
-            n_experts=3, init_params="random", random_state=seed
-        ).fit(X, y).log_likelihood_
+        MixtureOfExpertsRegressor(n_experts=3, init_params="random", random_state=seed)
+        .fit(X, y)
+        .log_likelihood_
         for seed in range(1, 4)
     ]
     assert len({round(ll, 6) for ll in [single.log_likelihood_, *others]}) > 1
@@ -56,7 +56,10 @@ def test_same_random_state_same_model(data):
     X, y = data
     params = dict(
         experts=DecisionTreeRegressor(max_depth=3, max_features=1),
-        n_experts=3, init_params="random", max_iter=10, random_state=7,
+        n_experts=3,
+        init_params="random",
+        max_iter=10,
+        random_state=7,
     )
     first = MixtureOfExpertsRegressor(**params).fit(X, y)
     second = MixtureOfExpertsRegressor(**params).fit(X, y)
@@ -86,9 +89,7 @@ def test_warm_start_continues_em(data):
 
 def test_warm_start_matches_one_long_run(data):
     X, y = data
-    long = MixtureOfExpertsRegressor(
-        n_experts=3, max_iter=12, tol=0, random_state=0
-    )
+    long = MixtureOfExpertsRegressor(n_experts=3, max_iter=12, tol=0, random_state=0)
     with pytest.warns(ConvergenceWarning):
         long.fit(X, y)
     warm = MixtureOfExpertsRegressor(
@@ -125,7 +126,11 @@ def test_verbose_prints_iteration_lines(data, capsys):
     X, y = data
     with pytest.warns(ConvergenceWarning):
         MixtureOfExpertsRegressor(
-            n_experts=3, verbose=1, verbose_interval=2, max_iter=6, tol=0,
+            n_experts=3,
+            verbose=1,
+            verbose_interval=2,
+            max_iter=6,
+            tol=0,
             random_state=0,
         ).fit(X, y)
     lines = capsys.readouterr().out.splitlines()

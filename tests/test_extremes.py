@@ -137,8 +137,8 @@ def test_only_the_exact_expert_is_named(regimes):
     with pytest.warns(DegenerateFitWarning) as record:
         model.fit(X, y)
     exact = [
-        name for name, var in zip(model.named_experts_, model.noise_var_,
-                                  strict=True)
+        name
+        for name, var in zip(model.named_experts_, model.noise_var_, strict=True)
         if var <= model._var_floor
     ]
     assert len(exact) == 1

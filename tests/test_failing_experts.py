@@ -137,20 +137,29 @@ def fails_like(model, X, y, error, match):
 @pytest.mark.parametrize("n_jobs", [None, 2])
 def test_expert_raising_in_fit_at_iteration_5(reg_data, n_jobs):
     model = MixtureOfExpertsRegressor(
-        [("ok", LinearRegression()), ("bad", FaultyRegressor())], n_jobs=n_jobs,
+        [("ok", LinearRegression()), ("bad", FaultyRegressor())],
+        n_jobs=n_jobs,
         **EM,
     )
-    fails_like(model, *reg_data, RuntimeError,
-               r"Expert 'bad' \(FaultyRegressor\) failed to fit at EM iteration "
-               r"5: boom")
+    fails_like(
+        model,
+        *reg_data,
+        RuntimeError,
+        r"Expert 'bad' \(FaultyRegressor\) failed to fit at EM iteration "
+        r"5: boom",
+    )
 
 
 def test_classifier_expert_raising_in_fit_at_iteration_5(clf_data):
     model = MixtureOfExpertsClassifier(
         [("ok", LogisticRegression()), ("bad", FaultyClassifier())], **EM
     )
-    fails_like(model, *clf_data, RuntimeError,
-               r"Expert 'bad' \(FaultyClassifier\) failed to fit at EM iteration 5")
+    fails_like(
+        model,
+        *clf_data,
+        RuntimeError,
+        r"Expert 'bad' \(FaultyClassifier\) failed to fit at EM iteration 5",
+    )
 
 
 @pytest.mark.parametrize(
@@ -158,8 +167,12 @@ def test_classifier_expert_raising_in_fit_at_iteration_5(clf_data):
     [
         ("nan", ValueError, r"1 of 60 rows have NaN or infinite predictions"),
         ("inf", ValueError, r"1 of 60 rows have NaN or infinite predictions"),
-        ("short", ValueError, r"its predictions have shape \(59,\) for 60 rows; "
-         r"expected \(60,\)"),
+        (
+            "short",
+            ValueError,
+            r"its predictions have shape \(59,\) for 60 rows; "
+            r"expected \(60,\)",
+        ),
         ("two columns", ValueError, r"its predictions have shape \(60, 2\)"),
     ],
     ids=["nan", "inf", "short", "two columns"],
@@ -168,8 +181,10 @@ def test_regression_expert_with_bad_output(reg_data, how, error, match):
     model = MixtureOfExpertsRegressor(
         [("ok", LinearRegression()), ("bad", FaultyRegressor(how))], **EM
     )
-    prefix = (r"Expert 'bad' \(FaultyRegressor\) gave unusable output at EM "
-              r"iteration 5: ")
+    prefix = (
+        r"Expert 'bad' \(FaultyRegressor\) gave unusable output at EM "
+        r"iteration 5: "
+    )
     fails_like(model, *reg_data, error, prefix + match)
 
 
@@ -179,22 +194,35 @@ def test_regression_expert_whose_predict_raises(reg_data):
         **EM,
     )
     # The error keeps its type (ArithmeticError) and gains the names.
-    fails_like(model, *reg_data, ArithmeticError,
-               r"Expert 'bad' \(FaultyRegressor\) failed to predict at EM "
-               r"iteration 5: cannot predict")
+    fails_like(
+        model,
+        *reg_data,
+        ArithmeticError,
+        r"Expert 'bad' \(FaultyRegressor\) failed to predict at EM "
+        r"iteration 5: cannot predict",
+    )
 
 
 @pytest.mark.parametrize(
     "how, match",
     [
         ("nan", r"1 of 60 rows have NaN or infinite probabilities"),
-        ("one column", r"its probabilities have shape \(60, 1\) for 60 rows; "
-         r"expected \(60, 2\)"),
+        (
+            "one column",
+            r"its probabilities have shape \(60, 1\) for 60 rows; "
+            r"expected \(60, 2\)",
+        ),
         ("short", r"its probabilities have shape \(59, 2\)"),
-        ("negative", r"its probabilities must be non-negative with rows summing "
-         r"to 1; got values down to -0.5"),
-        ("unnormalised", r"its probabilities must be non-negative with rows "
-         r"summing to 1; got values down to .* and row sums from 2 to 2\."),
+        (
+            "negative",
+            r"its probabilities must be non-negative with rows summing "
+            r"to 1; got values down to -0.5",
+        ),
+        (
+            "unnormalised",
+            r"its probabilities must be non-negative with rows "
+            r"summing to 1; got values down to .* and row sums from 2 to 2\.",
+        ),
     ],
     ids=["nan", "one column", "short", "negative", "unnormalised"],
 )
@@ -202,8 +230,10 @@ def test_classifier_expert_with_bad_output(clf_data, how, match):
     model = MixtureOfExpertsClassifier(
         [("ok", LogisticRegression()), ("bad", FaultyClassifier(how))], **EM
     )
-    prefix = (r"Expert 'bad' \(FaultyClassifier\) gave unusable output at EM "
-              r"iteration 5: ")
+    prefix = (
+        r"Expert 'bad' \(FaultyClassifier\) gave unusable output at EM "
+        r"iteration 5: "
+    )
     fails_like(model, *clf_data, ValueError, prefix + match)
 
 
@@ -211,18 +241,26 @@ def test_label_only_expert_with_short_output(clf_data):
     model = MixtureOfExpertsClassifier(
         [("ok", LogisticRegression()), ("rule", FaultyLabeller())], **EM
     )
-    fails_like(model, *clf_data, ValueError,
-               r"Expert 'rule' \(FaultyLabeller\) gave unusable output at EM "
-               r"iteration 5: its predictions have shape \(59,\) for 60 rows")
+    fails_like(
+        model,
+        *clf_data,
+        ValueError,
+        r"Expert 'rule' \(FaultyLabeller\) gave unusable output at EM "
+        r"iteration 5: its predictions have shape \(59,\) for 60 rows",
+    )
 
 
 def test_expert_reporting_a_nan_likelihood(reg_data):
     model = MixtureOfExpertsRegressor(
         [("ok", LinearRegression()), ("own", LikelihoodReporter())], **EM
     )
-    fails_like(model, *reg_data, ValueError,
-               r"Expert 'own' \(LikelihoodReporter\) gave unusable output at EM "
-               r"iteration 5: 1 of 60 rows have NaN or infinite log-likelihoods")
+    fails_like(
+        model,
+        *reg_data,
+        ValueError,
+        r"Expert 'own' \(LikelihoodReporter\) gave unusable output at EM "
+        r"iteration 5: 1 of 60 rows have NaN or infinite log-likelihoods",
+    )
 
 
 class FaultyGate(LogisticRegression):
@@ -249,10 +287,17 @@ class FaultyGate(LogisticRegression):
 @pytest.mark.parametrize(
     "how, error, match",
     [
-        ("raise", FloatingPointError,
-         r"The gate \(FaultyGate\) failed to fit at EM iteration 5: gate diverged"),
-        ("nan", ValueError, r"The gate \(FaultyGate\) gave unusable output: 60 of "
-         r"60 rows have NaN or infinite probabilities"),
+        (
+            "raise",
+            FloatingPointError,
+            r"The gate \(FaultyGate\) failed to fit at EM iteration 5: gate diverged",
+        ),
+        (
+            "nan",
+            ValueError,
+            r"The gate \(FaultyGate\) gave unusable output: 60 of "
+            r"60 rows have NaN or infinite probabilities",
+        ),
     ],
     ids=["raise", "nan"],
 )
@@ -291,8 +336,11 @@ def test_nan_from_an_expert_at_predict_time_is_an_error(reg_data):
         model.fit(X, y)
     model.named_experts_.bad.fail_at = 1  # now it predicts a NaN
     for method in (model.predict, model.expert_predictions):
-        with pytest.raises(ValueError, match=r"Expert 'bad' \(FaultyRegressor\) "
-                           r"gave unusable output: 1 of 60 rows have NaN"):
+        with pytest.raises(
+            ValueError,
+            match=r"Expert 'bad' \(FaultyRegressor\) "
+            r"gave unusable output: 1 of 60 rows have NaN",
+        ):
             method(X)
 
 
@@ -347,9 +395,7 @@ def interrupted_fit(model, X, y, after):
 def test_ctrl_c_during_a_long_fit(first_fitted):
     X, y = make_two_regimes(3000, random_state=0)
     # Tens of seconds of EM if left alone; interrupted after a quarter second.
-    model = MixtureOfExpertsRegressor(
-        n_experts=8, tol=0, max_iter=5000, random_state=0
-    )
+    model = MixtureOfExpertsRegressor(n_experts=8, tol=0, max_iter=5000, random_state=0)
     if first_fitted:
         with pytest.warns(ConvergenceWarning):
             model.set_params(max_iter=3).fit(X, y)

@@ -109,12 +109,13 @@ def test_newton_and_lbfgs_agree(rng):
     X = rng.normal(scale=[1.0, 10.0, 0.1], size=(150, 3))
     targets = rng.dirichlet(np.ones(4), size=150)
     newton = SoftmaxGate(alpha=0.05, solver="newton", tol=1e-10).fit(X, targets)
-    lbfgs = SoftmaxGate(
-        alpha=0.05, solver="lbfgs", tol=1e-10, max_iter=5000
-    ).fit(X, targets)
+    lbfgs = SoftmaxGate(alpha=0.05, solver="lbfgs", tol=1e-10, max_iter=5000).fit(
+        X, targets
+    )
     assert_allclose(newton.predict_proba(X), lbfgs.predict_proba(X), atol=1e-6)
-    assert_allclose(newton.coef_ * X.std(axis=0), lbfgs.coef_ * X.std(axis=0),
-                    atol=1e-5)
+    assert_allclose(
+        newton.coef_ * X.std(axis=0), lbfgs.coef_ * X.std(axis=0), atol=1e-5
+    )
     assert_allclose(newton.intercept_, lbfgs.intercept_, atol=1e-5)
 
 
@@ -186,10 +187,13 @@ def test_coefficients_are_on_the_original_scale(rng):
     X_shifted[:, 1] += 50.0
     shifted = SoftmaxGate(alpha=0.5).fit(X_shifted, proba)
     assert_allclose(shifted.coef_, ref.coef_, rtol=1e-8)
-    assert_allclose(shifted.intercept_, ref.intercept_ - 50.0 * ref.coef_[:, 1],
-                    rtol=1e-6, atol=1e-8)
-    assert_allclose(shifted.predict_proba(X_shifted), ref.predict_proba(X),
-                    rtol=1e-8)
+    assert_allclose(
+        shifted.intercept_,
+        ref.intercept_ - 50.0 * ref.coef_[:, 1],
+        rtol=1e-6,
+        atol=1e-8,
+    )
+    assert_allclose(shifted.predict_proba(X_shifted), ref.predict_proba(X), rtol=1e-8)
 
 
 @pytest.mark.parametrize("factor", [1e-3, 1e-13])
@@ -221,11 +225,15 @@ def test_coef_matches_the_fitted_logits(rng):
     targets = rng.dirichlet(np.ones(3), size=100)
     gate = SoftmaxGate(alpha=0.1).fit(X, targets)
     logits = np.array(
-        [[sum(gate.coef_[k, j] * x[j] for j in range(2)) + gate.intercept_[k]
-          for k in range(3)] for x in X]
+        [
+            [
+                sum(gate.coef_[k, j] * x[j] for j in range(2)) + gate.intercept_[k]
+                for k in range(3)
+            ]
+            for x in X
+        ]
     )
-    assert_allclose(gate.predict_proba(X), special.softmax(logits, axis=1),
-                    rtol=1e-10)
+    assert_allclose(gate.predict_proba(X), special.softmax(logits, axis=1), rtol=1e-10)
     assert_allclose(gate.decision_function(X), logits, rtol=1e-10, atol=1e-12)
 
 
@@ -287,8 +295,9 @@ def test_multiclass_decision_function_argmax_is_predict(rng):
     assert scores.shape == (60, 3)
     assert_array_equal(gate.predict(X_new), gate.classes_[np.argmax(scores, axis=1)])
     assert_array_equal(gate.classes_, [10, 11, 12])
-    assert_allclose(gate.predict_proba(X_new), special.softmax(scores, axis=1),
-                    rtol=1e-10)
+    assert_allclose(
+        gate.predict_proba(X_new), special.softmax(scores, axis=1), rtol=1e-10
+    )
 
 
 def test_predict_log_proba_is_log_of_predict_proba(rng):
@@ -308,7 +317,10 @@ def test_inputs_not_modified(rng, dtype):
     weights = rng.uniform(0.5, 2.0, size=50)
     labels = rng.integers(0, 3, size=50)
     X_copy, t_copy, w_copy, l_copy = (
-        X.copy(), targets.copy(), weights.copy(), labels.copy()
+        X.copy(),
+        targets.copy(),
+        weights.copy(),
+        labels.copy(),
     )
     gate = SoftmaxGate().fit(X, targets, sample_weight=weights)
     gate.predict_proba(X)

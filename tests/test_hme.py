@@ -61,7 +61,10 @@ def test_leaf_probabilities_multiply_along_paths(two_level):
     hme, X, _ = two_level
     leaves = hme.leaf_proba(X)
     assert list(hme.leaf_names_) == [
-        "expert0/expert0", "expert0/expert1", "expert1/expert0", "expert1/expert1"
+        "expert0/expert0",
+        "expert0/expert1",
+        "expert1/expert0",
+        "expert1/expert1",
     ]
     assert_allclose(leaves.sum(axis=1), 1.0)
     gate = hme.gate_proba(X)
@@ -95,8 +98,10 @@ def test_grid_search_over_nested_mixtures():
     X, y = make_hard_regimes(600, random_state=3)
     search = GridSearchCV(
         MixtureOfExpertsRegressor(
-            MixtureOfExpertsRegressor(n_experts=2, max_iter=30), n_experts=2,
-            max_iter=30, random_state=0,
+            MixtureOfExpertsRegressor(n_experts=2, max_iter=30),
+            n_experts=2,
+            max_iter=30,
+            random_state=0,
         ),
         {"experts__n_experts": [1, 2]},
         cv=3,
@@ -183,7 +188,9 @@ def test_grid_search_reaches_the_leaves_parameters():
     search = GridSearchCV(
         MixtureOfExpertsRegressor(
             MixtureOfExpertsRegressor(Ridge(), n_experts=2, max_iter=20),
-            n_experts=2, max_iter=20, random_state=0,
+            n_experts=2,
+            max_iter=20,
+            random_state=0,
         ),
         {"experts__experts__alpha": [0.01, 1e4]},
         cv=3,

@@ -74,102 +74,210 @@ BOTH = [Reg, Clf]
 
 # (estimators, make (X, y, fit kwargs), error, message)
 REJECTED = {
-    "empty arrays": (BOTH, lambda E: (np.empty((0, 3)), np.empty(0), {}),
-                     ValueError, r"Found array with 0 sample\(s\) \(shape=\(0, 3\)\) "
-                     r"while a minimum of 2 is required"),
-    "no features": (BOTH, lambda E: (np.empty((40, 0)), target(E), {}), ValueError,
-                    r"Found array with 0 feature\(s\)"),
-    "one sample": (BOTH, lambda E: (X[:1], target(E)[:1], {}), ValueError,
-                   r"Found array with 1 sample\(s\) .* a minimum of 2 is required"),
-    "1-D X": (BOTH, lambda E: (X[:, 0], target(E), {}), ValueError,
-              r"Expected 2D array, got 1D array"),
-    "X and y of different lengths": (BOTH, lambda E: (X, target(E)[:-1], {}),
-                                     ValueError, r"inconsistent numbers of samples"),
-    "y with NaN": (BOTH, lambda E: (X, with_nan(target(E)), {}), ValueError,
-                   r"Input y contains NaN"),
-    "y with inf": (BOTH, lambda E: (X, with_inf(target(E)), {}), ValueError,
-                   r"Input y contains infinity"),
-    "y with two columns": (BOTH, lambda E: (X, np.column_stack([target(E)] * 2), {}),
-                           ValueError, r"y should be a 1d array, got an array of "
-                           r"shape \(40, 2\)"),
-    "X with NaN": (BOTH, lambda E: (with_nan(X), target(E), {}), ValueError,
-                   r"Input X contains NaN"),
-    "complex X": (BOTH, lambda E: (X + 1j, target(E), {}), ValueError,
-                  r"Complex data not supported"),
+    "empty arrays": (
+        BOTH,
+        lambda E: (np.empty((0, 3)), np.empty(0), {}),
+        ValueError,
+        r"Found array with 0 sample\(s\) \(shape=\(0, 3\)\) "
+        r"while a minimum of 2 is required",
+    ),
+    "no features": (
+        BOTH,
+        lambda E: (np.empty((40, 0)), target(E), {}),
+        ValueError,
+        r"Found array with 0 feature\(s\)",
+    ),
+    "one sample": (
+        BOTH,
+        lambda E: (X[:1], target(E)[:1], {}),
+        ValueError,
+        r"Found array with 1 sample\(s\) .* a minimum of 2 is required",
+    ),
+    "1-D X": (
+        BOTH,
+        lambda E: (X[:, 0], target(E), {}),
+        ValueError,
+        r"Expected 2D array, got 1D array",
+    ),
+    "X and y of different lengths": (
+        BOTH,
+        lambda E: (X, target(E)[:-1], {}),
+        ValueError,
+        r"inconsistent numbers of samples",
+    ),
+    "y with NaN": (
+        BOTH,
+        lambda E: (X, with_nan(target(E)), {}),
+        ValueError,
+        r"Input y contains NaN",
+    ),
+    "y with inf": (
+        BOTH,
+        lambda E: (X, with_inf(target(E)), {}),
+        ValueError,
+        r"Input y contains infinity",
+    ),
+    "y with two columns": (
+        BOTH,
+        lambda E: (X, np.column_stack([target(E)] * 2), {}),
+        ValueError,
+        r"y should be a 1d array, got an array of "
+        r"shape \(40, 2\)",
+    ),
+    "X with NaN": (
+        BOTH,
+        lambda E: (with_nan(X), target(E), {}),
+        ValueError,
+        r"Input X contains NaN",
+    ),
+    "complex X": (
+        BOTH,
+        lambda E: (X + 1j, target(E), {}),
+        ValueError,
+        r"Complex data not supported",
+    ),
     "X of object dtype holding text": (
-        BOTH, lambda E: (object_X("tall"), target(E), {}), ValueError,
+        BOTH,
+        lambda E: (object_X("tall"), target(E), {}),
+        ValueError,
         r"X must hold numbers, but its dtype is object and it holds values that "
-        r"are not \(could not convert string to float: 'tall'\)\. Encode"),
+        r"are not \(could not convert string to float: 'tall'\)\. Encode",
+    ),
     "X of object dtype holding a dict": (
-        BOTH, lambda E: (object_X({"a": 1}), target(E), {}), TypeError,
-        r"X must hold numbers, .*argument must be a string or a real number"),
-    "X of str dtype": (BOTH, lambda E: (object_X("tall").astype(str), target(E), {}),
-                       ValueError, r"X must hold numbers, but its dtype is <U"),
+        BOTH,
+        lambda E: (object_X({"a": 1}), target(E), {}),
+        TypeError,
+        r"X must hold numbers, .*argument must be a string or a real number",
+    ),
+    "X of str dtype": (
+        BOTH,
+        lambda E: (object_X("tall").astype(str), target(E), {}),
+        ValueError,
+        r"X must hold numbers, but its dtype is <U",
+    ),
     "pandas categorical column": (
-        BOTH, lambda E: (frame_with(pd.Categorical(WORDS)), target(E), {}),
-        ValueError, r"X must hold numbers, but its columns 'c' \(category\) do not. "
-        r"Encode such columns first, for example with OneHotEncoder"),
+        BOTH,
+        lambda E: (frame_with(pd.Categorical(WORDS)), target(E), {}),
+        ValueError,
+        r"X must hold numbers, but its columns 'c' \(category\) do not. "
+        r"Encode such columns first, for example with OneHotEncoder",
+    ),
     "pandas string column": (
-        BOTH, lambda E: (frame_with(pd.array(WORDS, dtype="string")), target(E), {}),
-        ValueError, r"X must hold numbers, but its columns 'c' \(string\)"),
+        BOTH,
+        lambda E: (frame_with(pd.array(WORDS, dtype="string")), target(E), {}),
+        ValueError,
+        r"X must hold numbers, but its columns 'c' \(string\)",
+    ),
     "pandas datetime column": (
-        BOTH, lambda E: (frame_with(pd.date_range("2024", periods=40)), target(E),
-                         {}),
-        ValueError, r"X must hold numbers, but its columns 'c' \(datetime64"),
+        BOTH,
+        lambda E: (frame_with(pd.date_range("2024", periods=40)), target(E), {}),
+        ValueError,
+        r"X must hold numbers, but its columns 'c' \(datetime64",
+    ),
     "pandas nullable ints with NA": (
-        BOTH, lambda E: (frame_with(pd.array([1, None] * 20, dtype="Int64")),
-                         target(E), {}),
-        ValueError, r"Input X contains NaN"),
+        BOTH,
+        lambda E: (frame_with(pd.array([1, None] * 20, dtype="Int64")), target(E), {}),
+        ValueError,
+        r"Input X contains NaN",
+    ),
     "sample_weight all zeros": (
-        BOTH, lambda E: (X, target(E), {"sample_weight": np.zeros(40)}), ValueError,
-        r"Sample weights must contain at least one non-zero number"),
+        BOTH,
+        lambda E: (X, target(E), {"sample_weight": np.zeros(40)}),
+        ValueError,
+        r"Sample weights must contain at least one non-zero number",
+    ),
     "sample_weight negative": (
-        BOTH, lambda E: (X, target(E), {"sample_weight": -np.ones(40)}), ValueError,
-        r"Negative values in data passed to `sample_weight`"),
+        BOTH,
+        lambda E: (X, target(E), {"sample_weight": -np.ones(40)}),
+        ValueError,
+        r"Negative values in data passed to `sample_weight`",
+    ),
     "sample_weight with NaN": (
-        BOTH, lambda E: (X, target(E), {"sample_weight": with_nan(np.ones(40))}),
-        ValueError, r"Input sample_weight contains NaN"),
+        BOTH,
+        lambda E: (X, target(E), {"sample_weight": with_nan(np.ones(40))}),
+        ValueError,
+        r"Input sample_weight contains NaN",
+    ),
     "sample_weight with inf": (
-        BOTH, lambda E: (X, target(E), {"sample_weight": with_inf(np.ones(40))}),
-        ValueError, r"Input sample_weight contains infinity"),
+        BOTH,
+        lambda E: (X, target(E), {"sample_weight": with_inf(np.ones(40))}),
+        ValueError,
+        r"Input sample_weight contains infinity",
+    ),
     "sample_weight of wrong length": (
-        BOTH, lambda E: (X, target(E), {"sample_weight": np.ones(39)}), ValueError,
-        r"sample_weight.shape == \(39,\), expected \(40,\)"),
+        BOTH,
+        lambda E: (X, target(E), {"sample_weight": np.ones(39)}),
+        ValueError,
+        r"sample_weight.shape == \(39,\), expected \(40,\)",
+    ),
     "sample_weight 2-D": (
-        BOTH, lambda E: (X, target(E), {"sample_weight": np.ones((40, 2))}),
-        ValueError, r"Sample weights must be 1D array or scalar"),
+        BOTH,
+        lambda E: (X, target(E), {"sample_weight": np.ones((40, 2))}),
+        ValueError,
+        r"Sample weights must be 1D array or scalar",
+    ),
     "more experts than rows": (
-        [Reg], lambda E: (X[:2], y_reg[:2], {}), ValueError,
-        r"'n_experts' must be at most the number of samples \(2\); got 3"),
+        [Reg],
+        lambda E: (X[:2], y_reg[:2], {}),
+        ValueError,
+        r"'n_experts' must be at most the number of samples \(2\); got 3",
+    ),
     "text y for a regressor": (
-        [Reg], lambda E: (X, WORDS, {}), ValueError,
+        [Reg],
+        lambda E: (X, WORDS, {}),
+        ValueError,
         r"y must be numeric for MixtureOfExpertsRegressor; got dtype <U5 .*For "
-        r"class labels use MixtureOfExpertsClassifier"),
+        r"class labels use MixtureOfExpertsClassifier",
+    ),
     "categorical y for a regressor": (
-        [Reg], lambda E: (X, pd.Series(pd.Categorical(WORDS)), {}), ValueError,
-        r"y must be numeric for MixtureOfExpertsRegressor"),
+        [Reg],
+        lambda E: (X, pd.Series(pd.Categorical(WORDS)), {}),
+        ValueError,
+        r"y must be numeric for MixtureOfExpertsRegressor",
+    ),
     "constant y for a classifier": (
-        [Clf], lambda E: (X, np.ones(40), {}), ValueError,
-        r"needs samples of at least 2 classes .* only one class: np.float64\(1.0\)"),
+        [Clf],
+        lambda E: (X, np.ones(40), {}),
+        ValueError,
+        r"needs samples of at least 2 classes .* only one class: np.float64\(1.0\)",
+    ),
     "one class left with positive weight": (
-        [Clf], lambda E: (X, y_clf, {"sample_weight": (y_clf == 1).astype(float)}),
-        ValueError, r"at least 2 classes with positive weight"),
+        [Clf],
+        lambda E: (X, y_clf, {"sample_weight": (y_clf == 1).astype(float)}),
+        ValueError,
+        r"at least 2 classes with positive weight",
+    ),
     "continuous y for a classifier": (
-        [Clf], lambda E: (X, y_reg, {}), ValueError,
-        r"Unknown label type: continuous"),
+        [Clf],
+        lambda E: (X, y_reg, {}),
+        ValueError,
+        r"Unknown label type: continuous",
+    ),
     "labels mixing strings and ints": (
-        [Clf], lambda E: (X, np.array(["a", 1], dtype=object)[y_clf], {}), ValueError,
+        [Clf],
+        lambda E: (X, np.array(["a", 1], dtype=object)[y_clf], {}),
+        ValueError,
         r"y mixes class labels of different kinds \(numbers, strings\); labels "
-        r"must be all strings, all booleans or all numbers"),
+        r"must be all strings, all booleans or all numbers",
+    ),
     "labels mixing bools and ints": (
-        [Clf], lambda E: (X, np.array([True, 2], dtype=object)[y_clf], {}),
-        ValueError, r"y mixes class labels of different kinds \(booleans, numbers\)"),
+        [Clf],
+        lambda E: (X, np.array([True, 2], dtype=object)[y_clf], {}),
+        ValueError,
+        r"y mixes class labels of different kinds \(booleans, numbers\)",
+    ),
     "labels with None": (
-        [Clf], lambda E: (X, np.array(["a", None], dtype=object)[y_clf], {}),
-        ValueError, r"y contains missing class labels \(None\)"),
+        [Clf],
+        lambda E: (X, np.array(["a", None], dtype=object)[y_clf], {}),
+        ValueError,
+        r"y contains missing class labels \(None\)",
+    ),
     "labels as bytes": (
-        [Clf], lambda E: (X, np.array([b"a", b"b"])[y_clf], {}), TypeError,
-        r"labels represented as bytes is not supported"),
+        [Clf],
+        lambda E: (X, np.array([b"a", b"b"])[y_clf], {}),
+        TypeError,
+        r"labels represented as bytes is not supported",
+    ),
 }
 
 REJECTED_PARAMS = [
@@ -219,7 +327,8 @@ def _first_column(X):
 
 
 @pytest.mark.parametrize(
-    "to_sparse", [sp.csr_matrix, sp.csc_array, sp.coo_array],
+    "to_sparse",
+    [sp.csr_matrix, sp.csc_array, sp.coo_array],
     ids=["CSR matrix", "CSC array", "COO array"],
 )
 @pytest.mark.parametrize("Estimator", BOTH)
@@ -231,8 +340,10 @@ def test_sparse_X_fits_when_the_experts_take_it(Estimator, to_sparse):
     # Linear experts on sparse X are solved iteratively: close, not equal.
     method = "predict_proba" if Estimator is Clf else "predict"
     assert_allclose(
-        getattr(sparse, method)(to_sparse(X)), getattr(dense, method)(X),
-        rtol=1e-5, atol=1e-6,
+        getattr(sparse, method)(to_sparse(X)),
+        getattr(dense, method)(X),
+        rtol=1e-5,
+        atol=1e-6,
     )
     assert_sound_fit(sparse, X, y)
 
@@ -243,8 +354,11 @@ def test_sparse_X_is_refused_when_an_expert_is_not(Estimator):
     experts = [("rule", RuleExpert(_first_column)), ("lin", learned)]
     model = Estimator(experts, random_state=0)
     assert not get_tags(model).input_tags.sparse
-    with pytest.raises(TypeError, match=r"Sparse X is accepted only when every "
-                       r"expert accepts sparse input, and \['rule'\] do not"):
+    with pytest.raises(
+        TypeError,
+        match=r"Sparse X is accepted only when every "
+        r"expert accepts sparse input, and \['rule'\] do not",
+    ):
         model.fit(sp.csr_matrix(X), target(Estimator))
     assert not [key for key in vars(model) if key.endswith("_")]
     fit_quietly(model, X, target(Estimator))
@@ -306,8 +420,9 @@ def test_x_without_information(Estimator, how):
         assert_allclose(model.predict(x), y.mean(), rtol=1e-6)
     else:
         frequencies = np.bincount(y) / len(y)
-        assert_allclose(model.predict_proba(x), np.tile(frequencies, (40, 1)),
-                        atol=1e-4)
+        assert_allclose(
+            model.predict_proba(x), np.tile(frequencies, (40, 1)), atol=1e-4
+        )
 
 
 @pytest.mark.parametrize("Estimator", BOTH)
@@ -331,8 +446,13 @@ def test_more_experts_than_distinct_rows(Estimator):
         np.array([1, np.int64(2)], dtype=object),
         np.array([1.0, 3.0]),
     ],
-    ids=["strings", "bools", "negative and positive ints",
-         "python and numpy ints in an object array", "float labels"],
+    ids=[
+        "strings",
+        "bools",
+        "negative and positive ints",
+        "python and numpy ints in an object array",
+        "float labels",
+    ],
 )
 def test_labels_of_every_kind(labels):
     y = labels[y_clf]
@@ -381,9 +501,12 @@ def test_other_containers_and_dtypes_give_the_same_model(Estimator, convert):
     assert_sound_fit(model, X_other, y)
     rtol = 1e-3 if np.asarray(X_other).dtype == np.float32 else 1e-9
     method = "predict_proba" if Estimator is Clf else "predict"
-    assert_allclose(getattr(model, method)(X_other),
-                    getattr(reference, method)(np.asarray(X_other, float)),
-                    rtol=rtol, atol=rtol)
+    assert_allclose(
+        getattr(model, method)(X_other),
+        getattr(reference, method)(np.asarray(X_other, float)),
+        rtol=rtol,
+        atol=rtol,
+    )
 
 
 @pytest.mark.parametrize("Estimator", BOTH)
@@ -392,19 +515,24 @@ def test_int_inputs(Estimator):
     y = np.round(y_reg).astype(np.int64) if Estimator is Reg else y_clf
     model = fit_quietly(Estimator(random_state=0), X_int, y)
     assert_sound_fit(model, X_int, y)
-    reference = fit_quietly(Estimator(random_state=0), X_int.astype(float),
-                            y.astype(float) if Estimator is Reg else y)
+    reference = fit_quietly(
+        Estimator(random_state=0),
+        X_int.astype(float),
+        y.astype(float) if Estimator is Reg else y,
+    )
     assert_allclose(model.predict(X_int), reference.predict(X_int.astype(float)))
     # Rounding blurs the regimes; the fit is still far better than the mean.
     assert model.score(X_int, y) > 0.6
 
 
 def test_pandas_with_bool_and_numeric_category_columns():
-    frame = pd.DataFrame({
-        "x": X[:, 0],
-        "flag": X[:, 1] > 0,
-        "level": pd.Categorical(np.round(X[:, 2]).astype(int)),
-    })
+    frame = pd.DataFrame(
+        {
+            "x": X[:, 0],
+            "flag": X[:, 1] > 0,
+            "level": pd.Categorical(np.round(X[:, 2]).astype(int)),
+        }
+    )
     model = fit_quietly(Reg(random_state=0), frame, y_reg)
     assert model.feature_names_in_.tolist() == ["x", "flag", "level"]
     assert_sound_fit(model, frame, y_reg)

@@ -35,8 +35,9 @@ def test_log_softmax_rows_exp_sum_to_one(rng):
 
 def test_log_softmax_equals_scipy(rng):
     logits = rng.normal(scale=3.0, size=(15, 5))
-    assert_allclose(log_softmax(logits), special.log_softmax(logits, axis=1),
-                    rtol=1e-12, atol=1e-12)
+    assert_allclose(
+        log_softmax(logits), special.log_softmax(logits, axis=1), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_log_softmax_stable_for_huge_logits():
@@ -90,8 +91,9 @@ def test_log_norm_is_logsumexp_of_joint(rng):
     log_gate = special.log_softmax(rng.normal(size=(10, 4)), axis=1)
     log_prob = rng.normal(scale=30.0, size=(10, 4))
     _, log_norm = log_responsibilities(log_gate, log_prob)
-    assert_allclose(log_norm, special.logsumexp(log_gate + log_prob, axis=1),
-                    rtol=1e-12)
+    assert_allclose(
+        log_norm, special.logsumexp(log_gate + log_prob, axis=1), rtol=1e-12
+    )
 
 
 def test_log_responsibilities_all_experts_very_unlikely():
@@ -118,8 +120,9 @@ def test_log_responsibilities_all_experts_very_unlikely():
 
 def test_mean_log_likelihood_unit_weights_is_mean(rng):
     log_norm = rng.normal(size=9)
-    assert_allclose(mean_log_likelihood(log_norm, np.ones(9)), np.mean(log_norm),
-                    rtol=1e-12)
+    assert_allclose(
+        mean_log_likelihood(log_norm, np.ones(9)), np.mean(log_norm), rtol=1e-12
+    )
 
 
 def test_mean_log_likelihood_integer_weights_equal_repeated_rows(rng):
@@ -130,8 +133,9 @@ def test_mean_log_likelihood_integer_weights_equal_repeated_rows(rng):
     assert isinstance(result, float)
     assert_allclose(result, np.mean(repeated), rtol=1e-12)
     # Scaling all weights changes nothing: the mean is per unit weight.
-    assert_allclose(mean_log_likelihood(log_norm, 7.5 * weights.astype(float)),
-                    result, rtol=1e-12)
+    assert_allclose(
+        mean_log_likelihood(log_norm, 7.5 * weights.astype(float)), result, rtol=1e-12
+    )
 
 
 def test_mean_log_likelihood_ignores_zero_weight_rows(rng):
@@ -275,8 +279,11 @@ def _total_variance_loops(gate, mean, var):
 def test_mixture_mean_and_var_law_of_total_variance(rng, per_row_var):
     gate = special.softmax(rng.normal(size=(10, 3)), axis=1)
     mean = rng.normal(scale=3.0, size=(10, 3))
-    var = (rng.uniform(0.1, 2.0, size=(10, 3)) if per_row_var
-           else np.array([0.5, 1.0, 2.0]))
+    var = (
+        rng.uniform(0.1, 2.0, size=(10, 3))
+        if per_row_var
+        else np.array([0.5, 1.0, 2.0])
+    )
     mix_mean, mix_var = mixture_mean_and_var(gate, mean, var)
     expected_mean, expected_var = _total_variance_loops(gate, mean, var)
     assert mix_mean.shape == (10,)

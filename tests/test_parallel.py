@@ -17,8 +17,11 @@ from skmoe import MixtureOfExpertsRegressor
     "experts",
     [
         DecisionTreeRegressor(max_depth=3, max_features=1),
-        [("lin", Ridge()), ("knn", KNeighborsRegressor()),
-         ("tree", DecisionTreeRegressor(max_depth=3))],
+        [
+            ("lin", Ridge()),
+            ("knn", KNeighborsRegressor()),
+            ("tree", DecisionTreeRegressor(max_depth=3)),
+        ],
     ],
     ids=["seeded trees", "mixed with a resampled kNN"],
 )
@@ -26,7 +29,10 @@ from skmoe import MixtureOfExpertsRegressor
 def test_n_jobs_does_not_change_the_model(experts):
     X, y = make_linear_mixture(600, random_state=0)
     params = dict(
-        experts=experts, n_experts=3, unweighted_fit="resample", max_iter=15,
+        experts=experts,
+        n_experts=3,
+        unweighted_fit="resample",
+        max_iter=15,
         random_state=0,
     )
     serial = MixtureOfExpertsRegressor(n_jobs=1, **params).fit(X, y)
@@ -46,7 +52,9 @@ def test_dask_cluster_gives_the_local_model():
     ).fit(X, y)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, host="127.0.0.1",
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
             dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as client,
@@ -77,8 +85,11 @@ def test_a_dask_client_that_went_away_gives_a_clear_error():
     with parallel_backend("dask"):
         client.close()
         cluster.close()
-        with pytest.raises(RuntimeError, match=r"failed in the parallel backend at "
-                           r"EM iteration 1: .* check that it is still running"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"failed in the parallel backend at "
+            r"EM iteration 1: .* check that it is still running",
+        ):
             moe.fit(X, y)
     assert not hasattr(moe, "experts_")
 
@@ -98,9 +109,9 @@ def test_restarts_in_parallel_pick_the_serial_winner():
     assert serial.log_likelihood_ == parallel.log_likelihood_
     # And the winner is the best of the starts run one by one.
     singles = [
-        MixtureOfExpertsRegressor(
-            n_experts=3, init_params="random", random_state=seed
-        ).fit(X, y).log_likelihood_
+        MixtureOfExpertsRegressor(n_experts=3, init_params="random", random_state=seed)
+        .fit(X, y)
+        .log_likelihood_
         for seed in np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=4)
     ]
     assert serial.log_likelihood_ == pytest.approx(max(singles), abs=1e-12)

@@ -96,8 +96,9 @@ def via_skops(model, tmp_path):
     return sio.load(path, trusted=sio.get_untrusted_types(file=path))
 
 
-@pytest.mark.parametrize("round_trip", [via_pickle, via_joblib, via_skops],
-                         ids=["pickle", "joblib", "skops"])
+@pytest.mark.parametrize(
+    "round_trip", [via_pickle, via_joblib, via_skops], ids=["pickle", "joblib", "skops"]
+)
 def test_round_trip_gives_identical_predictions(fitted, round_trip, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", InconsistentVersionWarning)
@@ -145,8 +146,9 @@ def test_the_documented_trusted_list_is_what_skops_reports():
 
 def test_untrusted_skmoe_types_are_refused():
     model = _fit(MixtureOfExpertsRegressor())
-    with pytest.raises(sio.exceptions.UntrustedTypesFoundException,
-                       match="SoftmaxGate"):
+    with pytest.raises(
+        sio.exceptions.UntrustedTypesFoundException, match="SoftmaxGate"
+    ):
         sio.loads(sio.dumps(model))
 
 
@@ -180,9 +182,11 @@ def _objects():
     """One fitted object of each skmoe class, with its nested skmoe classes."""
     return {
         "MixtureOfExpertsRegressor": (
-            _fit(MixtureOfExpertsRegressor(
-                [("rule", RuleExpert(_rule)), ("lin", LinearRegression())]
-            )),
+            _fit(
+                MixtureOfExpertsRegressor(
+                    [("rule", RuleExpert(_rule)), ("lin", LinearRegression())]
+                )
+            ),
             {"MixtureOfExpertsRegressor", "SoftmaxGate", "RuleExpert"},
         ),
         "MixtureOfExpertsClassifier": (
@@ -202,8 +206,12 @@ def objects():
 @pytest.mark.parametrize("saver", SAVERS)
 @pytest.mark.parametrize(
     "name",
-    ["MixtureOfExpertsRegressor", "MixtureOfExpertsClassifier", "SoftmaxGate",
-     "RuleExpert"],
+    [
+        "MixtureOfExpertsRegressor",
+        "MixtureOfExpertsClassifier",
+        "SoftmaxGate",
+        "RuleExpert",
+    ],
 )
 def test_another_version_warns_on_loading(objects, saver, name, monkeypatch):
     model, classes = objects[name]

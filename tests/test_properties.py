@@ -106,8 +106,11 @@ def test_regression_rows_sum_to_one(data, n_experts):
 def test_classification_rows_sum_to_one(data, n_experts):
     X, y = data
     model = _fit(_classifier(n_experts=n_experts), X, y)
-    for rows in (model.predict_proba(X), model.responsibilities(X, y),
-                 model.gate_proba(X)):
+    for rows in (
+        model.predict_proba(X),
+        model.responsibilities(X, y),
+        model.gate_proba(X),
+    ):
         assert np.all(np.isfinite(rows)) and np.all(rows >= 0)
         assert_allclose(rows.sum(axis=1), 1.0, rtol=1e-10)
 
@@ -132,15 +135,18 @@ def test_permuting_rows_permutes_outputs_regression(data, seed):
     perm = np.random.RandomState(seed).permutation(len(X))
     model = _fit(_regressor(), X, y)
     assert_array_equal(model.predict(X[perm]), model.predict(X)[perm])
-    assert_array_equal(model.log_likelihood(X[perm], y[perm]),
-                       model.log_likelihood(X, y)[perm])
+    assert_array_equal(
+        model.log_likelihood(X[perm], y[perm]), model.log_likelihood(X, y)[perm]
+    )
     # Fitted on the rows in another order, it is the same model: the start
     # visits rows in an order of their own, and the rest is sums over rows.
     permuted = _fit(_regressor(), X[perm], y[perm])
-    assert_allclose(permuted.predict(X), model.predict(X), rtol=1e-6,
-                    atol=1e-6 * np.abs(y).max())
-    assert_allclose(permuted.log_likelihood_, model.log_likelihood_, rtol=1e-6,
-                    atol=1e-6)
+    assert_allclose(
+        permuted.predict(X), model.predict(X), rtol=1e-6, atol=1e-6 * np.abs(y).max()
+    )
+    assert_allclose(
+        permuted.log_likelihood_, model.log_likelihood_, rtol=1e-6, atol=1e-6
+    )
 
 
 @PROPERTY
@@ -155,15 +161,21 @@ def test_permuting_rows_permutes_outputs_classification(data, seed):
 
 
 @PROPERTY
-@given(data=regime_data(), random_state=st.integers(0, 2**31 - 1),
-       init_params=st.sampled_from(["kmeans", "random"]))
+@given(
+    data=regime_data(),
+    random_state=st.integers(0, 2**31 - 1),
+    init_params=st.sampled_from(["kmeans", "random"]),
+)
 def test_same_random_state_same_model(data, random_state, init_params):
     X, y = data
     # Trees drawing one feature at random per split: randomness in every
     # expert as well as in the start.
     params = dict(
-        experts=DecisionTreeRegressor(max_depth=2, max_features=1), n_experts=3,
-        init_params=init_params, max_iter=5, random_state=random_state,
+        experts=DecisionTreeRegressor(max_depth=2, max_features=1),
+        n_experts=3,
+        init_params=init_params,
+        max_iter=5,
+        random_state=random_state,
     )
     first = _fit(MixtureOfExpertsRegressor(**params), X, y)
     second = _fit(MixtureOfExpertsRegressor(**params), X, y)
@@ -178,10 +190,12 @@ def test_duplicated_rows_equal_doubled_weights_regression(data):
     X, y = data
     doubled = _fit(_regressor(), X, y, sample_weight=np.full(len(X), 2.0))
     repeated = _fit(_regressor(), np.repeat(X, 2, axis=0), np.repeat(y, 2))
-    assert_allclose(repeated.predict(X), doubled.predict(X), rtol=1e-6,
-                    atol=1e-6 * np.abs(y).max())
-    assert_allclose(repeated.log_likelihood_, doubled.log_likelihood_, rtol=1e-6,
-                    atol=1e-6)
+    assert_allclose(
+        repeated.predict(X), doubled.predict(X), rtol=1e-6, atol=1e-6 * np.abs(y).max()
+    )
+    assert_allclose(
+        repeated.log_likelihood_, doubled.log_likelihood_, rtol=1e-6, atol=1e-6
+    )
 
 
 @PROPERTY

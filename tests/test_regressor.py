@@ -26,9 +26,7 @@ def recovery_fit():
 
 
 def test_recovers_expert_coefficients(recovery_fit):
-    fitted = np.array(
-        [[e.intercept_, *e.coef_] for e in recovery_fit.experts_]
-    )
+    fitted = np.array([[e.intercept_, *e.coef_] for e in recovery_fit.experts_])
     errors = [
         np.abs(fitted[list(perm)] - EXPERT_COEF).max()
         for perm in itertools.permutations(range(3))
@@ -53,7 +51,10 @@ def test_held_out_log_likelihood_close_to_truth(recovery_fit):
 def test_log_likelihood_never_decreases_with_linear_experts(init_params, seed):
     X, y = make_linear_mixture(1000, random_state=seed)
     moe = MixtureOfExpertsRegressor(
-        n_experts=3, init_params=init_params, tol=1e-10, max_iter=60,
+        n_experts=3,
+        init_params=init_params,
+        tol=1e-10,
+        max_iter=60,
         random_state=seed,
     ).fit(X, y)
     curve = moe.log_likelihoods_
@@ -68,8 +69,11 @@ def test_one_expert_is_that_expert_alone(expert):
     X, y = make_linear_mixture(300, random_state=0)
     moe = MixtureOfExpertsRegressor(expert, n_experts=1, random_state=0).fit(X, y)
     alone = expert.set_params(
-        **({"random_state": moe.experts_[0].random_state}
-           if "random_state" in expert.get_params() else {})
+        **(
+            {"random_state": moe.experts_[0].random_state}
+            if "random_state" in expert.get_params()
+            else {}
+        )
     ).fit(X, y)
     assert_allclose(moe.predict(X), alone.predict(X), rtol=1e-10, atol=1e-10)
     residual_var = np.mean((y - alone.predict(X)) ** 2)

@@ -177,8 +177,9 @@ def test_hard_assignment_is_hard():
 def test_stochastic_assignment_follows_the_posterior():
     rng = np.random.RandomState(0)
     posterior = np.array([[0.7, 0.2, 0.1]])
-    draws = assign(np.log(np.repeat(posterior, 20000, axis=0)), "stochastic", 1,
-                   None, rng)
+    draws = assign(
+        np.log(np.repeat(posterior, 20000, axis=0)), "stochastic", 1, None, rng
+    )
     assert_allclose(draws.mean(axis=0), posterior[0], atol=0.01)
 
 
@@ -235,9 +236,14 @@ def hopeless(X):
 def test_starved_expert_is_handled_as_the_policy_says(policy):
     X, y = make_linear_mixture(600, random_state=3)
     moe = MixtureOfExpertsRegressor(
-        [("a", LinearRegression()), ("b", LinearRegression()),
-         ("bad", RuleExpert(hopeless))],
-        dead_expert=policy, min_expert_weight=0.01, random_state=0,
+        [
+            ("a", LinearRegression()),
+            ("b", LinearRegression()),
+            ("bad", RuleExpert(hopeless)),
+        ],
+        dead_expert=policy,
+        min_expert_weight=0.01,
+        random_state=0,
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -266,8 +272,11 @@ def test_starved_expert_is_handled_as_the_policy_says(policy):
 def test_reseeding_revives_a_starved_learner():
     X, y = make_linear_mixture(1500, random_state=3)
     moe = MixtureOfExpertsRegressor(
-        n_experts=3, init_params=starved_start(1500), min_expert_weight=0.01,
-        max_iter=200, random_state=0,
+        n_experts=3,
+        init_params=starved_start(1500),
+        min_expert_weight=0.01,
+        max_iter=200,
+        random_state=0,
     )
     with pytest.warns(DeadExpertWarning, match="re-seeded"):
         moe.fit(X, y)
@@ -311,27 +320,56 @@ def test_responsibilities_and_expert_predictions_shapes(xor):
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        ({"top_k": 0}, ValueError, r"'top_k' must be between 1 and the number of "
-         r"experts \(2\), got 0"),
+        (
+            {"top_k": 0},
+            ValueError,
+            r"'top_k' must be between 1 and the number of "
+            r"experts \(2\), got 0",
+        ),
         ({"top_k": 3}, ValueError, r"'top_k' must be between 1 .* got 3"),
         ({"top_k": 1.5}, TypeError, r"'top_k' must be None or an int, got 1.5"),
-        ({"assignment": "sparse"}, ValueError, r"'assignment' must be one of "
-         r"\('soft', 'hard', 'stochastic', 'annealed'\), got 'sparse'"),
+        (
+            {"assignment": "sparse"},
+            ValueError,
+            r"'assignment' must be one of "
+            r"\('soft', 'hard', 'stochastic', 'annealed'\), got 'sparse'",
+        ),
         ({"balance": -1.0}, ValueError, r"'balance' must be a non-negative float"),
-        ({"balance": 1.0, "gate": LogisticRegression()}, ValueError,
-         r"'balance' > 0 needs the default SoftmaxGate"),
-        ({"min_expert_weight": -0.1}, ValueError,
-         r"'min_expert_weight' must be a non-negative float"),
-        ({"min_expert_weight": 1.0}, ValueError,
-         r"'min_expert_weight' must be below 1"),
-        ({"dead_expert": "revive"}, ValueError, r"'dead_expert' must be one of "
-         r"\('reseed', 'prune', 'keep'\), got 'revive'"),
-        ({"temperatures": [1.0, 0.0]}, ValueError, r"'temperatures' must all be "
-         r"positive"),
+        (
+            {"balance": 1.0, "gate": LogisticRegression()},
+            ValueError,
+            r"'balance' > 0 needs the default SoftmaxGate",
+        ),
+        (
+            {"min_expert_weight": -0.1},
+            ValueError,
+            r"'min_expert_weight' must be a non-negative float",
+        ),
+        (
+            {"min_expert_weight": 1.0},
+            ValueError,
+            r"'min_expert_weight' must be below 1",
+        ),
+        (
+            {"dead_expert": "revive"},
+            ValueError,
+            r"'dead_expert' must be one of "
+            r"\('reseed', 'prune', 'keep'\), got 'revive'",
+        ),
+        (
+            {"temperatures": [1.0, 0.0]},
+            ValueError,
+            r"'temperatures' must all be "
+            r"positive",
+        ),
         ({"temperatures": [0.5, 1.0]}, ValueError, r"'temperatures' must not rise"),
         ({"temperatures": []}, ValueError, r"'temperatures' must be a non-empty"),
-        ({"temperatures": ["hot"]}, TypeError, r"'temperatures' must be None or a "
-         r"sequence of numbers"),
+        (
+            {"temperatures": ["hot"]},
+            TypeError,
+            r"'temperatures' must be None or a "
+            r"sequence of numbers",
+        ),
     ],
 )
 def test_bad_routing_parameters(params, error, match):
@@ -352,17 +390,25 @@ def test_convergence_is_not_declared_while_annealing(recovery):
     X, y, *_ = recovery
     with pytest.warns(ConvergenceWarning):
         MixtureOfExpertsRegressor(
-            n_experts=3, assignment="annealed", temperatures=[1.0] * 5 + [0.1],
-            max_iter=5, random_state=0,
+            n_experts=3,
+            assignment="annealed",
+            temperatures=[1.0] * 5 + [0.1],
+            max_iter=5,
+            random_state=0,
         ).fit(X, y)
 
 
 def test_pruned_experts_stay_pruned_under_warm_start():
     X, y = make_linear_mixture(600, random_state=3)
     moe = MixtureOfExpertsRegressor(
-        [("a", LinearRegression()), ("b", LinearRegression()),
-         ("bad", RuleExpert(hopeless))],
-        dead_expert="prune", min_expert_weight=0.01, warm_start=True,
+        [
+            ("a", LinearRegression()),
+            ("b", LinearRegression()),
+            ("bad", RuleExpert(hopeless)),
+        ],
+        dead_expert="prune",
+        min_expert_weight=0.01,
+        warm_start=True,
         random_state=0,
     )
     with pytest.warns(DeadExpertWarning, match="pruned"):
@@ -377,7 +423,10 @@ def test_reseeds_are_counted_across_warm_started_fits():
     X, y = make_linear_mixture(600, random_state=3)
     moe = MixtureOfExpertsRegressor(
         [("a", LinearRegression()), ("bad", RuleExpert(hopeless))],
-        min_expert_weight=0.01, warm_start=True, max_iter=5, tol=0,
+        min_expert_weight=0.01,
+        warm_start=True,
+        max_iter=5,
+        tol=0,
         random_state=0,
     )
     reseeds = []

@@ -28,56 +28,115 @@ class NoPredict(RegressorMixin, BaseEstimator):
         ({"n_experts": 0}, ValueError, r"'n_experts' must be an int >= 1, got 0"),
         ({"n_experts": -1}, ValueError, r"'n_experts' must be an int >= 1, got -1"),
         ({"n_experts": 2.5}, TypeError, r"'n_experts' must be an int, got 2.5"),
-        ({"n_experts": 31}, ValueError, r"'n_experts' must be at most the number of "
-         r"samples \(30\); got 31"),
+        (
+            {"n_experts": 31},
+            ValueError,
+            r"'n_experts' must be at most the number of "
+            r"samples \(30\); got 31",
+        ),
         ({"tol": -1e-3}, ValueError, r"'tol' must be a non-negative float, got -0.001"),
         ({"tol": "small"}, TypeError, r"'tol' must be a float, got 'small'"),
         ({"max_iter": 0}, ValueError, r"'max_iter' must be an int >= 1, got 0"),
         ({"n_init": 0}, ValueError, r"'n_init' must be an int >= 1, got 0"),
         ({"verbose_interval": 0}, ValueError, r"'verbose_interval' must be an int"),
         ({"reg_var": -1.0}, ValueError, r"'reg_var' must be a non-negative float"),
-        ({"init_params": "k-means++"}, ValueError,
-         r"'init_params' must be one of \('kmeans', 'kmeans_xy', 'random'\) or an "
-         r"array of shape \(n_samples, n_experts\); got 'k-means\+\+'"),
-        ({"init_params": np.ones((30, 3))}, ValueError,
-         r"'init_params' as an array must have shape \(n_samples, n_experts\) = "
-         r"\(30, 2\); got \(30, 3\)"),
+        (
+            {"init_params": "k-means++"},
+            ValueError,
+            r"'init_params' must be one of \('kmeans', 'kmeans_xy', 'random'\) or an "
+            r"array of shape \(n_samples, n_experts\); got 'k-means\+\+'",
+        ),
+        (
+            {"init_params": np.ones((30, 3))},
+            ValueError,
+            r"'init_params' as an array must have shape \(n_samples, n_experts\) = "
+            r"\(30, 2\); got \(30, 3\)",
+        ),
         ({"init_params": -np.ones((30, 2))}, ValueError, r"non-negative"),
         ({"init_params": 3}, TypeError, r"'init_params' must be one of"),
         ({"experts": "tree"}, TypeError, r"'experts' must be None, an estimator"),
-        ({"experts": LinearRegression}, TypeError, r"Expert 'expert0' must be an "
-         r"estimator instance, got the class LinearRegression"),
-        ({"experts": NoPredict()}, TypeError, r"Expert 'expert0' must implement fit "
-         r"and predict; NoPredict has no 'predict' method"),
-        ({"unweighted_fit": "soft"}, ValueError,
-         r"'unweighted_fit' must be one of \('hard', 'resample'\), got 'soft'"),
-        ({"gate": LinearRegression()}, TypeError,
-         r"'gate' must have predict_proba.*LinearRegression has none"),
-        ({"gate": KNeighborsClassifier()}, TypeError,
-         r"'gate' \(KNeighborsClassifier\) must accept sample_weight"),
-        ({"gate": KNeighborsClassifier}, TypeError,
-         r"'gate' must be None, a SoftmaxGate or a classifier instance"),
-        ({"experts": RuleExpert(np.sum, classes=[0, 1])}, ValueError,
-         r"Expert 'expert0' is a RuleExpert with classes"),
+        (
+            {"experts": LinearRegression},
+            TypeError,
+            r"Expert 'expert0' must be an "
+            r"estimator instance, got the class LinearRegression",
+        ),
+        (
+            {"experts": NoPredict()},
+            TypeError,
+            r"Expert 'expert0' must implement fit "
+            r"and predict; NoPredict has no 'predict' method",
+        ),
+        (
+            {"unweighted_fit": "soft"},
+            ValueError,
+            r"'unweighted_fit' must be one of \('hard', 'resample'\), got 'soft'",
+        ),
+        (
+            {"gate": LinearRegression()},
+            TypeError,
+            r"'gate' must have predict_proba.*LinearRegression has none",
+        ),
+        (
+            {"gate": KNeighborsClassifier()},
+            TypeError,
+            r"'gate' \(KNeighborsClassifier\) must accept sample_weight",
+        ),
+        (
+            {"gate": KNeighborsClassifier},
+            TypeError,
+            r"'gate' must be None, a SoftmaxGate or a classifier instance",
+        ),
+        (
+            {"experts": RuleExpert(np.sum, classes=[0, 1])},
+            ValueError,
+            r"Expert 'expert0' is a RuleExpert with classes",
+        ),
         ({"gate_features": []}, ValueError, r"'gate_features' selects no columns"),
-        ({"expert_features": [0, 3]}, ValueError,
-         r"'expert_features' selects columns \[3\] out of range for 3 features"),
-        ({"gate_features": [True, False]}, ValueError,
-         r"'gate_features' as a boolean mask must have one entry per feature \(3\)"),
-        ({"gate_features": ["a"]}, ValueError,
-         r"'gate_features' selects columns by name \(\['a'\]\), which needs X to "
-         r"be a DataFrame"),
+        (
+            {"expert_features": [0, 3]},
+            ValueError,
+            r"'expert_features' selects columns \[3\] out of range for 3 features",
+        ),
+        (
+            {"gate_features": [True, False]},
+            ValueError,
+            r"'gate_features' as a boolean mask must have one entry per feature \(3\)",
+        ),
+        (
+            {"gate_features": ["a"]},
+            ValueError,
+            r"'gate_features' selects columns by name \(\['a'\]\), which needs X to "
+            r"be a DataFrame",
+        ),
         ({"gate_features": [0.5]}, TypeError, r"'gate_features' must be int indices"),
-        ({"experts": LogisticRegression()}, ValueError, r"Expert 'expert0' "
-         r"\(LogisticRegression\) should be a regressor"),
-        ({"gate": SoftmaxGate(alpha=-1)}, ValueError, r"'alpha' must be a finite "
-         r"non-negative float, got -1"),
-        ({"experts": [("a", LinearRegression()), ("a", LinearRegression())]},
-         ValueError, r"Expert names are not unique: \['a', 'a'\]"),
-        ({"experts": [("a__b", LinearRegression())]}, ValueError,
-         r"Expert names must not contain __: got \['a__b'\]"),
-        ({"experts": [("tol", LinearRegression())]}, ValueError,
-         r"Expert names conflict with constructor arguments: \['tol'\]"),
+        (
+            {"experts": LogisticRegression()},
+            ValueError,
+            r"Expert 'expert0' "
+            r"\(LogisticRegression\) should be a regressor",
+        ),
+        (
+            {"gate": SoftmaxGate(alpha=-1)},
+            ValueError,
+            r"'alpha' must be a finite "
+            r"non-negative float, got -1",
+        ),
+        (
+            {"experts": [("a", LinearRegression()), ("a", LinearRegression())]},
+            ValueError,
+            r"Expert names are not unique: \['a', 'a'\]",
+        ),
+        (
+            {"experts": [("a__b", LinearRegression())]},
+            ValueError,
+            r"Expert names must not contain __: got \['a__b'\]",
+        ),
+        (
+            {"experts": [("tol", LinearRegression())]},
+            ValueError,
+            r"Expert names conflict with constructor arguments: \['tol'\]",
+        ),
         ({"experts": [("a", "drop")]}, ValueError, r"All experts are dropped"),
     ],
 )
@@ -87,16 +146,22 @@ def test_bad_parameters(params, error, match):
 
 
 def test_regressor_as_classifier_expert():
-    with pytest.raises(ValueError, match=r"'expert0' \(LinearRegression\) should "
-                       r"be a classifier"):
+    with pytest.raises(
+        ValueError,
+        match=r"'expert0' \(LinearRegression\) should "
+        r"be a classifier",
+    ):
         MixtureOfExpertsClassifier(LinearRegression()).fit(X, y_clf)
 
 
 def test_unknown_column_names():
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
-    with pytest.raises(ValueError, match=r"'gate_features' names unknown columns "
-                       r"\['z'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"'gate_features' names unknown columns "
+        r"\['z'\]",
+    ):
         MixtureOfExpertsRegressor(gate_features=["a", "z"]).fit(frame, y_reg)
 
 
@@ -111,8 +176,11 @@ def nan_rule(X):
 @pytest.mark.parametrize(
     "rule, match",
     [
-        (first_column_twice, r"returned shape \(30, 2\) for 30 rows; expected "
-         r"\(30,\)"),
+        (
+            first_column_twice,
+            r"returned shape \(30, 2\) for 30 rows; expected "
+            r"\(30,\)",
+        ),
         (nan_rule, r"returned NaN or inf"),
         ("not callable", r"RuleExpert's 'rule' must be a callable"),
     ],
@@ -123,8 +191,9 @@ def test_bad_rules(rule, match):
         MixtureOfExpertsRegressor(experts).fit(X, y_reg)
 
 
-@pytest.mark.parametrize("Estimator", [MixtureOfExpertsRegressor,
-                                       MixtureOfExpertsClassifier])
+@pytest.mark.parametrize(
+    "Estimator", [MixtureOfExpertsRegressor, MixtureOfExpertsClassifier]
+)
 def test_bad_data(Estimator):
     y = y_reg if Estimator is MixtureOfExpertsRegressor else y_clf
     X_nan = X.copy()
@@ -194,7 +263,10 @@ class FailingRegressor(LinearRegression):
 def test_a_failed_fit_leaves_the_mixture_as_it_was(first_fitted):
     moe = MixtureOfExpertsRegressor(
         [("ok", LinearRegression()), ("bad", FailingRegressor())],
-        warm_start=first_fitted, random_state=0, tol=0, max_iter=2,
+        warm_start=first_fitted,
+        random_state=0,
+        tol=0,
+        max_iter=2,
     )
     FailingRegressor.calls = 0
     if first_fitted:
@@ -222,8 +294,10 @@ def test_a_failed_fit_leaves_the_mixture_as_it_was(first_fitted):
 def test_a_failing_expert_in_a_parallel_fit_is_named_too():
     FailingRegressor.calls = 0
     moe = MixtureOfExpertsRegressor(
-        [("ok", LinearRegression()), ("bad", FailingRegressor())], n_jobs=2,
-        tol=0, random_state=0,
+        [("ok", LinearRegression()), ("bad", FailingRegressor())],
+        n_jobs=2,
+        tol=0,
+        random_state=0,
     )
     with pytest.raises(RuntimeError, match=r"Expert 'bad' .* EM iteration 3"):
         moe.fit(X, y_reg)
@@ -232,6 +306,9 @@ def test_a_failing_expert_in_a_parallel_fit_is_named_too():
 
 def test_a_child_mixture_of_the_wrong_task():
     child = MixtureOfExpertsClassifier()
-    with pytest.raises(ValueError, match=r"'expert0' \(MixtureOfExpertsClassifier\) "
-                       r"should be a regressor"):
+    with pytest.raises(
+        ValueError,
+        match=r"'expert0' \(MixtureOfExpertsClassifier\) "
+        r"should be a regressor",
+    ):
         MixtureOfExpertsRegressor(child).fit(X, y_reg)
