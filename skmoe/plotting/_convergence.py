@@ -1,0 +1,147 @@
+"""ConvergenceDisplay: the EM log-likelihood of every start."""
+
+import numpy as np
+
+from ._common import (
+    _MixtureDisplayMixin,
+    _new_axes,
+)
+
+
+class ConvergenceDisplay(_MixtureDisplayMixin):
+    """The EM log-likelihood per iteration, one curve per start.
+
+    Each of the ``n_init`` starts is a grey line; the start the mixture kept
+    (``best_start_``) is drawn thick and coloured, with a dot at its last
+    iteration. The y axis is the mean log-likelihood per unit sample weight
+    (``log_likelihoods_``), the x axis the EM iteration, from 1.
+
+    Use :meth:`from_estimator` to build one from a fitted mixture. All
+    parameters are stored as attributes.
+
+    Parameters
+    ----------
+    curves : list of ndarray of shape (n_iterations,)
+        The log-likelihood after each iteration of every start.
+    best_start : int or None, default=None
+        Index of the kept start, highlighted; None highlights none.
+
+    Attributes
+    ----------
+    lines_ : list of matplotlib Line2D
+        One per start, in the order of ``curves``.
+    best_line_ : matplotlib Line2D or None
+        ``lines_[best_start]``, labelled "start i (kept)".
+    ax_ : matplotlib Axes
+        The axes drawn on.
+    figure_ : matplotlib Figure
+        The figure of ``ax_``.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : whose ``n_init`` starts work alike.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe import MixtureOfExpertsRegressor
+    >>> from skmoe.plotting import ConvergenceDisplay
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-3, 3, size=(100, 1))
+    >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    >>> y += 0.1 * rng.standard_normal(100)
+    >>> moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
+    >>> disp = ConvergenceDisplay.from_estimator(moe)
+    >>> len(disp.lines_)
+    1
+    >>> disp.best_line_.get_label()
+    'start 0 (kept)'
+    """
+
+    def __init__(self, *, curves, best_start=None):
+        self.curves = curves
+        self.best_start = best_start
+
+    def plot(self, ax=None, *, color=None, title=None, **kwargs):
+        """Draw every start's curve, the kept one highlighted.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            Axes to draw on; None makes a new figure.
+        color : colour or None, default=None
+            Colour of the kept start; None: the first expert colour (``C0``).
+        title : str or None, default=None
+            Axes title; None: "EM convergence (n starts)".
+        **kwargs
+            Passed to :meth:`~matplotlib.axes.Axes.plot` for every line.
+
+        Returns
+        -------
+        display : ConvergenceDisplay
+            ``self``, with the artists as attributes.
+        """
+        self._validate_plot_params()
+        from matplotlib.ticker import MaxNLocator
+
+        ax = _new_axes(ax)
+        color = "C0" if color is None else color
+        self.lines_ = []
+        self.best_line_ = None
+        labelled_other = False
+        for i, curve in enumerate(self.curves):
+            curve = np.asarray(curve, dtype=np.float64)
+            iterations = np.arange(1, len(curve) + 1)
+            if i == self.best_start:
+                style = dict(
+                    color=color,
+                    linewidth=2.2,
+                    marker="o",
+                    markevery=[len(curve) - 1] if len(curve) else None,
+                    label=f"start {i} (kept)",
+                    zorder=3,
+                )
+            else:
+                # One legend entry for all other starts.
+                label = "other starts" if not labelled_other else f"_start {i}"
+                labelled_other = True
+                style = dict(color="0.55", linewidth=1.0, alpha=0.8, label=label)
+            (line,) = ax.plot(iterations, curve, **{**style, **kwargs})
+            self.lines_.append(line)
+            if i == self.best_start:
+                self.best_line_ = line
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        longest = max((len(curve) for curve in self.curves), default=1)
+        ax.set_xlim(0.5, longest + 0.5)
+        ax.set_xlabel("EM iteration")
+        ax.set_ylabel("mean log-likelihood per unit weight")
+        n = len(self.curves)
+        ax.set_title(title or f"EM convergence ({n} start{'s' if n != 1 else ''})")
+        ax.legend(loc="lower right", fontsize="small")
+        self._set_axes(ax)
+        return self
+
+    @classmethod
+    def from_estimator(cls, estimator, *, ax=None, color=None, title=None, **kwargs):
+        """Draw the EM curves of a fitted mixture.
+
+        Parameters
+        ----------
+        estimator : MixtureOfExpertsRegressor or MixtureOfExpertsClassifier
+            A fitted mixture; its ``start_log_likelihoods_`` and
+            ``best_start_`` are drawn.
+        ax, color, title, **kwargs
+            As in :meth:`plot`.
+
+        Returns
+        -------
+        display : ConvergenceDisplay
+        """
+        cls._validate_from_estimator_params(estimator)
+        curves = getattr(estimator, "start_log_likelihoods_", None)
+        if curves is None:
+            curves, best = [estimator.log_likelihoods_], 0
+        else:
+            best = estimator.best_start_
+        display = cls(curves=[np.asarray(c) for c in curves], best_start=best)
+        return display.plot(ax=ax, color=color, title=title, **kwargs)

@@ -1,0 +1,195 @@
+"""ExpertUsageDisplay: each expert's share of the rows, and the gate's confidence."""
+
+import numpy as np
+
+from ._common import (
+    _expert_colors,
+    _expert_names,
+    _MixtureDisplayMixin,
+    _new_axes,
+)
+
+
+class ExpertUsageDisplay(_MixtureDisplayMixin):
+    """How much each expert is used, and how sure the gate is when it is.
+
+    Two bars per expert, in the expert's colour:
+
+    - solid: its share of the rows, the fraction of rows whose most trusted
+      expert it is (``predict_expert``);
+    - hatched: the gate's mean confidence on those rows, the mean over the rows
+      routed to the expert of their top gate probability ``max_i g_i(x)``
+      (the ``confidence`` of ``routing_summary``). An expert no row is routed
+      to has no such bar, and "n/a" above it.
+
+    A dashed line marks the equal share ``1 / n_experts``. Both bars are
+    fractions, on one axis from 0 to 1.
+
+    Use :meth:`from_estimator` to build one from a fitted mixture. All
+    parameters are stored as attributes.
+
+    Parameters
+    ----------
+    shares : ndarray of shape (n_experts,)
+        Fraction of the rows routed to each expert; sums to 1.
+    confidences : ndarray of shape (n_experts,)
+        Mean top gate probability over the rows routed to each expert; NaN for
+        an expert without rows.
+    expert_names : list of str
+        Expert names, in the order of ``shares``.
+
+    Attributes
+    ----------
+    bars_ : list of two matplotlib BarContainer
+        ``bars_[0]`` the shares, ``bars_[1]`` the confidences; one bar per
+        expert in each.
+    equal_share_line_ : matplotlib Line2D
+        The dashed line at ``1 / n_experts``.
+    colors_ : ndarray of shape (n_experts, 4)
+        The RGBA colour of each expert.
+    ax_ : matplotlib Axes
+        The axes drawn on.
+    figure_ : matplotlib Figure
+        The figure of ``ax_``.
+
+    See Also
+    --------
+    GateRegionsDisplay : where in the input space each expert is trusted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe import MixtureOfExpertsRegressor
+    >>> from skmoe.plotting import ExpertUsageDisplay
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-3, 3, size=(100, 1))
+    >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    >>> y += 0.1 * rng.standard_normal(100)
+    >>> moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
+    >>> disp = ExpertUsageDisplay.from_estimator(moe, X)
+    >>> bool(np.isclose(disp.shares.sum(), 1.0))
+    True
+    >>> [len(bars) for bars in disp.bars_]
+    [2, 2]
+    """
+
+    def __init__(self, *, shares, confidences, expert_names):
+        self.shares = shares
+        self.confidences = confidences
+        self.expert_names = expert_names
+
+    def plot(self, ax=None, *, colors=None, title=None, **kwargs):
+        """Draw the bars of shares and confidences.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            Axes to draw on; None makes a new figure.
+        colors : str, list of colours or None, default=None
+            The experts' colours: a colormap name or one colour per expert.
+        title : str or None, default=None
+            Axes title; None: "Expert usage".
+        **kwargs
+            Passed to :meth:`~matplotlib.axes.Axes.bar` for both bar groups.
+
+        Returns
+        -------
+        display : ExpertUsageDisplay
+            ``self``, with the artists as attributes.
+        """
+        self._validate_plot_params()
+        from matplotlib.patches import Patch
+
+        ax = _new_axes(ax)
+        shares = np.asarray(self.shares, dtype=np.float64)
+        confidences = np.asarray(self.confidences, dtype=np.float64)
+        n_experts = len(self.expert_names)
+        self.colors_ = _expert_colors(n_experts, colors)
+        positions = np.arange(n_experts)
+        width = 0.38
+        share_bars = ax.bar(
+            positions - width / 2,
+            shares,
+            width,
+            color=self.colors_,
+            edgecolor="black",
+            linewidth=0.6,
+            label="share of rows routed",
+            **kwargs,
+        )
+        missing = np.isnan(confidences)
+        confidence_bars = ax.bar(
+            positions + width / 2,
+            np.where(missing, 0.0, confidences),
+            width,
+            color=self.colors_,
+            alpha=0.45,
+            hatch="//",
+            edgecolor="black",
+            linewidth=0.6,
+            label="mean top gate probability on those rows",
+            **kwargs,
+        )
+        self.bars_ = [share_bars, confidence_bars]
+        ax.bar_label(share_bars, fmt="%.2f", fontsize=8, padding=2)
+        ax.bar_label(
+            confidence_bars,
+            labels=[
+                "n/a" if m else f"{c:.2f}"
+                for m, c in zip(missing, confidences, strict=True)
+            ],
+            fontsize=8,
+            padding=2,
+        )
+        self.equal_share_line_ = ax.axhline(
+            1 / n_experts, color="0.3", linestyle="--", linewidth=0.8, zorder=0
+        )
+        handles = [
+            Patch(facecolor="0.6", edgecolor="black", label="share of rows routed"),
+            Patch(
+                facecolor="0.6",
+                alpha=0.45,
+                hatch="//",
+                edgecolor="black",
+                label="mean top gate probability on those rows",
+            ),
+            self.equal_share_line_,
+        ]
+        self.equal_share_line_.set_label(f"equal share (1/{n_experts})")
+        ax.legend(handles=handles, loc="upper center", fontsize="small")
+        ax.set_xticks(positions, [str(name) for name in self.expert_names])
+        ax.set_ylim(0, 1.45)
+        ax.set_yticks(np.linspace(0, 1, 6))
+        ax.set_xlabel("expert")
+        ax.set_ylabel("fraction")
+        ax.set_title(title or "Expert usage")
+        self._set_axes(ax)
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, X, *, ax=None, colors=None, title=None, **kwargs
+    ):
+        """Route ``X`` through a fitted mixture and draw each expert's usage.
+
+        Parameters
+        ----------
+        estimator : MixtureOfExpertsRegressor or MixtureOfExpertsClassifier
+            A fitted mixture.
+        X : array-like of shape (n_samples, n_features)
+            Rows to route.
+        ax, colors, title, **kwargs
+            As in :meth:`plot`.
+
+        Returns
+        -------
+        display : ExpertUsageDisplay
+        """
+        cls._validate_from_estimator_params(estimator)
+        summary = estimator.routing_summary(X)
+        display = cls(
+            shares=summary.share,
+            confidences=summary.confidence,
+            expert_names=_expert_names(estimator),
+        )
+        return display.plot(ax=ax, colors=colors, title=title, **kwargs)
