@@ -9,12 +9,13 @@ import inspect
 import pytest
 
 import skmoe
+import skmoe.inspection
 import skmoe.plotting
 import skmoe.rules
 
 
 def _public_objects():
-    for module in (skmoe, skmoe.plotting, skmoe.rules):
+    for module in (skmoe, skmoe.inspection, skmoe.plotting, skmoe.rules):
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj) or inspect.isfunction(obj):
@@ -32,6 +33,7 @@ def test_the_public_names_are_found():
         "skmoe.DeadExpertWarning",
         "skmoe.rules.RuleExpert",
         "skmoe.plotting.GateRegionsDisplay",
+        "skmoe.inspection.gate_proba",
     } <= set(PUBLIC)
 
 
