@@ -1,0 +1,854 @@
+"""Mixtures that choose their own capacity: the number of experts and the gate's
+penalty, by cross-validated held-out log-likelihood.
+
+As :class:`~sklearn.linear_model.LogisticRegressionCV` is to its estimator,
+``MixtureOfExpertsRegressorCV`` and ``MixtureOfExpertsClassifierCV`` take the
+mixture's parameters plus a grid, and reuse work between the candidates of
+one fold instead of fitting each from scratch as a grid search does:
+
+- more experts from fewer: the ``K``-expert mixture starts from the fitted
+  ``K - 1``-expert one, whose expert with the largest share is split in two
+  (weighted 2-means of its rows on the gate's inputs and the target), so EM
+  starts next to a good solution (a greedy "split" search, as in the split
+  and merge EM of Ueda et al., 2000);
+- a path over the gate penalty: from the largest ``gate__alpha`` to the
+  smallest, each fit starts from the responsibilities of the previous one at
+  the same number of experts, as regularisation paths (glmnet,
+  LogisticRegressionCV) warm-start from their neighbour;
+- one expert has no gate, so it is fitted once for every penalty.
+"""
+
+import numbers
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.stats import rankdata
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    clone,
+    is_classifier,
+)
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ._classifier import MixtureOfExpertsClassifier
+from ._compat import _check_sample_weight
+from ._gating import SoftmaxGate
+from ._init import standardize, weighted_kmeans
+from ._regressor import MixtureOfExpertsRegressor
+
+__all__ = ["MixtureOfExpertsClassifierCV", "MixtureOfExpertsRegressorCV"]
+
+# Share of a split expert's responsibility left with the other half of its
+# rows: a hard split would let the two new experts' gate weights run off in
+# the first M-step, as a hard start does.
+_SPLIT_SOFTENING = 0.2
+
+# The mixture's parameters the CV estimator does not pass on: it chooses
+# n_experts, runs folds (not experts) in parallel with n_jobs, and every
+# candidate is a fresh fit.
+_NOT_PASSED_ON = ("n_experts", "n_jobs", "warm_start")
+
+
+# ---- pure functions ----------------------------------------------------------
+
+
+def split_features(X_gate, target, sample_weight):
+    """The space in which an expert's rows are split: the gate's inputs and
+    the target, each standardised, the target given as much say as all the
+    gate's columns together (as the ``"kmeans_xy"`` start does).
+
+    Parameters
+    ----------
+    X_gate : ndarray of shape (n, d)
+    target : ndarray of shape (n, c)
+        The regression target as one column, or one-hot class labels.
+    sample_weight : ndarray of shape (n,)
+
+    Returns
+    -------
+    Z : ndarray of shape (n, d + c)
+    """
+    Z = standardize(np.asarray(X_gate, dtype=np.float64), sample_weight)
+    target = standardize(np.asarray(target, dtype=np.float64), sample_weight)
+    target *= np.sqrt(Z.shape[1] / target.shape[1])
+    return np.hstack([Z, target])
+
+
+def split_responsibilities(resp, Z, sample_weight, n_experts, rng):
+    """Responsibilities for ``n_experts`` experts, grown from those of fewer.
+
+    While there are too few columns, the expert with the largest share of
+    the weighted responsibility is split in two: weighted 2-means of the rows
+    in ``Z``, each row weighted by its responsibility, decides which half of
+    the expert's share a row keeps; the other half gets a softened part, so
+    that EM can move the border.
+
+    Parameters
+    ----------
+    resp : ndarray of shape (n, M)
+        Rows sum to 1.
+    Z : ndarray of shape (n, d)
+        Where rows are compared (see :func:`split_features`).
+    sample_weight : ndarray of shape (n,)
+    n_experts : int
+        At least ``M``.
+    rng : numpy.random.RandomState
+
+    Returns
+    -------
+    resp : ndarray of shape (n, n_experts)
+        Rows sum to 1; the experts not split keep their columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe._cv import split_responsibilities
+    >>> Z = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> resp = split_responsibilities(
+    ...     np.ones((4, 1)), Z, np.ones(4), 2, np.random.RandomState(0)
+    ... )
+    >>> resp.round(1)
+    array([[0.8, 0.2],
+           [0.8, 0.2],
+           [0.2, 0.8],
+           [0.2, 0.8]])
+    """
+    resp = np.asarray(resp, dtype=np.float64)
+    while resp.shape[1] < n_experts:
+        largest = int(np.argmax(sample_weight @ resp))
+        owned = resp[:, largest]
+        labels = weighted_kmeans(Z, sample_weight * owned, 2, rng)
+        # The half that holds the first row of the split keeps the column, so
+        # the result does not depend on k-means' cluster numbering.
+        first = labels[np.argmax(owned > 0)]
+        keep = np.where(labels == first, 1 - _SPLIT_SOFTENING, _SPLIT_SOFTENING)
+        resp = np.column_stack([resp, owned * (1 - keep)])
+        resp[:, largest] = owned * keep
+    return resp
+
+
+def candidate_grid(n_experts_grid, alphas):
+    """The candidates in the order they are reported and tie-broken:
+    fewer experts first, then the larger gate penalty.
+
+    Parameters
+    ----------
+    n_experts_grid : sequence of int, increasing
+    alphas : sequence of float, decreasing, or None
+
+    Returns
+    -------
+    params : list of dict
+        ``{"n_experts": K, "gate__alpha": alpha}`` (no ``gate__alpha`` when
+        ``alphas`` is None).
+
+    Examples
+    --------
+    >>> from skmoe._cv import candidate_grid
+    >>> candidate_grid((1, 2), (1.0, 0.1))
+    [{'n_experts': 1, 'gate__alpha': 1.0}, {'n_experts': 1, 'gate__alpha': 0.1}, \
+{'n_experts': 2, 'gate__alpha': 1.0}, {'n_experts': 2, 'gate__alpha': 0.1}]
+    """
+    if alphas is None:
+        return [{"n_experts": k} for k in n_experts_grid]
+    return [{"n_experts": k, "gate__alpha": a} for k in n_experts_grid for a in alphas]
+
+
+def _check_grid(n_experts_grid, alphas):
+    """Validate the grids; return them sorted (experts up, penalties down)."""
+    try:
+        ks = list(n_experts_grid)
+    except TypeError:
+        raise TypeError(
+            "'n_experts_grid' must be a non-empty sequence of ints >= 1, got "
+            f"{n_experts_grid!r}."
+        ) from None
+    bad = [
+        k
+        for k in ks
+        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1
+    ]
+    if not ks or bad:
+        raise ValueError(
+            "'n_experts_grid' must be a non-empty sequence of ints >= 1, got "
+            f"{n_experts_grid!r}."
+        )
+    if len(set(ks)) != len(ks):
+        raise ValueError(
+            f"'n_experts_grid' must not repeat a value, got {n_experts_grid!r}."
+        )
+    if alphas is None:
+        return sorted(int(k) for k in ks), None
+    try:
+        values = list(alphas)
+    except TypeError:
+        raise TypeError(
+            "'alphas' must be None or a non-empty sequence of non-negative "
+            f"floats, got {alphas!r}."
+        ) from None
+    bad = [
+        a
+        for a in values
+        if not isinstance(a, numbers.Real) or isinstance(a, bool) or not 0 <= a < np.inf
+    ]
+    if not values or bad:
+        raise ValueError(
+            "'alphas' must be None or a non-empty sequence of finite, "
+            f"non-negative floats, got {alphas!r}."
+        )
+    if len(set(values)) != len(values):
+        raise ValueError(f"'alphas' must not repeat a value, got {alphas!r}.")
+    return sorted(int(k) for k in ks), sorted((float(a) for a in values), reverse=True)
+
+
+def _take(X, rows):
+    """Rows of an array, a sparse matrix or a DataFrame (kept as it is)."""
+    if hasattr(X, "iloc"):
+        return X.iloc[rows]
+    return X[rows]
+
+
+def _weighted_mean(values, weight):
+    return float(np.average(values, weights=weight))
+
+
+# ---- the estimators ------------------------------------------------------------
+
+
+class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
+    """Cross-validated choice of ``n_experts`` and ``gate__alpha``."""
+
+    _mixture_class = None
+
+    # ---- the candidates' mixtures ----------------------------------------
+
+    def _passed_on(self):
+        """The mixture's parameters, as set on this estimator."""
+        names = self._mixture_class().get_params(deep=False)
+        own = self.get_params(deep=False)
+        return {
+            name: own[name]
+            for name in names
+            if name in own and name not in _NOT_PASSED_ON
+        }
+
+    def _mixture(self, n_experts, alpha, seed, start=None):
+        """An unfitted mixture for one candidate; ``start``: responsibilities
+        to begin EM from, else the mixture's own ``init_params``."""
+        params = self._passed_on()
+        params.update(n_experts=n_experts, random_state=seed)
+        if alpha is not None:
+            gate = SoftmaxGate() if self.gate is None else clone(self.gate)
+            params["gate"] = gate.set_params(alpha=alpha)
+        if start is not None:
+            params.update(init_params=start, n_init=1)
+        return self._mixture_class(**params)
+
+    def _split_space(self, model, X, y, sample_weight):
+        """Where the rows of ``model``'s experts are split (see
+        :func:`split_features`)."""
+        X_gate = X[:, model.gate_features_]
+        if sp.issparse(X_gate):
+            X_gate = X_gate.toarray()
+        return split_features(X_gate, self._target_columns(y), sample_weight)
+
+    # ---- one path of candidates ------------------------------------------
+
+    def _fit_one(self, n_experts, alpha, seed, start, data, quiet):
+        """Fit one candidate; return it and its fit time."""
+        X_raw, _, y, sample_weight = data
+        model = self._mixture(n_experts, alpha, seed, start)
+        begin = time.perf_counter()
+        with warnings.catch_warnings():
+            if quiet:
+                # Candidates with too many experts starve some of them: that
+                # is what the held-out score is there to judge.
+                warnings.simplefilter("ignore", UserWarning)
+            model.fit(X_raw, y, sample_weight=sample_weight)
+        return model, time.perf_counter() - begin
+
+    def _grown(self, smaller, n_experts, alpha, seed, data, rng, quiet):
+        """The ``n_experts`` candidate, started from a fitted smaller one
+        (None: from the mixture's own start)."""
+        if smaller is None:
+            return self._fit_one(n_experts, alpha, seed, None, data, quiet)
+        X_raw, X, y, sample_weight = data
+        resp = smaller.responsibilities(X_raw, y)
+        Z = self._split_space(smaller, X, y, sample_weight)
+        start = split_responsibilities(resp, Z, sample_weight, n_experts, rng)
+        return self._fit_one(n_experts, alpha, seed, start, data, quiet)
+
+    def _next_alpha(self, previous, n_experts, alpha, seed, data, rng, quiet):
+        """The candidate at penalty ``alpha``, started from the fitted one at
+        the previous (larger) penalty."""
+        if n_experts == 1:
+            return previous, 0.0  # no gate: the penalty changes nothing
+        X_raw, X, y, sample_weight = data
+        start = previous.responsibilities(X_raw, y)
+        if start.shape[1] < n_experts:  # it pruned a dead expert
+            Z = self._split_space(previous, X, y, sample_weight)
+            start = split_responsibilities(start, Z, sample_weight, n_experts, rng)
+        return self._fit_one(n_experts, alpha, seed, start, data, quiet)
+
+    def _path(self, data, validation, ks, alphas, seed):
+        """Every candidate on one training split, scored on ``validation``.
+
+        Returns (scores, fit seconds, EM iterations), each of shape
+        (n_candidates,) in :func:`candidate_grid` order.
+        """
+        X_val, y_val, w_val = validation
+        rng = check_random_state(seed)
+        penalties = [None] if alphas is None else alphas
+        shape = (len(ks), len(penalties))
+        scores, seconds, n_iter = np.empty(shape), np.empty(shape), np.empty(shape)
+        previous_row = [None] * len(ks)
+        for j, alpha in enumerate(penalties):
+            smaller = None
+            row = []
+            for i, k in enumerate(ks):
+                if j == 0:
+                    model, took = self._grown(smaller, k, alpha, seed, data, rng, True)
+                else:
+                    model, took = self._next_alpha(
+                        previous_row[i], k, alpha, seed, data, rng, True
+                    )
+                smaller = model
+                row.append(model)
+                scores[i, j] = _weighted_mean(model.log_likelihood(X_val, y_val), w_val)
+                seconds[i, j] = took
+                n_iter[i, j] = model.n_iter_ if took else 0
+            previous_row = row
+        return scores.ravel(), seconds.ravel(), n_iter.ravel()
+
+    def _refit(self, data, ks, alphas, n_experts, alpha, seed):
+        """The chosen candidate on all the data, reached as in the folds:
+        grown expert by expert at the first penalty, then along the path."""
+        rng = check_random_state(seed)
+        first = None if alphas is None else alphas[0]
+        model = None
+        for k in ks:
+            if k > n_experts:
+                break
+            model, _ = self._grown(model, k, first, seed, data, rng, k < n_experts)
+        if alphas is not None:
+            for a in alphas[1 : alphas.index(alpha) + 1]:
+                model, _ = self._next_alpha(
+                    model, n_experts, a, seed, data, rng, a != alpha
+                )
+        return model
+
+    # ---- fit -----------------------------------------------------------------
+
+    def _check_params(self):
+        ks, alphas = _check_grid(self.n_experts_grid, self.alphas)
+        if alphas is not None and not (
+            self.gate is None or isinstance(self.gate, SoftmaxGate)
+        ):
+            raise ValueError(
+                "'alphas' tunes the penalty of the default SoftmaxGate, but "
+                f"gate={self.gate!r}; pass alphas=None to keep that gate as it "
+                "is."
+            )
+        if not (self.experts is None or hasattr(self.experts, "fit")):
+            raise ValueError(
+                f"{type(self).__name__} chooses n_experts, so 'experts' must be "
+                "None or one estimator (cloned n_experts times); got "
+                f"{self.experts!r}. For a fixed list of named experts, tune the "
+                "gate with GridSearchCV instead."
+            )
+        if not isinstance(self.init_params, str):
+            raise ValueError(
+                "'init_params' must be one of 'kmeans', 'kmeans_xy' or 'random' "
+                "in a CV estimator (an array of responsibilities fits one data "
+                f"set, not its folds); got {type(self.init_params).__name__}."
+            )
+        return ks, alphas
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose ``n_experts`` and ``gate__alpha`` by cross-validation, then
+        refit the chosen mixture on all the data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, used in every fit and to average the held-out
+            log-likelihood of each validation fold.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        ks, alphas = self._check_params()
+        X_raw = X
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
+            y_numeric=not is_classifier(self),
+        )
+        y = column_or_1d(y, warn=True)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        self._check_target(y)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self))
+        splits = list(cv.split(X, y))
+        # One seed for every candidate, fold and the refit, so that candidates
+        # differ only in what the grid says.
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+
+        def fold(train, test):
+            data = (_take(X_raw, train), X[train], y[train], sample_weight[train])
+            validation = (_take(X_raw, test), y[test], sample_weight[test])
+            return self._path(data, validation, ks, alphas, seed)
+
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(fold)(train, test) for train, test in splits
+        )
+        scores = np.array([r[0] for r in results])  # (n_splits, n_candidates)
+        seconds = np.array([r[1] for r in results])
+        n_iter = np.array([r[2] for r in results])
+        params = candidate_grid(ks, alphas)
+        self.cv_results_ = self._results(params, scores, seconds, n_iter)
+        # The first of equal bests: fewer experts, then the larger penalty.
+        self.best_index_ = int(np.argmax(self.cv_results_["mean_test_score"]))
+        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
+        self.best_params_ = dict(params[self.best_index_])
+        self.n_experts_ = self.best_params_["n_experts"]
+        self.alpha_ = self.best_params_.get("gate__alpha")
+        self.n_splits_ = len(splits)
+        data = (X_raw, X, y, sample_weight)
+        self.best_estimator_ = self._refit(
+            data, ks, alphas, self.n_experts_, self.alpha_, seed
+        )
+        return self
+
+    @staticmethod
+    def _results(params, scores, seconds, n_iter):
+        results = {"params": params}
+        for key in params[0]:
+            results[f"param_{key}"] = np.array([p[key] for p in params])
+        for split, split_scores in enumerate(scores):
+            results[f"split{split}_test_score"] = split_scores
+        mean = scores.mean(axis=0)
+        results["mean_test_score"] = mean
+        results["std_test_score"] = scores.std(axis=0)
+        # As GridSearchCV: equal scores share the best rank; NaN ranks last.
+        filled = np.where(np.isnan(mean), -np.inf, mean)
+        results["rank_test_score"] = rankdata(-filled, method="min").astype(np.int32)
+        results["mean_fit_time"] = seconds.mean(axis=0)
+        results["std_fit_time"] = seconds.std(axis=0)
+        results["mean_n_iter"] = n_iter.mean(axis=0)
+        return results
+
+    def _check_target(self, y):
+        """Hook: validate ``y`` for the kind of mixture."""
+
+    # ---- delegation to the refitted mixture -------------------------------
+
+    def log_likelihood(self, X, y):
+        """Log-likelihood of each labelled row under the chosen mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.log_likelihood(X, y)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        try:
+            mixture = self._mixture(2, None, None)
+            tags.input_tags.sparse = get_tags(mixture).input_tags.sparse
+        except Exception:
+            tags.input_tags.sparse = False  # invalid parameters: fit says why
+        return tags
+
+
+class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
+    """Mixture of experts for regression that chooses its number of experts
+    and its gate penalty by cross-validation.
+
+    Every candidate ``(n_experts, gate__alpha)`` of the grid is scored by the
+    mean held-out log-likelihood per row (``log_likelihood`` on the
+    validation fold); the best is refitted on all the data as
+    ``best_estimator_``, which ``predict`` and ``score`` use. Within a fold,
+    candidates start from each other (more experts by splitting the largest
+    expert of the fitted smaller mixture; smaller penalties from the larger
+    one's solution), so the search costs a fraction of a
+    :class:`~sklearn.model_selection.GridSearchCV` over the same grid.
+
+    Parameters
+    ----------
+    experts : estimator or None, default=None
+        The expert, cloned for each of the ``n_experts``; None means
+        :class:`~sklearn.linear_model.LinearRegression`.
+    n_experts_grid : sequence of int, default=(1, 2, 3, 4)
+        The numbers of experts to compare. One expert is the expert alone
+        (no gate), so the mixture has to earn its extra experts.
+    alphas : sequence of float or None, default=(1.0, 1e-2, 1e-4, 1e-6)
+        The gate penalties (``gate__alpha`` of the default ``SoftmaxGate``)
+        to compare; None keeps the gate as ``gate`` says, untuned.
+    cv : int, cross-validation generator, iterable or None, default=None
+        As in :func:`~sklearn.model_selection.check_cv`: None means 5 folds.
+    n_jobs : int or None, default=None
+        Folds fitted in parallel; None means one at a time.
+    gate, gate_features, expert_features, unweighted_fit, assignment, \
+temperatures, top_k, balance, min_expert_weight, dead_expert, reg_var, \
+init_params, n_init, max_iter, tol, random_state, verbose, verbose_interval
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+        ``init_params`` and ``n_init`` start the smallest mixture of the grid
+        (larger ones grow from it). ``random_state`` gives every candidate,
+        fold and the refit the same seed; the default folds are not
+        shuffled (pass a splitter such as ``KFold(shuffle=True)`` for that).
+
+    Attributes
+    ----------
+    best_estimator_ : MixtureOfExpertsRegressor
+        The chosen mixture, refitted on all the data.
+    n_experts_ : int
+        The chosen number of experts.
+    alpha_ : float or None
+        The chosen gate penalty (None with ``alphas=None``). With one expert
+        there is no gate and every penalty scores alike; the largest is
+        reported.
+    cv_results_ : dict of ndarray
+        As :class:`~sklearn.model_selection.GridSearchCV`'s: ``params`` (one
+        dict per candidate), ``param_n_experts``, ``param_gate__alpha``,
+        ``split<i>_test_score`` (mean held-out log-likelihood per row on fold
+        ``i``), ``mean_test_score``, ``std_test_score``, ``rank_test_score``,
+        ``mean_fit_time``, ``std_fit_time`` and ``mean_n_iter`` (EM
+        iterations; 0 where a fit was reused).
+    best_index_ : int
+        Index of the chosen candidate in ``cv_results_``; among equal scores,
+        the one with fewer experts, then the larger penalty.
+    best_score_ : float
+        Its mean held-out log-likelihood per row.
+    best_params_ : dict
+        Its parameters.
+    n_splits_ : int
+        Number of folds.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    MixtureOfExpertsRegressor : the mixture with a fixed number of experts.
+    MixtureOfExpertsRegressor.bic : choosing the number of linear experts
+        by BIC, without refitting on folds.
+
+    Notes
+    -----
+    A candidate that fails to fit raises (GridSearchCV's
+    ``error_score="raise"``). Warnings of the candidates' fits (experts that
+    starve when there are more experts than regimes) are silenced; those of
+    the final refit are not.
+
+    Examples
+    --------
+    Three linear regimes; the expert alone and two experts are not enough,
+    four are one too many:
+
+    >>> import numpy as np
+    >>> from skmoe import MixtureOfExpertsRegressorCV
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-3, 3, size=(600, 1))
+    >>> y = np.select([X[:, 0] < -1, X[:, 0] < 1], [-2 * X[:, 0], 2.0], X[:, 0])
+    >>> y = y + 0.1 * rng.standard_normal(600)
+    >>> moe = MixtureOfExpertsRegressorCV(alphas=(1e-3,), cv=3, random_state=0)
+    >>> moe = moe.fit(X, y)
+    >>> moe.n_experts_
+    3
+    >>> moe.cv_results_["param_n_experts"]
+    array([1, 2, 3, 4])
+    >>> moe.score(X, y) > 0.99
+    True
+    """
+
+    _mixture_class = MixtureOfExpertsRegressor
+
+    def __init__(
+        self,
+        experts=None,
+        *,
+        n_experts_grid=(1, 2, 3, 4),
+        alphas=(1.0, 1e-2, 1e-4, 1e-6),
+        cv=None,
+        n_jobs=None,
+        gate=None,
+        gate_features=None,
+        expert_features=None,
+        unweighted_fit="hard",
+        assignment="soft",
+        temperatures=None,
+        top_k=None,
+        balance=0.0,
+        min_expert_weight=1e-3,
+        dead_expert="reseed",
+        reg_var=1e-3,
+        init_params="kmeans",
+        n_init=1,
+        max_iter=100,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+        verbose_interval=10,
+    ):
+        self.experts = experts
+        self.n_experts_grid = n_experts_grid
+        self.alphas = alphas
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.gate = gate
+        self.gate_features = gate_features
+        self.expert_features = expert_features
+        self.unweighted_fit = unweighted_fit
+        self.assignment = assignment
+        self.temperatures = temperatures
+        self.top_k = top_k
+        self.balance = balance
+        self.min_expert_weight = min_expert_weight
+        self.dead_expert = dead_expert
+        self.reg_var = reg_var
+        self.init_params = init_params
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+
+    def _target_columns(self, y):
+        return np.asarray(y, dtype=np.float64)[:, np.newaxis]
+
+    def predict(self, X, return_std=False, top_k=None):
+        """Predict with the chosen mixture (see
+        :meth:`MixtureOfExpertsRegressor.predict`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the predictive standard deviation.
+        top_k : int or None, default=None
+            Evaluate only each row's ``top_k`` most trusted experts.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        y_std : ndarray of shape (n_samples,)
+            Only with ``return_std=True``.
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict(X, return_std=return_std, top_k=top_k)
+
+
+class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
+    """Mixture of experts for classification that chooses its number of
+    experts and its gate penalty by cross-validation.
+
+    Every candidate ``(n_experts, gate__alpha)`` is scored by the mean
+    held-out log-likelihood per row (the negative log-loss of
+    ``predict_proba``) over stratified folds; the best is refitted on all
+    the data as ``best_estimator_``, which ``predict``, ``predict_proba`` and
+    ``score`` use. Candidates start from each other within a fold, as in
+    :class:`MixtureOfExpertsRegressorCV`.
+
+    Parameters
+    ----------
+    experts : estimator or None, default=None
+        The expert, cloned for each of the ``n_experts``; None means
+        :class:`~sklearn.linear_model.LogisticRegression`.
+    n_experts_grid : sequence of int, default=(1, 2, 3, 4)
+        The numbers of experts to compare. One expert is the expert alone.
+    alphas : sequence of float or None, default=(1.0, 1e-2, 1e-4, 1e-6)
+        The gate penalties to compare; None keeps the gate untuned.
+    cv : int, cross-validation generator, iterable or None, default=None
+        As in :func:`~sklearn.model_selection.check_cv`: None means 5
+        stratified folds, an int that many.
+    n_jobs : int or None, default=None
+        Folds fitted in parallel; None means one at a time.
+    gate, gate_features, expert_features, unweighted_fit, assignment, \
+temperatures, top_k, balance, min_expert_weight, dead_expert, init_params, \
+n_init, max_iter, tol, random_state, verbose, verbose_interval
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+
+    Attributes
+    ----------
+    best_estimator_ : MixtureOfExpertsClassifier
+        The chosen mixture, refitted on all the data.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_experts_ : int
+        The chosen number of experts.
+    alpha_ : float or None
+        The chosen gate penalty (None with ``alphas=None``).
+    cv_results_ : dict of ndarray
+        As for :class:`MixtureOfExpertsRegressorCV`.
+    best_index_ : int
+        Index of the chosen candidate in ``cv_results_``.
+    best_score_ : float
+        Its mean held-out log-likelihood per row.
+    best_params_ : dict
+        Its parameters.
+    n_splits_ : int
+        Number of folds.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    MixtureOfExpertsClassifier : the mixture with a fixed number of experts.
+    sklearn.linear_model.LogisticRegressionCV : the same idea for one model.
+
+    Examples
+    --------
+    Classes that a single linear border cannot separate (an XOR pattern),
+    where each quadrant pair is linear for a gated expert:
+
+    >>> import numpy as np
+    >>> from skmoe import MixtureOfExpertsClassifierCV
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(400, 2))
+    >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    >>> clf = MixtureOfExpertsClassifierCV(
+    ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, random_state=0
+    ... ).fit(X, y)
+    >>> clf.n_experts_
+    2
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _mixture_class = MixtureOfExpertsClassifier
+
+    def __init__(
+        self,
+        experts=None,
+        *,
+        n_experts_grid=(1, 2, 3, 4),
+        alphas=(1.0, 1e-2, 1e-4, 1e-6),
+        cv=None,
+        n_jobs=None,
+        gate=None,
+        gate_features=None,
+        expert_features=None,
+        unweighted_fit="hard",
+        assignment="soft",
+        temperatures=None,
+        top_k=None,
+        balance=0.0,
+        min_expert_weight=1e-3,
+        dead_expert="reseed",
+        init_params="kmeans",
+        n_init=1,
+        max_iter=100,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+        verbose_interval=10,
+    ):
+        self.experts = experts
+        self.n_experts_grid = n_experts_grid
+        self.alphas = alphas
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.gate = gate
+        self.gate_features = gate_features
+        self.expert_features = expert_features
+        self.unweighted_fit = unweighted_fit
+        self.assignment = assignment
+        self.temperatures = temperatures
+        self.top_k = top_k
+        self.balance = balance
+        self.min_expert_weight = min_expert_weight
+        self.dead_expert = dead_expert
+        self.init_params = init_params
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+
+    def _check_target(self, y):
+        self.classes_ = np.unique(y)
+
+    def _target_columns(self, y):
+        return (np.asarray(y)[:, np.newaxis] == self.classes_).astype(np.float64)
+
+    def predict(self, X, top_k=None):
+        """Most probable class under the chosen mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        top_k : int or None, default=None
+            Evaluate only each row's ``top_k`` most trusted experts.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict(X, top_k=top_k)
+
+    def predict_proba(self, X, top_k=None):
+        """Class probabilities under the chosen mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        top_k : int or None, default=None
+            Evaluate only each row's ``top_k`` most trusted experts.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict_proba(X, top_k=top_k)
+
+    def predict_log_proba(self, X, top_k=None):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        top_k : int or None, default=None
+            Evaluate only each row's ``top_k`` most trusted experts.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict_log_proba(X, top_k=top_k)
