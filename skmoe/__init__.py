@@ -2,6 +2,7 @@
 
 from ._base import DeadExpertWarning, DegenerateFitWarning
 from ._classifier import MixtureOfExpertsClassifier
+from ._cv import MixtureOfExpertsClassifierCV, MixtureOfExpertsRegressorCV
 from ._gating import SoftmaxGate
 from ._persistence import InconsistentVersionWarning
 from ._regressor import MixtureOfExpertsRegressor
@@ -13,7 +14,9 @@ __all__ = [
     "DegenerateFitWarning",
     "InconsistentVersionWarning",
     "MixtureOfExpertsClassifier",
+    "MixtureOfExpertsClassifierCV",
     "MixtureOfExpertsRegressor",
+    "MixtureOfExpertsRegressorCV",
     "SoftmaxGate",
     "__version__",
 ]
