@@ -65,7 +65,7 @@ def check_quantiles(quantiles):
     if values.ndim != 1 or values.size == 0:
         raise ValueError(
             "'quantiles' must be a float or a non-empty 1-D array of floats, "
-            f"got an array of shape {np.shape(quantiles)}."
+            f"got {quantiles!r} of shape {np.shape(quantiles)}."
         )
     if not np.all((values > 0) & (values < 1)):  # also rejects NaN
         raise ValueError(
@@ -178,9 +178,10 @@ def stack_components(gate, parts):
     ----------
     gate : ndarray of shape (n, M)
         The gate's weights of the ``M`` experts; rows sum to 1.
-    parts : list of (int, ndarray of int or None, ndarray, ndarray, ndarray)
+    parts : list of (int, rows, ndarray, ndarray, ndarray)
         For each expert evaluated: its index ``i``, the rows it was evaluated
-        on (None for all ``n``), and its own mixture on those rows as
+        on (an ndarray of int, or None or ``slice(None)`` for all ``n``), and
+        its own mixture on those rows as
         ``weights``, ``means`` and ``variances`` of shape (rows, K_i). A plain
         expert is one Gaussian (``K_i = 1``); a nested mixture brings its
         components. Experts not listed have no rows (zero gate everywhere).
@@ -332,17 +333,17 @@ def _solve_quantiles(weights, means, sd, quantiles, xtol):
         # step is then infinite and bisection takes over.
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             step = (cdf - p[a]) / pdf
-        newton = x[a] - step
-        # Newton where it lands inside the bracket and at least halves the
-        # step before last (it converges); bisection otherwise, as in
-        # Numerical Recipes' rtsafe. A zero step (F(x) = p) is taken: x is
-        # then the quantile, at the end of the bracket it just closed.
-        take_newton = (
-            np.isfinite(newton)
-            & (newton >= lo[a])
-            & (newton <= hi[a])
-            & (np.abs(2 * step) <= np.abs(step_before[a]))
-        )
+            newton = x[a] - step
+            # Newton where it lands inside the bracket and at least halves the
+            # step before last (it converges); bisection otherwise, as in
+            # Numerical Recipes' rtsafe. A zero step (F(x) = p) is taken: x
+            # is then the quantile, at the end of the bracket it just closed.
+            take_newton = (
+                np.isfinite(newton)
+                & (newton >= lo[a])
+                & (newton <= hi[a])
+                & (np.abs(2 * step) <= np.abs(step_before[a]))
+            )
         midpoint = 0.5 * (lo[a] + hi[a])
         new_x = np.where(take_newton, newton, midpoint)
         step_before[a] = np.abs(new_x - x[a])
