@@ -9,14 +9,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from _data import make_two_regimes
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skmoe import MixtureOfExpertsRegressor
 from skmoe.plotting import (
     ConvergenceDisplay,
     ExpertCurvesDisplay,
     ExpertUsageDisplay,
+    GateProfileDisplay,
     GateRegionsDisplay,
 )
 
@@ -47,6 +51,7 @@ def moe_1d(data_1d):
 
 ALL_DISPLAYS = [
     (GateRegionsDisplay, "X"),
+    (GateProfileDisplay, "Xf"),
     (ExpertCurvesDisplay, "Xy"),
     (ConvergenceDisplay, ""),
     (ExpertUsageDisplay, "X"),
@@ -54,15 +59,19 @@ ALL_DISPLAYS = [
 
 
 def _call(display, needs, estimator, X, y, **kwargs):
-    args = {"": (), "X": (X,), "Xy": (X, y)}[needs]
+    args = {"": (), "X": (X,), "Xf": (X, 0), "Xy": (X, y)}[needs]
     return display.from_estimator(estimator, *args, **kwargs)
 
 
 @pytest.mark.parametrize("display, needs", ALL_DISPLAYS)
 def test_not_a_mixture(display, needs, data_1d):
     X, y = data_1d
-    with pytest.raises(TypeError, match="needs a skmoe MixtureOfExperts"):
+    message = f"{display.__name__}.from_estimator needs a fitted skmoe MixtureOf"
+    with pytest.raises(TypeError, match=message):
         _call(display, needs, LinearRegression().fit(X, y), X, y)
+    pipe = make_pipeline(StandardScaler(), LinearRegression()).fit(X, y)
+    with pytest.raises(TypeError, match="Pipeline whose last step is LinearRegr"):
+        _call(display, needs, pipe, X, y)
 
 
 @pytest.mark.parametrize("display, needs", ALL_DISPLAYS)
@@ -70,6 +79,9 @@ def test_not_fitted(display, needs, data_1d):
     X, y = data_1d
     with pytest.raises(NotFittedError):
         _call(display, needs, MixtureOfExpertsRegressor(), X, y)
+    with pytest.raises(NotFittedError):
+        pipe = make_pipeline(StandardScaler(), MixtureOfExpertsRegressor())
+        _call(display, needs, pipe, X, y)
 
 
 @pytest.mark.parametrize("display, needs", ALL_DISPLAYS)
@@ -101,6 +113,7 @@ def test_missing_matplotlib_plot(monkeypatch):
             gate_proba=gate,
             expert_names=["a"],
         ),
+        GateProfileDisplay(grid=grid, gate_proba=gate, expert_names=["a"]),
         ConvergenceDisplay(curves=[grid]),
         ExpertUsageDisplay(shares=[1.0], confidences=[1.0], expert_names=["a"]),
     ]
@@ -119,6 +132,63 @@ def test_import_skmoe_does_not_import_matplotlib():
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---- a Pipeline ending in a mixture ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scaled():
+    """The same mixture fitted twice: in a Pipeline after a StandardScaler on
+    raw X, and alone on the scaled X."""
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.uniform(0, 500, 150), rng.uniform(-0.01, 0.01, 150)])
+    y = np.where(X[:, 0] < 250, X[:, 0] / 50, 10 - X[:, 0] / 100)
+    y = y + 100 * X[:, 1] + 0.2 * rng.standard_normal(150)
+    pipe = make_pipeline(
+        StandardScaler(), MixtureOfExpertsRegressor(random_state=0)
+    ).fit(X, y)
+    X_scaled = pipe[0].transform(X)
+    moe = MixtureOfExpertsRegressor(random_state=0).fit(X_scaled, y)
+    return pipe, moe, X, X_scaled, y
+
+
+@pytest.mark.parametrize(
+    "display, args, kwargs, compared",
+    [
+        (GateRegionsDisplay, "X", {"eps": 0, "grid_resolution": 20}, "gate_proba"),
+        (GateProfileDisplay, "X0", {"n_points": 30}, "gate_proba"),
+        (ExpertCurvesDisplay, "Xy0", {"n_points": 30}, "expert_curves"),
+        (ExpertUsageDisplay, "X", {}, "shares"),
+        (ConvergenceDisplay, "", {}, "curves"),
+    ],
+)
+def test_pipeline_draws_what_its_mixture_draws(scaled, display, args, kwargs, compared):
+    # A Pipeline is drawn in the units it takes, through its scaler: the
+    # numbers are those of the same mixture drawn on the scaled data, the grid
+    # is in raw units.
+    pipe, moe, X, X_scaled, y = scaled
+    with_args = {
+        "": lambda X: (),
+        "X": lambda X: (X,),
+        "X0": lambda X: (X, 0),
+        "Xy0": lambda X: (X, y),
+    }[args]
+    if args == "Xy0":
+        kwargs = {**kwargs, "feature": 0}
+    through_pipe = display.from_estimator(pipe, *with_args(X), **kwargs)
+    alone = display.from_estimator(moe, *with_args(X_scaled), **kwargs)
+    expected, got = getattr(alone, compared), getattr(through_pipe, compared)
+    if compared == "curves":
+        expected, got = np.concatenate(expected), np.concatenate(got)
+    assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+    if hasattr(alone, "grid"):
+        raw = pipe[0].mean_[0] + pipe[0].scale_[0] * np.asarray(alone.grid)
+        assert_allclose(through_pipe.grid, raw)
+        assert through_pipe.ax_.get_xlim()[1] > 400  # raw units on the axis
+    if display is GateRegionsDisplay:
+        assert_array_equal(through_pipe.data_experts, moe.predict_expert(X_scaled))
+        assert_allclose(through_pipe.data, X)
 
 
 # ---- the package's layout --------------------------------------------------------

@@ -3,6 +3,7 @@
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from _data import make_linear_mixture, make_two_regimes, make_xor
 from matplotlib.colors import to_rgba
@@ -10,9 +11,7 @@ from numpy.testing import assert_allclose
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
-from skmoe.plotting import (
-    ExpertCurvesDisplay,
-)
+from skmoe.plotting import ExpertCurvesDisplay
 
 matplotlib.use("Agg")
 
@@ -75,7 +74,10 @@ def test_expert_curves_lines(moe_1d, data_1d):
     curves = moe_1d.expert_predictions(grid[:, None])
     for i, line in enumerate(disp.expert_lines_):
         assert_allclose(line.get_xdata(), grid)
-        assert_allclose(line.get_ydata(), curves[:, i])
+        # Drawn where trusted; NaN (a gap in the line) elsewhere.
+        drawn = disp.trusted_[:, i]
+        assert_allclose(line.get_ydata()[drawn], curves[drawn, i])
+        assert np.isnan(line.get_ydata()[~drawn]).all()
     mean = moe_1d.predict(grid[:, None])
     assert_allclose(disp.mean_line_.get_ydata(), mean)
     assert_allclose(disp.scatter_.get_offsets(), np.column_stack([X[:, 0], y]))
@@ -147,13 +149,114 @@ def test_expert_curves_without_gate_panel_or_data(moe_1d, data_1d):
 def test_expert_curves_bad_input(moe_1d, data_1d, moe_2d, data_2d, classifier):
     X, y = data_1d
     clf, Xc = classifier
-    with pytest.raises(TypeError, match="1-D regression mixture"):
+    with pytest.raises(TypeError, match="needs a regression mixture.*Classifier"):
         ExpertCurvesDisplay.from_estimator(clf, Xc[:, :1], y[:1])
     X2, y2 = data_2d
-    with pytest.raises(ValueError, match="1-D regression mixture.*2 columns"):
+    with pytest.raises(ValueError, match="needs 'feature'.*X has 2 columns"):
         ExpertCurvesDisplay.from_estimator(moe_2d, X2, y2)
+    for min_gate in (-0.1, 1.5, "half", True):
+        with pytest.raises(ValueError, match="'min_gate' must be 'auto' or a float"):
+            ExpertCurvesDisplay.from_estimator(moe_1d, X, y, min_gate=min_gate)
+    with pytest.raises(ValueError, match="'n_points' must be an int >= 2"):
+        ExpertCurvesDisplay.from_estimator(moe_1d, X, y, n_points=1)
     with pytest.raises(ValueError, match="y has 3 samples but X has 80"):
         ExpertCurvesDisplay.from_estimator(moe_1d, X, y[:3])
     with pytest.raises(ValueError, match="'gate_ax' needs 'ax'"):
         _, gate_ax = plt.subplots()
         ExpertCurvesDisplay.from_estimator(moe_1d, X, y, gate_ax=gate_ax)
+
+
+# ---- experts where the gate trusts them; labels; the legend -----------------------
+
+
+def test_experts_drawn_only_on_their_side_of_the_handover(moe_1d, data_1d):
+    # Known truth: the regimes switch at x = 0. With the default threshold
+    # (the equal share, 1/2 here) each expert's line stays on its side, up to
+    # one grid step past the handover, and some expert is drawn everywhere.
+    X, y = data_1d
+    disp = ExpertCurvesDisplay.from_estimator(moe_1d, X, y, n_points=121)
+    step = disp.grid[1] - disp.grid[0]
+    gate = moe_1d.gate_proba(disp.grid[:, None])
+    assert disp.trusted_.any(axis=1).all()
+    for i in range(2):
+        drawn = disp.grid[disp.trusted_[:, i]]
+        left_side = np.median(drawn) < 0
+        if left_side:
+            assert drawn.max() < 0.3 + step
+        else:
+            assert drawn.min() > -0.3 - step
+        # Exactly: the gate's >= 1/2 set, widened by one grid point.
+        expected = gate[:, i] >= 0.5
+        expected[1:] |= expected[:-1].copy()
+        expected[:-1] |= gate[1:, i] >= 0.5
+        assert (disp.trusted_[:, i] == expected).all()
+    # min_gate=0 draws every expert everywhere; the y range still follows the
+    # data and the band, not the extrapolating experts.
+    everywhere = ExpertCurvesDisplay.from_estimator(
+        moe_1d, X, y, n_points=121, min_gate=0
+    )
+    assert everywhere.trusted_.all()
+    assert_allclose(everywhere.ax_.get_ylim(), disp.ax_.get_ylim())
+
+
+def test_threshold_with_three_experts():
+    # Three regimes; with 1/3 as the threshold every point has an expert.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(300, 1))
+    y = np.select([X[:, 0] < -1, X[:, 0] < 1], [X[:, 0] + 4, -2 * X[:, 0]], 3 - X[:, 0])
+    moe = MixtureOfExpertsRegressor(n_experts=3, random_state=0).fit(
+        X, y + 0.1 * rng.standard_normal(300)
+    )
+    disp = ExpertCurvesDisplay.from_estimator(moe, X, n_points=90)
+    assert disp.trusted_.any(axis=1).all()
+    assert disp.trusted_.sum(axis=0).max() < 0.6 * 90
+    strict = ExpertCurvesDisplay.from_estimator(moe, X, n_points=90, min_gate=0.9)
+    assert strict.trusted_.sum() < disp.trusted_.sum()
+
+
+def test_axes_labelled_from_pandas_names(data_1d):
+    X, y = data_1d
+    frame = pd.DataFrame({"wind speed": X[:, 0]}, index=np.arange(80) + 100)
+    target = pd.Series(y, index=frame.index, name="power")
+    moe = MixtureOfExpertsRegressor(random_state=0).fit(frame, target)
+    disp = ExpertCurvesDisplay.from_estimator(moe, frame, target, n_points=20)
+    assert disp.gate_ax_.get_xlabel() == "wind speed"
+    assert disp.ax_.get_ylabel() == "power"
+    no_gate = ExpertCurvesDisplay.from_estimator(
+        moe, frame, target, plot_gate=False, n_points=20
+    )
+    assert no_gate.ax_.get_xlabel() == "wind speed"
+    # Without names: "x" and "y".
+    plain = ExpertCurvesDisplay.from_estimator(
+        MixtureOfExpertsRegressor(random_state=0).fit(X, y), X, y, n_points=20
+    )
+    assert (plain.gate_ax_.get_xlabel(), plain.ax_.get_ylabel()) == ("feature 0", "y")
+
+
+def test_legend_is_off_the_data(moe_1d, data_1d):
+    X, y = data_1d
+    disp = ExpertCurvesDisplay.from_estimator(moe_1d, X, y, n_points=20)
+    disp.figure_.canvas.draw()
+    renderer = disp.figure_.canvas.get_renderer()
+    legend_box = disp.legend_.get_window_extent(renderer)
+    axes_box = disp.ax_.get_window_extent(renderer)
+    # Right of the axes, and inside the figure (the layout made room for it).
+    assert legend_box.x0 >= axes_box.x1
+    assert legend_box.x1 <= disp.figure_.bbox.x1 + 1
+    assert {"lin", "ridge", "mixture mean"} <= set(_legend_texts(disp.legend_))
+
+
+def test_one_feature_of_many_others_held(moe_2d, data_2d):
+    X, y = data_2d
+    disp = ExpertCurvesDisplay.from_estimator(moe_2d, X, y, feature=1, n_points=25)
+    rows = np.column_stack([np.full(25, np.median(X[:, 0])), disp.grid])
+    assert_allclose(disp.grid, np.linspace(X[:, 1].min(), X[:, 1].max(), 25))
+    assert_allclose(disp.expert_curves, moe_2d.expert_predictions(rows))
+    assert_allclose(disp.mean, moe_2d.predict(rows))
+    assert_allclose(disp.gate_proba, moe_2d.gate_proba(rows))
+    assert_allclose(disp.scatter_.get_offsets(), np.column_stack([X[:, 1], y]))
+    at_row = ExpertCurvesDisplay.from_estimator(
+        moe_2d, X, feature=1, held_at=X[3], n_points=25
+    )
+    rows[:, 0] = X[3, 0]
+    assert_allclose(at_row.mean, moe_2d.predict(rows))

@@ -7,15 +7,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from _data import make_linear_mixture, make_xor
+from _data import make_concomitant, make_linear_mixture, make_xor
 from matplotlib.colors import to_rgba, to_rgba_array
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
-from skmoe.plotting import (
-    GateRegionsDisplay,
-)
+from skmoe.inspection import gate_proba
+from skmoe.plotting import GateRegionsDisplay
 
 matplotlib.use("Agg")
 
@@ -164,7 +166,7 @@ def test_gate_regions_single_expert_is_one_region(data_2d):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("columns, n_seen", [([0], 1), ([0, 1, 2], 3)])
-def test_gate_regions_needs_two_gate_features(columns, n_seen):
+def test_gate_regions_asks_for_features_when_it_cannot_tell(columns, n_seen):
     rng = np.random.RandomState(0)
     X = rng.standard_normal((40, 3))
     y = X[:, 0] + 0.1 * rng.standard_normal(40)
@@ -172,14 +174,137 @@ def test_gate_regions_needs_two_gate_features(columns, n_seen):
         n_experts=2, gate_features=columns, random_state=0, max_iter=5
     )
     moe.fit(X, y)
-    with pytest.raises(ValueError, match=f"exactly 2 features.*sees {n_seen}"):
+    message = f"needs 'features'.*X has 3 columns and the gate sees {n_seen}"
+    with pytest.raises(ValueError, match=message):
         GateRegionsDisplay.from_estimator(moe, X)
+    # Any two columns can be chosen, also one the gate does not see.
+    disp = GateRegionsDisplay.from_estimator(moe, X, features=[0, 1])
+    assert disp.regions.shape == (200, 200)
 
 
 def test_gate_regions_x_must_match_the_fit(moe_2d, data_2d):
     X, _ = data_2d
-    with pytest.raises(ValueError, match="X has 3 features.*fitted on 2"):
+    message = "X has 3 features, but MixtureOfExpertsRegressor is expecting 2"
+    with pytest.raises(ValueError, match=message):
         GateRegionsDisplay.from_estimator(moe_2d, np.hstack([X, X[:, :1]]))
+
+
+# ---- gates on more than two features -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gate_on_three():
+    """A gate on three features of which one, ``z``, decides the regime:
+    y = 1 + 2x for z > 0 and -1 - 1.5x otherwise; ``n`` is noise."""
+    X, y = make_concomitant(400, random_state=0, n_noise=1)
+    frame = pd.DataFrame(X, columns=["x", "z", "n"], index=np.arange(400) * 3 + 7)
+    moe = MixtureOfExpertsRegressor(random_state=0).fit(frame, y)
+    return moe, frame
+
+
+def _grid_like(disp, frame, columns, held):
+    """The rows behind a display's grid: ``held`` but for ``columns``."""
+    rows = pd.DataFrame(
+        np.tile(held, (disp.xx0.size, 1)), columns=frame.columns, dtype=float
+    )
+    rows[columns[0]], rows[columns[1]] = disp.xx0.ravel(), disp.xx1.ravel()
+    return rows
+
+
+def test_gate_regions_features_by_name_others_at_medians(gate_on_three):
+    moe, frame = gate_on_three
+    disp = GateRegionsDisplay.from_estimator(
+        moe, frame, features=("z", "x"), grid_resolution=25
+    )
+    assert (disp.ax_.get_xlabel(), disp.ax_.get_ylabel()) == ("z", "x")
+    assert "other features at their medians" in disp.ax_.get_title()
+    rows = _grid_like(disp, frame, ["z", "x"], frame.median().to_numpy())
+    assert_allclose(disp.gate_proba.reshape(-1, 2), moe.gate_proba(rows))
+    assert_allclose(disp.data, frame[["z", "x"]].to_numpy())
+    assert_array_equal(disp.data_experts, moe.predict_expert(frame))
+    # Known truth: the regions split along z near 0, not along x.
+    z_axis = disp.xx0[0]
+    changes = np.flatnonzero(np.diff(disp.regions[12]))
+    assert len(changes) == 1 and abs(z_axis[changes[0]]) < 0.3
+    assert (disp.regions[:, 0] == disp.regions[0, 0]).all()
+
+
+def test_gate_regions_held_at_a_row(gate_on_three):
+    moe, frame = gate_on_three
+    row = frame.loc[frame.index[5]]
+    disp = GateRegionsDisplay.from_estimator(
+        moe, frame, features=[0, 1], held_at=row, grid_resolution=15
+    )
+    assert "the given row" in disp.ax_.get_title()
+    rows = _grid_like(disp, frame, ["x", "z"], row.to_numpy())
+    assert_allclose(disp.gate_proba.reshape(-1, 2), moe.gate_proba(rows))
+    # A one-row DataFrame and a plain array hold at the same row.
+    for same_row in (frame.iloc[[5]], row.to_numpy()):
+        again = GateRegionsDisplay.from_estimator(
+            moe, frame, features=[0, 1], held_at=same_row, grid_resolution=15
+        )
+        assert_allclose(again.gate_proba, disp.gate_proba)
+
+
+def test_gate_regions_through_column_transformer_with_categories(gate_on_three):
+    _, frame = gate_on_three
+    rng = np.random.RandomState(0)
+    data = frame.assign(city=rng.choice(["Oslo", "Lima", "Lima"], len(frame)))
+    _, y = make_concomitant(400, random_state=0, n_noise=1)
+    columns = ColumnTransformer(
+        [("num", StandardScaler(), ["x", "z", "n"]), ("cat", OneHotEncoder(), ["city"])]
+    )
+    pipe = make_pipeline(columns, MixtureOfExpertsRegressor(random_state=0))
+    pipe.fit(data, y)
+    disp = GateRegionsDisplay.from_estimator(
+        pipe, data, features=["x", "z"], grid_resolution=15
+    )
+    # The grid holds n at its median and the city at its most frequent value.
+    rows = pd.DataFrame(
+        {
+            "x": disp.xx0.ravel(),
+            "z": disp.xx1.ravel(),
+            "n": data["n"].median(),
+            "city": "Lima",
+        }
+    )
+    assert_allclose(disp.gate_proba.reshape(-1, 2), gate_proba(pipe, rows))
+    assert (disp.ax_.get_xlabel(), disp.ax_.get_ylabel()) == ("x", "z")
+    with pytest.raises(ValueError, match="'features' must select a numeric column"):
+        GateRegionsDisplay.from_estimator(pipe, data, features=["x", "city"])
+
+
+@pytest.mark.parametrize(
+    "features, error, message",
+    [
+        ([0, 0], ValueError, "two different columns"),
+        ([0], ValueError, "must be two columns of X"),
+        ("x", ValueError, "must be two columns of X"),
+        (["x", "nope"], ValueError, r"must be a column of X; got 'nope'"),
+        ([0, 3], ValueError, "column index from 0 to 2.*got 3"),
+        ([0, 1.5], TypeError, "column index \\(int\\) or a column name"),
+    ],
+)
+def test_gate_regions_bad_features(gate_on_three, features, error, message):
+    moe, frame = gate_on_three
+    with pytest.raises(error, match=message):
+        GateRegionsDisplay.from_estimator(moe, frame, features=features)
+
+
+def test_gate_regions_bad_held_at_and_names_on_arrays(gate_on_three):
+    moe, frame = gate_on_three
+    with pytest.raises(ValueError, match="'held_at' must be 'median' or a row"):
+        GateRegionsDisplay.from_estimator(moe, frame, features=[0, 1], held_at="mean")
+    with pytest.raises(ValueError, match="'held_at' must be 'median' or a row.*3"):
+        GateRegionsDisplay.from_estimator(moe, frame, features=[0, 1], held_at=[0, 1])
+    with pytest.raises(ValueError, match="missing columns \\['n'\\]"):
+        GateRegionsDisplay.from_estimator(
+            moe, frame, features=[0, 1], held_at=frame.iloc[0][["x", "z"]]
+        )
+    moe_np = MixtureOfExpertsRegressor(n_experts=2, random_state=0, max_iter=5)
+    moe_np.fit(frame.to_numpy(), np.arange(len(frame)) % 3)
+    with pytest.raises(ValueError, match="is a column name \\('x'\\) but X has"):
+        GateRegionsDisplay.from_estimator(moe_np, frame.to_numpy(), features=["x", 1])
 
 
 def test_gate_regions_from_arrays():

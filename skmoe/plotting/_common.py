@@ -7,8 +7,12 @@ axes helpers are plain functions. Nothing here imports matplotlib at import
 time.
 """
 
+import numbers
+import sys
+
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
+
+from ..inspection import _is_dataframe, _unwrap_mixture
 
 _INSTALL = 'pip install "skmoe[plot]"'
 
@@ -23,20 +27,6 @@ def _check_matplotlib(caller):
             f"{caller} requires matplotlib, which is not installed. Install it "
             f"with: {_INSTALL}"
         ) from exc
-
-
-def _check_mixture(estimator, caller):
-    """A fitted skmoe mixture, or a TypeError / NotFittedError."""
-    from .._base import _BaseMixtureOfExperts
-
-    if not isinstance(estimator, _BaseMixtureOfExperts):
-        raise TypeError(
-            f"{caller} needs a skmoe MixtureOfExpertsRegressor or "
-            "MixtureOfExpertsClassifier (fitted); got "
-            f"{type(estimator).__name__}. For a Pipeline, pass its last step "
-            "and the transformed X."
-        )
-    check_is_fitted(estimator)
 
 
 def _expert_names(estimator):
@@ -71,41 +61,213 @@ def _expert_colors(n_experts, colors=None):
     return rgba
 
 
-def _feature_label(estimator, column):
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is not None:
-        return str(names[column])
-    return f"feature {column}"
-
-
-def _like_input(X, array):
-    """``array`` as a DataFrame with X's columns when X is a pandas DataFrame, so
-    that a mixture fitted on named columns gets the names it expects."""
-    if hasattr(X, "iloc") and hasattr(X, "columns"):
-        import pandas as pd
-
-        return pd.DataFrame(array, columns=X.columns)
-    return array
-
-
-def _new_axes(ax):
+def _new_axes(ax, figsize=None):
+    """``ax``, or the axes of a new figure whose layout makes room for a
+    legend outside the axes."""
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
+def _legend_outside(ax, **kwargs):
+    """A legend to the right of ``ax``, off the data it would otherwise hide.
+
+    Figures made by the displays have a constrained layout, which makes room
+    for it; on axes of your own, use one too or save with
+    ``bbox_inches="tight"``.
+    """
+    kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), **kwargs}
+    return ax.legend(borderaxespad=0.0, fontsize="small", **kwargs)
+
+
+# ---- the rows a display evaluates: a grid in the input's own columns ---------------
+#
+# With a Pipeline the mixture sees transformed columns, which need not be the
+# input's (one-hot codes, splines). The grids are therefore built in the
+# columns of X as the estimator takes it, and sent through the Pipeline, as
+# scikit-learn's partial dependence does.
+
+
+def _is_series(obj):
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(obj, pd.Series)
+
+
+def _as_table(X, caller):
+    """X as a DataFrame or as a 2-D ndarray."""
+    if _is_dataframe(X):
+        return X
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{caller} needs X of shape (n_samples, n_features); got an array "
+            f"of shape {X.shape}."
+        )
+    return X
+
+
+def _column(X, position):
+    return X.iloc[:, position].to_numpy() if _is_dataframe(X) else X[:, position]
+
+
+def _feature_position(X, feature, name):
+    """Position in X of ``feature``, a column index or a DataFrame column name."""
+    n_features = X.shape[1]
+    if isinstance(feature, str):
+        if not _is_dataframe(X):
+            raise ValueError(
+                f"'{name}' is a column name ({feature!r}) but X has no column "
+                f"names; pass a column index from 0 to {n_features - 1}, or X as "
+                "a DataFrame."
+            )
+        columns = [str(column) for column in X.columns]
+        if feature not in columns:
+            raise ValueError(
+                f"'{name}' must be a column of X; got {feature!r}, X's columns "
+                f"are {columns}."
+            )
+        return columns.index(feature)
+    if isinstance(feature, numbers.Integral) and not isinstance(feature, bool):
+        if not 0 <= feature < n_features:
+            raise ValueError(
+                f"'{name}' must be a column index from 0 to {n_features - 1} (X "
+                f"has {n_features} columns); got {feature!r}."
+            )
+        return int(feature)
+    raise TypeError(
+        f"'{name}' must be a column index (int) or a column name (str); got "
+        f"{feature!r} of type {type(feature).__name__}."
+    )
+
+
+def _numeric_column(X, position, name):
+    """The finite values of a numeric column, or a ValueError naming it."""
+    try:
+        values = np.asarray(_column(X, position), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"'{name}' must select a numeric column, along which a grid can be "
+            f"laid; column {_feature_label(X, None, position)!r} is not numeric."
+        ) from None
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError(
+            f"'{name}' selects column {_feature_label(X, None, position)!r}, "
+            "which has no finite values."
+        )
+    return values
+
+
+def _typical_value(column):
+    """The median of a numeric column, else its most frequent value."""
+    try:
+        values = np.asarray(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        values, counts = np.unique(np.asarray(column, dtype=object), return_counts=True)
+        return values[np.argmax(counts)]
+    return np.nanmedian(values)
+
+
+def _reference_row(X, held_at):
+    """The row every grid point starts from: one-row DataFrame or 1-D array.
+
+    ``held_at="median"`` takes each column's median (the most frequent value
+    of a non-numeric column); otherwise ``held_at`` is a row of X (a Series
+    with X's columns, a one-row DataFrame or an array of n_features values).
+    """
+    n_features = X.shape[1]
+    if isinstance(held_at, str):
+        if held_at != "median":
+            raise ValueError(
+                "'held_at' must be 'median' or a row of X (a Series, a one-row "
+                f"DataFrame or {n_features} values); got {held_at!r}."
+            )
+        values = [_typical_value(_column(X, i)) for i in range(n_features)]
+    elif _is_dataframe(X) and (_is_dataframe(held_at) or _is_series(held_at)):
+        row = held_at.iloc[0] if _is_dataframe(held_at) else held_at
+        missing = [column for column in X.columns if column not in row.index]
+        if (_is_dataframe(held_at) and len(held_at) != 1) or missing:
+            raise ValueError(
+                "'held_at' must be a row of X: a Series or one-row DataFrame with "
+                f"X's columns; missing columns {missing}, "
+                f"{len(held_at) if _is_dataframe(held_at) else 1} row(s)."
+            )
+        values = list(row[X.columns])
+    else:
+        values = list(np.asarray(held_at, dtype=object).reshape(-1))
+        if len(values) != n_features:
+            raise ValueError(
+                f"'held_at' must be 'median' or a row of X with {n_features} "
+                f"values; got {len(values)} values."
+            )
+    if not _is_dataframe(X):
+        numeric = np.issubdtype(np.asarray(X).dtype, np.number)
+        return np.array(values, dtype=np.float64 if numeric else object)
+    import pandas as pd
+
+    return pd.DataFrame([values], columns=X.columns)
+
+
+def _grid_rows(reference, positions, values):
+    """Rows that are ``reference`` but for columns ``positions``, set to ``values``.
+
+    ``values`` holds one 1-D array per position, all of the same length: the
+    number of rows.
+    """
+    n_rows = len(values[0])
+    if _is_dataframe(reference):
+        rows = reference.iloc[np.zeros(n_rows, dtype=np.intp)].reset_index(drop=True)
+        for position, column in zip(positions, values, strict=True):
+            rows.isetitem(position, np.asarray(column))
+        return rows
+    rows = np.tile(reference, (n_rows, 1))
+    for position, column in zip(positions, values, strict=True):
+        rows[:, position] = column
+    return rows
+
+
+def _feature_label(X, mixture, position):
+    """The name of column ``position`` of X as the estimator takes it.
+
+    A DataFrame's column name; else the name the mixture was fitted with, if
+    the mixture takes X directly (``mixture`` is None behind a Pipeline).
+    """
+    if _is_dataframe(X):
+        return str(X.columns[position])
+    names = getattr(mixture, "feature_names_in_", None)
+    if names is not None and len(names) == X.shape[1]:
+        return str(names[position])
+    return f"feature {position}"
+
+
 class _MixtureDisplayMixin:
-    """The checks every display starts with, and where it keeps its axes."""
+    """The checks every display starts with, and where it keeps its axes.
+
+    ``from_estimator`` takes a fitted mixture or a fitted Pipeline whose last
+    step is one, as the functions of :mod:`skmoe.inspection` do, with the same
+    unwrapping helper.
+    """
 
     @classmethod
-    def _validate_from_estimator_params(cls, estimator):
-        """Check matplotlib and the estimator; return the caller's name."""
-        caller = f"{cls.__name__}.from_estimator"
-        _check_matplotlib(caller)
-        _check_mixture(estimator, caller)
-        return caller
+    def _caller(cls):
+        return f"{cls.__name__}.from_estimator"
+
+    @classmethod
+    def _validate_from_estimator_params(cls, estimator, X=None):
+        """Check matplotlib and the estimator.
+
+        Returns the mixture and, if given, ``X`` as the mixture sees it (after
+        the Pipeline's other steps).
+        """
+        _check_matplotlib(cls._caller())
+        return _unwrap_mixture(estimator, X, caller=cls._caller())
+
+    @classmethod
+    def _mixture_input(cls, estimator, X):
+        """``X`` as the mixture at the end of ``estimator`` sees it."""
+        return _unwrap_mixture(estimator, X, caller=cls._caller())[1]
 
     def _validate_plot_params(self):
         """Check that matplotlib can be imported, naming this ``plot``."""

@@ -127,9 +127,10 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
 
         Parameters
         ----------
-        estimator : MixtureOfExpertsRegressor or MixtureOfExpertsClassifier
-            A fitted mixture; its ``start_log_likelihoods_`` and
-            ``best_start_`` are drawn.
+        estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or \
+                Pipeline
+            A fitted mixture, or a fitted Pipeline whose last step is one; the
+            mixture's ``start_log_likelihoods_`` and ``best_start_`` are drawn.
         ax, color, title, **kwargs
             As in :meth:`plot`.
 
@@ -137,11 +138,11 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
         -------
         display : ConvergenceDisplay
         """
-        cls._validate_from_estimator_params(estimator)
-        curves = getattr(estimator, "start_log_likelihoods_", None)
+        mixture, _ = cls._validate_from_estimator_params(estimator)
+        curves = getattr(mixture, "start_log_likelihoods_", None)
         if curves is None:
-            curves, best = [estimator.log_likelihoods_], 0
+            curves, best = [mixture.log_likelihoods_], 0
         else:
-            best = estimator.best_start_
+            best = mixture.best_start_
         display = cls(curves=[np.asarray(c) for c in curves], best_start=best)
         return display.plot(ax=ax, color=color, title=title, **kwargs)

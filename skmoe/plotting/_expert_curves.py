@@ -1,25 +1,39 @@
-"""ExpertCurvesDisplay: experts, mixture and gate of a 1-D regression mixture."""
+"""ExpertCurvesDisplay: experts, mixture and gate of a regression mixture along
+one feature."""
+
+import numbers
 
 import numpy as np
-from sklearn.utils.validation import check_array
 
 from ._common import (
+    _as_table,
+    _column,
     _expert_colors,
     _expert_names,
     _feature_label,
-    _like_input,
+    _feature_position,
+    _grid_rows,
+    _legend_outside,
     _MixtureDisplayMixin,
+    _numeric_column,
+    _reference_row,
 )
 
 
 class ExpertCurvesDisplay(_MixtureDisplayMixin):
-    """Experts, mixture mean and predictive band of a 1-D regression mixture.
+    """Experts, mixture mean and predictive band of a regression mixture.
 
     The top panel shows the data, every expert's prediction over a grid of
-    the input (dashed, one colour per expert), the mixture's mean (black) and a
-    band of two predictive standard deviations around it (grey). The panel
-    below shares the x axis and shows the gate's probability of each expert,
-    in the same colours: where a curve is high, its expert is trusted.
+    one input feature (dashed, one colour per expert) where the gate trusts
+    that expert, drawn over the mixture's mean (black), and a band of two
+    predictive standard deviations around the mean (grey). The panel below
+    shares the x axis and shows the gate's probability of each expert, in the
+    same colours: where a curve is high, its expert is trusted. The legend
+    sits to the right of the top panel, off the data.
+
+    An expert is drawn only where the gate gives it at least ``min_gate``:
+    elsewhere it extrapolates outside the rows it was fitted on, and its line
+    would run off the data and say nothing about the mixture.
 
     Use :meth:`from_estimator` to build one from a fitted
     :class:`~skmoe.MixtureOfExpertsRegressor`. All parameters are stored as
@@ -41,11 +55,16 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
         Data points to draw.
     xlabel : str or None, default=None
         Label of the input axis; None: "x".
+    ylabel : str or None, default=None
+        Label of the target axis; None: "y".
 
     Attributes
     ----------
     expert_lines_ : list of matplotlib Line2D
-        One per expert, labelled with its name.
+        One per expert, labelled with its name; NaN (not drawn) where the gate
+        gives the expert less than ``min_gate``.
+    trusted_ : ndarray of bool of shape (n_points, n_experts)
+        Where each expert is drawn.
     mean_line_ : matplotlib Line2D
         The mixture mean.
     band_ : matplotlib PolyCollection
@@ -54,6 +73,8 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
         The data; None without data.
     gate_lines_ : list of matplotlib Line2D
         The gate's probability of each expert; empty without the gate panel.
+    legend_ : matplotlib Legend
+        The legend of the top panel, to its right.
     colors_ : ndarray of shape (n_experts, 4)
         The RGBA colour of each expert.
     ax_ : matplotlib Axes
@@ -65,23 +86,28 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
 
     See Also
     --------
+    GateProfileDisplay : the gate alone along any feature, also of classifiers.
     GateRegionsDisplay : the gate of a mixture on two features.
 
     Examples
     --------
     >>> import numpy as np
+    >>> import pandas as pd
     >>> from skmoe import MixtureOfExpertsRegressor
     >>> from skmoe.plotting import ExpertCurvesDisplay
     >>> rng = np.random.RandomState(0)
-    >>> X = rng.uniform(-3, 3, size=(100, 1))
-    >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    >>> X = pd.DataFrame({"dose": rng.uniform(-3, 3, 100)})
+    >>> y = pd.Series(np.where(X["dose"] < 0, 1 + 2 * X["dose"], 4 - X["dose"]),
+    ...               name="response")
     >>> y += 0.1 * rng.standard_normal(100)
     >>> moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
     >>> disp = ExpertCurvesDisplay.from_estimator(moe, X, y, n_points=50)
     >>> len(disp.expert_lines_), len(disp.gate_lines_)
     (2, 2)
-    >>> disp.gate_ax_.get_ylabel()
-    'gate probability'
+    >>> disp.gate_ax_.get_xlabel(), disp.ax_.get_ylabel()
+    ('dose', 'response')
+    >>> bool(disp.trusted_.any(axis=1).all())  # some expert drawn everywhere
+    True
     """
 
     def __init__(
@@ -96,6 +122,7 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
         x_data=None,
         y_data=None,
         xlabel=None,
+        ylabel=None,
     ):
         self.grid = grid
         self.expert_curves = expert_curves
@@ -106,6 +133,7 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
         self.x_data = x_data
         self.y_data = y_data
         self.xlabel = xlabel
+        self.ylabel = ylabel
 
     def plot(
         self,
@@ -113,6 +141,7 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
         *,
         gate_ax=None,
         plot_gate=True,
+        min_gate="auto",
         colors=None,
         title=None,
         **kwargs,
@@ -129,6 +158,15 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
             ``ax``.
         plot_gate : bool, default=True
             Draw the gate panel; False draws the top panel only.
+        min_gate : "auto" or float in [0, 1], default="auto"
+            Draw an expert where the gate gives it at least this probability
+            (and one grid step further, so that the lines of neighbouring
+            experts meet where the gate hands over). ``"auto"`` is the equal
+            share ``1 / n_experts``: the largest value at which some expert is
+            drawn at every point (the most trusted one always has at least
+            the equal share), and the smallest at which an expert is never
+            drawn where the gate prefers the others to it on average. 0 draws
+            every expert everywhere.
         colors : str, list of colours or None, default=None
             The experts' colours: a colormap name or one colour per expert.
         title : str or None, default=None
@@ -142,16 +180,17 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
             ``self``, with the artists as attributes.
         """
         self._validate_plot_params()
+        threshold = _check_min_gate(min_gate, len(self.expert_names))
         ax, gate_ax = self._panels(ax, gate_ax, plot_gate)
         self.colors_ = _expert_colors(len(self.expert_names), colors)
         self._draw_data(ax)
         self._draw_band(ax)
-        self._draw_experts(ax, **kwargs)
+        self._draw_experts(ax, threshold, **kwargs)
         self._draw_mean(ax)
         self._limit_y_to_data(ax)
-        ax.set_ylabel("y")
+        ax.set_ylabel(self.ylabel or "y")
         ax.set_title(title or "Experts and mixture")
-        ax.legend(loc="best", fontsize="small")
+        self.legend_ = _legend_outside(ax)
         self._draw_gate(gate_ax, ax)
         ax.set_xlim(np.min(self.grid), np.max(self.grid))
         self._set_axes(ax)
@@ -164,21 +203,24 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
     def _panels(ax, gate_ax, plot_gate):
         """The curves' axes and the gate's (None without the gate panel).
 
-        Without ``ax``, a new figure with both panels; with ``ax`` alone, the
-        gate panel is split off its bottom.
+        Without ``ax``, a new figure with both panels, wide enough for the
+        legend at the right; with ``ax`` alone, the gate panel is split off
+        its bottom.
         """
         import matplotlib.pyplot as plt
 
         if gate_ax is not None and ax is None:
             raise ValueError("'gate_ax' needs 'ax': pass both axes, or neither.")
         if not plot_gate:
-            return (plt.subplots()[1] if ax is None else ax), None
+            if ax is None:
+                _, ax = plt.subplots(figsize=(7.6, 4.4), layout="constrained")
+            return ax, None
         if ax is None:
             _, (ax, gate_ax) = plt.subplots(
                 2,
                 1,
                 sharex=True,
-                figsize=(6.4, 5.6),
+                figsize=(7.6, 5.6),
                 height_ratios=(3, 1.3),
                 layout="constrained",
             )
@@ -218,11 +260,21 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
             zorder=0,
         )
 
-    def _draw_experts(self, ax, **kwargs):
+    def _draw_experts(self, ax, threshold, **kwargs):
+        """Each expert's curve where the gate gives it at least ``threshold``."""
         grid, curves = np.asarray(self.grid), np.asarray(self.expert_curves)
-        line_kwargs = {"linestyle": "--", "linewidth": 1.5, **kwargs}
+        self.trusted_ = _trusted(np.asarray(self.gate_proba), threshold)
+        # Above the mean: where an expert is trusted the mean follows it, and
+        # the dashes show through which expert makes the mean there.
+        line_kwargs = {"linestyle": "--", "linewidth": 1.5, "zorder": 4, **kwargs}
         self.expert_lines_ = [
-            ax.plot(grid, curves[:, i], color=color, label=name, **line_kwargs)[0]
+            ax.plot(
+                grid,
+                np.where(self.trusted_[:, i], curves[:, i], np.nan),
+                color=color,
+                label=name,
+                **line_kwargs,
+            )[0]
             for i, (color, name) in enumerate(
                 zip(self.colors_, self.expert_names, strict=True)
             )
@@ -240,7 +292,7 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
 
     def _limit_y_to_data(self, ax):
         """The y range follows the data and the band, not experts extrapolating
-        far outside the rows they are trusted with."""
+        outside the rows they are trusted with."""
         mean, std = np.asarray(self.mean), np.asarray(self.std)
         low = np.min(mean - 2 * std)
         high = np.max(mean + 2 * std)
@@ -282,27 +334,47 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
         X,
         y=None,
         *,
+        feature=None,
+        held_at="median",
         n_points=200,
         ax=None,
         gate_ax=None,
         plot_gate=True,
+        min_gate="auto",
         colors=None,
         title=None,
         **kwargs,
     ):
-        """Evaluate a fitted 1-D regression mixture on a grid and draw it.
+        """Evaluate a fitted regression mixture along one feature and draw it.
+
+        The grid runs over the range of one feature of ``X``; any other
+        columns are held at one value (their medians, or those of a given
+        row), as in a partial dependence plot. The axes are labelled with the
+        feature's column name and ``y``'s name when they are pandas objects.
 
         Parameters
         ----------
-        estimator : MixtureOfExpertsRegressor
-            A fitted mixture with one input feature.
-        X : array-like of shape (n_samples, 1)
-            The input; its range sets the grid.
-        y : array-like of shape (n_samples,) or None, default=None
-            Targets, drawn with ``X``; None draws no data.
+        estimator : MixtureOfExpertsRegressor or Pipeline
+            A fitted regression mixture, or a fitted Pipeline whose last step
+            is one (the grid is laid in the Pipeline's input columns and sent
+            through its other steps).
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The input as the estimator takes it; the range of ``feature`` sets
+            the grid.
+        y : array-like or Series of shape (n_samples,) or None, default=None
+            Targets, drawn against ``feature``; None draws no data. With other
+            columns held, the points are the data, while the curves are those
+            at the held values.
+        feature : int, str or None, default=None
+            The column of ``X`` along which to draw: an index or a DataFrame
+            column name. None: X's only column.
+        held_at : "median" or a row of X, default="median"
+            Where the other columns are held: each column's median (the most
+            frequent value of a non-numeric column), or the values of one row
+            (a Series with X's columns, a one-row DataFrame or an array).
         n_points : int, default=200
             Number of grid points.
-        ax, gate_ax, plot_gate, colors, title, **kwargs
+        ax, gate_ax, plot_gate, min_gate, colors, title, **kwargs
             As in :meth:`plot`.
 
         Returns
@@ -311,50 +383,94 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
         """
         from .._regressor import MixtureOfExpertsRegressor
 
-        caller = cls._validate_from_estimator_params(estimator)
-        if not isinstance(estimator, MixtureOfExpertsRegressor):
+        mixture, _ = cls._validate_from_estimator_params(estimator)
+        if not isinstance(mixture, MixtureOfExpertsRegressor):
             raise TypeError(
-                f"{caller} needs a 1-D regression mixture "
-                f"(MixtureOfExpertsRegressor with one input feature); got a "
-                f"{type(estimator).__name__}. GateRegionsDisplay and "
-                "ExpertUsageDisplay also draw classifiers."
+                f"{cls._caller()} needs a regression mixture "
+                f"(MixtureOfExpertsRegressor); got a {type(mixture).__name__}. "
+                "GateProfileDisplay, GateRegionsDisplay and ExpertUsageDisplay "
+                "also draw classifiers."
             )
-        values = check_array(X, dtype=np.float64)
-        if values.shape[1] != 1 or estimator.n_features_in_ != 1:
-            raise ValueError(
-                f"{caller} needs a 1-D regression mixture: X with one column and "
-                f"a mixture fitted on one feature; got X with {values.shape[1]} "
-                f"columns and a mixture fitted on {estimator.n_features_in_}."
-            )
+        X = _as_table(X, cls._caller())
+        position = _one_feature(X, feature, cls._caller())
         if int(n_points) < 2:
             raise ValueError(f"'n_points' must be an int >= 2; got {n_points!r}.")
-        y_data = None
-        if y is not None:
-            y_data = np.asarray(y, dtype=np.float64).ravel()
-            if len(y_data) != len(values):
-                raise ValueError(
-                    f"y has {len(y_data)} samples but X has {len(values)}; they "
-                    "must match."
-                )
+        y_data = _check_y(y, len(X))
+        values = _numeric_column(X, position, "feature")
         grid = np.linspace(values.min(), values.max(), int(n_points))
-        grid_X = _like_input(X, grid[:, np.newaxis])
-        mean, std = estimator.predict(grid_X, return_std=True)
+        rows = _grid_rows(_reference_row(X, held_at), [position], [grid])
+        rows = cls._mixture_input(estimator, rows)
+        mean, std = mixture.predict(rows, return_std=True)
         display = cls(
             grid=grid,
-            expert_curves=estimator.expert_predictions(grid_X),
+            expert_curves=mixture.expert_predictions(rows),
             mean=mean,
             std=std,
-            gate_proba=estimator.gate_proba(grid_X),
-            expert_names=_expert_names(estimator),
-            x_data=values[:, 0] if y_data is not None else None,
+            gate_proba=mixture.gate_proba(rows),
+            expert_names=_expert_names(mixture),
+            x_data=_column(X, position) if y_data is not None else None,
             y_data=y_data,
-            xlabel=_feature_label(estimator, 0),
+            xlabel=_feature_label(
+                X, mixture if estimator is mixture else None, position
+            ),
+            ylabel=getattr(y, "name", None),
         )
         return display.plot(
             ax=ax,
             gate_ax=gate_ax,
             plot_gate=plot_gate,
+            min_gate=min_gate,
             colors=colors,
             title=title,
             **kwargs,
         )
+
+
+def _check_min_gate(min_gate, n_experts):
+    """The threshold ``min_gate`` stands for: a float in [0, 1]."""
+    if isinstance(min_gate, str) and min_gate == "auto":
+        return 1.0 / n_experts
+    if (
+        isinstance(min_gate, numbers.Real)
+        and not isinstance(min_gate, bool)
+        and 0.0 <= min_gate <= 1.0
+    ):
+        return float(min_gate)
+    raise ValueError(
+        f"'min_gate' must be 'auto' or a float in [0, 1]; got {min_gate!r}."
+    )
+
+
+def _trusted(gate, threshold):
+    """Where each expert is drawn: gate >= threshold, widened by one grid point
+    on each side so that neighbouring experts' lines meet at a handover."""
+    # The equal share 1/M can fall a rounding error short of itself.
+    trusted = gate >= threshold - 1e-12
+    widened = trusted.copy()
+    widened[1:] |= trusted[:-1]
+    widened[:-1] |= trusted[1:]
+    return widened
+
+
+def _one_feature(X, feature, caller):
+    """Position in X of the feature along which to draw."""
+    if feature is None:
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"{caller} needs 'feature', the column of X to draw along: X has "
+                f"{X.shape[1]} columns; got feature=None."
+            )
+        return 0
+    return _feature_position(X, feature, "feature")
+
+
+def _check_y(y, n_samples):
+    """y as a 1-D float array of n_samples values, or None."""
+    if y is None:
+        return None
+    y_data = np.asarray(y, dtype=np.float64).ravel()
+    if len(y_data) != n_samples:
+        raise ValueError(
+            f"y has {len(y_data)} samples but X has {n_samples}; they must match."
+        )
+    return y_data

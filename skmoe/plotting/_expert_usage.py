@@ -174,10 +174,12 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
 
         Parameters
         ----------
-        estimator : MixtureOfExpertsRegressor or MixtureOfExpertsClassifier
-            A fitted mixture.
+        estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or \
+                Pipeline
+            A fitted mixture, or a fitted Pipeline whose last step is one; the
+            Pipeline's other steps transform ``X`` first.
         X : array-like of shape (n_samples, n_features)
-            Rows to route.
+            Rows to route, as the estimator takes them.
         ax, colors, title, **kwargs
             As in :meth:`plot`.
 
@@ -185,11 +187,11 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
         -------
         display : ExpertUsageDisplay
         """
-        cls._validate_from_estimator_params(estimator)
-        summary = estimator.routing_summary(X)
+        mixture, X_mixture = cls._validate_from_estimator_params(estimator, X)
+        summary = mixture.routing_summary(X_mixture)
         display = cls(
             shares=summary.share,
             confidences=summary.confidence,
-            expert_names=_expert_names(estimator),
+            expert_names=_expert_names(mixture),
         )
         return display.plot(ax=ax, colors=colors, title=title, **kwargs)

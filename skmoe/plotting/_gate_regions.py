@@ -1,15 +1,19 @@
 """GateRegionsDisplay: the region of the input each expert is trusted with."""
 
 import numpy as np
-from sklearn.utils.validation import check_array
 
 from ._common import (
+    _as_table,
+    _column,
     _expert_colors,
     _expert_names,
     _feature_label,
-    _like_input,
+    _feature_position,
+    _grid_rows,
     _MixtureDisplayMixin,
     _new_axes,
+    _numeric_column,
+    _reference_row,
 )
 
 
@@ -212,6 +216,8 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
         estimator,
         X,
         *,
+        features=None,
+        held_at="median",
         grid_resolution=200,
         eps=0.5,
         plot_data=True,
@@ -224,74 +230,91 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
     ):
         """Compute the gate's regions of a fitted mixture and draw them.
 
-        The gate must see exactly two features (``gate_features_``); they span
-        the grid. ``X`` has every column the mixture was fitted on; the columns
-        the gate does not see are held at their medians on the grid (they do
-        not change the gate, only the experts).
+        Two features of ``X`` span the grid; every other column is held at one
+        value on the whole grid (its median, or that of a given row), as in a
+        partial dependence plot. When the gate sees exactly these two
+        features, the regions are the gate's in full; when it sees more, they
+        are a slice through its regions at the held values.
 
         Parameters
         ----------
-        estimator : MixtureOfExpertsRegressor or MixtureOfExpertsClassifier
-            A fitted mixture whose gate sees two features. A mixture of one
-            expert has no gate: it is drawn as one region. For a hierarchical
-            mixture, the regions are those of the top-level gate.
-        X : array-like of shape (n_samples, n_features)
-            Data: sets the extent of the grid and, with ``plot_data``, is drawn.
+        estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or \
+                Pipeline
+            A fitted mixture, or a fitted Pipeline whose last step is one (the
+            grid is laid in the Pipeline's input columns and sent through its
+            other steps). A mixture of one expert has no gate: it is drawn as
+            one region. For a hierarchical mixture, the regions are those of
+            the top-level gate.
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data as the estimator takes it: sets the extent of the grid and
+            the held values, and, with ``plot_data``, is drawn.
+        features : pair of int or str, or None, default=None
+            The two columns of ``X`` spanning the grid: indices, or column
+            names of a DataFrame. None: X's two columns if it has two, else the
+            gate's two features of a mixture whose gate sees two
+            (``gate_features_``).
+        held_at : "median" or a row of X, default="median"
+            Where the other columns are held: each column's median (the most
+            frequent value of a non-numeric column), or the values of one row
+            (a Series with X's columns, a one-row DataFrame or an array).
         grid_resolution : int, default=200
             Grid points along each axis.
         eps : float, default=0.5
             Margin added to each side of the data's range, in the units of
             each feature.
         plot_data : bool, default=True
-            Draw the rows of ``X``, coloured by ``predict_expert(X)``.
+            Draw the rows of ``X``, coloured by the expert the gate trusts most
+            for each. When the gate sees other columns too, a row's expert
+            depends on its own values of them, so a point may sit in another
+            expert's region: a sign that those columns matter.
         ax : matplotlib Axes or None, default=None
             Axes to draw on; None makes a new figure.
         colors, alpha, confidence_levels, title, **kwargs
-            As in :meth:`plot`.
+            As in :meth:`plot`. With other columns held, the default title
+            says where.
 
         Returns
         -------
         display : GateRegionsDisplay
         """
-        caller = cls._validate_from_estimator_params(estimator)
-        gate_columns = np.asarray(estimator.gate_features_)
-        if len(gate_columns) != 2:
-            raise ValueError(
-                f"{caller} draws a gate that sees exactly 2 features; this "
-                f"mixture's gate sees {len(gate_columns)} (gate_features_="
-                f"{gate_columns.tolist()}). Fit it with gate_features selecting "
-                "two columns."
-            )
+        mixture, _ = cls._validate_from_estimator_params(estimator)
+        X = _as_table(X, cls._caller())
         if int(grid_resolution) < 2:
             raise ValueError(
                 f"'grid_resolution' must be an int >= 2; got {grid_resolution!r}."
             )
-        values = check_array(X, dtype=np.float64)
-        if values.shape[1] != estimator.n_features_in_:
-            raise ValueError(
-                f"X has {values.shape[1]} features, but the mixture was fitted "
-                f"on {estimator.n_features_in_}."
-            )
-        data = values[:, gate_columns]
+        positions = _two_features(X, features, estimator, mixture, cls._caller())
         axes = [
             np.linspace(column.min() - eps, column.max() + eps, int(grid_resolution))
-            for column in data.T
+            for column in (_numeric_column(X, p, "features") for p in positions)
         ]
         xx0, xx1 = np.meshgrid(*axes)
-        grid = np.tile(np.median(values, axis=0), (xx0.size, 1))
-        grid[:, gate_columns[0]] = xx0.ravel()
-        grid[:, gate_columns[1]] = xx1.ravel()
-        gate = estimator.gate_proba(_like_input(X, grid))
+        rows = _grid_rows(
+            _reference_row(X, held_at), positions, [xx0.ravel(), xx1.ravel()]
+        )
+        gate = mixture.gate_proba(cls._mixture_input(estimator, rows))
+        data = data_experts = None
+        if plot_data:
+            data = np.column_stack([_column(X, p) for p in positions])
+            data = data.astype(np.float64)
+            data_experts = mixture.predict_expert(cls._mixture_input(estimator, X))
+        labels = [
+            _feature_label(X, mixture if estimator is mixture else None, p)
+            for p in positions
+        ]
         display = cls(
             xx0=xx0,
             xx1=xx1,
             gate_proba=gate.reshape(*xx0.shape, gate.shape[1]),
-            expert_names=_expert_names(estimator),
-            data=data if plot_data else None,
-            data_experts=estimator.predict_expert(X) if plot_data else None,
-            xlabel=_feature_label(estimator, gate_columns[0]),
-            ylabel=_feature_label(estimator, gate_columns[1]),
+            expert_names=_expert_names(mixture),
+            data=data,
+            data_experts=data_experts,
+            xlabel=labels[0],
+            ylabel=labels[1],
         )
+        if title is None and X.shape[1] > 2:
+            held = "their medians" if isinstance(held_at, str) else "the given row"
+            title = f"Gate regions: expert trusted most\n(other features at {held})"
         return display.plot(
             ax=ax,
             colors=colors,
@@ -300,3 +323,29 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
             title=title,
             **kwargs,
         )
+
+
+def _two_features(X, features, estimator, mixture, caller):
+    """Positions in X of the two features spanning the grid."""
+    if features is None:
+        if X.shape[1] == 2:
+            return [0, 1]
+        gate_columns = np.asarray(mixture.gate_features_)
+        if estimator is mixture and len(gate_columns) == 2:
+            return [int(column) for column in gate_columns]
+        raise ValueError(
+            f"{caller} needs 'features', the two columns of X spanning the "
+            f"grid: X has {X.shape[1]} columns and the gate sees "
+            f"{len(gate_columns)} features (gate_features_="
+            f"{gate_columns.tolist()}); got features=None."
+        )
+    if isinstance(features, str) or np.ndim(features) != 1 or len(features) != 2:
+        raise ValueError(
+            f"'features' must be two columns of X (indices or names); got {features!r}."
+        )
+    positions = [_feature_position(X, feature, "features") for feature in features]
+    if positions[0] == positions[1]:
+        raise ValueError(
+            f"'features' must be two different columns of X; got {features!r}."
+        )
+    return positions

@@ -1,0 +1,174 @@
+"""GateProfileDisplay: the gate's probability of each expert along one feature."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from _data import make_concomitant, make_xor
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
+from skmoe.inspection import gate_proba, predict_expert
+from skmoe.plotting import GateProfileDisplay
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def gate_on_three():
+    """A gate on three features of which one, ``z``, decides the regime
+    (z > 0); ``x`` drives y within a regime, ``n`` is noise."""
+    X, y = make_concomitant(400, random_state=0, n_noise=1)
+    frame = pd.DataFrame(X, columns=["x", "z", "n"])
+    return MixtureOfExpertsRegressor(random_state=0).fit(frame, y), frame, y
+
+
+def _rows(frame, column, grid, held):
+    rows = pd.DataFrame(np.tile(held, (len(grid), 1)), columns=frame.columns)
+    rows[column] = grid
+    return rows
+
+
+def test_lines_are_the_gate_along_the_feature(gate_on_three):
+    moe, frame, _ = gate_on_three
+    disp = GateProfileDisplay.from_estimator(moe, frame, "z", n_points=40)
+    grid = np.linspace(frame["z"].min(), frame["z"].max(), 40)
+    assert_allclose(disp.grid, grid)
+    expected = moe.gate_proba(_rows(frame, "z", grid, frame.median().to_numpy()))
+    assert_allclose(disp.gate_proba, expected)
+    for i, line in enumerate(disp.lines_):
+        assert_allclose(line.get_xdata(), grid)
+        assert_allclose(line.get_ydata(), expected[:, i])
+        assert line.get_label() == list(moe.named_experts_)[i]
+    assert disp.ax_.get_xlabel() == "z"
+    assert disp.ax_.get_ylabel() == "gate probability"
+    assert "other features at their medians" in disp.ax_.get_title()
+    assert_allclose(disp.equal_share_line_.get_ydata(), [0.5, 0.5])
+
+
+def test_known_truth_the_gate_hands_over_at_z_zero(gate_on_three):
+    # The regime is z > 0: along z the gate hands over near 0 and is sure on
+    # both sides; along the noise column it does not hand over.
+    moe, frame, _ = gate_on_three
+    along_z = GateProfileDisplay.from_estimator(moe, frame, "z", n_points=101)
+    top = along_z.gate_proba.argmax(axis=1)
+    changes = np.flatnonzero(np.diff(top))
+    assert len(changes) == 1 and abs(along_z.grid[changes[0]]) < 0.3
+    assert along_z.gate_proba[[0, -1]].max(axis=1).min() > 0.9
+    along_n = GateProfileDisplay.from_estimator(moe, frame, "n", n_points=101)
+    assert len(np.unique(along_n.gate_proba.argmax(axis=1))) == 1
+
+
+def test_rug_is_the_data_coloured_by_expert(gate_on_three):
+    moe, frame, _ = gate_on_three
+    disp = GateProfileDisplay.from_estimator(moe, frame, 1, n_points=20)
+    assert_allclose(disp.rug_.get_offsets()[:, 0], frame["z"])
+    experts = moe.predict_expert(frame)
+    assert_array_equal(disp.data_experts, experts)
+    assert_allclose(disp.rug_.get_facecolors()[:, :3], disp.colors_[experts, :3])
+    # Below the lines, inside the axes.
+    assert (disp.rug_.get_offsets()[:, 1] < 0).all()
+    assert disp.ax_.get_ylim()[0] < disp.rug_.get_offsets()[0, 1]
+    bare = GateProfileDisplay.from_estimator(moe, frame, 1, plot_data=False)
+    assert bare.rug_ is None and bare.data is None
+
+
+def test_held_at_a_row(gate_on_three):
+    moe, frame, _ = gate_on_three
+    row = frame.iloc[17]
+    disp = GateProfileDisplay.from_estimator(moe, frame, "x", held_at=row, n_points=30)
+    expected = moe.gate_proba(_rows(frame, "x", disp.grid, row.to_numpy()))
+    assert_allclose(disp.gate_proba, expected)
+    assert "the given row" in disp.ax_.get_title()
+
+
+def test_legend_is_right_of_the_axes(gate_on_three):
+    moe, frame, _ = gate_on_three
+    disp = GateProfileDisplay.from_estimator(moe, frame, "z", n_points=20)
+    disp.figure_.canvas.draw()
+    renderer = disp.figure_.canvas.get_renderer()
+    assert (
+        disp.legend_.get_window_extent(renderer).x0
+        >= disp.ax_.get_window_extent(renderer).x1
+    )
+    assert [t.get_text() for t in disp.legend_.get_texts()] == list(moe.named_experts_)
+
+
+def test_through_a_column_transformer_pipeline(gate_on_three):
+    _, frame, y = gate_on_three
+    data = frame.assign(
+        city=np.random.RandomState(0).choice(["Oslo", "Lima", "Lima"], len(frame))
+    )
+    columns = ColumnTransformer(
+        [("num", StandardScaler(), ["x", "z", "n"]), ("cat", OneHotEncoder(), ["city"])]
+    )
+    pipe = make_pipeline(columns, MixtureOfExpertsRegressor(random_state=0))
+    pipe.fit(data, y)
+    disp = GateProfileDisplay.from_estimator(pipe, data, "z", n_points=30)
+    rows = pd.DataFrame(
+        {
+            "x": data["x"].median(),
+            "z": disp.grid,
+            "n": data["n"].median(),
+            "city": "Lima",
+        }
+    )
+    assert_allclose(disp.gate_proba, gate_proba(pipe, rows).to_numpy())
+    assert_array_equal(disp.data_experts, predict_expert(pipe, data).cat.codes)
+    with pytest.raises(ValueError, match="'feature' must select a numeric column"):
+        GateProfileDisplay.from_estimator(pipe, data, "city")
+
+
+def test_classifier_and_numpy_input():
+    X, y = make_xor(150, random_state=0)
+    experts = [("left", LogisticRegression()), ("right", LogisticRegression())]
+    clf = MixtureOfExpertsClassifier(experts, random_state=0).fit(X, y)
+    disp = GateProfileDisplay.from_estimator(clf, X, 0, n_points=25)
+    assert disp.ax_.get_xlabel() == "feature 0"
+    assert [line.get_label() for line in disp.lines_] == ["left", "right"]
+    rows = np.column_stack([disp.grid, np.full(25, np.median(X[:, 1]))])
+    assert_allclose(disp.gate_proba, clf.gate_proba(rows))
+
+
+@pytest.mark.parametrize(
+    "feature, kwargs, error, message",
+    [
+        ("w", {}, ValueError, r"'feature' must be a column of X; got 'w'"),
+        (3, {}, ValueError, "column index from 0 to 2"),
+        (None, {}, TypeError, "'feature' must be a column index"),
+        ("x", {"n_points": 1}, ValueError, "'n_points' must be an int >= 2"),
+        ("x", {"held_at": "mode"}, ValueError, "'held_at' must be 'median'"),
+    ],
+)
+def test_bad_input(gate_on_three, feature, kwargs, error, message):
+    moe, frame, _ = gate_on_three
+    with pytest.raises(error, match=message):
+        GateProfileDisplay.from_estimator(moe, frame, feature, **kwargs)
+
+
+def test_from_arrays_on_given_ax():
+    fig, ax = plt.subplots()
+    grid = np.linspace(0, 1, 5)
+    gate = np.column_stack([grid, 1 - grid])
+    disp = GateProfileDisplay(
+        grid=grid,
+        gate_proba=gate,
+        expert_names=["a", "b"],
+        data=np.array([0.1, 0.9]),
+        data_experts=np.array([1, 0]),
+    ).plot(ax=ax, colors=["red", "blue"])
+    assert disp.ax_ is ax and disp.figure_ is fig
+    assert disp.ax_.get_xlabel() == "feature"
+    assert disp.ax_.get_title() == "Gate along feature"
+    assert_allclose(disp.rug_.get_facecolors()[:, :3], [[0, 0, 1], [1, 0, 0]])
