@@ -1,0 +1,166 @@
+"""How many BLAS and OpenMP threads EM may use.
+
+One EM iteration is a chain of many small linear-algebra calls: the gate's
+gradient and Hessian, each expert's solver steps, the experts' predictions.
+On problems of everyday size each call is too small to share among threads,
+and a threaded BLAS still pays for waking its threads and synchronising them
+at every call; on a machine whose other cores are busy, a thread that waits
+for a core stalls the whole call. ``benchmarks/bench_threads.py`` measured a
+2-expert logistic mixture on breast_cancer (569 rows, 30 features) 3-5 times
+slower with OpenBLAS's default threads than with one, and 10-70 times slower
+with the other core busy; the 3-linear-expert regression on 150,000 rows of 2
+features was 2-3 times slower with threads. Threads start to pay only when
+single calls carry a lot of arithmetic (many rows *and* many features), so
+:func:`em_thread_limits` keeps one thread below :data:`MIN_WORK_FOR_THREADS`.
+
+Thread limits only ever go down here: a pool that the user already limited
+(``threadpoolctl.threadpool_limits`` around ``fit``, ``OMP_NUM_THREADS``...)
+keeps its limit, and what the fit changed is restored when it ends.
+"""
+
+import numbers
+import threading
+from contextlib import contextmanager, nullcontext
+
+from threadpoolctl import ThreadpoolController
+
+# EM keeps one BLAS / OpenMP thread while n_samples * n_features ** 2 (the
+# arithmetic of one pass of normal equations or of a Hessian over the data)
+# is below this. On the 2-core machine of the benchmarks threads never paid
+# below it, also for X of 20,000 x 300 (1.8e9); above, the few large matrix
+# products may gain from more cores, so the configured threads stay.
+MIN_WORK_FOR_THREADS = 2e9
+
+# The thread pools EM limits: BLAS for the linear algebra, OpenMP for experts
+# that parallelise inside (HistGradientBoosting), which pay the same price of
+# waking threads for little work on small data.
+_USER_APIS = ("blas", "openmp")
+
+_controller = None
+_lock = threading.Lock()
+
+
+def _get_controller():
+    """The process's thread pools, inspected once: it costs a few ms, as much
+    as a small fit. Libraries loaded later are not limited."""
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller
+
+
+def check_blas_threads(blas_threads):
+    """Validate the ``blas_threads`` setting; return it.
+
+    Parameters
+    ----------
+    blas_threads : "auto", int >= 1 or None
+
+    Returns
+    -------
+    blas_threads : "auto", int or None
+    """
+    if blas_threads is None or (
+        isinstance(blas_threads, str) and blas_threads == "auto"
+    ):
+        return blas_threads
+    if isinstance(blas_threads, numbers.Integral) and not isinstance(
+        blas_threads, bool
+    ):
+        if blas_threads >= 1:
+            return int(blas_threads)
+        raise ValueError(
+            f"'blas_threads' must be 'auto', an int >= 1 or None; got {blas_threads!r}."
+        )
+    raise TypeError(
+        f"'blas_threads' must be 'auto', an int >= 1 or None; got {blas_threads!r}."
+    )
+
+
+def thread_limit(blas_threads, n_samples, n_features):
+    """The most threads EM should use, or None to leave the pools as they are.
+
+    Parameters
+    ----------
+    blas_threads : "auto", int >= 1 or None
+        ``"auto"``: one thread when ``n_samples * n_features ** 2`` is below
+        :data:`MIN_WORK_FOR_THREADS`, no limit above; an int: at most that
+        many threads; None: no limit.
+    n_samples, n_features : int
+        The shape of the training data.
+
+    Returns
+    -------
+    limit : int or None
+
+    Examples
+    --------
+    >>> from skmoe._threads import thread_limit
+    >>> thread_limit("auto", 569, 30), thread_limit("auto", 100_000, 500)
+    (1, None)
+    >>> thread_limit(4, 569, 30), thread_limit(None, 569, 30)
+    (4, None)
+    """
+    blas_threads = check_blas_threads(blas_threads)
+    if blas_threads == "auto":
+        work = float(n_samples) * float(n_features) ** 2
+        return 1 if work < MIN_WORK_FOR_THREADS else None
+    return blas_threads
+
+
+@contextmanager
+def em_thread_limits(estimator, n_samples, n_features):
+    """Limit BLAS and OpenMP threads while EM runs, as ``blas_threads`` says.
+
+    The setting is the estimator's ``blas_threads`` attribute (``"auto"``
+    when it has none). A pool is only ever lowered to the limit, never
+    raised: threads the user limited beforehand stay limited. Nested fits
+    (a mixture as an expert) find the pools already limited and change
+    nothing. The pools changed are restored on exit.
+
+    Parameters
+    ----------
+    estimator : object
+        The mixture being fitted.
+    n_samples, n_features : int
+        The shape of its training data.
+
+    Yields
+    ------
+    limits : dict
+        The limits set, by user API (``{"blas": 1, "openmp": 1}``); empty
+        when nothing was changed.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from threadpoolctl import threadpool_info
+    >>> from skmoe._threads import em_thread_limits
+    >>> moe = SimpleNamespace(blas_threads="auto")  # stands for a mixture
+    >>> with em_thread_limits(moe, 500, 3):
+    ...     pools = threadpool_info()
+    >>> all(p["num_threads"] == 1 for p in pools if p["user_api"] == "blas")
+    True
+    """
+    limit = thread_limit(
+        getattr(estimator, "blas_threads", "auto"), n_samples, n_features
+    )
+    if limit is None:
+        yield {}
+        return
+    with _lock:
+        controller = _get_controller()
+        # Per library (by file), so that a pool the user limited further
+        # keeps its own, lower count.
+        limits = {
+            pool.filepath: limit
+            for pool in controller.select(user_api=list(_USER_APIS)).lib_controllers
+            if pool.num_threads > limit
+        }
+        limiter = controller.limit(limits=limits) if limits else nullcontext()
+    with limiter:
+        yield {
+            pool.user_api: limit
+            for pool in controller.lib_controllers
+            if pool.filepath in limits
+        }
