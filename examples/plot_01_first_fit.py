@@ -66,10 +66,10 @@ print("prediction:", mean.round(2), "standard deviation:", std.round(2))
 # %%
 # The figure
 # ----------
-# ``ExpertCurvesDisplay`` draws the data, both experts' lines (dashed), the
-# mixture's mean with a band of two standard deviations, and below it the
-# gate's probability of each expert. Each expert is trusted where its line
-# fits, and the band widens where the gate hands over.
+# ``ExpertCurvesDisplay`` draws the data, each expert's line (dashed) where the
+# gate trusts it, the mixture's mean with a band of two standard deviations,
+# and below it the gate's probability of each expert. Each expert is trusted
+# where its line fits, and the band widens where the gate hands over.
 disp = ExpertCurvesDisplay.from_estimator(moe, X_train, y_train)
 disp.ax_.set_title("Two linear experts and their gate")
 disp.gate_ax_.set_xlabel("x")

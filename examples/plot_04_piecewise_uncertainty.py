@@ -81,16 +81,17 @@ for name, inside in [("mixture", inside_moe), ("boosting", inside_boost)]:
 # in each piece. The constant band holds everything in the quiet pieces and
 # only about three quarters in the noisy one.
 #
-# The figure shows the experts (dashed), the mixture's mean and its band of
-# two standard deviations, with the constant band of the boosted model in
-# dotted lines for comparison, and below it the gate's probability of each
-# expert.
+# The figure shows each expert (dashed) where the gate trusts it, the
+# mixture's mean and its band of two standard deviations, with the constant
+# band of the boosted model in dotted lines for comparison, and below it the
+# gate's probability of each expert.
 disp = ExpertCurvesDisplay.from_estimator(moe, X, y)
 grid = np.linspace(0, 9, 300)[:, None]
 for sign in [-1, 1]:
     disp.ax_.plot(grid, boost.predict(grid) + sign * 2 * boost_sd, ":", color="0.3")
 disp.ax_.plot([], [], ":", color="0.3", label="boosting ± 2 residual std")
-disp.ax_.legend(loc="lower right", fontsize="small")
+# Redraw the legend with the new entry, to the right of the data as before.
+disp.ax_.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
 disp.ax_.set_title("Three pieces, three noise levels")
 disp.gate_ax_.set_xlabel("x")
 plt.show()

@@ -89,8 +89,9 @@ print(
 )
 
 # %%
-# The figure shows the two experts (dashed), the mixture's mean and band, and
-# below it the gate: the line is trusted left of zero, the tree right of it.
+# The figure shows each expert (dashed) where the gate trusts it, the mixture's
+# mean and band, and below it the gate: the line is trusted left of zero, the
+# tree right of it.
 disp = ExpertCurvesDisplay.from_estimator(mixed, X, y)
 disp.ax_.set_title("A linear expert and a tree expert")
 disp.gate_ax_.set_xlabel("x")

@@ -80,8 +80,9 @@ print(f"learned expert: {learned.intercept_:.2f} + {learned.coef_[0]:.3f} * spee
 print("noise standard deviations (physics, learned):", np.sqrt(moe.noise_var_).round(2))
 
 # %%
-# The figure shows the rule and the learned expert (dashed), the mixture's
-# mean and band, and below it the gate's trust in each.
+# The figure shows the rule and the learned expert (dashed) where the gate
+# trusts each, the mixture's mean and band, and below it the gate's trust in
+# each.
 disp = ExpertCurvesDisplay.from_estimator(moe, X, y)
 disp.ax_.set(
     title="A physical law and a learned expert", ylabel="power (MW)", ylim=(-1, 14)

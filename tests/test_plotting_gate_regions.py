@@ -128,6 +128,8 @@ def test_gate_regions_other_columns_held_at_median():
     ).fit(X, y)
     disp = GateRegionsDisplay.from_estimator(moe, X, grid_resolution=15)
     assert (disp.ax_.get_xlabel(), disp.ax_.get_ylabel()) == ("feature 0", "feature 2")
+    # The held column is not the gate's: the title does not mention it.
+    assert disp.ax_.get_title() == "Gate regions: expert trusted most"
     assert_allclose(disp.scatter_.get_offsets(), X[:, [0, 2]])
     grid = np.zeros((disp.xx0.size, 3))
     grid[:, 0], grid[:, 2] = disp.xx0.ravel(), disp.xx1.ravel()

@@ -228,6 +228,22 @@ def _grid_rows(reference, positions, values):
     return rows
 
 
+def _held_title(title, estimator, mixture, X, positions, held_at):
+    """``title``, saying where the other features are held if the gate sees any.
+
+    Behind a Pipeline which columns reach the gate is not known, so any
+    other column of X counts.
+    """
+    if estimator is mixture:
+        held = set(np.asarray(mixture.gate_features_).tolist()) - set(positions)
+    else:
+        held = set(range(X.shape[1])) - set(positions)
+    if not held:
+        return title
+    where = "their medians" if isinstance(held_at, str) else "the given row"
+    return f"{title}\n(other features at {where})"
+
+
 def _feature_label(X, mixture, position):
     """The name of column ``position`` of X as the estimator takes it.
 

@@ -10,6 +10,7 @@ from ._common import (
     _feature_label,
     _feature_position,
     _grid_rows,
+    _held_title,
     _legend_outside,
     _MixtureDisplayMixin,
     _new_axes,
@@ -214,8 +215,8 @@ class GateProfileDisplay(_MixtureDisplayMixin):
         ax : matplotlib Axes or None, default=None
             Axes to draw on; None makes a new figure.
         colors, title, **kwargs
-            As in :meth:`plot`. With other columns held, the default title
-            says where.
+            As in :meth:`plot`. When the gate sees other columns, the
+            default title says where they are held.
 
         Returns
         -------
@@ -244,7 +245,13 @@ class GateProfileDisplay(_MixtureDisplayMixin):
                 X, mixture if estimator is mixture else None, position
             ),
         )
-        if title is None and X.shape[1] > 1:
-            held = "their medians" if isinstance(held_at, str) else "the given row"
-            title = f"Gate along {display.xlabel}\n(other features at {held})"
+        if title is None:
+            title = _held_title(
+                f"Gate along {display.xlabel}",
+                estimator,
+                mixture,
+                X,
+                [position],
+                held_at,
+            )
         return display.plot(ax=ax, colors=colors, title=title, **kwargs)

@@ -10,6 +10,7 @@ from ._common import (
     _feature_label,
     _feature_position,
     _grid_rows,
+    _held_title,
     _MixtureDisplayMixin,
     _new_axes,
     _numeric_column,
@@ -270,8 +271,8 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
         ax : matplotlib Axes or None, default=None
             Axes to draw on; None makes a new figure.
         colors, alpha, confidence_levels, title, **kwargs
-            As in :meth:`plot`. With other columns held, the default title
-            says where.
+            As in :meth:`plot`. When the gate sees other columns, the
+            default title says where they are held.
 
         Returns
         -------
@@ -312,9 +313,15 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
             xlabel=labels[0],
             ylabel=labels[1],
         )
-        if title is None and X.shape[1] > 2:
-            held = "their medians" if isinstance(held_at, str) else "the given row"
-            title = f"Gate regions: expert trusted most\n(other features at {held})"
+        if title is None:
+            title = _held_title(
+                "Gate regions: expert trusted most",
+                estimator,
+                mixture,
+                X,
+                positions,
+                held_at,
+            )
         return display.plot(
             ax=ax,
             colors=colors,
