@@ -21,11 +21,12 @@ from ._common import (
 class GateRegionsDisplay(_MixtureDisplayMixin):
     """The region of the plane the gate hands to each expert.
 
-    Over a grid of the two features the gate sees, each point is coloured by
-    the expert the gate trusts most there (the argmax of ``gate_proba``); thin
-    contour lines of the top gate probability show where the gate is sure and
-    where it hands over. The data points are coloured by the expert they are
-    routed to (``predict_expert``), with the same colours as the regions.
+    Over a grid of two features (those the gate sees, or any two you choose,
+    the others held at their medians or a given row), each point is coloured
+    by the expert the gate trusts most there (the argmax of ``gate_proba``);
+    thin contour lines of the top gate probability show where the gate is sure
+    and where it hands over. The data points are coloured by the expert they
+    are routed to (``predict_expert``), with the same colours as the regions.
 
     Use :meth:`from_estimator` to build one from a fitted mixture. All
     parameters are stored as attributes.
@@ -33,14 +34,14 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
     Parameters
     ----------
     xx0, xx1 : ndarray of shape (n_rows, n_cols)
-        The grid, as returned by :func:`numpy.meshgrid`: first and second gate
+        The grid, as returned by :func:`numpy.meshgrid`: first and second
         feature.
     gate_proba : ndarray of shape (n_rows, n_cols, n_experts)
         The gate's probability of each expert at each grid point.
     expert_names : list of str
         Expert names, in the order of the last axis of ``gate_proba``.
     data : ndarray of shape (n_samples, 2) or None, default=None
-        Data points to draw (the two gate features).
+        Data points to draw (their two features).
     data_experts : ndarray of shape (n_samples,) or None, default=None
         Index of the expert each data point is routed to; colours the points.
     xlabel, ylabel : str or None, default=None
@@ -88,6 +89,16 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
     (50, 50)
     >>> [t.get_text() for t in disp.legend_.get_texts()]
     ['expert0', 'expert1']
+
+    A gate on more columns, drawn over two of them by name:
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame(X, columns=["a", "b"]).assign(c=rng.randn(200))
+    >>> moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(frame, y)
+    >>> disp = GateRegionsDisplay.from_estimator(
+    ...     moe, frame, features=["a", "b"], grid_resolution=50)
+    >>> disp.ax_.get_xlabel(), disp.ax_.get_ylabel()
+    ('a', 'b')
     """
 
     def __init__(
