@@ -1,0 +1,378 @@
+"""A fast M-step for the common experts: LinearRegression, Ridge and
+LogisticRegression fitted by their own normal equations or Newton steps.
+
+EM refits every expert at every iteration on new weights ``w_i = sample_weight
+* resp[:, i]``. For these three estimators the weighted fit has a known form,
+as Jordan & Jacobs (1994) used it: weighted least squares for the linear
+experts, iteratively reweighted least squares (Newton's method) for the
+logistic ones. Solving that directly skips the estimators' input validation
+and general-purpose solvers (L-BFGS for LogisticRegression, restarted at every
+EM iteration), which on small data cost far more than the arithmetic.
+
+The experts stay the user's estimator objects: the result is written into
+them as their own ``fit`` writes it (``coef_``, ``intercept_``,
+``n_features_in_``, ``classes_``, ...), so ``predict``, ``score`` and
+``clone`` work as after a fit. The solution is the one the estimator's fit
+converges to: the same objective (penalty convention ``C`` or ``alpha``,
+intercept unpenalised, binomial for two classes and multinomial for more,
+``sample_weight`` multiplying each row's loss), solved to a tighter tolerance.
+Options whose objective is not reproduced here (``positive=True``, an l1 or
+elastic-net penalty, ``class_weight``, other solvers' conventions) and inputs
+other than dense float64 arrays keep the estimator's own ``fit``.
+"""
+
+import numbers
+
+import numpy as np
+from scipy import linalg
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+
+# Newton on the logistic objective stops when no entry of the gradient of the
+# per-unit-weight objective exceeds this (scikit-learn's lbfgs stops at its
+# ``tol``, 1e-4 by default), when a step no longer lowers the objective, or
+# after this many steps in one M-step: warm started from the previous M-step,
+# it usually needs one to three.
+NEWTON_TOL = 1e-10
+NEWTON_MAX_ITER = 50
+
+# The normal equations square the condition number of the weighted design;
+# beyond this ratio of smallest to largest eigenvalue they lose the digits a
+# least-squares solver keeps, so the estimator's own fit (SVD-based for
+# LinearRegression) takes over.
+MIN_EIGENVALUE_RATIO = 1e-9
+
+# Largest number of logistic parameters ((n_features + 1) * n_classes) whose
+# Hessian Newton builds; beyond it the estimator's own solver is cheaper.
+MAX_NEWTON_PARAMS = 500
+
+_RIDGE_SOLVERS = ("auto", "cholesky", "svd")
+_LOGISTIC_SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky")
+
+
+def supports_fast_mstep(expert):
+    """Whether :func:`fast_mstep` solves ``expert``'s weighted fit itself.
+
+    True for unfitted or fitted instances of exactly
+    :class:`~sklearn.linear_model.LinearRegression` (``positive=False``),
+    :class:`~sklearn.linear_model.Ridge` (a scalar ``alpha``,
+    ``positive=False``, solver ``"auto"``, ``"cholesky"`` or ``"svd"``) and
+    :class:`~sklearn.linear_model.LogisticRegression` with its default L2
+    penalty (``l1_ratio=0``, finite ``C``, no ``class_weight``, not dual,
+    solver ``"lbfgs"``, ``"newton-cg"`` or ``"newton-cholesky"``, no
+    deprecated ``penalty`` or ``n_jobs``, ``verbose=0``). Subclasses may
+    change ``fit`` and are left to it.
+
+    Parameters
+    ----------
+    expert : object
+
+    Returns
+    -------
+    supported : bool
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression, Ridge
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from skmoe._fast_mstep import supports_fast_mstep
+    >>> supports_fast_mstep(Ridge(alpha=2.0)), supports_fast_mstep(Ridge(positive=True))
+    (True, False)
+    >>> supports_fast_mstep(LogisticRegression(C=0.5))
+    True
+    >>> supports_fast_mstep(LogisticRegression(class_weight="balanced"))
+    False
+    >>> supports_fast_mstep(DecisionTreeRegressor())
+    False
+    """
+    if getattr(expert, "_skl_callbacks", None):
+        return False  # callbacks expect the estimator's own fit loop
+    kind = type(expert)
+    if kind not in (LinearRegression, Ridge, LogisticRegression):
+        return False
+    params = expert.get_params(deep=False)
+    if kind is LinearRegression:
+        return not params["positive"]
+    if kind is Ridge:
+        alpha = params["alpha"]
+        return (
+            not params["positive"]
+            and params["solver"] in _RIDGE_SOLVERS
+            and isinstance(alpha, numbers.Real)
+            and alpha >= 0
+        )
+    C = params["C"]
+    return (
+        params.get("penalty", "deprecated") == "deprecated"
+        and isinstance(params.get("l1_ratio"), numbers.Real)
+        and params["l1_ratio"] == 0
+        and isinstance(C, numbers.Real)
+        and 0 < C < np.inf
+        and not params["dual"]
+        and params["class_weight"] is None
+        and params["solver"] in _LOGISTIC_SOLVERS
+        and params.get("n_jobs") is None
+        and not params["verbose"]
+    )
+
+
+def fast_mstep(experts, X, y, weights):
+    """M-step for the experts: expert ``i`` fitted to ``y`` with weights
+    ``weights[:, i]``, in place.
+
+    Experts that :func:`supports_fast_mstep` are solved here; any other, or
+    any input that is not a dense float64 array (or a target that is not
+    1-D, or a linear system too ill-conditioned for the normal equations),
+    is fitted by its own ``fit(X, y, sample_weight=...)``.
+
+    Parameters
+    ----------
+    experts : list of estimators
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    weights : ndarray of shape (n_samples, n_experts)
+        Non-negative row weights, one column per expert, positive somewhere
+        in each column.
+
+    Returns
+    -------
+    experts : list of estimators
+        The same objects, fitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skmoe._fast_mstep import fast_mstep
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(200, 1))
+    >>> y = np.where(X[:, 0] < 0, 2 * X[:, 0], -X[:, 0])
+    >>> left = (X[:, 0] < 0).astype(float)
+    >>> weights = np.column_stack([left, 1 - left]) + 1e-9
+    >>> a, b = fast_mstep([LinearRegression(), LinearRegression()], X, y, weights)
+    >>> np.round([a.coef_[0], b.coef_[0]], 3)
+    array([ 2., -1.])
+    """
+    dense = (
+        isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and X.dtype == np.float64
+        and isinstance(y, np.ndarray)
+        and y.ndim == 1
+    )
+    fitted = []
+    for i, expert in enumerate(experts):
+        w = weights[:, i]
+        done = False
+        if dense and supports_fast_mstep(expert):
+            if isinstance(expert, LogisticRegression):
+                done = _fit_logistic(expert, X, y, w)
+            else:
+                done = _fit_least_squares(expert, X, y, w)
+        if not done:
+            expert.fit(X, y, sample_weight=w)
+        fitted.append(expert)
+    return fitted
+
+
+def _forget_feature_names(expert, n_features):
+    """What ``fit`` on an unnamed array sets about the input columns."""
+    expert.n_features_in_ = n_features
+    if hasattr(expert, "feature_names_in_"):
+        del expert.feature_names_in_
+
+
+# ---- linear experts ---------------------------------------------------------
+
+
+def _fit_least_squares(expert, X, y, w):
+    """Weighted least squares (Ridge: plus ``alpha * ||coef||^2``), centred
+    on the weighted means when fitting an intercept, as scikit-learn does.
+
+    Returns False, leaving ``expert`` untouched, when the normal equations
+    are too ill-conditioned to match the estimator's own solver.
+    """
+    mass = w.sum()
+    if not mass > 0:
+        return False
+    if expert.fit_intercept:
+        mean_x = (w @ X) / mass
+        mean_y = (w @ y) / mass
+        Xc = X - mean_x
+        yc = y - mean_y
+    else:
+        Xc, yc = X, y
+    Xw = Xc * w[:, np.newaxis]
+    Sxx = Xw.T @ Xc
+    Sxy = Xw.T @ yc
+    alpha = float(expert.alpha) if isinstance(expert, Ridge) else 0.0
+    system = Sxx + alpha * np.eye(len(Sxx))
+    eigenvalues = linalg.eigvalsh(system)
+    if (
+        not eigenvalues[-1] > 0
+        or eigenvalues[0] < MIN_EIGENVALUE_RATIO * (eigenvalues[-1])
+    ):
+        return False
+    coef = linalg.solve(system, Sxy, assume_a="pos")
+    expert.coef_ = coef
+    expert.intercept_ = float(mean_y - mean_x @ coef) if expert.fit_intercept else 0.0
+    _forget_feature_names(expert, X.shape[1])
+    if isinstance(expert, LinearRegression):
+        # The singular values of the weighted, centred design, as lstsq
+        # reports them; with the conditioning required above, full rank.
+        expert.singular_ = np.sqrt(np.clip(eigenvalues[::-1], 0.0, None))
+        expert.rank_ = X.shape[1]
+    else:
+        expert.n_iter_ = None
+        expert.solver_ = "cholesky" if expert.solver == "auto" else expert.solver
+    return True
+
+
+# ---- logistic experts -------------------------------------------------------
+
+
+def _fit_logistic(expert, X, y, w):
+    """L2-penalised weighted logistic regression by damped Newton steps.
+
+    The objective is scikit-learn's: ``sum_t w_t loss_t + ||coef||^2 / (2 C)``
+    with the intercept unpenalised, binomial (one logit for ``classes_[1]``)
+    for two classes and multinomial (one logit per class, every class's
+    coefficients penalised) for more. Newton starts from the expert's last
+    solution when it is warm-started, else from zero.
+
+    Returns False, leaving ``expert`` untouched, when the problem is not one
+    this solves (a single class, too many parameters).
+    """
+    classes = np.unique(y)
+    n_classes = len(classes)
+    n_features = X.shape[1]
+    binary = n_classes == 2
+    n_logits = 1 if binary else n_classes
+    q = n_features + int(expert.fit_intercept)
+    if n_classes < 2 or q * n_logits > MAX_NEWTON_PARAMS:
+        return False
+    Z = np.hstack([X, np.ones((len(X), 1))]) if expert.fit_intercept else X
+    if binary:
+        targets = (y == classes[1]).astype(np.float64)[:, np.newaxis]
+    else:
+        targets = (y[:, np.newaxis] == classes).astype(np.float64)
+    W = _logistic_start(expert, classes, q, n_logits)
+    # The per-unit-weight objective, as scikit-learn's solvers see it.
+    total = w.sum()
+    weight = w / total
+    alpha = 1.0 / (expert.C * total)
+    penalised = np.zeros((q, n_logits), dtype=bool)
+    penalised[:n_features] = True
+    W, n_iter = _newton(W, Z, targets, weight, alpha, penalised, binary)
+    coef, intercept = W[:n_features].T, W[n_features:].ravel()
+    if expert.fit_intercept and not binary:
+        # Softmax ignores a constant added to every intercept; the solvers
+        # of scikit-learn end on the zero-sum one.
+        intercept = intercept - intercept.mean()
+    expert.classes_ = classes
+    expert.coef_ = np.ascontiguousarray(coef)
+    expert.intercept_ = intercept if expert.fit_intercept else np.zeros(n_logits)
+    expert.n_iter_ = np.array([n_iter], dtype=np.int32)
+    _forget_feature_names(expert, n_features)
+    return True
+
+
+def _logistic_start(expert, classes, q, n_logits):
+    """The expert's previous solution as (q, n_logits), if warm-started on the
+    same classes and features; zeros otherwise."""
+    coef = getattr(expert, "coef_", None)
+    previous = getattr(expert, "classes_", None)
+    n_features = q - int(expert.fit_intercept)
+    if (
+        expert.warm_start
+        and coef is not None
+        and previous is not None
+        and np.array_equal(previous, classes)
+        and coef.shape == (n_logits, n_features)
+    ):
+        W = np.zeros((q, n_logits))
+        W[:n_features] = coef.T
+        if expert.fit_intercept:
+            W[n_features] = expert.intercept_
+        return W
+    return np.zeros((q, n_logits))
+
+
+def _logistic_loss(W, Z, targets, weight, alpha, penalised, binary):
+    """Penalised loss, gradient and class probabilities at ``W`` (q, L)."""
+    eta = Z @ W
+    if binary:
+        # log(1 + exp(eta)) - t * eta, stable for large |eta|.
+        loss = weight @ (np.logaddexp(0.0, eta[:, 0]) - targets[:, 0] * eta[:, 0])
+        proba = np.exp(-np.logaddexp(0.0, -eta))
+    else:
+        log_norm = np.logaddexp.reduce(eta, axis=1, keepdims=True)
+        loss = weight @ (log_norm[:, 0] - np.einsum("nk,nk->n", targets, eta))
+        proba = np.exp(eta - log_norm)
+    coef = W * penalised
+    loss += 0.5 * alpha * np.vdot(coef, coef)
+    grad = Z.T @ (weight[:, np.newaxis] * (proba - targets)) + alpha * coef
+    return loss, grad, proba
+
+
+def _logistic_hessian(Z, proba, weight, alpha, penalised, binary):
+    """Hessian of :func:`_logistic_loss`, flattened to (q L, q L) in the
+    order of ``W.ravel()`` (entry ``(a, j)`` at ``a * L + j``)."""
+    if binary:
+        h = weight * proba[:, 0] * (1.0 - proba[:, 0])
+        H = Z.T @ (Z * h[:, np.newaxis])
+    else:
+        n, q = Z.shape
+        L = proba.shape[1]
+        # sum_t w_t (diag(p_t) - p_t p_t^T) kron z_t z_t^T
+        zp = (np.sqrt(weight)[:, np.newaxis] * Z)[:, :, np.newaxis] * proba[
+            :, np.newaxis, :
+        ]
+        zp = zp.reshape(n, q * L)
+        H = -(zp.T @ zp)
+        for j in range(L):
+            H[j::L, j::L] += Z.T @ (Z * (weight * proba[:, j])[:, np.newaxis])
+    H[np.diag_indices_from(H)] += alpha * penalised.ravel()
+    return H
+
+
+def _newton(W, Z, targets, weight, alpha, penalised, binary):
+    """Damped Newton with a backtracking line search; returns ``(W, n_iter)``.
+
+    For several classes the intercepts are determined only up to a common
+    constant, which leaves the Hessian singular in one direction. The
+    gradient is orthogonal to that direction, and so is the step solved with
+    the rank-one term that pins the intercepts' sum: it is the exact Newton
+    step of the identified problem.
+    """
+    q, L = W.shape
+    gauge = None
+    if not binary and not penalised[-1, 0]:
+        gauge = np.zeros((q, L))
+        gauge[-1] = 1.0 / np.sqrt(L)
+        gauge = gauge.ravel()
+    loss, grad, proba = _logistic_loss(W, Z, targets, weight, alpha, penalised, binary)
+    for n_iter in range(NEWTON_MAX_ITER):
+        if np.max(np.abs(grad)) <= NEWTON_TOL:
+            return W, n_iter
+        H = _logistic_hessian(Z, proba, weight, alpha, penalised, binary)
+        if gauge is not None:
+            H += np.outer(gauge, gauge)
+        try:
+            step = linalg.solve(H, grad.ravel(), assume_a="pos")
+        except (linalg.LinAlgError, ValueError):
+            step = linalg.lstsq(H, grad.ravel())[0]
+        step = step.reshape(W.shape)
+        slope = np.vdot(grad, step)
+        t = 1.0
+        while True:
+            W_new = W - t * step
+            new = _logistic_loss(W_new, Z, targets, weight, alpha, penalised, binary)
+            if new[0] <= loss - 1e-4 * t * slope or t < 1e-10:
+                break
+            t *= 0.5
+        if new[0] >= loss:
+            # No descent left at machine precision: the gradient is at its
+            # rounding floor (features far from 0 or of unequal scales).
+            return W, n_iter + 1
+        W, (loss, grad, proba) = W_new, new
+    return W, NEWTON_MAX_ITER

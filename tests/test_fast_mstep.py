@@ -1,0 +1,249 @@
+"""The fast M-step gives what the experts' own weighted fit converges to, as
+real, usable scikit-learn estimators, and leaves every other case to ``fit``."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.tree import DecisionTreeRegressor
+
+from skmoe._fast_mstep import fast_mstep, supports_fast_mstep
+
+ATOL = 1e-6
+
+
+def regression_data(n=300, seed=0):
+    """Features of unequal scales away from 0, a linear target, row weights
+    spanning two orders of magnitude."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)) * [1.0, 10.0, 0.1, 3.0] + 5.0
+    y = X @ np.array([1.0, -0.2, 4.0, 0.5]) + rng.normal(size=n)
+    w = rng.uniform(0.02, 2.0, size=n)
+    return X, y, w
+
+
+def classification_data(n_classes, n=300, seed=0, labels=None, standardize=False):
+    """Labels drawn from a known multinomial logit on ``regression_data``'s X,
+    standardised if asked (for lbfgs, which converges slowly on raw X)."""
+    X, _, w = regression_data(n, seed)
+    rng = np.random.RandomState(seed + 1)
+    logits = (X - 5.0) @ rng.normal(size=(4, n_classes))
+    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    y = (proba.cumsum(axis=1) < rng.uniform(size=(n, 1))).sum(axis=1)
+    y = np.minimum(y, n_classes - 1)
+    if labels is not None:
+        y = np.asarray(labels)[y]
+    if standardize:
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X, y, w
+
+
+def tight(expert):
+    """The expert's own estimator, solved to convergence: the reference."""
+    reference = clone(expert)
+    if isinstance(reference, LogisticRegression):
+        reference.set_params(solver="newton-cholesky", tol=1e-12, max_iter=1000)
+    return reference
+
+
+@pytest.mark.parametrize(
+    "expert",
+    [
+        LinearRegression(),
+        LinearRegression(fit_intercept=False),
+        Ridge(alpha=3.0),
+        Ridge(alpha=0.5, fit_intercept=False),
+        Ridge(alpha=2.0, solver="svd"),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("scale", [1.0, 1e-3])
+def test_linear_experts_equal_their_weighted_fit(expert, scale):
+    X, y, w = regression_data()
+    w = w * scale  # Ridge's penalty does not scale with the weights
+    reference = tight(expert).fit(X, y, sample_weight=w)
+    (fitted,) = fast_mstep([clone(expert)], X, y, w[:, np.newaxis])
+    np.testing.assert_allclose(fitted.coef_, reference.coef_, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(
+        fitted.intercept_, reference.intercept_, rtol=0, atol=ATOL
+    )
+    np.testing.assert_allclose(fitted.predict(X), reference.predict(X), atol=ATOL)
+    assert fitted.n_features_in_ == reference.n_features_in_
+    if isinstance(expert, LinearRegression):
+        assert fitted.rank_ == reference.rank_
+        np.testing.assert_allclose(fitted.singular_, reference.singular_, rtol=1e-8)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 4])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"C": 0.1}, {"C": 10.0, "fit_intercept": False}, {"solver": "newton-cg"}],
+    ids=repr,
+)
+@pytest.mark.parametrize("scale", [1.0, 1e-2])
+def test_logistic_expert_equals_its_weighted_fit(n_classes, params, scale):
+    X, y, w = classification_data(n_classes)
+    w = w * scale  # the penalty 1 / C is on the summed loss: weights matter
+    expert = LogisticRegression(**params)
+    reference = tight(expert).fit(X, y, sample_weight=w)
+    (fitted,) = fast_mstep([clone(expert)], X, y, w[:, np.newaxis])
+    np.testing.assert_allclose(fitted.coef_, reference.coef_, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(
+        fitted.intercept_, reference.intercept_, rtol=0, atol=ATOL
+    )
+    np.testing.assert_allclose(
+        fitted.predict_proba(X), reference.predict_proba(X), atol=ATOL
+    )
+    assert fitted.coef_.shape == reference.coef_.shape
+    assert fitted.intercept_.shape == reference.intercept_.shape
+    assert fitted.n_iter_.shape == (1,) and fitted.n_iter_.dtype == np.int32
+
+
+def penalised_loss(expert, X, y, w):
+    """LogisticRegression's objective: weighted log-loss + ||coef||^2 / (2 C)."""
+    proba = expert.predict_proba(X)[
+        np.arange(len(y)), np.searchsorted(expert.classes_, y)
+    ]
+    return -w @ np.log(proba) + 0.5 / expert.C * np.sum(expert.coef_**2)
+
+
+def test_solution_is_at_least_as_good_as_the_default_fit():
+    # The estimator's own fit stops at tol=1e-4; the fast M-step solves the
+    # same problem further, so its objective is as low or lower.
+    X, y, w = classification_data(3, standardize=True)
+    own = LogisticRegression().fit(X, y, sample_weight=w)
+    (fitted,) = fast_mstep([LogisticRegression()], X, y, w[:, np.newaxis])
+    assert penalised_loss(fitted, X, y, w) <= penalised_loss(own, X, y, w) + 1e-9
+    np.testing.assert_allclose(fitted.predict_proba(X), own.predict_proba(X), atol=0.05)
+
+
+def test_fitted_expert_is_a_usable_estimator():
+    X, y, w = classification_data(3, labels=["low", "mid", "high"], standardize=True)
+    (fitted,) = fast_mstep([LogisticRegression(C=2.0)], X, y, w[:, np.newaxis])
+    assert list(fitted.classes_) == ["high", "low", "mid"]
+    assert set(fitted.predict(X)) <= {"high", "low", "mid"}
+    assert 0.5 < fitted.score(X, y, sample_weight=w) <= 1.0
+    np.testing.assert_allclose(fitted.predict_proba(X).sum(axis=1), 1.0)
+    # Softmax fixes the intercepts only up to a constant: the zero-sum one,
+    # as scikit-learn's solvers end on it.
+    assert abs(fitted.intercept_.sum()) < 1e-10
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params()
+    assert not hasattr(copy, "coef_")
+    # Refitting the estimator itself works as usual afterwards.
+    assert fitted.fit(X, y).coef_.shape == (3, 4)
+
+
+def test_experts_are_fitted_in_place_each_on_its_column():
+    X, y, w = regression_data()
+    left = (X[:, 0] < 5.0).astype(float)
+    weights = np.column_stack([left, 1.0 - left]) * w[:, np.newaxis] + 1e-12
+    experts = [LinearRegression(), Ridge(alpha=1.0)]
+    fitted = fast_mstep(experts, X, y, weights)
+    assert fitted[0] is experts[0] and fitted[1] is experts[1]
+    for expert, column in zip(fitted, weights.T, strict=True):
+        reference = clone(expert).fit(X, y, sample_weight=column)
+        np.testing.assert_allclose(expert.coef_, reference.coef_, atol=ATOL)
+
+
+def test_warm_start_converges_in_fewer_steps_to_the_same_solution():
+    X, y, w = classification_data(2)
+    cold = LogisticRegression()
+    fast_mstep([cold], X, y, w[:, np.newaxis])
+    warm = clone(cold).set_params(warm_start=True)
+    fast_mstep([warm], X, y, w[:, np.newaxis])  # its first fit starts cold
+    nudged = w * np.linspace(0.9, 1.1, len(w))  # the next EM iteration's weights
+    fast_mstep([warm], X, y, nudged[:, np.newaxis])
+    fast_mstep([cold], X, y, nudged[:, np.newaxis])
+    assert warm.n_iter_[0] < cold.n_iter_[0]
+    np.testing.assert_allclose(warm.coef_, cold.coef_, atol=ATOL)
+
+
+def test_feature_names_of_an_earlier_fit_are_forgotten():
+    pd = pytest.importorskip("pandas")
+    X, y, w = regression_data()
+    expert = LinearRegression().fit(pd.DataFrame(X, columns=list("abcd")), y)
+    fast_mstep([expert], X, y, w[:, np.newaxis])
+    assert not hasattr(expert, "feature_names_in_")
+    expert.predict(X)  # no warning about missing names: it was fitted on arrays
+
+
+@pytest.mark.parametrize(
+    "expert",
+    [
+        LinearRegression(positive=True),
+        Ridge(positive=True, solver="lbfgs"),
+        Ridge(alpha=np.array([1.0])),
+        Ridge(solver="saga"),
+        LogisticRegression(l1_ratio=1.0, solver="saga"),
+        LogisticRegression(l1_ratio=0.5, solver="saga"),
+        LogisticRegression(C=np.inf),
+        LogisticRegression(class_weight="balanced"),
+        LogisticRegression(solver="liblinear"),
+        LogisticRegression(solver="sag"),
+        LogisticRegression(penalty="l2"),
+        LogisticRegression(verbose=1),
+        DecisionTreeRegressor(),
+    ],
+    ids=repr,
+)
+def test_unsupported_options_are_not_claimed(expert):
+    assert not supports_fast_mstep(expert)
+
+
+def test_subclasses_keep_their_own_fit():
+    class Tweaked(LinearRegression):
+        def fit(self, X, y, sample_weight=None):
+            self.tweaked_ = True
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    X, y, w = regression_data()
+    assert not supports_fast_mstep(Tweaked())
+    (fitted,) = fast_mstep([Tweaked()], X, y, w[:, np.newaxis])
+    assert fitted.tweaked_
+
+
+def own_fit_equal(expert, X, y, w):
+    """fast_mstep gives exactly what the estimator's own fit gives."""
+    reference = clone(expert).fit(X, y, sample_weight=w)
+    (fitted,) = fast_mstep([clone(expert)], X, y, w[:, np.newaxis])
+    np.testing.assert_array_equal(fitted.coef_, reference.coef_)
+    np.testing.assert_array_equal(fitted.intercept_, reference.intercept_)
+
+
+@pytest.mark.parametrize(
+    "expert",
+    [LogisticRegression(class_weight="balanced"), Ridge(positive=True)],
+    ids=repr,
+)
+def test_unsupported_experts_are_fitted_by_their_own_fit(expert):
+    if isinstance(expert, LogisticRegression):
+        X, y, w = classification_data(3, standardize=True)
+    else:
+        X, y, w = regression_data()
+    own_fit_equal(expert, X, y, w)
+
+
+def test_inputs_other_than_dense_float64_use_the_own_fit():
+    X, y, w = regression_data()
+    own_fit_equal(LinearRegression(), X.astype(np.float32), y, w)
+    own_fit_equal(Ridge(), sp.csr_matrix(X), y, w)
+    Xc, yc, wc = classification_data(2, standardize=True)
+    own_fit_equal(LogisticRegression(), Xc.astype(np.float32), yc, wc)
+
+
+def test_collinear_features_use_the_least_squares_solver():
+    # Two equal columns: the normal equations are singular and
+    # LinearRegression's minimum-norm solution is the one to give.
+    X, y, w = regression_data()
+    X = np.column_stack([X, X[:, 0]])
+    assert supports_fast_mstep(LinearRegression())
+    own_fit_equal(LinearRegression(), X, y, w)
+
+
+def test_a_single_class_raises_the_estimators_own_error():
+    X, _, w = regression_data()
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        fast_mstep([LogisticRegression()], X, np.zeros(len(X)), w[:, np.newaxis])
