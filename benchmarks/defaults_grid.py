@@ -45,6 +45,7 @@ other work on the machine changes them little; they are a guide, not a target.
 """
 
 import argparse
+import pickle
 import sys
 import time
 import warnings
@@ -382,7 +383,7 @@ class Setting:
 
     name: str
     group: str
-    alpha: object = 1e-3  # float, or "dim" for n_gate_features / n
+    alpha: object = 1e-3  # float, or "d/n" / "d/sqrt(n)" (see gate_alpha)
     tol: float = 1e-4
     stop: str = "absolute"  # "absolute" | "relative"
     max_iter: int = 100
@@ -397,7 +398,8 @@ SETTINGS = [
     Setting("alpha=1e-4", "gate penalty", alpha=1e-4),
     Setting("alpha=1e-6", "gate penalty", alpha=1e-6),
     Setting("alpha=0", "gate penalty", alpha=0.0),
-    Setting("alpha=d/n", "gate penalty", alpha="dim"),
+    Setting("alpha=d/n", "gate penalty", alpha="d/n"),
+    Setting("alpha=d/√n", "gate penalty", alpha="d/sqrt(n)"),
     Setting("tol=1e-5", "stopping", tol=1e-5, max_iter=1000),
     Setting("tol=1e-6", "stopping", tol=1e-6, max_iter=1000),
     Setting("rel=1e-6", "stopping", tol=1e-6, stop="relative", max_iter=1000),
@@ -410,46 +412,114 @@ SETTINGS = [
     Setting(
         "combo",
         "combination",
-        alpha=1e-6,
+        alpha="d/n",
+        tol=1e-5,
+        max_iter=1000,
+        init_params="auto",
+        n_init=3,
+        floor="nn",
+    ),
+    Setting(
+        "combo, alpha=d/√n",
+        "combination",
+        alpha="d/sqrt(n)",
+        tol=1e-5,
+        max_iter=1000,
+        init_params="auto",
+        n_init=3,
+        floor="nn",
+    ),
+    Setting(
+        "combo, tol=1e-6",
+        "combination",
+        alpha="d/n",
         tol=1e-6,
         max_iter=1000,
-        init_params="kmeans_xy",
+        init_params="auto",
         n_init=3,
         floor="nn",
     ),
     Setting(
         "combo, n_init=1",
         "combination",
-        alpha=1e-6,
-        tol=1e-6,
+        alpha="d/n",
+        tol=1e-5,
         max_iter=1000,
-        init_params="kmeans_xy",
+        init_params="auto",
         n_init=1,
+        floor="nn",
+    ),
+    Setting(
+        "combo, n_init=5",
+        "combination",
+        alpha="d/n",
+        tol=1e-5,
+        max_iter=1000,
+        init_params="auto",
+        n_init=5,
         floor="nn",
     ),
 ]
 SETTING = {s.name: s for s in SETTINGS}
 RECOMMENDED = "combo"
-ORACLE = Setting(
-    "oracle", "reference", alpha=1e-9, tol=1e-9, max_iter=3000, floor="oracle"
-)
+# The oracle starts from the true labels and runs to tol 1e-8 with each of
+# these gate penalties; the reference is the best held-out of them, because
+# the unpenalised optimum is not always the best model (a sharp gate is
+# confidently wrong on borders a linear gate cannot draw).
+ORACLE_ALPHAS = (1e-9, 1e-3, "d/n", "d/sqrt(n)")
+ORACLES = [
+    Setting(
+        f"oracle, alpha={a}",
+        "reference",
+        alpha=a,
+        tol=1e-8,
+        max_iter=3000,
+        floor="oracle",
+    )
+    for a in ORACLE_ALPHAS
+]
 SINGLE = Setting("single expert", "reference", max_iter=1)
 # The settings a heavy cell (200,000 rows, digits) runs.
-HEAVY = ("today", "alpha=1e-6", "tol=1e-6", "kmeans_xy", "n_init=3", "combo")
+HEAVY = (
+    "today",
+    "alpha=1e-6",
+    "alpha=d/n",
+    "alpha=d/√n",
+    "tol=1e-6",
+    "kmeans_xy",
+    "n_init=3",
+    "floor=nn",
+    "combo",
+    "combo, alpha=d/√n",
+)
 
 # ---- one fit ---------------------------------------------------------------
 
 
+def gate_alpha(alpha, n_samples, n_gate_features):
+    """The gate penalty a setting asks for: a number, or a rule of the gate's
+    dimension d and the number of rows n (``"d/n"``, ``"d/sqrt(n)"``)."""
+    if alpha == "d/n":
+        return n_gate_features / n_samples
+    if alpha == "d/sqrt(n)":
+        return n_gate_features / np.sqrt(n_samples)
+    return float(alpha)
+
+
+def start_for(init_params, kind):
+    """``"auto"``: a y-aware start for regression, k-means on x for classes."""
+    if isinstance(init_params, str) and init_params == "auto":
+        return "kmeans_xy" if kind == "regression" else "kmeans"
+    return init_params
+
+
 def _estimator(setting, kind, n_experts, X, y, seed, init=None):
-    alpha = setting.alpha
-    if alpha == "dim":
-        alpha = X.shape[1] / X.shape[0]
     common = dict(
         n_experts=n_experts,
-        gate=SoftmaxGate(alpha=alpha),
+        gate=SoftmaxGate(alpha=gate_alpha(setting.alpha, *X.shape)),
         tol=setting.tol,
         max_iter=setting.max_iter,
-        init_params=setting.init_params if init is None else init,
+        init_params=start_for(setting.init_params, kind) if init is None else init,
         n_init=setting.n_init,
         min_expert_weight=1e-3,
         dead_expert="reseed",
@@ -562,14 +632,15 @@ PROFILES = {
             "clf_hard2": (500, 2000),
             "clf_soft2": (500, 2000),
         },
-        replicates={300: 3, 500: 3, 2000: 3, 20_000: 2, 200_000: 1},
+        replicates={300: 3, 500: 3, 2000: 2, 20_000: 2, 200_000: 1},
         heavy_rows=20_001,
         n_test=N_TEST,
         real=REAL + REAL_HEAVY,
-        folds=(5, 2),
+        folds=(5, 1),
         heavy_folds=(3, 1),
         settings=[s.name for s in SETTINGS],
         claims=True,
+        oracles=len(ORACLES),
     ),
     "quick": dict(
         sizes=dict.fromkeys(CASES, (300, 2000)),
@@ -581,6 +652,7 @@ PROFILES = {
         heavy_folds=(3, 1),
         settings=[s.name for s in SETTINGS],
         claims=False,
+        oracles=len(ORACLES),
     ),
     # For the test: a few small cells of every kind.
     "tiny": dict(
@@ -593,6 +665,7 @@ PROFILES = {
         heavy_folds=(2, 1),
         settings=["today", "rel=1e-6", "kmeans_xy", "floor=nn"],
         claims=False,
+        oracles=1,
     ),
 }
 
@@ -616,14 +689,19 @@ class Results:
     floors: list = field(default_factory=list)  # implied reg_var per data set
     claims: dict = field(default_factory=dict)
     settings: list = field(default_factory=list)
+    header: list = field(default_factory=list)  # the run's machine and load
 
 
-def run_generated(profile, results, log):
+def run_generated(profile, results, log, heavy=False, checkpoint=None):
+    """The generated cells: the light ones, or (``heavy=True``) the large."""
     for name, sizes in profile["sizes"].items():
         case = CASES[name]
         for n in sizes:
-            heavy = n >= profile["heavy_rows"]
+            if (n >= profile["heavy_rows"]) != heavy:
+                continue
             settings = _settings_for(profile, case.kind, heavy)
+            # The penalties of a large cell hardly differ: two oracles do.
+            n_oracles = min(profile["oracles"], 2 if heavy else len(ORACLES))
             for rep in range(profile["replicates"][n]):
                 rng = np.random.default_rng([n, rep, 7])
                 X, y, labels, _ = case.sample(n, rng)
@@ -634,15 +712,13 @@ def run_generated(profile, results, log):
                 base = dict(case=name, n=n, rep=rep, kind=case.kind)
                 truth = dict(base, setting="truth", ll=float(true_ll.mean()))
                 results.generated.append(truth)
-                oracle = evaluate(
-                    ORACLE,
-                    case.kind,
-                    case.n_experts,
-                    train,
-                    test,
-                    seed,
-                    init=oracle_start(labels, case.n_experts),
-                )
+                start = oracle_start(labels, case.n_experts)
+                oracles = [
+                    evaluate(o, case.kind, case.n_experts, train, test, seed, start)
+                    for o in ORACLES[:n_oracles]
+                ]
+                best = int(np.argmax([o["ll"] for o in oracles]))
+                oracle = dict(oracles[best], alpha=str(ORACLE_ALPHAS[best]))
                 results.generated.append(dict(base, setting="oracle", **oracle))
                 for setting in settings:
                     record = evaluate(
@@ -656,6 +732,8 @@ def run_generated(profile, results, log):
                     f"  {name:<11} n={n:<7} rep {rep}: "
                     f"{time.process_time() - started:6.1f} s CPU"
                 )
+                if checkpoint:
+                    checkpoint(results)
 
 
 def _true_noise_var(name):
@@ -683,7 +761,7 @@ def _floors_row(label, X, y):
 FLOOR_RULES = ("var_y", "single", "resolution", "nn")
 
 
-def run_real(profile, results, log):
+def run_real(profile, results, log, checkpoint=None):
     for name in profile["real"]:
         try:
             X_all, y_all, kind = load_real(name)
@@ -710,27 +788,14 @@ def run_real(profile, results, log):
                 record = evaluate(setting, kind, 2, train, test, fold)
                 results.real.append(dict(base, setting=setting.name, **record))
         log(f"  {name:<14}: {time.process_time() - started:6.1f} s CPU")
+        if checkpoint:
+            checkpoint(results)
 
 
 def run_claims(results, log):
-    """The issue's two figures: the 200,000-row 4-regime default fit, and
-    diabetes with three experts against LinearRegression."""
+    """The issue's diabetes figure: three experts against LinearRegression.
+    (Its 200,000-row 4-regime figure is the grid's quadrants4 cell.)"""
     claims = {}
-    rng = np.random.default_rng([200_000, 0, 7])
-    X, y, labels, _ = quadrants4(200_000, rng)
-    X_test, y_test, _, true_ll = quadrants4(N_TEST, rng)
-    rows = []
-    for label, setting in [
-        ("today's defaults", TODAY),
-        ("today, n_init=3", SETTING["n_init=3"]),
-        ("recommended", SETTING[RECOMMENDED]),
-    ]:
-        record = evaluate(setting, "regression", 4, (X, y), (X_test, y_test), 0)
-        rows.append((label, record))
-    claims["quadrants4_200k"] = rows
-    claims["quadrants4_200k_truth"] = float(true_ll.mean())
-    log("  claims: 200,000 rows done")
-
     X_all, y_all, _ = load_real("diabetes")
     splitter = RepeatedKFold(n_splits=5, n_repeats=3, random_state=0)
     scores = {
@@ -755,17 +820,23 @@ def run_claims(results, log):
     results.claims = claims
 
 
-def run(profile="full", log=print):
-    """Run the grid; returns :class:`Results`."""
+def run(profile="full", log=print, checkpoint=None):
+    """Run the grid; returns :class:`Results`.
+
+    The large generated cells run last, so that ``checkpoint(results)``
+    (called after every cell and data set) holds everything else first.
+    """
     p = PROFILES[profile]
     results = Results(settings=list(p["settings"]))
     log("generated cases")
-    run_generated(p, results, log)
+    run_generated(p, results, log, checkpoint=checkpoint)
     log("real data")
-    run_real(p, results, log)
+    run_real(p, results, log, checkpoint=checkpoint)
     if p["claims"]:
         log("the issue's claims")
         run_claims(results, log)
+    log("large generated cases")
+    run_generated(p, results, log, heavy=True, checkpoint=checkpoint)
     return results
 
 
@@ -810,11 +881,18 @@ def table_generated(results):
     deltas = generated_deltas(results)
     cells = _cells(results.generated)
     names = _columns(results)
-    header = ["case", "n", "oracle ll", "truth"] + names
+    header = ["case", "n", "oracle ll", "oracle α", "truth"] + names
     rows = []
     for (case, n), by_setting in cells.items():
         oracle = np.mean([r["ll"] for r in by_setting["oracle"]])
-        row = [case, f"{n:,}", _fmt(oracle), _fmt(deltas[(case, n)]["truth"])]
+        alphas = sorted({r["alpha"] for r in by_setting["oracle"]})
+        row = [
+            case,
+            f"{n:,}",
+            _fmt(oracle),
+            " ".join(alphas),
+            _fmt(deltas[(case, n)]["truth"]),
+        ]
         for name in names:
             value = deltas[(case, n)].get(name)
             text = "" if value is None else _fmt(value)
@@ -963,11 +1041,13 @@ def real_summary(results):
 def table_real(results, metric):
     summary = real_summary(results)
     names = [SINGLE.name] + _columns(results)
-    header = ["data", "metric"] + names
+    header = ["data", "kind" if metric == "delta" else "metric"] + names
     rows = []
     for data, by_setting in summary.items():
         kind = next(r["kind"] for r in results.real if r["data"] == data)
         row = [data, "R²" if kind == "regression" else "accuracy"]
+        if metric == "delta":
+            row[1] = kind
         for name in names:
             s = by_setting.get(name)
             if s is None:
@@ -983,7 +1063,10 @@ def table_real(results, metric):
 def table_claims(results):
     c = results.claims
     lines = []
-    if "quadrants4_200k" in c:
+    big = [
+        r for r in results.generated if r["case"] == "quadrants4" and r["n"] >= 100_000
+    ]
+    if big:
         header = [
             "setting",
             "R²",
@@ -995,7 +1078,7 @@ def table_claims(results):
         ]
         rows = [
             [
-                label,
+                r["setting"],
                 f"{r['score']:.3f}",
                 _fmt(r["ll"]),
                 f"{r['min_weight']:.3f}",
@@ -1003,12 +1086,14 @@ def table_claims(results):
                 str(r["n_iter"]),
                 f"{r['seconds']:.1f}",
             ]
-            for label, r in c["quadrants4_200k"]
+            for r in big
+            if r["setting"] != "truth"
         ]
+        truth = next(r["ll"] for r in big if r["setting"] == "truth")
         lines.append(
-            "quadrants4, 200,000 training rows, 4 linear experts, scored on "
-            f"{N_TEST:,} fresh rows (truth: held-out ll "
-            f"{c['quadrants4_200k_truth']:+.3f}):\n\n" + md_table(header, rows)
+            f"quadrants4, {big[0]['n']:,} training rows, 4 linear experts, scored "
+            f"on fresh rows (the truth's held-out ll: {truth:+.3f}):\n\n"
+            + md_table(header, rows)
         )
     if "diabetes_3" in c:
         header = ["model", "R² (mean ± sd over 5x3 folds)"]
@@ -1042,11 +1127,13 @@ def markdown(results, header_lines=()):
             for c in CASES.values()
             if any(r["case"] == c.name for r in results.generated)
         )
-        + ". Mean over replicates (3 at n ≤ 2,000, 2 at 20,000, 1 at 200,000); "
+        + ". Mean over replicates (full run: 3 at n ≤ 500, 2 at 2,000 and "
+        "20,000, 1 at 200,000); "
         "the 200,000-row cell runs only the settings "
         + ", ".join(HEAVY)
-        + ". The column `truth` is the generating model's own held-out ll "
-        "minus the oracle's.",
+        + ". `oracle α`: the gate penalty (or penalties, over replicates) of "
+        "the best oracle-start fit; `truth`: the generating model's own held-out "
+        "ll minus the oracle's.",
         "",
         table_generated(results),
         "",
@@ -1072,8 +1159,8 @@ def markdown(results, header_lines=()):
             "## Real data: held-out ll per row minus the single expert's",
             "",
             "Two linear (or logistic) experts; inputs standardised on each "
-            "training fold; repeated K-fold (5 x 2; digits 3 x 1 with the "
-            "settings " + ", ".join(HEAVY) + ").",
+            "training fold; K-fold (5 folds in the full run, 3 in --quick; "
+            "digits 3 folds with the settings " + ", ".join(HEAVY) + ").",
             "",
             table_real(results, "delta"),
             "",
@@ -1101,6 +1188,18 @@ def parse_args(argv=None):
     )
     parser.add_argument("--quick", action="store_true", help="a short run")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for DEFAULTS.md")
+    parser.add_argument(
+        "--save",
+        type=Path,
+        metavar="PICKLE",
+        help="keep the raw results here, updated after every cell",
+    )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="PICKLE",
+        help="write DEFAULTS.md from results saved by --save, without running",
+    )
     return parser.parse_args(argv)
 
 
@@ -1109,16 +1208,36 @@ def main(argv=None):
     profile = "quick" if args.quick else "full"
     load_before = load_average()
     started = time.time()
-    with limit_threads(1):
-        results = run(profile, log=lambda m: print(m, flush=True))
-        env = environment()
-    header = [
-        f"Profile `{profile}`; {machine_line()}; {env}; skmoe from "
-        f"`{Path(skmoe.__file__).parent}`. Wall time "
-        f"{time.time() - started:.0f} s; load average before / after "
-        f"{format_load(load_before)} / {format_load(load_average())}.",
-    ]
-    text = markdown(results, header)
+    env = ""
+
+    def header():
+        return [
+            f"Profile `{profile}`; {machine_line()}; {env}; skmoe from "
+            f"`{Path(skmoe.__file__).parent}`. Wall time "
+            f"{time.time() - started:.0f} s; load average before / after "
+            f"{format_load(load_before)} / {format_load(load_average())}.",
+        ]
+
+    def checkpoint(results):
+        results.header = header()
+        with open(args.save, "wb") as f:
+            pickle.dump(results, f)
+
+    if args.render:
+        with open(args.render, "rb") as f:
+            results = pickle.load(f)
+    else:
+        with limit_threads(1):
+            env = environment()
+            results = run(
+                profile,
+                log=lambda m: print(m, flush=True),
+                checkpoint=checkpoint if args.save else None,
+            )
+        results.header = header()
+        if args.save:
+            checkpoint(results)
+    text = markdown(results, results.header)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "DEFAULTS.md").write_text(text)
     print(text)

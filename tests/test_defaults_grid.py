@@ -82,7 +82,7 @@ def test_tables_are_complete(tiny):
     header, rows = table_after(
         text, "## Generated cases: Δll against the oracle-start EM optimum"
     )
-    assert header[4:] == settings
+    assert header[5:] == settings
     assert {(r[0], int(r[1].replace(",", ""))) for r in rows} == {
         (name, n)
         for name, sizes in grid.PROFILES["tiny"]["sizes"].items()
@@ -90,7 +90,7 @@ def test_tables_are_complete(tiny):
     }
     for row in rows:
         case = grid.CASES[row[0]]
-        for setting, cell in zip(header[4:], row[4:], strict=True):
+        for setting, cell in zip(header[5:], row[5:], strict=True):
             floor_column = grid.SETTING[setting].group == "noise floor"
             if case.kind == "classification" and floor_column:
                 assert cell == ""  # a classifier has no noise floor
