@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skmoe import MixtureOfExpertsRegressor
-from skmoe.plotting import ExpertUsageDisplay, GateRegionsDisplay
+from skmoe.plotting import ExpertUsageDisplay, GateProfileDisplay, GateRegionsDisplay
 
 # %%
 # Three regimes
@@ -89,4 +89,27 @@ fig, (ax_regions, ax_usage) = plt.subplots(
 regions = GateRegionsDisplay.from_estimator(moe, X, ax=ax_regions, eps=0)
 ax_regions.set(xlabel="temperature (°C)", ylabel="humidity (%)")
 ExpertUsageDisplay.from_estimator(moe, X, ax=ax_usage)
+plt.show()
+
+# %%
+# Along one input, the others held
+# --------------------------------
+# ``GateProfileDisplay`` draws the gate's probability of each expert along one
+# input, the other inputs held at their medians or, as here, at a row of our
+# choosing. Along humidity at 15 °C the gate hands over from the mild expert
+# to the humid one at 60%; at 35 °C humidity does not matter, and the hot
+# expert is trusted throughout. On data with more inputs than two, this is
+# the view to start from.
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), layout="constrained", sharey=True)
+for ax, temperature in zip(axes, [15.0, 35.0], strict=True):
+    GateProfileDisplay.from_estimator(
+        moe,
+        X,
+        1,
+        held_at=[temperature, 50.0, 5.0],
+        plot_data=False,
+        ax=ax,
+        title=f"Gate along humidity at {temperature:.0f} °C",
+    )
+    ax.set_xlabel("humidity (%)")
 plt.show()
