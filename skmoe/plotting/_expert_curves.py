@@ -162,10 +162,10 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
             Draw an expert where the gate gives it at least this probability
             (and one grid step further, so that the lines of neighbouring
             experts meet where the gate hands over). ``"auto"`` is the equal
-            share ``1 / n_experts``: the largest value at which some expert is
-            drawn at every point (the most trusted one always has at least
-            the equal share), and the smallest at which an expert is never
-            drawn where the gate prefers the others to it on average. 0 draws
+            share ``1 / n_experts``: an expert is drawn where the gate trusts
+            it at least as much as the average expert, and at every point
+            some expert is drawn (the most trusted one always has at least
+            the equal share; a larger threshold could leave gaps). 0 draws
             every expert everywhere.
         colors : str, list of colours or None, default=None
             The experts' colours: a colormap name or one colour per expert.

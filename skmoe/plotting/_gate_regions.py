@@ -45,7 +45,7 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
     data_experts : ndarray of shape (n_samples,) or None, default=None
         Index of the expert each data point is routed to; colours the points.
     xlabel, ylabel : str or None, default=None
-        Axis labels; None uses "first gate feature" and "second gate feature".
+        Axis labels; None uses "first feature" and "second feature".
 
     Attributes
     ----------
@@ -160,28 +160,43 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
             ``self``, with the artists as attributes.
         """
         self._validate_plot_params()
-        from matplotlib.patches import Patch
-
         ax = _new_axes(ax)
-        n_experts = len(self.expert_names)
-        self.colors_ = _expert_colors(n_experts, colors)
+        self.colors_ = _expert_colors(len(self.expert_names), colors)
+        self._draw_regions(ax, alpha, **kwargs)
+        self._draw_confidence(ax, confidence_levels)
+        self._draw_data(ax)
+        self._draw_legend(ax)
+        ax.set_xlabel(self.xlabel or "first feature")
+        ax.set_ylabel(self.ylabel or "second feature")
+        ax.set_title(title or "Gate regions: expert trusted most")
+        self._set_axes(ax)
+        return self
+
+    # ---- drawing steps of plot ---------------------------------------------
+
+    def _draw_regions(self, ax, alpha, **kwargs):
+        """One filled level per expert: level ``i`` where expert ``i`` leads."""
         kwargs.setdefault("zorder", -1)
         self.surface_ = ax.contourf(
             self.xx0,
             self.xx1,
             self.regions,
-            levels=np.arange(n_experts + 1) - 0.5,
+            levels=np.arange(len(self.expert_names) + 1) - 0.5,
             colors=self.colors_,
             alpha=alpha,
             **kwargs,
         )
+
+    def _draw_confidence(self, ax, confidence_levels):
+        """Labelled contours of the top gate probability, at the levels it
+        crosses (a single expert has no hand-over to show)."""
         self.confidence_ = None
         levels = [
             level
             for level in (confidence_levels or ())
             if self.confidence.min() < level < self.confidence.max()
         ]
-        if levels and n_experts > 1:
+        if levels and len(self.expert_names) > 1:
             self.confidence_ = ax.contour(
                 self.xx0,
                 self.xx1,
@@ -193,22 +208,30 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
                 zorder=0,
             )
             ax.clabel(self.confidence_, fontsize=7, fmt="%.2g")
+
+    def _draw_data(self, ax):
+        """The data points, in the colour of the expert each is routed to."""
         self.scatter_ = None
-        if self.data is not None:
-            data = np.asarray(self.data)
-            if self.data_experts is None:
-                point_colors = "0.3"
-            else:
-                point_colors = self.colors_[np.asarray(self.data_experts)]
-            self.scatter_ = ax.scatter(
-                data[:, 0],
-                data[:, 1],
-                c=point_colors,
-                s=14,
-                edgecolors="black",
-                linewidths=0.4,
-                zorder=2,
-            )
+        if self.data is None:
+            return
+        data = np.asarray(self.data)
+        if self.data_experts is None:
+            point_colors = "0.3"
+        else:
+            point_colors = self.colors_[np.asarray(self.data_experts)]
+        self.scatter_ = ax.scatter(
+            data[:, 0],
+            data[:, 1],
+            c=point_colors,
+            s=14,
+            edgecolors="black",
+            linewidths=0.4,
+            zorder=2,
+        )
+
+    def _draw_legend(self, ax):
+        from matplotlib.patches import Patch
+
         handles = [
             Patch(facecolor=color, edgecolor="black", linewidth=0.4, label=name)
             for color, name in zip(self.colors_, self.expert_names, strict=True)
@@ -216,11 +239,6 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
         self.legend_ = ax.legend(
             handles=handles, title="expert", loc="best", fontsize="small"
         )
-        ax.set_xlabel(self.xlabel or "first gate feature")
-        ax.set_ylabel(self.ylabel or "second gate feature")
-        ax.set_title(title or "Gate regions: expert trusted most")
-        self._set_axes(ax)
-        return self
 
     @classmethod
     def from_estimator(
