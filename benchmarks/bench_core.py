@@ -24,7 +24,7 @@ on [-2, 2]^2, a softmax gate whose logits are linear in x, each expert
 
    Both start from the same responsibilities (k-means labels on the
    standardised inputs, softened as skmoe softens its own k-means start, passed
-   to skmoe as ``init_params=<array>``), so they follow the same path: the
+   to skmoe as ``fit(..., init_resp=<array>)``), so they follow the same path: the
    script prints both final log-likelihoods and iteration counts to show that
    the comparison is like for like. Both do the same work per iteration (the
    yardstick, like skmoe, recomputes the gate's log-probabilities for the
@@ -242,10 +242,10 @@ def timed(func):
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
-def fit_skmoe(X, y, init_params="kmeans"):
-    return MixtureOfExpertsRegressor(
-        n_experts=N_EXPERTS, random_state=0, init_params=init_params
-    ).fit(X, y)
+def fit_skmoe(X, y, init_resp=None):
+    return MixtureOfExpertsRegressor(n_experts=N_EXPERTS, random_state=0).fit(
+        X, y, init_resp=init_resp
+    )
 
 
 def bench_fit(n, repeats):

@@ -257,7 +257,6 @@ class StepTimer:
 
     def patches(self):
         """The context managers that install the timers."""
-        base = skmoe._base._BaseMixtureOfExperts
         fit_expert = skmoe._experts.fit_expert
         # Wherever EM looks the expert fit up (imported into _base, or called
         # from _experts by a wrapper).
@@ -266,24 +265,33 @@ class StepTimer:
             for module in (skmoe._experts, skmoe._base)
             if getattr(module, "fit_expert", None) is fit_expert
         ]
-        return fit_expert_patches + [
-            mock.patch.object(
-                base, "_fit_experts", self._experts_step(base._fit_experts)
-            ),
+        likelihood = [
             mock.patch.object(
                 MixtureOfExpertsRegressor,
-                "_update_likelihood",
-                self._timed(MixtureOfExpertsRegressor._update_likelihood, "lik"),
-            ),
-            mock.patch.object(
-                skmoe._base, "fit_gate", self._timed(skmoe._base.fit_gate, "gate")
-            ),
-            mock.patch.object(
-                skmoe._base,
-                "gate_log_proba",
-                self._timed(skmoe._base.gate_log_proba, "gate"),
-            ),
+                hook,
+                self._timed(getattr(MixtureOfExpertsRegressor, hook), "lik"),
+            )
+            for hook in ("_expert_outputs", "_fit_likelihood")
         ]
+        return (
+            fit_expert_patches
+            + likelihood
+            + [
+                mock.patch.object(
+                    skmoe._base,
+                    "fit_experts",
+                    self._experts_step(skmoe._base.fit_experts),
+                ),
+                mock.patch.object(
+                    skmoe._base, "fit_gate", self._timed(skmoe._base.fit_gate, "gate")
+                ),
+                mock.patch.object(
+                    skmoe._base,
+                    "gate_log_proba",
+                    self._timed(skmoe._base.gate_log_proba, "gate"),
+                ),
+            ]
+        )
 
 
 # ---- part 1: n_jobs ------------------------------------------------------------

@@ -119,11 +119,10 @@ def _fixed_iterations(X, y, n_experts, n_iter, repeats):
                 lambda: _quiet(
                     lambda: MixtureOfExpertsRegressor(
                         n_experts=n_experts,
-                        init_params=resp0,
                         tol=0.0,
                         max_iter=n_iter,
                         random_state=0,
-                    ).fit(X, y)
+                    ).fit(X, y, init_resp=resp0)
                 )
             )
             best["sk"], best["sk_cpu"] = min(best["sk"], wall), min(best["sk_cpu"], cpu)

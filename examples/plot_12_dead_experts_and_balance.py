@@ -60,14 +60,13 @@ for policy in ["keep", "reseed"]:
     moe = MixtureOfExpertsRegressor(
         Ridge(),
         n_experts=3,
-        init_params=start,
         min_expert_weight=0.01,
         dead_expert=policy,
         random_state=0,
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DeadExpertWarning)
-        moe.fit(X, y)
+        moe.fit(X, y, init_resp=start)
     models[policy] = moe
     held_out = moe.log_likelihood(X_test, y_test).mean()
     print(

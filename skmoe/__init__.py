@@ -1,22 +1,29 @@
 """Mixture-of-Experts estimators for scikit-learn."""
 
-from ._base import DeadExpertWarning, DegenerateFitWarning
 from ._classifier import MixtureOfExpertsClassifier
 from ._cv import MixtureOfExpertsClassifierCV, MixtureOfExpertsRegressorCV
 from ._gating import SoftmaxGate
-from ._persistence import InconsistentVersionWarning
 from ._regressor import MixtureOfExpertsRegressor
+from .exceptions import (
+    DeadExpertWarning,
+    DegenerateFitWarning,
+    ExpertOutputError,
+    InconsistentVersionWarning,
+    WarmStartWarning,
+)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DeadExpertWarning",
     "DegenerateFitWarning",
+    "ExpertOutputError",
     "InconsistentVersionWarning",
     "MixtureOfExpertsClassifier",
     "MixtureOfExpertsClassifierCV",
     "MixtureOfExpertsRegressor",
     "MixtureOfExpertsRegressorCV",
     "SoftmaxGate",
+    "WarmStartWarning",
     "__version__",
 ]

@@ -9,19 +9,18 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import _BaseMixtureOfExperts
-from ._experts import (
+from ._estimators import check_output, has_own_likelihood, naming
+from ._inference import _one_model
+from ._likelihood import (
     PROBA_FLOOR,
-    _class_index,
     aligned_proba,
     check_labels,
-    check_output,
-    has_own_likelihood,
+    class_index,
     has_proba,
     label_noise,
-    naming,
     smoothed_one_hot,
 )
-from ._routing import routed_rows, take_rows
+from ._routing import routed_blocks
 
 
 class MixtureOfExpertsClassifier(
@@ -206,6 +205,7 @@ class MixtureOfExpertsClassifier(
     """
 
     _kind = "classifier"
+    _likelihood_attributes = ("label_noise_",)
 
     def __init__(
         self,
@@ -277,7 +277,7 @@ class MixtureOfExpertsClassifier(
             raise ValueError(
                 f"y has {len(y)} samples but X has {n_samples}; they must match."
             )
-        y_index, known = _class_index(_uniform_labels(y), self.classes_)
+        y_index, known = class_index(_uniform_labels(y), self.classes_)
         if not np.all(known):
             unknown = sorted({repr(label) for label in y[~known].tolist()})
             raise ValueError(
@@ -328,32 +328,27 @@ class MixtureOfExpertsClassifier(
             log_prob[:, i] = np.log(np.maximum(proba, PROBA_FLOOR))
         return log_prob
 
-    def _expert_log_prob(self, X, y_index):
-        return self._log_prob_of(X, y_index, {})
-
-    def _update_likelihood(self, X, y, y_lik, weights, n_iter=None):
-        # Experts that predict labels only: their error rate is the M-step.
+    def _expert_outputs(self, X, n_iter=None):
+        """The labels of the experts that predict labels only, by position:
+        their error rate is the likelihood's M-step."""
         labels = {}
         for i, (name, expert) in enumerate(self._named_experts()):
             if not has_proba(expert):
                 with naming(name, expert, n_iter):
                     labels[i] = check_labels(expert.predict(X), X.shape[0])
+        return labels
+
+    def _fit_likelihood(self, outputs, y_lik, weights):
         self.label_noise_ = np.full(len(self.experts_), np.nan)
-        for i, predicted in labels.items():
+        for i, predicted in outputs.items():
             self.label_noise_[i] = label_noise(
                 predicted, y_lik, self.classes_, weights[:, i]
             )
-        return self._log_prob_of(X, y_lik, labels, n_iter)
 
-    def _likelihood_parameters(self):
-        return self.label_noise_
+    def _expert_log_prob(self, X, y_lik, outputs=None, n_iter=None):
+        return self._log_prob_of(X, y_lik, outputs or {}, n_iter)
 
-    def _set_likelihood_parameters(self, parameters):
-        self.label_noise_ = parameters
-
-    def _take_likelihood(self, perm):
-        self.label_noise_ = self.label_noise_[perm]
-
+    @_one_model
     def predict_proba(self, X, top_k=None):
         """Gate-weighted mixture of the experts' class probabilities.
 
@@ -373,9 +368,8 @@ class MixtureOfExpertsClassifier(
         Xe, Xg = self._split(self._validate_predict_data(X))
         weights = self._routing_weights(Xg, top_k)
         probas = np.zeros((*weights.shape, len(self.classes_)))
-        for i, rows in routed_rows(weights):
-            where = slice(None) if rows is None else rows
-            probas[where, i] = self._named_proba(i, take_rows(Xe, rows))
+        for i, where, X_rows in routed_blocks(weights, Xe):
+            probas[where, i] = self._named_proba(i, X_rows)
         proba = np.einsum("nm,nmc->nc", weights, probas)
         # Rounding can put a certain class at 1 + 2e-16, which metrics such as
         # log_loss refuse; no other entry of that row can be above 0 then.
@@ -397,6 +391,7 @@ class MixtureOfExpertsClassifier(
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X, top_k=top_k))
 
+    @_one_model
     def predict(self, X, top_k=None):
         """Most probable class under the mixture.
 
@@ -413,6 +408,7 @@ class MixtureOfExpertsClassifier(
         proba = self.predict_proba(X, top_k=top_k)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    @_one_model
     def expert_predictions(self, X):
         """Every expert's class probabilities for every row.
 

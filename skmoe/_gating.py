@@ -11,15 +11,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_sample_weight
-from ._experts import (
-    PROBA_FLOOR,
-    ExpertOutputError,
-    check_proba,
-    fit_mode,
-    fit_weighted,
-)
+from ._estimators import check_proba, fit_mode, fit_weighted
+from ._likelihood import PROBA_FLOOR
 from ._math import log_softmax, standard_scale, weighted_mean_and_var
 from ._persistence import VersionedStateMixin
+from .exceptions import ExpertOutputError
 
 # Newton builds an (n_params x n_params) Hessian from n rows; past this many
 # parameters L-BFGS is cheaper per iteration and needs no such matrix.
@@ -377,11 +373,49 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         self.intercept_ = W[0] - self.coef_ @ mean
         return self
 
-    def _permute_classes(self, perm):
-        """Reorder the classes' parameters (a mixture sorting its experts)."""
-        self._W = self._W[:, perm]
-        self.coef_ = self.coef_[perm]
-        self.intercept_ = self.intercept_[perm]
+    def take_classes(self, index, *, renumber=False):
+        """Keep the classes at ``index``, in that order, with their parameters.
+
+        A mixture calls it when it reorders its experts (canonical sorting) or
+        drops some (pruning): the gate's columns follow the experts. Dropped
+        classes lose their probability and the softmax renormalises over the
+        rest, which is the gate conditioned on the kept classes.
+
+        Parameters
+        ----------
+        index : array-like of int
+            Positions in ``classes_``, each at most once.
+        renumber : bool, default=False
+            Number the kept classes ``0 .. len(index) - 1`` instead of keeping
+            their labels, as for a gate whose classes are the positions of a
+            mixture's experts.
+
+        Returns
+        -------
+        self : SoftmaxGate
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import SoftmaxGate
+        >>> X = np.array([[-2.0], [-1.0], [0.0], [1.0], [2.0], [3.0]])
+        >>> gate = SoftmaxGate().fit(X, ["a", "a", "b", "b", "c", "c"])
+        >>> gate.take_classes([2, 0]).classes_.tolist()
+        ['c', 'a']
+        >>> gate.predict_proba(X).shape
+        (6, 2)
+        """
+        check_is_fitted(self)
+        index = np.asarray(index, dtype=np.intp)
+        W = self._W[:, index]
+        # Centre the kept intercepts again (a permutation keeps them centred).
+        shift = W[0].mean() if len(index) < self._W.shape[1] else 0.0
+        W[0] -= shift
+        self._W = W
+        self.coef_ = self.coef_[index]
+        self.intercept_ = self.intercept_[index] - shift
+        self.classes_ = np.arange(len(index)) if renumber else self.classes_[index]
+        return self
 
     def decision_function(self, X):
         """Logits of each class; for two classes, the logit of the second.

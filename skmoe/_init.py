@@ -8,7 +8,7 @@ repeated rows, from the very first step.
 
 import numpy as np
 
-from ._math import standard_scale, weighted_mean_and_var
+from ._math import log_softmax, standard_scale, weighted_mean_and_var
 
 # Share of an initial hard assignment spread evenly over all experts. A start
 # from 0/1 responsibilities lets the gate's weights run off in the first
@@ -82,6 +82,43 @@ def weighted_kmeans(Z, sample_weight, n_clusters, rng, max_iter=50):
             if mass > 0:
                 centres[k] = sample_weight[labels == k] @ Z[labels == k] / mass
     return labels
+
+
+def initial_resp(method, X, target, sample_weight, n_experts, rng):
+    """Starting responsibilities, (n, M); rows sum to 1.
+
+    Parameters
+    ----------
+    method : {"kmeans", "kmeans_xy", "random"}
+        Weighted k-means on the standardised ``X``, or on ``X`` and the target
+        (y as much say as all of X's columns together), softened; or a random
+        gate drawn in parameter space (its draws do not depend on the rows,
+        so weights and repeated rows give the same start).
+    X : ndarray of shape (n, d)
+        The columns the start looks at (the gate's).
+    target : callable
+        Returns numeric columns describing y, (n, k); called for
+        ``"kmeans_xy"`` only.
+    sample_weight : ndarray of shape (n,)
+    n_experts : int
+    rng : numpy.random.RandomState
+
+    Returns
+    -------
+    resp : ndarray of shape (n, n_experts)
+    """
+    if n_experts == 1:
+        return np.ones((X.shape[0], 1))
+    Z = standardize(X.astype(np.float64, copy=False), sample_weight)
+    if method == "random":
+        W = rng.standard_normal((Z.shape[1] + 1, n_experts))
+        return np.exp(log_softmax(Z @ W[1:] + W[0]))
+    if method == "kmeans_xy":
+        y_columns = standardize(target(), sample_weight)
+        y_columns *= np.sqrt(Z.shape[1] / y_columns.shape[1])
+        Z = np.hstack([Z, y_columns])
+    labels = weighted_kmeans(Z, sample_weight, n_experts, rng)
+    return soften(labels, n_experts)
 
 
 def soften(labels, n_experts):

@@ -8,79 +8,11 @@ the bottom of the package's imports.
 
 import warnings
 
+from .exceptions import InconsistentVersionWarning
+
 # What a pickle saved before skmoe recorded its version reports, as
 # scikit-learn reports "pre-0.18".
 UNRECORDED_VERSION = "pre-0.1.0"
-
-
-class InconsistentVersionWarning(UserWarning):
-    """An estimator was unpickled with a skmoe version other than the one that
-    pickled it.
-
-    skmoe stores its version with every estimator it pickles (``pickle``,
-    ``joblib`` and ``skops.io`` alike) and compares it when the estimator is
-    loaded, as scikit-learn does with
-    :class:`sklearn.exceptions.InconsistentVersionWarning` for its own
-    version. Fitted attributes may change between versions, so a model loaded
-    by another version may fail or predict differently: refit it with the
-    version in use, or load it with the version that saved it. A pickle made
-    before skmoe recorded its version reports ``"pre-0.1.0"``.
-
-    Parameters
-    ----------
-    estimator_name : str
-        Name of the estimator's class.
-    current_skmoe_version : str
-        The skmoe version loading the estimator.
-    original_skmoe_version : str
-        The skmoe version that saved it.
-
-    See Also
-    --------
-    sklearn.exceptions.InconsistentVersionWarning : the same for
-        scikit-learn's version, which skmoe's experts may also raise.
-
-    Examples
-    --------
-    Turn the warning into an error to refuse models from other versions:
-
-    >>> import pickle
-    >>> import warnings
-    >>> import numpy as np
-    >>> from skmoe import InconsistentVersionWarning, MixtureOfExpertsRegressor
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.uniform(-3, 3, size=(100, 1))
-    >>> y = np.abs(X[:, 0]) + 0.1 * rng.standard_normal(100)
-    >>> moe = MixtureOfExpertsRegressor(random_state=0).fit(X, y)
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("error", InconsistentVersionWarning)
-    ...     loaded = pickle.loads(pickle.dumps(moe))  # same version: no warning
-    >>> state = moe.__getstate__()
-    >>> state["_skmoe_version"] = "0.0.1"
-    >>> old = MixtureOfExpertsRegressor.__new__(MixtureOfExpertsRegressor)
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     old.__setstate__(state)
-    >>> caught[0].message.original_skmoe_version
-    '0.0.1'
-    """
-
-    def __init__(
-        self, *, estimator_name, current_skmoe_version, original_skmoe_version
-    ):
-        self.estimator_name = estimator_name
-        self.current_skmoe_version = current_skmoe_version
-        self.original_skmoe_version = original_skmoe_version
-
-    def __str__(self):
-        return (
-            f"Trying to unpickle estimator {self.estimator_name} from skmoe "
-            f"version {self.original_skmoe_version} when using version "
-            f"{self.current_skmoe_version}. This might lead to breaking code or "
-            "invalid results. Use at your own risk. Refit the model with this "
-            "version, or load it with the version that saved it; see the "
-            "persistence page of the skmoe documentation."
-        )
 
 
 def _current_version():

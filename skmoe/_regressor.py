@@ -1,32 +1,27 @@
 """MixtureOfExpertsRegressor: Gaussian experts around any regressors."""
 
-import warnings
+from numbers import Real
 
 import numpy as np
 from sklearn.base import MetaEstimatorMixin, RegressorMixin
 from sklearn.linear_model import LinearRegression
 from sklearn.utils.validation import column_or_1d
 
-from ._base import (
-    DegenerateFitWarning,
-    _BaseMixtureOfExperts,
-    _check_non_negative,
-)
-from ._experts import (
-    check_output,
-    has_own_likelihood,
-    naming,
-    predict_mean,
-    predict_mean_and_var,
-    reports_std,
-)
+from ._base import _BaseMixtureOfExperts
+from ._compat import Interval
+from ._estimators import check_output, has_own_likelihood, naming, reports_std
+from ._inference import _one_model
+from ._likelihood import predict_mean, predict_mean_and_var
 from ._math import (
     gaussian_log_prob,
     mixture_mean_and_var,
     noise_variances,
     weighted_mean_and_var,
 )
-from ._routing import routed_rows, take_rows
+from ._routing import routed_blocks
+from ._validation import check_magnitude
+from ._warn import warn
+from .exceptions import DegenerateFitWarning
 
 
 class MixtureOfExpertsRegressor(
@@ -218,7 +213,12 @@ class MixtureOfExpertsRegressor(
     True
     """
 
+    _parameter_constraints = {
+        **_BaseMixtureOfExperts._parameter_constraints,
+        "reg_var": [Interval(Real, 0, 1, closed="both")],
+    }
     _kind = "regressor"
+    _likelihood_attributes = ("noise_var_",)
 
     def __init__(
         self,
@@ -278,8 +278,8 @@ class MixtureOfExpertsRegressor(
         return super()._validate_fit_data(X, y)
 
     def _check_target(self, y, sample_weight):
-        _check_non_negative(self.reg_var, "reg_var")
         y = _numeric_target(y)
+        check_magnitude(y, "y")
         mean, var = weighted_mean_and_var(y, sample_weight)
         # The rounding error of n values of y's size, as StandardScaler
         # judges a constant column: a variance within it means y is constant,
@@ -303,20 +303,19 @@ class MixtureOfExpertsRegressor(
             raise ValueError("y contains NaN or inf.")
         return y
 
-    def _warn_if_degenerate(self, Xe, Xg, y_lik, sample_weight):
+    def _warn_if_degenerate(self, data):
         if self._constant_target:
-            warnings.warn(
+            warn(
                 "y is constant: every expert fits it exactly, so the gate has "
                 "nothing to learn and log_likelihood_ only reflects the floor "
                 "of the noise variance. A regression on a constant target is "
                 "better served by sklearn.dummy.DummyRegressor.",
                 DegenerateFitWarning,
-                stacklevel=4,
             )
             return
-        exact = self._exact_experts(Xe, Xg, y_lik, sample_weight)
+        exact = self._exact_experts(data.Xe, data.Xg, data.y_lik, data.sample_weight)
         if exact:
-            warnings.warn(
+            warn(
                 f"Experts {exact} fit their rows exactly: their noise variance "
                 "is at its floor reg_var * var(y) = "
                 f"{self._var_floor:.3g}, so how much the gate trusts them is "
@@ -325,7 +324,6 @@ class MixtureOfExpertsRegressor(
                 "shallower tree, a larger min_samples_leaf), fewer experts or "
                 "a larger reg_var.",
                 DegenerateFitWarning,
-                stacklevel=4,
             )
 
     def _exact_experts(self, Xe, Xg, y, sample_weight):
@@ -391,11 +389,8 @@ class MixtureOfExpertsRegressor(
             weights = np.ones(shape)
         means = np.zeros(shape)
         variances = np.broadcast_to(self.noise_var_, shape).copy()
-        for i, rows in routed_rows(weights):
-            where = slice(None) if rows is None else rows
-            means[where, i], variances[where, i] = self._one_expert(
-                i, take_rows(X, rows)
-            )
+        for i, where, X_rows in routed_blocks(weights, X):
+            means[where, i], variances[where, i] = self._one_expert(i, X_rows)
         return means, variances
 
     def _log_prob(self, X, y, means, variances, n_iter=None):
@@ -411,37 +406,36 @@ class MixtureOfExpertsRegressor(
                     )
         return log_prob
 
-    def _update_likelihood(self, X, y, y_lik, weights, n_iter=None):
-        # The noise M-step needs the means first; experts that report their
-        # own spread are then evaluated once, through return_std.
-        means, own_var = np.zeros((len(y_lik), len(self.experts_))), {}
+    def _expert_outputs(self, X, n_iter=None):
+        """Means (n, M) and, for experts that report their own spread, their
+        variances by position; each expert is evaluated once, through
+        ``return_std`` where it has one."""
+        means, own_var = np.zeros((X.shape[0], len(self.experts_))), {}
         for i, (name, expert) in enumerate(self._named_experts()):
             with naming(name, expert, n_iter):
                 if reports_std(expert):
                     means[:, i], own_var[i] = predict_mean_and_var(expert, X)
                 else:
                     means[:, i] = predict_mean(expert, X)
+        return means, own_var
+
+    def _fit_likelihood(self, outputs, y_lik, weights):
+        means, _ = outputs
         self.noise_var_ = noise_variances(
             y_lik[:, np.newaxis] - means, weights, self._var_floor
         )
+
+    def _expert_log_prob(self, X, y_lik, outputs=None, n_iter=None):
+        if outputs is None:
+            return self._log_prob(X, y_lik, *self._moments(X))
+        means, own_var = outputs
         variances = np.broadcast_to(self.noise_var_, means.shape).copy()
         for i, var in own_var.items():
             if var is not None:
                 variances[:, i] = np.maximum(var, self._var_floor)
         return self._log_prob(X, y_lik, means, variances, n_iter)
 
-    def _expert_log_prob(self, X, y_lik):
-        return self._log_prob(X, y_lik, *self._moments(X))
-
-    def _likelihood_parameters(self):
-        return self.noise_var_
-
-    def _set_likelihood_parameters(self, parameters):
-        self.noise_var_ = parameters
-
-    def _take_likelihood(self, perm):
-        self.noise_var_ = self.noise_var_[perm]
-
+    @_one_model
     def predict(self, X, return_std=False, top_k=None):
         """Gate-weighted mean of the experts' predictions.
 
@@ -469,6 +463,7 @@ class MixtureOfExpertsRegressor(
             return mean, np.sqrt(np.maximum(var, 0))
         return mean
 
+    @_one_model
     def expert_predictions(self, X):
         """Every expert's prediction for every row.
 

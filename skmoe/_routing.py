@@ -85,6 +85,22 @@ def take_rows(X, rows):
     return X if rows is None else X[rows]
 
 
+def routed_blocks(weights, X):
+    """Each expert with the rows of ``X`` routed to it, for one call each.
+
+    Yields
+    ------
+    index : int
+        The expert.
+    where : slice or ndarray of int
+        Where its results go in an (n, ...) array.
+    X_rows : ndarray or sparse matrix
+        Those rows of ``X`` (``X`` itself when every row is routed to it).
+    """
+    for index, rows in routed_rows(weights):
+        yield index, (slice(None) if rows is None else rows), take_rows(X, rows)
+
+
 def check_temperatures(temperatures):
     """Validate an annealing schedule; None gives the default schedule."""
     if temperatures is None:

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skmoe import MixtureOfExpertsClassifier
-from skmoe._experts import aligned_proba
+from skmoe._likelihood import aligned_proba
 from skmoe.rules import RuleExpert
 
 

@@ -7,9 +7,11 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import joblib
+import numpy as np
 import pytest
 from _data import make_linear_mixture, make_xor
 from numpy.testing import assert_array_equal
+from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeRegressor
@@ -104,3 +106,30 @@ def _own_state(model):
     """
     own = {key: value for key, value in vars(model).items() if key != "experts_"}
     return joblib.hash(own)
+
+
+def test_predicting_while_another_thread_refits_sees_one_model():
+    # A refit swaps the fitted state in one step: a prediction made meanwhile
+    # is the old model's or the new one's, never a mix (an old gate with new
+    # experts).
+    X_a, y_a = make_linear_mixture(300, random_state=0)
+    y_b = -2 * y_a + 5
+    model = MixtureOfExpertsRegressor(n_experts=3, random_state=0)
+    expected = [_fit(clone(model), X_a, y).predict(X_a) for y in (y_a, y_b)]
+    _fit(model, X_a, y_a)
+    stop = threading.Event()
+
+    def refit():
+        for round_ in range(20):
+            _fit(model, X_a, y_b if round_ % 2 == 0 else y_a)
+        stop.set()
+
+    predictions = []
+    refitter = threading.Thread(target=refit)
+    refitter.start()
+    while not stop.is_set():
+        predictions.append(model.predict(X_a))
+    refitter.join()
+    assert len(predictions) > 20
+    for prediction in predictions:
+        assert any(np.array_equal(prediction, e) for e in expected)

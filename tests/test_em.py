@@ -154,11 +154,9 @@ def test_initial_responsibilities_array(data):
     hard = np.zeros((len(y), 3))
     hard[np.arange(len(y)), np.arange(len(y)) % 3] = 5.0
     before = hard.copy()
-    moe = MixtureOfExpertsRegressor(
-        n_experts=3, init_params=hard, max_iter=1, random_state=0
-    )
+    moe = MixtureOfExpertsRegressor(n_experts=3, max_iter=1, random_state=0)
     with pytest.warns(ConvergenceWarning):
-        moe.fit(X, y)
+        moe.fit(X, y, init_resp=hard)
     assert_array_equal(hard, before)
     # One M-step from equal thirds: every expert sees the same weighted rows
     # (up to the row pattern), so the experts are close to one global fit.

@@ -42,15 +42,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
-from skmoe._experts import (
-    LABEL_NOISE_FLOOR,
-    MIN_HARD_ROWS,
-    fallback_rows,
-    fit_expert,
-    fit_mode,
-    label_noise,
-    smoothed_one_hot,
-)
+from skmoe._estimators import fit_mode
+from skmoe._experts import MIN_HARD_ROWS, fallback_rows, fit_expert
+from skmoe._likelihood import LABEL_NOISE_FLOOR, label_noise, smoothed_one_hot
 from skmoe._gating import fit_gate
 from skmoe.rules import RuleExpert
 
@@ -279,10 +273,9 @@ def test_knn_experts_fit_and_are_reproducible(kind, how):
         return Estimator(
             [("knn", knn()), ("other", knn(n_neighbors=15))],
             unweighted_fit=how,
-            init_params=start,
             max_iter=20,
             random_state=seed,
-        ).fit(X, y)
+        ).fit(X, y, init_resp=start)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -417,16 +410,14 @@ def test_pipeline_experts_get_responsibility_weights(routing):
     weight = rng.uniform(0.1, 3.0, size=200)
     start = rng.dirichlet([1.0, 1.0], size=200)
     pipe = make_pipeline(StandardScaler(), Ridge(alpha=5.0))
-    moe = MixtureOfExpertsRegressor(
-        [("a", pipe), ("b", clone(pipe))], init_params=start, max_iter=1
-    )
+    moe = MixtureOfExpertsRegressor([("a", pipe), ("b", clone(pipe))], max_iter=1)
     with config_context(enable_metadata_routing=routing):
-        moe.fit(X, y, sample_weight=weight)
+        moe.fit(X, y, sample_weight=weight, init_resp=start)
         predictions = moe.predict(X)
     for i, expert in enumerate(moe.experts_):
         reference = clone(pipe).fit(X, y, ridge__sample_weight=weight * start[:, i])
         assert_allclose(expert[-1].coef_, reference[-1].coef_, rtol=1e-10)
-    plain = clone(moe).fit(X, y, sample_weight=weight)
+    plain = clone(moe).fit(X, y, sample_weight=weight, init_resp=start)
     assert_allclose(plain.predict(X), predictions, rtol=1e-12)
 
 

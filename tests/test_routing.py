@@ -205,9 +205,10 @@ def test_balance_spreads_rows_over_experts():
     X = rng.uniform(-2, 2, size=(1000, 2))
     y = X @ [1.0, -2.0] + 0.3 * rng.standard_normal(1000)
     start = np.tile([0.9, 0.05, 0.05], (1000, 1))
-    params = dict(n_experts=3, init_params=start, random_state=0)
-    free = MixtureOfExpertsRegressor(**params).fit(X, y)
-    balanced = MixtureOfExpertsRegressor(balance=1.0, **params).fit(X, y)
+    params = dict(n_experts=3, random_state=0)
+    free = MixtureOfExpertsRegressor(**params).fit(X, y, init_resp=start)
+    balanced = MixtureOfExpertsRegressor(balance=1.0, **params)
+    balanced.fit(X, y, init_resp=start)
     # The share of the rows each expert takes (its mean responsibility).
     free_share, balanced_share = free.expert_weights_, balanced.expert_weights_
     uniform = np.full(3, 1 / 3)
@@ -273,13 +274,12 @@ def test_reseeding_revives_a_starved_learner():
     X, y = make_linear_mixture(1500, random_state=3)
     moe = MixtureOfExpertsRegressor(
         n_experts=3,
-        init_params=starved_start(1500),
         min_expert_weight=0.01,
         max_iter=200,
         random_state=0,
     )
     with pytest.warns(DeadExpertWarning, match="re-seeded"):
-        moe.fit(X, y)
+        moe.fit(X, y, init_resp=starved_start(1500))
     # Handed the worst-explained rows, the third expert finds the third regime.
     assert moe.expert_weights_.min() > 0.2
     X_test, y_test = make_linear_mixture(5000, random_state=4)

@@ -22,39 +22,72 @@ class NoPredict(RegressorMixin, BaseEstimator):
         return self
 
 
+def invalid(name, allowed, got):
+    """The uniform message of scikit-learn's parameter validation."""
+    return (
+        rf"The '{name}' parameter of MixtureOfExpertsRegressor must be {allowed}\. "
+        rf"Got {got} instead\."
+    )
+
+
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        ({"n_experts": 0}, ValueError, r"'n_experts' must be an int >= 1, got 0"),
-        ({"n_experts": -1}, ValueError, r"'n_experts' must be an int >= 1, got -1"),
-        ({"n_experts": 2.5}, TypeError, r"'n_experts' must be an int, got 2.5"),
+        (
+            {"n_experts": 0},
+            ValueError,
+            invalid("n_experts", r"an int in the range \[1, inf\)", "0"),
+        ),
+        (
+            {"n_experts": -1},
+            ValueError,
+            invalid("n_experts", r"an int in the range \[1, inf\)", "-1"),
+        ),
+        (
+            {"n_experts": 2.5},
+            TypeError,
+            invalid("n_experts", r"an int in the range \[1, inf\)", "2.5"),
+        ),
         (
             {"n_experts": 31},
             ValueError,
             r"'n_experts' must be at most the number of "
             r"samples \(30\); got 31",
         ),
-        ({"tol": -1e-3}, ValueError, r"'tol' must be a non-negative float, got -0.001"),
-        ({"tol": "small"}, TypeError, r"'tol' must be a float, got 'small'"),
-        ({"max_iter": 0}, ValueError, r"'max_iter' must be an int >= 1, got 0"),
-        ({"n_init": 0}, ValueError, r"'n_init' must be an int >= 1, got 0"),
-        ({"verbose_interval": 0}, ValueError, r"'verbose_interval' must be an int"),
-        ({"reg_var": -1.0}, ValueError, r"'reg_var' must be a non-negative float"),
+        (
+            {"tol": -1e-3},
+            ValueError,
+            invalid("tol", r"a float in the range \[0.0, inf\)", "-0.001"),
+        ),
+        (
+            {"tol": "small"},
+            TypeError,
+            invalid("tol", r"a float in the range \[0.0, inf\)", "'small'"),
+        ),
+        (
+            {"max_iter": 0},
+            ValueError,
+            invalid("max_iter", r"an int in the range \[1, inf\)", "0"),
+        ),
+        (
+            {"n_init": 0},
+            ValueError,
+            invalid("n_init", r"an int in the range \[1, inf\)", "0"),
+        ),
+        ({"verbose_interval": 0}, ValueError, r"'verbose_interval' parameter"),
+        (
+            {"reg_var": -1.0},
+            ValueError,
+            invalid("reg_var", r"a float in the range \[0.0, 1.0\]", "-1.0"),
+        ),
         (
             {"init_params": "k-means++"},
             ValueError,
-            r"'init_params' must be one of \('kmeans', 'kmeans_xy', 'random'\) or an "
-            r"array of shape \(n_samples, n_experts\); got 'k-means\+\+'",
+            r"The 'init_params' parameter of MixtureOfExpertsRegressor must be a str "
+            r"among \{.*'kmeans'.*\} or an array-like\. Got 'k-means\+\+' instead",
         ),
-        (
-            {"init_params": np.ones((30, 3))},
-            ValueError,
-            r"'init_params' as an array must have shape \(n_samples, n_experts\) = "
-            r"\(30, 2\); got \(30, 3\)",
-        ),
-        ({"init_params": -np.ones((30, 2))}, ValueError, r"non-negative"),
-        ({"init_params": 3}, TypeError, r"'init_params' must be one of"),
-        ({"experts": "tree"}, TypeError, r"'experts' must be None, an estimator"),
+        ({"init_params": 3}, TypeError, r"The 'init_params' parameter"),
+        ({"experts": "tree"}, TypeError, r"The 'experts' parameter"),
         (
             {"experts": LinearRegression},
             TypeError,
@@ -64,18 +97,20 @@ class NoPredict(RegressorMixin, BaseEstimator):
         (
             {"experts": NoPredict()},
             TypeError,
-            r"Expert 'expert0' must implement fit "
-            r"and predict; NoPredict has no 'predict' method",
+            r"The 'experts' parameter .* must be None, an object implementing 'fit' "
+            r"and 'predict'.* Got NoPredict\(\) instead",
         ),
         (
             {"unweighted_fit": "soft"},
             ValueError,
-            r"'unweighted_fit' must be one of \('hard', 'resample'\), got 'soft'",
+            r"The 'unweighted_fit' parameter .* must be a str among "
+            r"\{('hard', 'resample'|'resample', 'hard')\}\. Got 'soft' instead",
         ),
         (
             {"gate": LinearRegression()},
             TypeError,
-            r"'gate' must have predict_proba.*LinearRegression has none",
+            r"The 'gate' parameter .* must be None or an object implementing 'fit' "
+            r"and 'predict_proba'\. Got LinearRegression\(\) instead",
         ),
         (
             {"gate": KNeighborsClassifier()},
@@ -109,7 +144,13 @@ class NoPredict(RegressorMixin, BaseEstimator):
             r"'gate_features' selects columns by name \(\['a'\]\), which needs X to "
             r"be a DataFrame",
         ),
-        ({"gate_features": [0.5]}, TypeError, r"'gate_features' must be int indices"),
+        ({"gate_features": [0.5]}, TypeError, r"'gate_features' must be None, an int"),
+        (
+            {"gate_features": [[0, 1]]},
+            ValueError,
+            r"'gate_features' must be one-dimensional .* got \[\[0, 1\]\] with "
+            r"shape \(1, 2\)",
+        ),
         (
             {"experts": LogisticRegression()},
             ValueError,
@@ -143,6 +184,72 @@ class NoPredict(RegressorMixin, BaseEstimator):
 def test_bad_parameters(params, error, match):
     with pytest.raises(error, match=match):
         MixtureOfExpertsRegressor(**params).fit(X, y_reg)
+
+
+@pytest.mark.parametrize(
+    "init_resp, match",
+    [
+        (
+            np.ones((30, 3)),
+            r"'init_resp' as an array must have shape \(n_samples, n_experts\) = "
+            r"\(30, 2\); got \(30, 3\)",
+        ),
+        (-np.ones((30, 2)), r"'init_resp' .* non-negative"),
+    ],
+)
+def test_bad_initial_responsibilities(init_resp, match):
+    with pytest.raises(ValueError, match=match):
+        MixtureOfExpertsRegressor().fit(X, y_reg, init_resp=init_resp)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"verbose": "loud"}, r"The 'verbose' parameter"),
+        ({"warm_start": "yes"}, r"The 'warm_start' parameter .* Got 'yes' instead"),
+        ({"n_jobs": 0}, r"The 'n_jobs' parameter .* Got 0 instead"),
+        ({"balance": -1.0}, r"The 'balance' parameter"),
+        ({"min_expert_weight": 1.0}, r"The 'min_expert_weight' parameter"),
+        ({"top_k": 0}, r"The 'top_k' parameter"),
+        ({"assignment": "fuzzy"}, r"The 'assignment' parameter"),
+        ({"dead_expert": "bury"}, r"The 'dead_expert' parameter"),
+    ],
+)
+def test_parameters_are_validated_before_the_data(params, match):
+    # Declared constraints are checked first: the data here are unusable.
+    from skmoe._compat import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=match):
+        MixtureOfExpertsRegressor(**params).fit([["text"]], ["y"])
+
+
+def test_verbose_accepts_a_bool():
+    moe = MixtureOfExpertsRegressor(verbose=True, max_iter=2, tol=1.0)
+    moe.fit(X, y_reg)
+    assert moe.n_iter_ >= 1
+
+
+def test_initial_responsibilities_as_init_params_are_deprecated():
+    start = np.tile([0.7, 0.3], (30, 1))
+    old = MixtureOfExpertsRegressor(init_params=start, random_state=0)
+    with pytest.warns(FutureWarning, match="pass them to fit"):
+        old.fit(X, y_reg)
+    new = MixtureOfExpertsRegressor(random_state=0).fit(X, y_reg, init_resp=start)
+    np.testing.assert_allclose(old.predict(X), new.predict(X))
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="once"):
+        old.fit(X, y_reg, init_resp=start)
+
+
+def test_initial_responsibilities_are_split_with_the_rows():
+    # As fit metadata, the start is split with the rows by cross-validation:
+    # as a constructor argument it had the shape of the whole data.
+    from sklearn.model_selection import KFold, cross_val_score
+
+    start = np.tile([0.7, 0.3], (30, 1))
+    moe = MixtureOfExpertsRegressor(random_state=0)
+    scores = cross_val_score(moe, X, y_reg, cv=KFold(3), params={"init_resp": start})
+    assert scores.shape == (3,)
+    assert np.all(scores > 0.9)
 
 
 def test_regressor_as_classifier_expert():
@@ -238,8 +345,8 @@ def test_nothing_passed_is_modified():
     X_copy, y_copy, w = X.copy(), y_reg.copy(), np.linspace(1, 2, 30)
     w_copy = w.copy()
     resp = np.full((30, 2), 0.5)
-    moe = MixtureOfExpertsRegressor(experts, init_params=resp, random_state=0)
-    moe.fit(X_copy, y_copy, sample_weight=w)
+    moe = MixtureOfExpertsRegressor(experts, random_state=0)
+    moe.fit(X_copy, y_copy, sample_weight=w, init_resp=resp)
     np.testing.assert_array_equal(X_copy, X)
     np.testing.assert_array_equal(y_copy, y_reg)
     np.testing.assert_array_equal(w, w_copy)

@@ -1,0 +1,137 @@
+"""Named experts and the gate as nested parameters, apart from EM.
+
+As scikit-learn's ``_BaseHeterogeneousEnsemble`` does for Voting and Stacking,
+this mixin owns how the experts are given (one template cloned ``n_experts``
+times, or ``(name, estimator)`` pairs, some perhaps ``"drop"``), how their
+parameters are reached (``lin__alpha``, ``experts__alpha``, ``gate__alpha``)
+and which names are allowed. It knows nothing of EM.
+"""
+
+from ._gating import SoftmaxGate
+
+
+def _is_drop(expert):
+    return isinstance(expert, str) and expert == "drop"
+
+
+def _is_named_list(experts):
+    """Whether ``experts`` looks like a list of (name, estimator) pairs."""
+    return (
+        isinstance(experts, (list, tuple))
+        and len(experts) > 0
+        and all(isinstance(item, tuple) and len(item) == 2 for item in experts)
+    )
+
+
+class _NamedExpertsMixin:
+    """Nested parameters and specs of a mixture's experts and gate.
+
+    Needs ``experts``, ``n_experts`` and ``gate`` parameters and a
+    ``_default_expert()`` hook (the expert used when ``experts=None``).
+    """
+
+    def get_params(self, deep=True):
+        """Parameters of the mixture and, with ``deep=True``, of its parts.
+
+        Named experts appear under their names (``"lin"``) and their parameters
+        as ``"lin__alpha"``; a single template expert as ``"experts__alpha"``;
+        the gate as ``"gate__alpha"``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of the experts and of the gate.
+
+        Returns
+        -------
+        params : dict
+        """
+        out = super().get_params(deep=deep)
+        if deep and _is_named_list(self.experts):
+            for name, expert in self.experts:
+                out[name] = expert
+                if hasattr(expert, "get_params") and not isinstance(expert, type):
+                    for key, value in expert.get_params(deep=True).items():
+                        out[f"{name}__{key}"] = value
+        return out
+
+    def set_params(self, **params):
+        """Set parameters of the mixture, of named experts or of the gate.
+
+        ``set_params(lin=Ridge())`` replaces the expert named ``"lin"``;
+        ``set_params(lin__alpha=2.0)`` changes one of its parameters;
+        ``set_params(gate__alpha=0.1)`` reaches the default gate even while
+        ``gate=None`` (the default gate is then built with that value), and
+        likewise ``experts__...`` for the default experts.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values.
+
+        Returns
+        -------
+        self : estimator instance
+        """
+        if "experts" in params:
+            self.experts = params.pop("experts")
+        if _is_named_list(self.experts):
+            template_keys = sorted(k for k in params if k.startswith("experts__"))
+            if template_keys:
+                raise ValueError(
+                    f"Invalid parameters {template_keys}: 'experts__...' addresses "
+                    "a single template expert, but 'experts' is a list of named "
+                    "experts; use '<name>__<parameter>' instead."
+                )
+            names = [item[0] for item in self.experts]
+            for key in [k for k in params if "__" not in k and k in names]:
+                value = params.pop(key)
+                self.experts = [
+                    (name, value if name == key else expert)
+                    for name, expert in self.experts
+                ]
+        defaults = {"gate": SoftmaxGate, "experts": self._default_expert}
+        for attr, make_default in defaults.items():
+            nested = any(key.startswith(attr + "__") for key in params)
+            if nested and attr not in params and getattr(self, attr) is None:
+                setattr(self, attr, make_default())
+        return super().set_params(**params)
+
+    def _expert_specs(self):
+        """The experts as ``(names, unfitted estimators, cloned_from_template)``."""
+        experts = self.experts
+        if _is_named_list(experts):
+            names = [name for name, _ in experts]
+            self._check_names(names)
+            kept = [(n, e) for n, e in experts if not _is_drop(e)]
+            if not kept:
+                raise ValueError(
+                    "All experts are dropped. At least one is required to be an "
+                    "estimator."
+                )
+            return [n for n, _ in kept], [e for _, e in kept], False
+        if experts is None:
+            template = self._default_expert()
+        elif hasattr(experts, "fit") or isinstance(experts, type):
+            template = experts
+        else:
+            raise TypeError(
+                "'experts' must be None, an estimator (cloned n_experts times) or a "
+                f"non-empty list of (name, estimator) tuples; got {experts!r}."
+            )
+        names = [f"expert{i}" for i in range(self.n_experts)]
+        return names, [template] * self.n_experts, True
+
+    def _check_names(self, names):
+        if not all(isinstance(name, str) for name in names):
+            raise TypeError(f"Expert names must be strings, got {names!r}.")
+        if len(set(names)) != len(names):
+            raise ValueError(f"Expert names are not unique: {names!r}.")
+        clash = sorted(set(names).intersection(self.get_params(deep=False)))
+        if clash:
+            raise ValueError(
+                f"Expert names conflict with constructor arguments: {clash!r}."
+            )
+        nested = [name for name in names if "__" in name]
+        if nested:
+            raise ValueError(f"Expert names must not contain __: got {nested!r}.")

@@ -1,0 +1,237 @@
+"""Helpers for any sub-estimator of a mixture, expert or gate alike.
+
+How a sub-estimator is fitted with row weights (its fit mode), seeded
+clones, warm starts, and the checks that its output is usable. The gate and
+the experts both rely on them; nothing here knows about EM.
+"""
+
+import inspect
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import has_fit_parameter
+
+from ._validation import same_type_error
+from .exceptions import ExpertOutputError
+from .rules import RuleExpert
+
+__all__ = [
+    "ExpertOutputError",
+    "can_warm_start",
+    "check_output",
+    "check_proba",
+    "fit_mode",
+    "fit_weighted",
+    "has_own_likelihood",
+    "is_fixed",
+    "naming",
+    "reports_std",
+    "same_type_error",
+    "seeded_clone",
+    "set_warm_start",
+]
+
+
+def has_own_likelihood(expert):
+    """Whether ``expert`` reports its own per-row ``log_likelihood(X, y)``."""
+    return callable(getattr(expert, "log_likelihood", None))
+
+
+def is_fixed(expert):
+    """Whether EM must never refit ``expert`` (a prefit model or a rule)."""
+    return isinstance(expert, (FrozenEstimator, RuleExpert))
+
+
+def fit_mode(estimator):
+    """How EM fits ``estimator`` with per-row weights.
+
+    Returns
+    -------
+    mode : {"fixed", "weighted", "pipeline", "unweighted"}
+        ``"fixed"``: never fitted; ``"weighted"``: ``fit(sample_weight=...)``;
+        ``"pipeline"``: a Pipeline whose last step takes the weights as
+        ``<last step>__sample_weight``; ``"unweighted"``: needs a fallback.
+    """
+    if is_fixed(estimator):
+        return "fixed"
+    if has_fit_parameter(estimator, "sample_weight"):
+        return "weighted"
+    if isinstance(estimator, Pipeline):
+        last = estimator.steps[-1][1]
+        if last != "passthrough" and has_fit_parameter(last, "sample_weight"):
+            return "pipeline"
+    return "unweighted"
+
+
+def seeded_clone(expert, rng):
+    """Clone ``expert`` and fix every ``random_state`` it holds, nested ones too.
+
+    Seeds are drawn from the mixture's ``rng`` so that a mixture with an integer
+    ``random_state`` is reproducible, whatever its experts were given. Fixed
+    experts are shared, not cloned: they are never fitted.
+    """
+    if is_fixed(expert):
+        return expert
+    expert = clone(expert)
+    params = expert.get_params(deep=True)
+    seeds = {
+        key: int(rng.randint(np.iinfo(np.int32).max))
+        for key in sorted(params)
+        if key == "random_state" or key.endswith("__random_state")
+    }
+    if seeds:
+        expert.set_params(**seeds)
+    return expert
+
+
+# Estimators whose ``warm_start=True`` means "start the solver from the last
+# solution". EM refits every expert each iteration on slightly changed weights,
+# so starting from the previous solution saves most of the solver's work.
+# A skmoe mixture as an expert (a hierarchical mixture) continues its own EM
+# from where it stopped, so each M-step of the parent raises the child's
+# weighted likelihood: generalised EM. Ensembles are left out on purpose: their
+# warm_start means "keep the fitted members and only add new ones", which would
+# freeze an expert after its first M-step.
+_WARM_START_MODULES = ("sklearn.linear_model", "sklearn.neural_network", "skmoe.")
+
+
+def can_warm_start(expert):
+    """Whether EM may refit ``expert`` starting from its previous solution."""
+    return type(expert).__module__.startswith(
+        _WARM_START_MODULES
+    ) and "warm_start" in expert.get_params(deep=False)
+
+
+def set_warm_start(experts, values):
+    """Set ``warm_start`` on the experts that :func:`can_warm_start`."""
+    for expert, value in zip(experts, values, strict=True):
+        if can_warm_start(expert):
+            expert.set_params(warm_start=value)
+
+
+def fit_weighted(estimator, X, y, weight, mode):
+    """Fit ``estimator`` with ``sample_weight=weight`` as its ``mode`` allows.
+
+    A Pipeline gets the weights as ``<last step>__sample_weight``; metadata
+    routing is switched off for that call, because with routing on a Pipeline
+    refuses that form (it wants ``sample_weight`` and requests set on steps).
+    """
+    if mode == "weighted":
+        return estimator.fit(X, y, sample_weight=weight)
+    last = estimator.steps[-1][0]
+    with config_context(enable_metadata_routing=False):
+        return estimator.fit(X, y, **{f"{last}__sample_weight": weight})
+
+
+@contextmanager
+def naming(name, expert, n_iter=None):
+    """Name the expert, and the EM iteration if given, in any error raised
+    while the mixture uses the expert's predictions.
+
+    Without it a NaN or a wrongly shaped prediction surfaces as a bare numpy
+    error (or a NaN log-likelihood) far from the expert that caused it.
+    """
+    try:
+        yield
+    except Exception as exc:
+        what = (
+            "gave unusable output"
+            if isinstance(exc, ExpertOutputError)
+            else "failed to predict"
+        )
+        when = "" if n_iter is None else f" at EM iteration {n_iter}"
+        message = f"Expert {name!r} ({type(expert).__name__}) {what}{when}: {exc}"
+        raise same_type_error(exc, message) from exc
+
+
+def check_output(values, shape, what, allow=None):
+    """``values`` as a float64 array of ``shape``, finite; else ExpertOutputError.
+
+    Parameters
+    ----------
+    values : array-like
+        What the expert returned.
+    shape : tuple of int
+        The shape the mixture needs; a trailing column of width 1 is dropped
+        for a 1-D ``shape`` (regressors fitted on column vectors return it).
+    what : str
+        What the values are, for the message ("predictions").
+    allow : {None, "-inf"}, default=None
+        ``"-inf"`` accepts minus infinity (a log-likelihood of an impossible
+        row), never NaN or plus infinity.
+
+    Returns
+    -------
+    values : ndarray of shape ``shape``
+    """
+    values = _as_float64(values, what)
+    if len(shape) == 1 and values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.shape != shape:
+        raise ExpertOutputError(
+            f"its {what} have shape {values.shape} for {shape[0]} rows; expected "
+            f"{shape}."
+        )
+    bad = np.isnan(values) | (values == np.inf)
+    if allow != "-inf":
+        bad |= values == -np.inf
+    if np.any(bad):
+        n_bad = np.count_nonzero(np.any(bad.reshape(len(values), -1), axis=1))
+        raise ExpertOutputError(
+            f"{n_bad} of {shape[0]} rows have NaN or infinite {what}; an expert "
+            "must return finite values."
+        )
+    return values
+
+
+def _as_float64(values, what):
+    """``values`` as float64, refusing what would lose information: complex
+    numbers (numpy would drop the imaginary part) and non-numbers."""
+    raw = np.asarray(values)
+    if raw.dtype.kind == "c":
+        raise ExpertOutputError(
+            f"its {what} are complex ({raw.dtype}); an expert must return real numbers."
+        )
+    try:
+        return raw.astype(np.float64, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise ExpertOutputError(f"its {what} are not numbers ({exc}).") from exc
+
+
+def reports_std(expert):
+    """Whether a regression expert predicts its own spread, row by row
+    (``predict(X, return_std=True)``, as BayesianRidge or a Gaussian process)."""
+    try:
+        return "return_std" in inspect.signature(expert.predict).parameters
+    except (TypeError, ValueError):  # a callable without a signature
+        return False
+
+
+def check_proba(proba, shape):
+    """Class probabilities of ``shape``: finite, non-negative rows summing to 1
+    (to within ``1e-4``, or the rounding of the expert's own float type if
+    coarser), else ExpertOutputError.
+
+    Rows off by more than rounding are renormalised in float64: an expert
+    working in float32 sums to 1 only to about 1e-7 (float16: 1e-3), and the
+    mixture's probabilities would inherit that. Rows already exact are left
+    bit for bit as they are.
+    """
+    dtype = np.asarray(proba).dtype
+    resolution = np.finfo(dtype).eps if dtype.kind == "f" else 0.0
+    tolerance = max(1e-4, 8 * resolution * shape[1])
+    proba = check_output(proba, shape, "probabilities")
+    total = proba.sum(axis=1, keepdims=True)
+    if np.any(proba < 0) or np.any(np.abs(total - 1) > tolerance):
+        raise ExpertOutputError(
+            "its probabilities must be non-negative with rows summing to 1; "
+            f"got values down to {proba.min():.6g} and row sums from "
+            f"{total.min():.6g} to {total.max():.6g}."
+        )
+    if np.any(np.abs(total - 1) > 1e-12):
+        proba = proba / total
+    return proba

@@ -1,0 +1,210 @@
+"""What a fitted mixture says about new inputs: the gate's probabilities,
+routing, leaves of a hierarchy, and the posterior of labelled rows.
+
+The mixin reads the fitted state only; the EM class provides ``_split``,
+``_log_gate``, ``_e_step``, ``_expert_log_prob`` and ``_check_new_target``.
+"""
+
+import functools
+
+import numpy as np
+from sklearn.utils import Bunch, get_tags
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._routing import check_top_k, top_k_weights
+from ._validation import check_numeric_input, check_sparse
+
+
+def _one_model(method):
+    """Run an inference method on one snapshot of the fitted state.
+
+    A successful ``fit`` swaps the whole fitted state in one step, so a
+    reader in another thread sees the old model or the new one, never a mix
+    of the two.
+    """
+
+    @functools.wraps(method)
+    def reader(self, *args, **kwargs):
+        return method(self._snapshot(), *args, **kwargs)
+
+    return reader
+
+
+class _InferenceMixin:
+    """Inference methods shared by the regressor and the classifier."""
+
+    def _validate_predict_data(self, X):
+        check_is_fitted(self)
+        check_numeric_input(X)
+        check_sparse(X, self._fitted_experts_refusing_sparse)
+        return validate_data(
+            self, X, dtype=[np.float64, np.float32], reset=False, accept_sparse="csr"
+        )
+
+    def _fitted_experts_refusing_sparse(self):
+        return [
+            name
+            for name, expert in self._named_experts()
+            if not get_tags(expert).input_tags.sparse
+        ]
+
+    def _named_experts(self):
+        """``(name, expert)`` pairs of the fitted experts."""
+        return zip(self._expert_names, self.experts_, strict=True)
+
+    @property
+    def named_experts_(self):
+        """Bunch of the fitted experts by name (``expert0``... for a template)."""
+        check_is_fitted(self)
+        return Bunch(**dict(self._named_experts()))
+
+    @_one_model
+    def gate_proba(self, X):
+        """The gate's probability of each expert for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        gate : ndarray of shape (n_samples, n_experts)
+            ``g_i(x)``; rows sum to 1.
+        """
+        _, Xg = self._split(self._validate_predict_data(X))
+        return np.exp(self._log_gate(Xg))
+
+    def _routing_weights(self, Xg, top_k):
+        """Gate probabilities kept for each row's ``top_k`` experts, (n, M).
+
+        ``top_k=None`` uses the parameter, capped at the number of experts
+        (pruning may have left fewer than it names); a ``top_k`` passed to
+        predict must not exceed it.
+        """
+        n_experts = len(self.experts_)
+        if top_k is None:
+            top_k = None if self.top_k is None else min(self.top_k, n_experts)
+        check_top_k(top_k, n_experts)
+        return top_k_weights(np.exp(self._log_gate(Xg)), top_k)
+
+    @_one_model
+    def routing_summary(self, X):
+        """Which expert handles what: the gate's view of ``X``, per expert.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        summary : :class:`~sklearn.utils.Bunch`
+            ``expert`` (names), ``share`` (fraction of rows whose most trusted
+            expert it is), ``mean_gate`` (mean gate probability over all rows)
+            and ``confidence`` (mean gate probability on the rows it is most
+            trusted for; NaN if none), each of shape (n_experts,).
+        """
+        gate = self.gate_proba(X)
+        top = np.argmax(gate, axis=1)
+        n_experts = gate.shape[1]
+        counts = np.bincount(top, minlength=n_experts)
+        top_gate = np.bincount(top, weights=gate.max(axis=1), minlength=n_experts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            confidence = top_gate / counts
+        return Bunch(
+            expert=np.array(self._expert_names, dtype=object),
+            share=counts / len(top),
+            mean_gate=gate.mean(axis=0),
+            confidence=np.where(counts > 0, confidence, np.nan),
+        )
+
+    @_one_model
+    def leaf_proba(self, X):
+        """Path probability of every leaf expert of a hierarchical mixture.
+
+        A leaf's probability is the product of the gate probabilities along
+        its path: ``g_i(x) * g_j|i(x) * ...``. For a flat mixture this is
+        :meth:`gate_proba`. Columns follow :attr:`leaf_names_`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_leaves)
+            Rows sum to 1.
+        """
+        Xe, Xg = self._split(self._validate_predict_data(X))
+        gate = np.exp(self._log_gate(Xg))
+        columns = [
+            gate[:, [i]] * expert.leaf_proba(Xe)
+            if isinstance(expert, _InferenceMixin)
+            else gate[:, [i]]
+            for i, expert in enumerate(self.experts_)
+        ]
+        return np.hstack(columns)
+
+    @property
+    def leaf_names_(self):
+        """Names of the leaf experts, ``"parent/child"`` below nested mixtures."""
+        check_is_fitted(self)
+        names = []
+        for name, expert in self._named_experts():
+            if isinstance(expert, _InferenceMixin):
+                names.extend(f"{name}/{leaf}" for leaf in expert.leaf_names_)
+            else:
+                names.append(name)
+        return np.array(names, dtype=object)
+
+    def predict_expert(self, X):
+        """Index of the expert the gate trusts most for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        expert : ndarray of shape (n_samples,)
+            Positions in ``experts_``.
+        """
+        return np.argmax(self.gate_proba(X), axis=1)
+
+    def log_likelihood(self, X, y):
+        """Log-likelihood of each labelled row under the mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,)
+            ``log sum_i g_i(x) p_i(y | x)``. Its weighted mean over the training
+            data is ``log_likelihood_``.
+        """
+        _, log_norm = self._posterior(X, y)
+        return log_norm
+
+    def responsibilities(self, X, y):
+        """Posterior probability of each expert for each labelled row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_experts)
+            ``g_i(x) p_i(y | x) / sum_k g_k(x) p_k(y | x)``; rows sum to 1.
+        """
+        log_resp, _ = self._posterior(X, y)
+        return np.exp(log_resp)
+
+    @_one_model
+    def _posterior(self, X, y):
+        Xe, Xg = self._split(self._validate_predict_data(X))
+        y_lik = self._check_new_target(y, Xe.shape[0])
+        return self._e_step(Xg, self._expert_log_prob(Xe, y_lik))

@@ -1,0 +1,167 @@
+"""What an expert's output means as a likelihood.
+
+A regression expert gives a mean (and perhaps its own spread), a classifier
+expert class probabilities or bare labels. These functions turn that output,
+checked, into the arrays the regressor's and the classifier's likelihoods
+read.
+"""
+
+import numpy as np
+
+from ._estimators import check_output, check_proba
+from .exceptions import ExpertOutputError
+
+# Smallest probability a classifier expert may give the observed class, so a
+# confident mistake costs a large but finite log-likelihood.
+PROBA_FLOOR = 1e-12
+
+# Smallest error rate of an expert that predicts labels only: even a rule that
+# is right on every row it owns keeps a little doubt, so one miss elsewhere
+# costs a finite log-likelihood.
+LABEL_NOISE_FLOOR = 1e-4
+
+
+def predict_mean(expert, X):
+    """A regression expert's prediction as float64 of shape (n,), checked."""
+    return check_output(expert.predict(X), (X.shape[0],), "predictions")
+
+
+def predict_mean_and_var(expert, X):
+    """A probabilistic regression expert's mean and variance, float64 (n,).
+
+    The variance is None when the expert reports no spread at all (a zero
+    std everywhere, as :class:`~sklearn.dummy.DummyRegressor` does): the
+    fitted noise variance then stands in for it.
+    """
+    mean, std = expert.predict(X, return_std=True)
+    mean = check_output(mean, (X.shape[0],), "predictions")
+    std = check_output(std, (X.shape[0],), "standard deviations")
+    if np.any(std < 0):
+        raise ExpertOutputError("it returned negative standard deviations.")
+    return mean, (std**2 if np.any(std > 0) else None)
+
+
+def has_proba(expert):
+    """Whether a classifier expert gives class probabilities."""
+    return hasattr(expert, "predict_proba")
+
+
+def aligned_proba(expert, X, classes):
+    """A classifier expert's probabilities with columns in the mixture's order.
+
+    An expert that saw only some classes has fewer columns; the missing
+    classes get probability 0. Classes the mixture never saw (a prefit model
+    trained on more labels) are dropped and the rest renormalised.
+
+    Parameters
+    ----------
+    expert : fitted classifier with ``predict_proba``
+    X : ndarray of shape (n, d)
+    classes : ndarray of shape (C,)
+        The mixture's sorted ``classes_``.
+
+    Returns
+    -------
+    proba : ndarray of shape (n, C)
+    """
+    expert_classes = np.asarray(expert.classes_)
+    if len(np.unique(expert_classes)) != len(expert_classes):
+        raise ExpertOutputError(
+            f"its classes_ {expert_classes.tolist()!r} hold duplicates, so its "
+            "probability columns cannot be matched to classes."
+        )
+    proba = check_proba(expert.predict_proba(X), (X.shape[0], len(expert_classes)))
+    if len(expert_classes) == len(classes) and np.all(expert_classes == classes):
+        return proba
+    columns, known = class_index(expert_classes, classes)
+    aligned = np.zeros((proba.shape[0], len(classes)))
+    aligned[:, columns[known]] = proba[:, known]
+    if not np.all(known):
+        total = aligned.sum(axis=1, keepdims=True)
+        aligned = np.divide(
+            aligned,
+            total,
+            out=np.full_like(aligned, 1 / len(classes)),
+            where=total > 0,
+        )
+    return aligned
+
+
+def check_labels(labels, n_rows):
+    """Labels predicted for ``n_rows`` rows, as an array of shape (n_rows,)."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.shape != (n_rows,):
+        raise ExpertOutputError(
+            f"its predictions have shape {labels.shape} for {n_rows} rows; "
+            f"expected ({n_rows},)."
+        )
+    return labels
+
+
+def smoothed_one_hot(labels, classes, label_noise):
+    """Probabilities of an expert that predicts labels only.
+
+    The predicted class gets ``1 - label_noise``, the others share
+    ``label_noise``; a label the mixture never saw means "no opinion"
+    (uniform probabilities).
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n,)
+    classes : ndarray of shape (C,)
+    label_noise : float
+
+    Returns
+    -------
+    proba : ndarray of shape (n, C)
+    """
+    n_classes = len(classes)
+    columns, known = class_index(np.asarray(labels), classes)
+    proba = np.full((len(labels), n_classes), label_noise / max(n_classes - 1, 1))
+    proba[known, columns[known]] = 1 - label_noise
+    proba[~known] = 1 / n_classes
+    return proba
+
+
+def label_noise(labels, y_index, classes, weight):
+    """M-step for an expert that predicts labels: its weighted error rate.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n,)
+        The expert's predictions.
+    y_index : ndarray of shape (n,)
+        Observed classes as positions in ``classes``.
+    classes : ndarray of shape (C,)
+    weight : ndarray of shape (n,)
+        ``sample_weight * resp`` of this expert.
+
+    Returns
+    -------
+    label_noise : float
+        In ``[LABEL_NOISE_FLOOR, (C - 1) / C]``: from nearly certain to no
+        better than a uniform guess. Rows where the expert has no opinion (a
+        label the mixture never saw) do not count: their likelihood does not
+        depend on the error rate.
+    """
+    columns, known = class_index(np.asarray(labels), classes)
+    opinion = weight * known
+    wrong = np.dot(opinion, columns != y_index)
+    rate = wrong / max(opinion.sum(), np.finfo(np.float64).tiny)
+    n_classes = len(classes)
+    return float(np.clip(rate, LABEL_NOISE_FLOOR, (n_classes - 1) / n_classes))
+
+
+def class_index(labels, classes):
+    """Positions of ``labels`` in sorted ``classes``, and which were found."""
+    try:
+        columns = np.minimum(np.searchsorted(classes, labels), len(classes) - 1)
+        return columns, classes[columns] == labels
+    except TypeError:
+        # Labels that cannot be ordered against the classes (None among
+        # strings, say): look each one up instead.
+        position = {label: i for i, label in enumerate(classes.tolist())}
+        columns = np.array([position.get(label, -1) for label in labels.tolist()])
+        return np.maximum(columns, 0), columns >= 0

@@ -1,0 +1,278 @@
+"""Input checks and column selectors: pure functions of the data.
+
+Everything here looks at what the user passes to ``fit`` or ``predict`` and
+either returns it in the form EM needs or raises an error that names the
+input, the value and what is allowed. Nothing here knows about EM.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._compat import _check_sample_weight
+
+# EM squares and multiplies the data (variances, normal equations, weighted
+# sums). Values beyond this magnitude overflow float64 when squared and
+# multiplied by a few hundred thousand rows; values below its inverse lose
+# every digit when squared. Inside the range the mixture is equivariant to
+# scaling X and y; outside it is refused rather than fitted wrongly.
+SAFE_MAGNITUDE = 1e150
+
+_NUMERIC_REMEDY = (
+    "Encode such columns first, for example with OneHotEncoder in a "
+    "ColumnTransformer placed before the mixture in a Pipeline."
+)
+
+
+def same_type_error(exc, message):
+    """An exception of ``exc``'s type with ``message``, or a RuntimeError when
+    that type cannot be built from a message alone.
+
+    Callers catching, say, ``ValueError`` then still catch the renamed error.
+    """
+    try:
+        return type(exc)(message)
+    except Exception:
+        return RuntimeError(message)
+
+
+def check_numeric_input(X):
+    """Raise a clear error if ``X`` holds anything but numbers.
+
+    scikit-learn's conversion otherwise fails with numpy's bare "could not
+    convert string to float", which names neither ``X`` nor the column.
+    Errors keep numpy's type (ValueError for text, TypeError for other
+    objects) and its message, after one that says what to do.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(X, "columns"):
+        bad = [
+            f"{column!r} ({dtype})"
+            for column, dtype in zip(X.columns, dtypes, strict=True)
+            if not _is_numeric_column(X[column], dtype)
+        ]
+        if bad:
+            raise ValueError(
+                f"X must hold numbers, but its columns {', '.join(bad)} do not. "
+                + _NUMERIC_REMEDY
+            )
+        return
+    if isinstance(X, np.ndarray) and X.dtype.kind in "OUSMm":
+        try:
+            X.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise same_type_error(
+                exc,
+                f"X must hold numbers, but its dtype is {X.dtype} and it holds "
+                f"values that are not ({exc}). {_NUMERIC_REMEDY}",
+            ) from exc
+
+
+def _is_numeric_column(column, dtype):
+    categories = getattr(dtype, "categories", None)
+    if categories is not None:  # pandas Categorical: its categories count
+        return categories.dtype.kind in "biuf"
+    kind = getattr(dtype, "kind", "O")
+    if kind in "biufc":
+        return True
+    if kind != "O":
+        return False  # dates, durations, intervals
+    try:
+        np.asarray(column, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def check_magnitude(values, name):
+    """Refuse finite values too large, or all too small, for EM's arithmetic.
+
+    Parameters
+    ----------
+    values : ndarray or sparse matrix
+        Numbers already checked to be finite.
+    name : str
+        What they are, for the message ("X", "y").
+    """
+    data = values.data if sp.issparse(values) else np.asarray(values)
+    if data.size == 0:
+        return
+    largest = float(np.max(np.abs(data)))
+    if largest > SAFE_MAGNITUDE or 0 < largest < 1 / SAFE_MAGNITUDE:
+        raise ValueError(
+            f"{name} holds values of magnitude up to {largest:.3g}, outside the "
+            f"range [{1 / SAFE_MAGNITUDE:.0e}, {SAFE_MAGNITUDE:.0e}] in which the "
+            f"mixture's arithmetic is exact; rescale {name} (the mixture is "
+            "equivariant to scaling, so multiplying by a power of ten changes "
+            "nothing but the units)."
+        )
+
+
+def check_sample_weight(sample_weight, X):
+    """Sample weights as float64 (n,): finite, non-negative, usable by EM.
+
+    skmoe decides on its own what it accepts, whatever the version of
+    scikit-learn's helper: a zero total weight leaves nothing to fit, and a
+    total beyond :data:`SAFE_MAGNITUDE` (or below its inverse) overflows or
+    underflows once multiplied by the responsibilities.
+    """
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    total = float(np.sum(sample_weight))
+    if not total > 0:
+        raise ValueError(
+            "sample_weight must have a positive sum, but every weight is 0: "
+            "there is nothing to fit."
+        )
+    if not 1 / SAFE_MAGNITUDE <= total <= SAFE_MAGNITUDE:
+        raise ValueError(
+            f"sample_weight sums to {total:.3g}, outside the range "
+            f"[{1 / SAFE_MAGNITUDE:.0e}, {SAFE_MAGNITUDE:.0e}] in which EM's "
+            "arithmetic is exact. Multiply the weights by a constant to bring "
+            "their sum into it; note that they count as frequencies, so the "
+            "gate's penalty is weighed against their sum."
+        )
+    return sample_weight
+
+
+def take_columns(X, columns):
+    """``X[:, columns]``, without a copy when ``columns`` is every column."""
+    if len(columns) == X.shape[1] and np.all(columns == np.arange(X.shape[1])):
+        return X
+    return X[:, columns]
+
+
+def feature_columns(selector, X_raw, n_features, feature_names, name):
+    """Resolve a column selector to int indices, in the order given.
+
+    Parameters
+    ----------
+    selector : None, int, sequence of int or str, bool mask or callable
+        What the user passed as ``name``; a callable is applied to ``X_raw``.
+    X_raw : array-like or DataFrame
+        ``X`` as passed to ``fit``, before validation.
+    n_features : int
+    feature_names : ndarray of str or None
+        ``feature_names_in_``, if ``X`` had string column names.
+    name : str
+        The parameter, for messages ("gate_features").
+
+    Returns
+    -------
+    columns : ndarray of intp of shape (n_selected,)
+    """
+    if selector is None:
+        return np.arange(n_features)
+    if callable(selector):
+        selector = selector(X_raw)
+    allowed = (
+        "None, an int, a 1-D list or array of int indices, a boolean mask, "
+        "column names (with a DataFrame) or a callable returning one of these"
+    )
+    try:
+        columns = np.asarray(selector)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise TypeError(f"'{name}' must be {allowed}; got {selector!r}.") from exc
+    if columns.ndim == 0:
+        columns = columns.reshape(1)
+    if columns.ndim != 1:
+        raise ValueError(
+            f"'{name}' must be one-dimensional ({allowed}); got {selector!r} "
+            f"with shape {columns.shape}."
+        )
+    if columns.dtype == bool:
+        return _mask_columns(columns, n_features, name)
+    if columns.dtype.kind in "iu":
+        return _index_columns(columns, n_features, name)
+    if columns.dtype.kind in "OUS" and len(columns):
+        return _named_columns(columns, feature_names, name)
+    if len(columns):
+        raise TypeError(f"'{name}' must be {allowed}; got {selector!r}.")
+    raise ValueError(f"'{name}' selects no columns; it must select some.")
+
+
+def _mask_columns(mask, n_features, name):
+    if len(mask) != n_features:
+        raise ValueError(
+            f"'{name}' as a boolean mask must have one entry per feature "
+            f"({n_features}); got {len(mask)}."
+        )
+    if not mask.any():
+        raise ValueError(f"'{name}' selects no columns; it must select some.")
+    return np.flatnonzero(mask).astype(np.intp)
+
+
+def _index_columns(columns, n_features, name):
+    bad = columns[(columns < -n_features) | (columns >= n_features)]
+    if len(bad):
+        raise ValueError(
+            f"'{name}' selects columns {bad.tolist()} out of range for "
+            f"{n_features} features."
+        )
+    return (columns % n_features).astype(np.intp)
+
+
+def _named_columns(columns, feature_names, name):
+    if feature_names is None:
+        raise ValueError(
+            f"'{name}' selects columns by name ({columns.tolist()}), which "
+            "needs X to be a DataFrame with string column names."
+        )
+    unknown = sorted(set(columns.tolist()) - set(feature_names.tolist()))
+    if unknown:
+        raise ValueError(f"'{name}' names unknown columns {unknown}.")
+    position = {column: i for i, column in enumerate(feature_names)}
+    return np.array([position[c] for c in columns], dtype=np.intp)
+
+
+def check_sparse(X, refusing_experts):
+    """Refuse sparse ``X`` if an expert does.
+
+    ``refusing_experts`` is a callable returning the names of the experts
+    that do not accept sparse input; it is called only when ``X`` is
+    sparse, so dense inputs pay nothing.
+    """
+    if not sp.issparse(X):
+        return
+    refusing = refusing_experts()
+    if refusing:
+        raise TypeError(
+            "Sparse X is accepted only when every expert accepts sparse "
+            f"input, and {refusing} do not. Pass X.toarray(), or use "
+            "experts that take sparse data."
+        )
+
+
+def check_init_resp(init_resp, n_samples, n_experts, name="init_resp"):
+    """Initial responsibilities given by the user, normalised by row.
+
+    Parameters
+    ----------
+    init_resp : array-like of shape (n_samples, n_experts)
+    n_samples, n_experts : int
+    name : str
+        The parameter, for messages.
+
+    Returns
+    -------
+    resp : ndarray of shape (n_samples, n_experts)
+        Rows sum to 1.
+    """
+    try:
+        resp = np.array(init_resp, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"'{name}' as an array must hold numbers; got {type(init_resp).__name__}."
+        ) from exc
+    if resp.shape != (n_samples, n_experts):
+        raise ValueError(
+            f"'{name}' as an array must have shape (n_samples, n_experts) = "
+            f"({n_samples}, {n_experts}); got {resp.shape}."
+        )
+    row_sums = resp.sum(axis=1, keepdims=True)
+    if not np.all(np.isfinite(resp)) or np.any(resp < 0) or np.any(row_sums <= 0):
+        raise ValueError(
+            f"'{name}' as an array must hold finite, non-negative "
+            "responsibilities with a positive sum in every row."
+        )
+    return resp / row_sums

@@ -1,0 +1,111 @@
+"""What a warm start may continue from.
+
+After a fit, a mixture keeps a signature of what it was fitted with: its
+*structure* (the experts' names and kinds, the kind of gate, the columns,
+the classes) and a digest of its *parameters* (every hyper-parameter of the
+experts and the gate, nested ones included). A warm-started refit compares
+it with the current one:
+
+- same structure and parameters: continue EM from the fitted model;
+- same structure, other parameters: rebuild experts and gate from their new
+  parameters and start from the fitted model's responsibilities;
+- other structure: nothing to continue from; start afresh, saying why.
+
+The signature holds only text, numbers and lists, so a pickled or
+``skops``-saved mixture keeps it without new trusted types.
+"""
+
+import hashlib
+
+import numpy as np
+
+from ._gating import SoftmaxGate
+
+_STRUCTURE_LABELS = {
+    "experts": "the experts (their names, kinds or number)",
+    "gate": "the kind of gate",
+    "n_features_in_": "the number of features of X",
+    "gate_features_": "gate_features",
+    "expert_features_": "expert_features",
+    "classes_": "the classes in y",
+}
+
+
+def fit_signature(mixture, names, templates):
+    """The signature of ``mixture`` about to be fitted with these experts.
+
+    Parameters
+    ----------
+    mixture : mixture of experts
+        With its input attributes set for the data (``n_features_in_``,
+        ``gate_features_``, ``expert_features_``, ``classes_`` if any).
+    names : list of str
+    templates : list of estimators
+        The unfitted experts.
+
+    Returns
+    -------
+    signature : dict
+        ``{"structure": dict, "parameters": str}``.
+    """
+    # gate=None is the default SoftmaxGate, also once gate__alpha made it one.
+    gate = SoftmaxGate() if mixture.gate is None else mixture.gate
+    structure = {
+        "experts": [[n, _type_name(t)] for n, t in zip(names, templates, strict=True)],
+        "gate": _type_name(gate),
+        "n_features_in_": mixture.n_features_in_,
+        "gate_features_": mixture.gate_features_.tolist(),
+        "expert_features_": mixture.expert_features_.tolist(),
+        "classes_": getattr(mixture, "classes_", np.array([])).tolist(),
+    }
+    parameters = [_fingerprint(t) for t in templates] + [_fingerprint(gate)]
+    return {"structure": structure, "parameters": _digest(parameters)}
+
+
+def warm_start_plan(previous, current):
+    """How a warm start proceeds from the ``previous`` signature.
+
+    Returns
+    -------
+    plan : {"continue", "refresh"} or None
+        None: start afresh.
+    why : str or None
+        What changed, when the structure did.
+    """
+    before, now = previous["structure"], current["structure"]
+    if before != now:
+        changed = [
+            label for key, label in _STRUCTURE_LABELS.items() if before[key] != now[key]
+        ]
+        return None, f"{' and '.join(changed)} changed since the last fit"
+    if previous["parameters"] != current["parameters"]:
+        return "refresh", None
+    return "continue", None
+
+
+def _type_name(estimator):
+    if estimator is None or isinstance(estimator, str):
+        return repr(estimator)
+    kind = estimator if isinstance(estimator, type) else type(estimator)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _fingerprint(estimator):
+    """The hyper-parameters of ``estimator`` as text, nested ones included.
+
+    Seeds are left out (EM draws its own for every clone), and nested
+    estimators appear by type, their parameters under their own keys.
+    """
+    if estimator is None or not hasattr(estimator, "get_params"):
+        return _type_name(estimator)
+    params = estimator.get_params(deep=True)
+    items = sorted(
+        (key, _type_name(value) if hasattr(value, "get_params") else repr(value))
+        for key, value in params.items()
+        if not (key == "random_state" or key.endswith("__random_state"))
+    )
+    return (_type_name(estimator), items)
+
+
+def _digest(value):
+    return hashlib.sha256(repr(value).encode()).hexdigest()

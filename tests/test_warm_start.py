@@ -1,0 +1,108 @@
+"""warm_start continues only from what is still compatible."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.tree import DecisionTreeRegressor
+
+from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
+from skmoe.exceptions import WarmStartWarning
+
+pytestmark = pytest.mark.filterwarnings("error::skmoe.exceptions.WarmStartWarning")
+
+
+@pytest.fixture
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(400, 2))
+    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    return X, y + 0.1 * rng.standard_normal(400)
+
+
+def warm(moe, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return moe.fit(X, y)
+
+
+def test_unchanged_refit_continues_from_the_fitted_model(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(warm_start=True, random_state=0).fit(X, y)
+    curve = moe.log_likelihoods_.copy()
+    moe.fit(X, y)
+    # The curve goes on where it stopped, from the same optimum.
+    assert len(moe.log_likelihoods_) > len(curve)
+    assert_allclose(moe.log_likelihoods_[: len(curve)], curve)
+    assert moe.n_iter_ <= 2
+    assert abs(moe.log_likelihood_ - curve[-1]) < 1e-4
+
+
+def test_changed_expert_hyperparameters_take_effect(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(
+        Ridge(alpha=1e-6), warm_start=True, random_state=0
+    ).fit(X, y)
+    moe.set_params(experts__alpha=1e6)
+    warm(moe, X, y)
+    assert all(expert.alpha == 1e6 for expert in moe.experts_)
+    # So strong a penalty flattens every expert.
+    assert max(np.abs(expert.coef_).max() for expert in moe.experts_) < 0.01
+
+
+def test_changed_gate_hyperparameters_take_effect(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(warm_start=True, random_state=0).fit(X, y)
+    sharp = np.abs(moe.gate_.coef_).max()
+    moe.set_params(gate__alpha=1e4)
+    warm(moe, X, y)
+    assert moe.gate_.alpha == 1e4
+    assert np.abs(moe.gate_.coef_).max() < sharp / 10
+
+
+def test_replaced_expert_starts_afresh_with_a_warning(data):
+    X, y = data
+    experts = [("a", LinearRegression()), ("b", LinearRegression())]
+    moe = MixtureOfExpertsRegressor(experts, warm_start=True, random_state=0)
+    moe.fit(X, y)
+    moe.set_params(b=DecisionTreeRegressor(max_depth=2))
+    with pytest.warns(WarmStartWarning, match="the experts"):
+        warm(moe, X, y)
+    assert isinstance(moe.named_experts_["b"], DecisionTreeRegressor)
+    assert len(moe.start_log_likelihoods_[0]) == moe.n_iter_
+
+
+def test_more_experts_start_afresh_with_a_warning(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(warm_start=True, random_state=0).fit(X, y)
+    moe.set_params(n_experts=4)
+    with pytest.warns(WarmStartWarning, match="number"):
+        warm(moe, X, y)
+    assert len(moe.experts_) == 4
+
+
+def test_other_features_start_afresh_with_a_warning(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(warm_start=True, random_state=0).fit(X, y)
+    with pytest.warns(WarmStartWarning, match="number of features"):
+        warm(moe, np.column_stack([X, X[:, 0]]), y)
+    assert moe.n_features_in_ == 3
+    moe.set_params(gate_features=[0])
+    with pytest.warns(WarmStartWarning, match="gate_features"):
+        warm(moe, np.column_stack([X, X[:, 0]]), y)
+    assert moe.gate_.coef_.shape == (2, 1)
+
+
+def test_other_classes_start_afresh_with_a_warning(data):
+    X, y = data
+    labels = (y > 1).astype(int)
+    moe = MixtureOfExpertsClassifier(
+        LogisticRegression(), warm_start=True, random_state=0
+    ).fit(X, labels)
+    with pytest.warns(WarmStartWarning, match="classes"):
+        warm(moe, X, np.digitize(y, [0, 2]))
+    assert moe.classes_.tolist() == [0, 1, 2]
+    assert moe.predict_proba(X).shape == (len(X), 3)
