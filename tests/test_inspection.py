@@ -1,6 +1,9 @@
 """skmoe.inspection: the mixture's inspection methods through a Pipeline, with
 pandas output for DataFrame input."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -219,3 +222,30 @@ def test_not_fitted(function, regimes_1d):
         _call(
             function, make_pipeline(StandardScaler(), MixtureOfExpertsRegressor()), X, y
         )
+
+
+def test_works_without_pandas_and_imports_no_matplotlib():
+    # pandas is optional: the functions look for it only when given a
+    # DataFrame, and with numpy input they work where it is not installed.
+    code = """
+import sys
+
+class NoPandas:  # as if pandas were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("no pandas here")
+
+sys.meta_path.insert(0, NoPandas())
+import numpy as np
+from skmoe import MixtureOfExpertsRegressor
+from skmoe.inspection import gate_proba, predict_expert, routing_summary
+X = np.linspace(-1, 1, 60)[:, None]
+y = np.abs(X[:, 0]) + 0.01 * np.sin(40 * X[:, 0])
+moe = MixtureOfExpertsRegressor(random_state=0, max_iter=5).fit(X, y)
+assert gate_proba(moe, X).shape == (60, 2)
+assert predict_expert(moe, X).shape == (60,)
+assert abs(routing_summary(moe, X).share.sum() - 1) < 1e-12
+assert "pandas" not in sys.modules, "pandas imported"
+assert "matplotlib" not in sys.modules, "matplotlib imported"
+"""
+    subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True)
