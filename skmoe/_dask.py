@@ -143,9 +143,9 @@ def _rows(X, lengths):
         columns = list(X.columns)
         if all(isinstance(c, str) for c in columns):
             names = np.asarray(columns, dtype=object)
-        X = X.to_dask_array(lengths=lengths)
+        X = X.to_dask_array(lengths=lengths or None)
     elif hasattr(X, "to_dask_array"):  # a Series
-        X = X.to_dask_array(lengths=lengths)
+        X = X.to_dask_array(lengths=lengths or None)
     if not isinstance(X, da.Array):
         raise TypeError(
             "X must be a Dask array or DataFrame here; got "
@@ -406,6 +406,11 @@ class _Data:
         self.n_samples = X.shape[0]
 
     def blocks(self):
+        if not hasattr(self, "_blocks"):  # built once: every pass reuses them
+            self._blocks = self._split_blocks()
+        return self._blocks
+
+    def _split_blocks(self):
         columns = [self.X, self.y, self.sample_weight, self.init]
         delayed = [None if c is None else list(c.to_delayed().ravel()) for c in columns]
         n_blocks = len(delayed[0])

@@ -1,0 +1,333 @@
+"""Mixtures on Dask collections: data-parallel EM equals the in-memory fit, and
+block-wise predictions equal the NumPy ones.
+
+A LocalCluster on the loopback interface, started and closed here, runs every
+pass; threads (``processes=False``) keep it quick, and one test runs worker
+processes so that what travels (the model, the passes' plans) must pickle.
+"""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from _data import EXPERT_COEF, make_linear_mixture
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.tree import DecisionTreeRegressor
+
+from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
+
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+
+from skmoe._dask import fit_dask, predict_blocks  # noqa: E402
+
+# The issue's bar for "equals the in-memory fit".
+LL_TOL, COEF_TOL = 1e-8, 1e-6
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,  # in-process transport: nothing leaves the process
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def chunked(values, rows=150):
+    return da.from_array(values, chunks=(rows,) + values.shape[1:])
+
+
+def assert_same_fit(in_memory, out_of_core, X, y):
+    """Same curve, likelihood per row, experts, gate and noise."""
+    curve, other = in_memory.log_likelihoods_, out_of_core.log_likelihoods_
+    assert len(curve) == len(other)
+    assert_allclose(other, curve, rtol=0, atol=LL_TOL)
+    assert_allclose(
+        out_of_core.log_likelihood(X, y),
+        in_memory.log_likelihood(X, y),
+        rtol=0,
+        atol=LL_TOL,
+    )
+    for mine, theirs in zip(out_of_core.experts_, in_memory.experts_, strict=True):
+        assert type(mine) is type(theirs)
+        assert_allclose(mine.coef_, theirs.coef_, rtol=0, atol=COEF_TOL)
+        assert_allclose(mine.intercept_, theirs.intercept_, rtol=0, atol=COEF_TOL)
+    if in_memory.gate_ is not None:
+        assert_allclose(
+            out_of_core.gate_.coef_, in_memory.gate_.coef_, rtol=0, atol=COEF_TOL
+        )
+        assert_allclose(
+            out_of_core.gate_.intercept_,
+            in_memory.gate_.intercept_,
+            rtol=0,
+            atol=COEF_TOL,
+        )
+    for name in ("noise_var_", "expert_weights_"):
+        if hasattr(in_memory, name):
+            assert_allclose(
+                getattr(out_of_core, name), getattr(in_memory, name), rtol=1e-8
+            )
+    assert out_of_core.n_iter_ == in_memory.n_iter_
+    assert out_of_core.converged_ == in_memory.converged_
+
+
+@pytest.mark.parametrize(
+    "experts, params",
+    [
+        (None, {}),
+        (Ridge(alpha=3.0), {"gate_features": [0], "init_params": "random"}),
+        (Ridge(alpha=0.5, fit_intercept=False), {"expert_features": [1, 0]}),
+    ],
+    ids=["LinearRegression, k-means start", "Ridge, random start", "no intercept"],
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_regressor_equals_in_memory_fit(client, experts, params):
+    X, y = make_linear_mixture(600, random_state=0)
+    # Far from the origin: the block sums must not cancel.
+    X, y = X + 50.0, y + 100.0
+    weight = np.random.RandomState(1).uniform(0.2, 3.0, len(y))
+    kw = dict(experts=experts, n_experts=3, random_state=0, tol=1e-10, max_iter=8)
+    kw.update(params)
+    in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y, sample_weight=weight)
+    out_of_core = fit_dask(
+        MixtureOfExpertsRegressor(**kw),
+        chunked(X),
+        chunked(y, 100),  # chunks unlike X's are aligned to them
+        sample_weight=chunked(weight),
+    )
+    assert_same_fit(in_memory, out_of_core, X, y)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_classifier_equals_in_memory_fit(client, n_classes):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(600, 2))
+    # Two regimes (left and right of x1 = 0), each a multinomial logit.
+    left, right = [[2, 0, -1], [0, 1, 1]], [[-2, 1, 0], [1, 0, -1]]
+    logits = np.where(X[:, :1] < 0, X @ left, X @ right)[:, :n_classes]
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    y = p.cumsum(axis=1) / p.sum(axis=1, keepdims=True) < rng.uniform(size=(600, 1))
+    y = np.array(["a", "b", "c"])[y.sum(axis=1)]
+    # The in-memory expert solved to the optimum, as the out-of-core Newton does.
+    expert = LogisticRegression(C=2.0, solver="newton-cholesky", tol=1e-12)
+    kw = dict(experts=expert, n_experts=2, random_state=0, tol=1e-9, max_iter=8)
+    in_memory = MixtureOfExpertsClassifier(**kw).fit(X, y)
+    out_of_core = fit_dask(MixtureOfExpertsClassifier(**kw), chunked(X), chunked(y))
+    assert_array_equal(out_of_core.classes_, in_memory.classes_)
+    assert_same_fit(in_memory, out_of_core, X, y)
+    assert_allclose(out_of_core.predict_proba(X), in_memory.predict_proba(X), atol=1e-7)
+
+
+def test_start_from_responsibilities_and_pruning(client):
+    """A Dask array of starting responsibilities, and a start that leaves an
+    expert dead: it is pruned as in memory."""
+    X, y = make_linear_mixture(500, random_state=2)
+    start = np.tile([0.9995, 0.0004, 0.0001], (500, 1))
+    start[X[:, 0] > 0] = [0.0004, 0.9995, 0.0001]
+    kw = dict(n_experts=3, dead_expert="prune", random_state=0, max_iter=40)
+    with pytest.warns(UserWarning, match="pruned"):
+        in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y, init_resp=start)
+    with pytest.warns(UserWarning, match="pruned"):
+        out_of_core = fit_dask(
+            MixtureOfExpertsRegressor(**kw),
+            chunked(X),
+            chunked(y),
+            init_resp=chunked(start),
+        )
+    assert len(out_of_core.experts_) == len(in_memory.experts_) == 2
+    assert_same_fit(in_memory, out_of_core, X, y)
+
+
+def test_recovers_known_mixture_from_lazily_generated_data(client):
+    """Rows generated block by block on the workers: the fit finds the true
+    experts (each data set's own draw, no in-memory copy ever exists)."""
+    n, rows = 20_000, 5_000
+    rs = da.random.RandomState(0)
+    X = rs.standard_normal((n, 2), chunks=(rows, 2))
+    # The true mixture of _data: gate logits 2.5 x1 (expert 0) vs -2.5 x1,
+    # here with two experts, so which expert a row follows is x1's sign.
+    coef = EXPERT_COEF[:2]
+    left = X[:, 0] < 0
+    y = da.where(left, coef[1, 0] + X @ coef[1, 1:], coef[0, 0] + X @ coef[0, 1:])
+    y = y + 0.3 * rs.standard_normal(n, chunks=rows)
+    moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0, tol=1e-6)
+    moe = fit_dask(moe, X, y)
+    fitted = sorted(
+        (np.r_[e.intercept_, e.coef_] for e in moe.experts_), key=lambda c: c[1]
+    )
+    assert_allclose(fitted, coef[np.argsort(coef[:, 1])], atol=0.05)
+    assert_allclose(np.sqrt(moe.noise_var_), 0.3, rtol=0.05)
+
+
+def test_dataframe_input_keeps_names_and_equals_pandas(client):
+    X, y = make_linear_mixture(400, random_state=3)
+    frame = pd.DataFrame(X, columns=["size", "age"])
+    kw = dict(n_experts=2, random_state=0, gate_features=["age"], tol=1e-8)
+    in_memory = MixtureOfExpertsRegressor(**kw).fit(frame, y)
+    dframe = dd.from_pandas(frame, npartitions=3)
+    target = dd.from_pandas(pd.Series(y), npartitions=3)
+    out_of_core = fit_dask(MixtureOfExpertsRegressor(**kw), dframe, target)
+    assert_array_equal(out_of_core.feature_names_in_, ["size", "age"])
+    assert_array_equal(out_of_core.gate_features_, [1])
+    assert_same_fit(in_memory, out_of_core, frame, y)
+    lazy = predict_blocks(out_of_core, "predict", dframe)
+    assert_allclose(lazy.compute(), in_memory.predict(frame), atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "method, kwargs",
+    [
+        ("predict", {}),
+        ("predict", {"top_k": 1}),
+        ("gate_proba", {}),
+        ("predict_expert", {}),
+    ],
+)
+def test_lazy_regressor_predictions_equal_numpy(client, method, kwargs):
+    X, y = make_linear_mixture(500, random_state=4)
+    moe = MixtureOfExpertsRegressor(n_experts=3, random_state=0).fit(X, y)
+    lazy = predict_blocks(moe, method, chunked(X, 128), **kwargs)
+    assert isinstance(lazy, da.Array)
+    assert lazy.numblocks[0] == 4
+    assert_array_equal(lazy.compute(), getattr(moe, method)(X, **kwargs))
+
+
+def test_lazy_prediction_ships_the_model_once(client):
+    X, y = make_linear_mixture(300, random_state=5)
+    moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
+    mean, std = predict_blocks(moe, "predict", chunked(X, 50), return_std=True)
+    graph = dict(mean.__dask_graph__())
+    # Six blocks of data, six of predictions, one model, and the column taken.
+    models = [v for v in graph.values() if v is moe or getattr(v, "value", None) is moe]
+    assert len(models) == 1
+    expected_mean, expected_std = moe.predict(X, return_std=True)
+    assert_array_equal(mean.compute(), expected_mean)
+    assert_array_equal(std.compute(), expected_std)
+
+
+def test_lazy_classifier_predictions_equal_numpy(client):
+    rng = np.random.RandomState(6)
+    X = rng.normal(size=(300, 2))
+    y = np.where(X[:, 0] * X[:, 1] > 0, "same", "differ")
+    moe = MixtureOfExpertsClassifier(n_experts=2, random_state=0).fit(X, y)
+    for method in ("predict", "predict_proba", "predict_log_proba"):
+        lazy = predict_blocks(moe, method, chunked(X, 70))
+        assert_array_equal(lazy.compute(), getattr(moe, method)(X))
+
+
+def test_worker_processes_give_the_same_fit():
+    """With worker processes everything that travels is pickled."""
+    X, y = make_linear_mixture(400, random_state=7)
+    kw = dict(n_experts=2, random_state=0, max_iter=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y)
+    with (
+        warnings.catch_warnings(),
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        out_of_core = fit_dask(MixtureOfExpertsRegressor(**kw), chunked(X), chunked(y))
+        lazy = predict_blocks(out_of_core, "predict", chunked(X)).compute()
+    assert_same_fit(in_memory, out_of_core, X, y)
+    assert_allclose(lazy, in_memory.predict(X), atol=1e-8)
+
+
+# ---- what cannot run out of core says so ----------------------------------
+
+
+def test_experts_without_sum_m_step_are_refused_with_a_remedy(client):
+    X, y = make_linear_mixture(200, random_state=8)
+    moe = MixtureOfExpertsRegressor(
+        [("lin", LinearRegression()), ("tree", DecisionTreeRegressor())]
+    )
+    with pytest.raises(TypeError) as error:
+        fit_dask(moe, chunked(X), chunked(y))
+    message = str(error.value)
+    assert "'tree' (DecisionTreeRegressor)" in message
+    assert "'lin'" not in message
+    assert "LinearRegression or Ridge" in message
+    assert "sample" in message and "predict" in message
+    assert not hasattr(moe, "experts_")
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"assignment": "hard"}, ValueError, "assignment='hard'"),
+        ({"n_jobs": 2}, ValueError, "n_jobs=2"),
+        ({"balance": 0.1}, ValueError, "balance=0.1"),
+        ({"gate": LogisticRegression()}, TypeError, "SoftmaxGate"),
+        ({"gate__solver": "lbfgs"}, ValueError, "gate__solver='lbfgs'"),
+        ({"experts": Ridge(positive=True)}, TypeError, "positive=False"),
+    ],
+)
+def test_unsupported_options_are_refused(client, params, error, match):
+    X, y = make_linear_mixture(200, random_state=9)
+    moe = MixtureOfExpertsRegressor(n_experts=2).set_params(**params)
+    with pytest.raises(error, match=match):
+        fit_dask(moe, chunked(X), chunked(y))
+
+
+def test_classifier_refuses_label_only_experts(client):
+    from sklearn.svm import LinearSVC
+
+    X = np.random.RandomState(0).normal(size=(100, 2))
+    y = (X[:, 0] > 0).astype(int)
+    moe = MixtureOfExpertsClassifier(LinearSVC(), n_experts=2)
+    with pytest.raises(TypeError, match="LinearSVC.*LogisticRegression with an L2"):
+        fit_dask(moe, chunked(X, 50), chunked(y, 50))
+
+
+def test_bad_data_is_refused_and_the_model_left_as_it_was(client):
+    X, y = make_linear_mixture(200, random_state=10)
+    moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
+    before = moe.predict(X)
+    bad = X.copy()
+    bad[150, 1] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+        fit_dask(moe, chunked(bad), chunked(y))
+    with pytest.raises(ValueError, match="y has 150 rows but X has 200"):
+        fit_dask(moe, chunked(X), chunked(y[:150]))
+    with pytest.raises(ValueError, match="init_params' as an array must hold finite"):
+        fit_dask(moe, chunked(X), chunked(y), init_resp=-np.ones((200, 2)))
+    assert_array_equal(moe.predict(X), before)
+
+
+def test_import_skmoe_does_not_import_dask():
+    code = "import sys, skmoe; print('dask' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_numpy_input_is_not_a_dask_collection():
+    from skmoe._dask import is_dask_collection
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not is_dask_collection(np.zeros((3, 2)))
+        assert not is_dask_collection(pd.DataFrame({"a": [1.0]}))
+    assert is_dask_collection(da.zeros((3, 2)))
+    assert is_dask_collection(dd.from_pandas(pd.DataFrame({"a": [1.0]}), 1))
