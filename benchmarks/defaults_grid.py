@@ -820,24 +820,43 @@ def run_claims(results, log):
     results.claims = claims
 
 
-def run(profile="full", log=print, checkpoint=None):
-    """Run the grid; returns :class:`Results`.
+PARTS = ("generated", "real", "claims", "large")
+
+
+def run(profile="full", log=print, checkpoint=None, parts=PARTS):
+    """Run the grid (or some of its ``parts``); returns :class:`Results`.
 
     The large generated cells run last, so that ``checkpoint(results)``
     (called after every cell and data set) holds everything else first.
     """
     p = PROFILES[profile]
     results = Results(settings=list(p["settings"]))
-    log("generated cases")
-    run_generated(p, results, log, checkpoint=checkpoint)
-    log("real data")
-    run_real(p, results, log, checkpoint=checkpoint)
-    if p["claims"]:
+    if "generated" in parts:
+        log("generated cases")
+        run_generated(p, results, log, checkpoint=checkpoint)
+    if "real" in parts:
+        log("real data")
+        run_real(p, results, log, checkpoint=checkpoint)
+    if "claims" in parts and p["claims"]:
         log("the issue's claims")
         run_claims(results, log)
-    log("large generated cases")
-    run_generated(p, results, log, heavy=True, checkpoint=checkpoint)
+    if "large" in parts:
+        log("large generated cases")
+        run_generated(p, results, log, heavy=True, checkpoint=checkpoint)
     return results
+
+
+def merge(parts):
+    """One :class:`Results` from several runs of different parts."""
+    merged = Results(settings=list(parts[0].settings), header=list(parts[0].header))
+    for r in parts:
+        merged.generated += r.generated
+        merged.real += r.real
+        merged.floors += r.floors
+        merged.claims.update(r.claims)
+        if r is not parts[0]:
+            merged.header += r.header
+    return merged
 
 
 # ---- tables ----------------------------------------------------------------
@@ -1105,6 +1124,94 @@ def table_claims(results):
     return "\n\n".join(lines)
 
 
+def unreached_cells(results):
+    """Generated cells where no setting comes within the target of the oracle:
+    ``[(case, n, best setting, its delta)]``."""
+    out = []
+    for (case, n), by_setting in generated_deltas(results).items():
+        candidates = {k: v for k, v in by_setting.items() if k != "truth"}
+        best = max(candidates, key=candidates.get)
+        if candidates[best] < -TARGET:
+            out.append((case, n, best, candidates[best]))
+    return out
+
+
+def real_wins(results, setting):
+    """Real data sets where ``setting``'s held-out ll is at least the single
+    expert's less one spread of the paired difference: (wins, sets)."""
+    summary = real_summary(results)
+    have = [s[setting] for s in summary.values() if setting in s]
+    return sum(s["delta"] >= -s["delta_sd"] for s in have), len(have)
+
+
+def table_findings(results):
+    """One row per setting: generated cells within target, worst, real sets
+    not worse than the single expert, mean real delta, median iterations."""
+    gen = summary_by_setting(results)
+    real = real_summary(results)
+    header = [
+        "setting",
+        f"generated: within {TARGET}",
+        "generated: worst Δll",
+        "real: not worse than single expert",
+        "real: mean Δll vs single",
+        "median iterations",
+    ]
+    rows = []
+    for name in _columns(results):
+        g = gen.get(name)
+        wins, sets = real_wins(results, name)
+        deltas = [s[name]["delta"] for s in real.values() if name in s]
+        rows.append(
+            [
+                name,
+                f"{g['within']}/{g['cells']}" if g else "",
+                _fmt(g["worst"]) if g else "",
+                f"{wins}/{sets}" if sets else "",
+                _fmt(float(np.mean(deltas))) if deltas else "",
+                f"{g['iters']:.0f}" if g else "",
+            ]
+        )
+    return md_table(header, rows)
+
+
+def conclusion(results):
+    """The recommendation, with the figures it rests on taken from the run."""
+    lines = [
+        "## Conclusion",
+        "",
+        "Each setting alone and in combination, over all generated cells and "
+        "real data sets (a real set counts as not worse when the mixture's "
+        "held-out ll is at most one spread of the paired fold differences "
+        "below the single expert's):",
+        "",
+        table_findings(results),
+        "",
+    ]
+    unreached = unreached_cells(results)
+    if unreached:
+        lines += [
+            "Cells where no setting comes within "
+            f"{TARGET} of the oracle (best setting and its Δll): "
+            + "; ".join(f"{c} n={n:,}: {b} {d:+.3f}" for c, n, b, d in unreached)
+            + ".",
+            "",
+        ]
+    else:
+        lines += [f"Every generated cell has a setting within {TARGET}.", ""]
+    lines.append(RECOMMENDATION)
+    return "\n".join(lines)
+
+
+# Written from the tables of the full run recorded in DEFAULTS.md; the figures
+# above it are recomputed on every run.
+RECOMMENDATION = """\
+### Recommendation
+
+(written from the full run)
+"""
+
+
 def markdown(results, header_lines=()):
     parts = ["# Which defaults win: the grid", ""]
     parts += list(header_lines)
@@ -1114,6 +1221,8 @@ def markdown(results, header_lines=()):
         "script's docstring. Δll is the held-out log-likelihood per row minus "
         "that of the oracle-start EM optimum (generated data) or of the single "
         f"expert (real data); **bold** cells miss the target (Δll ≥ −{TARGET}).",
+        "",
+        conclusion(results),
         "",
         "## Summary over the generated cells",
         "",
@@ -1197,8 +1306,17 @@ def parse_args(argv=None):
     parser.add_argument(
         "--render",
         type=Path,
+        nargs="+",
         metavar="PICKLE",
-        help="write DEFAULTS.md from results saved by --save, without running",
+        help="write DEFAULTS.md from results saved by --save (several runs of "
+        "different parts are merged), without running",
+    )
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=PARTS,
+        default=PARTS,
+        help="run only these parts (default: all)",
     )
     return parser.parse_args(argv)
 
@@ -1212,7 +1330,8 @@ def main(argv=None):
 
     def header():
         return [
-            f"Profile `{profile}`; {machine_line()}; {env}; skmoe from "
+            f"Profile `{profile}`, parts {', '.join(args.parts)}; "
+            f"{machine_line()}; {env}; skmoe from "
             f"`{Path(skmoe.__file__).parent}`. Wall time "
             f"{time.time() - started:.0f} s; load average before / after "
             f"{format_load(load_before)} / {format_load(load_average())}.",
@@ -1224,8 +1343,11 @@ def main(argv=None):
             pickle.dump(results, f)
 
     if args.render:
-        with open(args.render, "rb") as f:
-            results = pickle.load(f)
+        runs = []
+        for path in args.render:
+            with open(path, "rb") as f:
+                runs.append(pickle.load(f))
+        results = merge(runs)
     else:
         with limit_threads(1):
             env = environment()
@@ -1233,6 +1355,7 @@ def main(argv=None):
                 profile,
                 log=lambda m: print(m, flush=True),
                 checkpoint=checkpoint if args.save else None,
+                parts=args.parts,
             )
         results.header = header()
         if args.save:
