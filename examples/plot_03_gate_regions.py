@@ -102,7 +102,7 @@ plt.show()
 # the view to start from.
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), layout="constrained", sharey=True)
 for ax, temperature in zip(axes, [15.0, 35.0], strict=True):
-    GateProfileDisplay.from_estimator(
+    profile = GateProfileDisplay.from_estimator(
         moe,
         X,
         1,
@@ -111,5 +111,5 @@ for ax, temperature in zip(axes, [15.0, 35.0], strict=True):
         ax=ax,
         title=f"Gate along humidity at {temperature:.0f} °C",
     )
-    ax.set_xlabel("humidity (%)")
+    profile.ax_.set_xlabel("humidity (%)")
 plt.show()
