@@ -4,21 +4,22 @@ What is measured
 ----------------
 A ``LocalCluster`` of this machine: 2 worker processes, 1 thread each, on the
 loopback interface, each with a memory limit (``--memory-limit``, default
-400 MB; a worker holds about 215 MB before it sees any data). The data are two linear regimes switching at ``x0 = 0``:
-``X`` standard normal with ``N_FEATURES`` columns, ``y = 1 + X @ a`` left of 0
-and ``-1 + X @ b`` right of it, plus noise (sd 0.5), generated lazily by
-``dask.array.random`` in blocks of ``BLOCK_ROWS`` rows: no copy of the data
-exists anywhere, every pass regenerates its blocks on the workers. The model
-is ``MixtureOfExpertsRegressor(n_experts=2, random_state=0)`` (linear experts,
+400 MB; a worker holds about 215 MB before it sees any data). The data are
+two linear regimes switching at ``x0 = 0``: ``X`` standard normal with
+``N_FEATURES`` columns, ``y = 1 + X @ a`` left of 0 and ``-1 + X @ b`` right
+of it, plus noise (sd 0.5), generated lazily by ``dask.array.random`` in
+blocks of ``BLOCK_ROWS`` rows: no copy of the data exists anywhere, every
+pass regenerates its blocks on the workers. The model is
+``MixtureOfExpertsRegressor(n_experts=2, random_state=0)`` (linear experts,
 softmax gate), with ``tol=0`` and a fixed ``max_iter``, so that every run does
 the same number of EM iterations (ConvergenceWarning is expected and ignored).
 
 1. **Larger than a worker**: a fit on ``--rows`` rows (default 40 million,
-   ``--quick`` 16 million, only 1.6 times the limit then), whose ``X`` and ``y`` take at least 4 times one
-   worker's memory limit, with ``BIG_ITER`` EM iterations. Reported: the data's
-   size against the limit, wall time, passes over the data, and each worker
-   process's peak resident memory (sampled every 0.1 s with psutil) next to
-   its resident memory before the fit and the size of one block.
+   whose ``X`` and ``y`` take 4 times one worker's memory limit; ``--quick``
+   16 million, only 1.6 times) with ``BIG_ITER`` EM iterations. Reported: the
+   data's size against the limit, wall time, passes over the data, and each
+   worker process's peak resident memory (sampled every 0.1 s with psutil)
+   next to its resident memory before the fit and the size of one block.
 2. **Time per EM iteration against rows**: the same fit (``SCALE_ITER``
    iterations) on a quarter, a half and all of ``--scale-rows`` rows. The time
    per iteration is the wall time of the EM passes (the two passes that
