@@ -407,6 +407,10 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         self._check_target(y)
+        # A DataFrame reaches the candidates as it is (column selectors may
+        # name its columns); anything else as the validated array.
+        if not hasattr(X_raw, "iloc"):
+            X_raw = X
         cv = check_cv(self.cv, y, classifier=is_classifier(self))
         splits = list(cv.split(X, y))
         # One seed for every candidate, fold and the refit, so that candidates
@@ -437,6 +441,7 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         self.best_estimator_ = self._refit(
             data, ks, alphas, self.n_experts_, self.alpha_, seed
         )
+        self.n_iter_ = self.best_estimator_.n_iter_
         return self
 
     @staticmethod
@@ -551,6 +556,8 @@ init_params, n_init, max_iter, tol, random_state, verbose, verbose_interval
         Its parameters.
     n_splits_ : int
         Number of folds.
+    n_iter_ : int
+        EM iterations of the refit of the chosen mixture.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -718,6 +725,8 @@ n_init, max_iter, tol, random_state, verbose, verbose_interval
         Its parameters.
     n_splits_ : int
         Number of folds.
+    n_iter_ : int
+        EM iterations of the refit of the chosen mixture.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

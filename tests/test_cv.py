@@ -1,0 +1,304 @@
+"""MixtureOfExpertsRegressorCV and MixtureOfExpertsClassifierCV: capacity chosen
+by cross-validated held-out log-likelihood."""
+
+import inspect
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import KFold
+from sklearn.tree import DecisionTreeRegressor
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmoe import (
+    MixtureOfExpertsClassifier,
+    MixtureOfExpertsClassifierCV,
+    MixtureOfExpertsRegressor,
+    MixtureOfExpertsRegressorCV,
+    SoftmaxGate,
+)
+from skmoe._cv import candidate_grid, split_features, split_responsibilities
+
+# Small grids, three folds and short EM runs keep scikit-learn's checks quick;
+# two penalties, so that the path between them is checked too.
+SMALL = dict(n_experts_grid=(1, 2), alphas=(1e-2, 1e-4), cv=3, max_iter=10)
+CHECKED = [MixtureOfExpertsRegressorCV(**SMALL), MixtureOfExpertsClassifierCV(**SMALL)]
+
+
+@parametrize_with_checks(CHECKED)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def three_regimes(n=600, seed=0):
+    """y is piecewise linear in x with three pieces, noise sd 0.1."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(n, 1))
+    y = np.select([X[:, 0] < -1, X[:, 0] < 1], [-2 * X[:, 0], 2.0], X[:, 0])
+    return X, y + 0.1 * rng.standard_normal(n)
+
+
+def one_regime(n=600, seed=0):
+    """y is one linear function of x plus noise: no regimes at all."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(n, 2))
+    return X, X @ [1.5, -0.5] + 0.3 * rng.standard_normal(n)
+
+
+# ---- known truth ----------------------------------------------------------------
+
+
+def test_three_regimes_choose_three_experts():
+    X, y = three_regimes()
+    moe = MixtureOfExpertsRegressorCV(alphas=(1e-3,), cv=3, random_state=0)
+    moe.fit(X, y)
+    assert moe.n_experts_ == 3
+    assert len(moe.best_estimator_.experts_) == 3
+    # Each regime's slope is recovered by one expert.
+    slopes = sorted(float(e.coef_[0]) for e in moe.best_estimator_.experts_)
+    np.testing.assert_allclose(slopes, [-2.0, 0.0, 1.0], atol=0.05)
+
+
+def test_no_regimes_choose_the_expert_alone():
+    X, y = one_regime()
+    moe = MixtureOfExpertsRegressorCV(cv=3, random_state=0).fit(X, y)
+    assert moe.n_experts_ == 1
+    assert moe.best_estimator_.gate_ is None
+
+
+def test_classifier_needs_two_experts_for_xor_and_one_for_a_logit():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(300, 2))
+    xor = (X[:, 0] * X[:, 1] > 0).astype(int)
+    # Drawn from a logistic regression: one LogisticRegression is the truth.
+    # (A probit or a noisy threshold would not be: two logistic experts
+    # approximate another link better than one.)
+    proba = 1 / (1 + np.exp(-(3 * X[:, 0] - 2 * X[:, 1])))
+    logit = (rng.uniform(size=300) < proba).astype(int)
+    params = dict(n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, random_state=0)
+    assert MixtureOfExpertsClassifierCV(**params).fit(X, xor).n_experts_ == 2
+    assert MixtureOfExpertsClassifierCV(**params).fit(X, logit).n_experts_ == 1
+
+
+def test_one_expert_is_the_expert_alone():
+    X, y = three_regimes(n=200)
+    moe = MixtureOfExpertsRegressorCV(n_experts_grid=(1,), cv=3).fit(X, y)
+    alone = LinearRegression().fit(X, y)
+    np.testing.assert_allclose(moe.predict(X), alone.predict(X), rtol=1e-10)
+    assert moe.n_experts_ == 1
+
+
+# ---- what is reported -------------------------------------------------------
+
+
+def test_cv_results_have_one_entry_per_candidate_and_fold():
+    X, y = three_regimes(n=300)
+    ks, alphas = (1, 2, 3), (1.0, 1e-3)
+    moe = MixtureOfExpertsRegressorCV(
+        n_experts_grid=ks, alphas=alphas, cv=4, random_state=0
+    ).fit(X, y)
+    results = moe.cv_results_
+    n_candidates = len(ks) * len(alphas)
+    assert results["params"] == candidate_grid(ks, alphas)
+    np.testing.assert_array_equal(results["param_n_experts"], [1, 1, 2, 2, 3, 3])
+    np.testing.assert_array_equal(
+        results["param_gate__alpha"], [1.0, 1e-3, 1.0, 1e-3, 1.0, 1e-3]
+    )
+    splits = np.array([results[f"split{i}_test_score"] for i in range(4)])
+    assert splits.shape == (4, n_candidates)
+    assert "split4_test_score" not in results
+    np.testing.assert_allclose(results["mean_test_score"], splits.mean(axis=0))
+    np.testing.assert_allclose(results["std_test_score"], splits.std(axis=0))
+    for key in ("rank_test_score", "mean_fit_time", "std_fit_time", "mean_n_iter"):
+        assert results[key].shape == (n_candidates,)
+    assert moe.n_splits_ == 4
+    # The chosen candidate is the best mean, ranked first.
+    assert moe.best_index_ == np.argmax(results["mean_test_score"])
+    assert results["rank_test_score"][moe.best_index_] == 1
+    assert moe.best_score_ == results["mean_test_score"][moe.best_index_]
+    assert moe.best_params_ == {"n_experts": moe.n_experts_, "gate__alpha": moe.alpha_}
+
+
+def test_fold_scores_are_held_out_log_likelihoods():
+    X, y = three_regimes(n=300)
+    cv = KFold(3, shuffle=True, random_state=1)
+    moe = MixtureOfExpertsRegressorCV(
+        n_experts_grid=(1,), alphas=None, cv=cv, random_state=0
+    ).fit(X, y)
+    for i, (train, test) in enumerate(cv.split(X)):
+        alone = MixtureOfExpertsRegressor(n_experts=1).fit(X[train], y[train])
+        expected = alone.log_likelihood(X[test], y[test]).mean()
+        np.testing.assert_allclose(moe.cv_results_[f"split{i}_test_score"], expected)
+
+
+def test_one_expert_is_fitted_once_for_every_penalty():
+    X, y = three_regimes(n=300)
+    moe = MixtureOfExpertsRegressorCV(
+        n_experts_grid=(1, 2), alphas=(1.0, 1e-2, 1e-4), cv=3, random_state=0
+    ).fit(X, y)
+    results = moe.cv_results_
+    one = results["param_n_experts"] == 1
+    # No gate, so the penalty changes nothing: one fit, reused.
+    assert np.ptp(results["mean_test_score"][one]) == 0
+    np.testing.assert_array_equal(results["mean_n_iter"][one], [1, 0, 0])
+
+
+def test_without_alphas_the_gate_is_kept_as_given():
+    X, y = three_regimes(n=300)
+    gate = SoftmaxGate(alpha=0.5)
+    moe = MixtureOfExpertsRegressorCV(
+        n_experts_grid=(2, 3), alphas=None, gate=gate, cv=3, random_state=0
+    ).fit(X, y)
+    assert "param_gate__alpha" not in moe.cv_results_
+    assert moe.alpha_ is None
+    assert moe.best_estimator_.gate_.alpha == 0.5
+
+
+def test_refit_uses_the_chosen_candidate_and_delegates():
+    X, y = three_regimes(n=300)
+    moe = MixtureOfExpertsRegressorCV(
+        n_experts_grid=(2, 3), alphas=(1.0, 1e-4), cv=3, random_state=0
+    ).fit(X, y)
+    best = moe.best_estimator_
+    assert isinstance(best, MixtureOfExpertsRegressor)
+    assert len(best.experts_) == moe.n_experts_
+    assert best.gate_.alpha == moe.alpha_
+    np.testing.assert_array_equal(moe.predict(X), best.predict(X))
+    mean, std = moe.predict(X[:5], return_std=True)
+    np.testing.assert_array_equal(std, best.predict(X[:5], return_std=True)[1])
+    np.testing.assert_array_equal(moe.log_likelihood(X, y), best.log_likelihood(X, y))
+    assert moe.score(X, y) == best.score(X, y)
+
+
+def test_classifier_delegates_to_the_refitted_mixture():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((150, 2))
+    y = np.array(["a", "b", "c"])[np.argmax(X @ [[1, -1, 0], [0, 1, -1]], axis=1)]
+    clf = MixtureOfExpertsClassifierCV(
+        n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, random_state=0
+    ).fit(X, y)
+    best = clf.best_estimator_
+    assert isinstance(best, MixtureOfExpertsClassifier)
+    np.testing.assert_array_equal(clf.classes_, ["a", "b", "c"])
+    np.testing.assert_array_equal(clf.predict(X), best.predict(X))
+    np.testing.assert_array_equal(clf.predict_proba(X), best.predict_proba(X))
+    np.testing.assert_array_equal(clf.predict_log_proba(X), best.predict_log_proba(X))
+
+
+def test_same_random_state_same_choice_and_model():
+    X, y = three_regimes(n=300)
+    params = dict(n_experts_grid=(2, 3), alphas=(1e-2,), cv=3, random_state=3)
+    a = MixtureOfExpertsRegressorCV(**params).fit(X, y)
+    b = MixtureOfExpertsRegressorCV(**params).fit(X, y)
+    np.testing.assert_array_equal(
+        a.cv_results_["mean_test_score"], b.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_parallel_folds_give_the_same_results():
+    X, y = three_regimes(n=300)
+    params = dict(n_experts_grid=(1, 2, 3), alphas=(1e-2,), cv=3, random_state=0)
+    serial = MixtureOfExpertsRegressorCV(**params).fit(X, y)
+    parallel = MixtureOfExpertsRegressorCV(n_jobs=2, **params).fit(X, y)
+    np.testing.assert_allclose(
+        serial.cv_results_["mean_test_score"],
+        parallel.cv_results_["mean_test_score"],
+        rtol=1e-12,
+    )
+
+
+# ---- the mixture's parameters ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cv_class, mixture_class",
+    [
+        (MixtureOfExpertsRegressorCV, MixtureOfExpertsRegressor),
+        (MixtureOfExpertsClassifierCV, MixtureOfExpertsClassifier),
+    ],
+)
+def test_the_mixture_parameters_are_offered_with_its_defaults(cv_class, mixture_class):
+    own = {"n_experts_grid", "alphas", "cv", "n_jobs"}
+    not_offered = {"n_experts", "n_jobs", "warm_start"}
+    mixture = inspect.signature(mixture_class).parameters
+    offered = inspect.signature(cv_class).parameters
+    assert set(offered) - own == set(mixture) - not_offered
+    for name in set(offered) - own:
+        assert offered[name].default == mixture[name].default, name
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_mixture_parameters_reach_every_candidate():
+    X, y = three_regimes(n=200)
+    moe = MixtureOfExpertsRegressorCV(
+        DecisionTreeRegressor(max_depth=2),
+        n_experts_grid=(1, 2),
+        alphas=(1e-3,),
+        cv=3,
+        max_iter=7,
+        reg_var=0.01,
+        random_state=0,
+    ).fit(X, y)
+    best = moe.best_estimator_
+    assert best.max_iter == 7 and best.reg_var == 0.01
+    assert all(e.max_depth == 2 for e in best.experts_)
+    assert max(moe.cv_results_["mean_n_iter"]) <= 7
+
+
+# ---- bad input ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        (dict(n_experts_grid=(0, 2)), ValueError, r"'n_experts_grid'.*\(0, 2\)"),
+        (dict(n_experts_grid=()), ValueError, r"'n_experts_grid'.*non-empty"),
+        (dict(n_experts_grid=(2, 2)), ValueError, r"'n_experts_grid'.*repeat"),
+        (dict(n_experts_grid=(1.5,)), ValueError, r"'n_experts_grid'.*ints >= 1"),
+        (dict(n_experts_grid=3), TypeError, r"'n_experts_grid'.*got 3"),
+        (dict(alphas=(-1.0,)), ValueError, r"'alphas'.*non-negative.*-1.0"),
+        (dict(alphas=(np.inf,)), ValueError, r"'alphas'.*finite"),
+        (dict(alphas=()), ValueError, r"'alphas'.*non-empty"),
+        (dict(alphas=(0.1, 0.1)), ValueError, r"'alphas'.*repeat"),
+        (dict(alphas=0.1), TypeError, r"'alphas'.*got 0.1"),
+        (dict(gate=LogisticRegression()), ValueError, r"'alphas'.*alphas=None"),
+        (
+            dict(experts=[("a", LinearRegression()), ("b", LinearRegression())]),
+            ValueError,
+            r"'experts' must be None or one estimator",
+        ),
+        (dict(init_params=np.ones((10, 2))), ValueError, r"'init_params'.*ndarray"),
+    ],
+)
+def test_bad_parameters_are_named(params, error, match):
+    X, y = three_regimes(n=60)
+    with pytest.raises(error, match=match):
+        MixtureOfExpertsRegressorCV(**params).fit(X, y)
+
+
+# ---- the helpers ------------------------------------------------------------------
+
+
+def test_split_grows_the_largest_expert_and_keeps_the_others():
+    rng = np.random.RandomState(0)
+    # Two clusters of rows, at x < -2 and x > 2.
+    X = np.r_[np.linspace(-3, -2, 20), np.linspace(2, 3, 20)][:, np.newaxis]
+    y = X[:, 0].copy()
+    w = np.ones(40)
+    resp = np.column_stack([np.full(40, 0.7), np.full(40, 0.3)])
+    Z = split_features(X, y[:, np.newaxis], w)
+    grown = split_responsibilities(resp, Z, w, 3, rng)
+    assert grown.shape == (40, 3)
+    np.testing.assert_allclose(grown.sum(axis=1), 1.0)
+    # Expert 0 (the largest share) is split between itself and the new
+    # expert 2; expert 1 keeps its column.
+    np.testing.assert_array_equal(grown[:, 1], resp[:, 1])
+    np.testing.assert_allclose(grown[:, 0] + grown[:, 2], resp[:, 0])
+    # The split follows the data: a row's share goes mostly to the half of
+    # its cluster.
+    left = X[:, 0] < 0
+    for half in (0, 2):
+        share = grown[:, half] / resp[:, 0]
+        assert set(np.round(share, 6)) == {0.2, 0.8}
+        assert np.ptp(share[left]) == 0 and np.ptp(share[~left]) == 0
