@@ -358,9 +358,10 @@ def _newton(W, Z, targets, weight, alpha, penalised, binary):
         if gauge is not None:
             H += np.outer(gauge, gauge)
         try:
-            step = linalg.solve(H, grad.ravel(), assume_a="pos")
-        except (linalg.LinAlgError, ValueError):
-            step = linalg.lstsq(H, grad.ravel())[0]
+            # numpy's solver: scipy's checks cost more than this small system.
+            step = np.linalg.solve(H, grad.ravel())
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H, grad.ravel(), rcond=None)[0]
         step = step.reshape(W.shape)
         slope = np.vdot(grad, step)
         t = 1.0
