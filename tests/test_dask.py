@@ -163,8 +163,14 @@ def test_recovers_known_mixture_from_lazily_generated_data(client):
     left = X[:, 0] < 0
     y = da.where(left, coef[1, 0] + X @ coef[1, 1:], coef[0, 0] + X @ coef[0, 1:])
     y = y + 0.3 * rs.standard_normal(n, chunks=rows)
-    moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0, tol=1e-6)
-    moe = fit_dask(moe, X, y)
+    # The regimes switch sharply, so the gate sharpens for many iterations;
+    # the experts are found within a few.
+    moe = MixtureOfExpertsRegressor(
+        n_experts=2, init_params="kmeans_xy", random_state=0, max_iter=6
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        moe = fit_dask(moe, X, y)
     fitted = sorted(
         (np.r_[e.intercept_, e.coef_] for e in moe.experts_), key=lambda c: c[1]
     )
@@ -172,10 +178,11 @@ def test_recovers_known_mixture_from_lazily_generated_data(client):
     assert_allclose(np.sqrt(moe.noise_var_), 0.3, rtol=0.05)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_dataframe_input_keeps_names_and_equals_pandas(client):
     X, y = make_linear_mixture(400, random_state=3)
     frame = pd.DataFrame(X, columns=["size", "age"])
-    kw = dict(n_experts=2, random_state=0, gate_features=["age"], tol=1e-8)
+    kw = dict(n_experts=2, random_state=0, gate_features=["age"], max_iter=6)
     in_memory = MixtureOfExpertsRegressor(**kw).fit(frame, y)
     dframe = dd.from_pandas(frame, npartitions=3)
     target = dd.from_pandas(pd.Series(y), npartitions=3)
