@@ -1340,13 +1340,16 @@ def main(argv=None):
     def checkpoint(results):
         results.header = header()
         with open(args.save, "wb") as f:
-            pickle.dump(results, f)
+            # A plain dict, so the file loads whether this runs as a script
+            # or as a module.
+            pickle.dump(dict(vars(results)), f)
 
     if args.render:
         runs = []
         for path in args.render:
             with open(path, "rb") as f:
-                runs.append(pickle.load(f))
+                saved = pickle.load(f)
+            runs.append(Results(**saved) if isinstance(saved, dict) else saved)
         results = merge(runs)
     else:
         with limit_threads(1):
