@@ -1,10 +1,13 @@
 """The fast M-step gives what the experts' own weighted fit converges to, as
 real, usable scikit-learn estimators, and leaves every other case to ``fit``."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeRegressor
 
@@ -40,6 +43,14 @@ def classification_data(n_classes, n=300, seed=0, labels=None, standardize=False
     return X, y, w
 
 
+def fitted_before(expert, X, y):
+    """``expert`` after a first, unweighted fit of its own on a few rows: the
+    fast M-step solves the fits after an expert's first one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clone(expert).fit(X[::3], y[::3])
+
+
 def tight(expert):
     """The expert's own estimator, solved to convergence: the reference."""
     reference = clone(expert)
@@ -64,7 +75,7 @@ def test_linear_experts_equal_their_weighted_fit(expert, scale):
     X, y, w = regression_data()
     w = w * scale  # Ridge's penalty does not scale with the weights
     reference = tight(expert).fit(X, y, sample_weight=w)
-    (fitted,) = fast_mstep([clone(expert)], X, y, w[:, np.newaxis])
+    (fitted,) = fast_mstep([fitted_before(expert, X, y)], X, y, w[:, np.newaxis])
     np.testing.assert_allclose(fitted.coef_, reference.coef_, rtol=0, atol=ATOL)
     np.testing.assert_allclose(
         fitted.intercept_, reference.intercept_, rtol=0, atol=ATOL
@@ -88,7 +99,7 @@ def test_logistic_expert_equals_its_weighted_fit(n_classes, params, scale):
     w = w * scale  # the penalty 1 / C is on the summed loss: weights matter
     expert = LogisticRegression(**params)
     reference = tight(expert).fit(X, y, sample_weight=w)
-    (fitted,) = fast_mstep([clone(expert)], X, y, w[:, np.newaxis])
+    (fitted,) = fast_mstep([fitted_before(expert, X, y)], X, y, w[:, np.newaxis])
     np.testing.assert_allclose(fitted.coef_, reference.coef_, rtol=0, atol=ATOL)
     np.testing.assert_allclose(
         fitted.intercept_, reference.intercept_, rtol=0, atol=ATOL
@@ -114,14 +125,16 @@ def test_solution_is_at_least_as_good_as_the_default_fit():
     # same problem further, so its objective is as low or lower.
     X, y, w = classification_data(3, standardize=True)
     own = LogisticRegression().fit(X, y, sample_weight=w)
-    (fitted,) = fast_mstep([LogisticRegression()], X, y, w[:, np.newaxis])
+    expert = fitted_before(LogisticRegression(), X, y)
+    (fitted,) = fast_mstep([expert], X, y, w[:, np.newaxis])
     assert penalised_loss(fitted, X, y, w) <= penalised_loss(own, X, y, w) + 1e-9
     np.testing.assert_allclose(fitted.predict_proba(X), own.predict_proba(X), atol=0.05)
 
 
 def test_fitted_expert_is_a_usable_estimator():
     X, y, w = classification_data(3, labels=["low", "mid", "high"], standardize=True)
-    (fitted,) = fast_mstep([LogisticRegression(C=2.0)], X, y, w[:, np.newaxis])
+    expert = fitted_before(LogisticRegression(C=2.0), X, y)
+    (fitted,) = fast_mstep([expert], X, y, w[:, np.newaxis])
     assert list(fitted.classes_) == ["high", "low", "mid"]
     assert set(fitted.predict(X)) <= {"high", "low", "mid"}
     assert 0.5 < fitted.score(X, y, sample_weight=w) <= 1.0
@@ -140,7 +153,7 @@ def test_experts_are_fitted_in_place_each_on_its_column():
     X, y, w = regression_data()
     left = (X[:, 0] < 5.0).astype(float)
     weights = np.column_stack([left, 1.0 - left]) * w[:, np.newaxis] + 1e-12
-    experts = [LinearRegression(), Ridge(alpha=1.0)]
+    experts = [fitted_before(e, X, y) for e in (LinearRegression(), Ridge())]
     fitted = fast_mstep(experts, X, y, weights)
     assert fitted[0] is experts[0] and fitted[1] is experts[1]
     for expert, column in zip(fitted, weights.T, strict=True):
@@ -149,11 +162,13 @@ def test_experts_are_fitted_in_place_each_on_its_column():
 
 
 def test_warm_start_converges_in_fewer_steps_to_the_same_solution():
-    X, y, w = classification_data(2)
+    X, y, w = classification_data(2, standardize=True)
+    # The first fits are the estimator's own; the next ones are Newton's,
+    # from the last solution or from zero.
     cold = LogisticRegression()
     fast_mstep([cold], X, y, w[:, np.newaxis])
     warm = clone(cold).set_params(warm_start=True)
-    fast_mstep([warm], X, y, w[:, np.newaxis])  # its first fit starts cold
+    fast_mstep([warm], X, y, w[:, np.newaxis])
     nudged = w * np.linspace(0.9, 1.1, len(w))  # the next EM iteration's weights
     fast_mstep([warm], X, y, nudged[:, np.newaxis])
     fast_mstep([cold], X, y, nudged[:, np.newaxis])
@@ -196,19 +211,20 @@ def test_unsupported_options_are_not_claimed(expert):
 def test_subclasses_keep_their_own_fit():
     class Tweaked(LinearRegression):
         def fit(self, X, y, sample_weight=None):
-            self.tweaked_ = True
+            self.n_fits_ = getattr(self, "n_fits_", 0) + 1
             return super().fit(X, y, sample_weight=sample_weight)
 
     X, y, w = regression_data()
     assert not supports_fast_mstep(Tweaked())
-    (fitted,) = fast_mstep([Tweaked()], X, y, w[:, np.newaxis])
-    assert fitted.tweaked_
+    expert = Tweaked().fit(X, y)
+    fast_mstep([expert], X, y, w[:, np.newaxis])
+    assert expert.n_fits_ == 2
 
 
 def own_fit_equal(expert, X, y, w):
     """fast_mstep gives exactly what the estimator's own fit gives."""
     reference = clone(expert).fit(X, y, sample_weight=w)
-    (fitted,) = fast_mstep([clone(expert)], X, y, w[:, np.newaxis])
+    (fitted,) = fast_mstep([fitted_before(expert, X, y)], X, y, w[:, np.newaxis])
     np.testing.assert_array_equal(fitted.coef_, reference.coef_)
     np.testing.assert_array_equal(fitted.intercept_, reference.intercept_)
 
@@ -243,7 +259,22 @@ def test_collinear_features_use_the_least_squares_solver():
     own_fit_equal(LinearRegression(), X, y, w)
 
 
-def test_a_single_class_raises_the_estimators_own_error():
-    X, _, w = regression_data()
+@pytest.mark.parametrize("before", [False, True])
+def test_a_single_class_raises_the_estimators_own_error(before):
+    X, y, w = classification_data(2, standardize=True)
+    expert = (
+        fitted_before(LogisticRegression(), X, y) if before else LogisticRegression()
+    )
     with pytest.raises(ValueError, match="at least 2 classes"):
-        fast_mstep([LogisticRegression()], X, np.zeros(len(X)), w[:, np.newaxis])
+        fast_mstep([expert], X, np.zeros(len(X)), w[:, np.newaxis])
+
+
+def test_first_fit_is_the_estimators_own_and_checks_its_parameters():
+    X, y, w = classification_data(2, standardize=True)
+    assert supports_fast_mstep(LogisticRegression(max_iter=-1))
+    with pytest.raises(ValueError, match="max_iter"):
+        fast_mstep([LogisticRegression(max_iter=-1)], X, y, w[:, np.newaxis])
+    (first,) = fast_mstep([LogisticRegression()], X, y, w[:, np.newaxis])
+    own = LogisticRegression().fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(first.coef_, own.coef_)
+    assert first.n_iter_[0] == own.n_iter_[0]
