@@ -131,23 +131,30 @@ def test_classifier_equals_in_memory_fit(client, n_classes):
     assert_allclose(out_of_core.predict_proba(X), in_memory.predict_proba(X), atol=1e-7)
 
 
-def test_start_from_responsibilities_and_pruning(client):
+@pytest.mark.parametrize(
+    "dead_expert, n_left", [("prune", 2), ("reseed", 3)], ids=["prune", "reseed"]
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_start_from_responsibilities_and_dead_experts(client, dead_expert, n_left):
     """A Dask array of starting responsibilities, and a start that leaves an
-    expert dead: it is pruned as in memory."""
+    expert dead: it is pruned, or re-seeded on the rows explained worst (cut
+    at quantiles of all rows, as there are fewer than the sample size), as in
+    memory."""
     X, y = make_linear_mixture(500, random_state=2)
     start = np.tile([0.9995, 0.0004, 0.0001], (500, 1))
     start[X[:, 0] > 0] = [0.0004, 0.9995, 0.0001]
-    kw = dict(n_experts=3, dead_expert="prune", random_state=0, max_iter=40)
-    with pytest.warns(UserWarning, match="pruned"):
+    kw = dict(n_experts=3, dead_expert=dead_expert, random_state=0, max_iter=12)
+    match = "pruned" if dead_expert == "prune" else "re-seeded"
+    with pytest.warns(UserWarning, match=match):
         in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y, init_resp=start)
-    with pytest.warns(UserWarning, match="pruned"):
+    with pytest.warns(UserWarning, match=match):
         out_of_core = fit_dask(
             MixtureOfExpertsRegressor(**kw),
             chunked(X),
             chunked(y),
             init_resp=chunked(start),
         )
-    assert len(out_of_core.experts_) == len(in_memory.experts_) == 2
+    assert len(out_of_core.experts_) == len(in_memory.experts_) == n_left
     assert_same_fit(in_memory, out_of_core, X, y)
 
 
