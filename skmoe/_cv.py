@@ -438,9 +438,11 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         self.alpha_ = self.best_params_.get("gate__alpha")
         self.n_splits_ = len(splits)
         data = (X_raw, X, y, sample_weight)
-        self.best_estimator_ = self._refit(
-            data, ks, alphas, self.n_experts_, self.alpha_, seed
-        )
+        best = self._refit(data, ks, alphas, self.n_experts_, self.alpha_, seed)
+        # EM started it from grown responsibilities, which fit these rows
+        # only; a refit of best_estimator_ starts as the mixture would.
+        best.set_params(init_params=self.init_params, n_init=self.n_init)
+        self.best_estimator_ = best
         self.n_iter_ = self.best_estimator_.n_iter_
         return self
 
@@ -533,7 +535,9 @@ init_params, n_init, max_iter, tol, random_state, verbose, verbose_interval
     Attributes
     ----------
     best_estimator_ : MixtureOfExpertsRegressor
-        The chosen mixture, refitted on all the data.
+        The chosen mixture, refitted on all the data. Its ``init_params``
+        and ``n_init`` are this estimator's: fitted again, it would start
+        from them rather than from the responsibilities grown here.
     n_experts_ : int
         The chosen number of experts.
     alpha_ : float or None
