@@ -240,16 +240,17 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             if name in own and name not in _NOT_PASSED_ON
         }
 
-    def _mixture(self, n_experts, alpha, seed, start=None):
-        """An unfitted mixture for one candidate; ``start``: responsibilities
-        to begin EM from, else the mixture's own ``init_params``."""
+    def _mixture(self, n_experts, alpha, seed, restarts=True):
+        """An unfitted mixture for one candidate; without ``restarts`` it
+        runs one start (EM then begins at given responsibilities, where
+        every start would begin)."""
         params = self._passed_on()
         params.update(n_experts=n_experts, random_state=seed)
         if alpha is not None:
             gate = SoftmaxGate() if self.gate is None else clone(self.gate)
             params["gate"] = gate.set_params(alpha=alpha)
-        if start is not None:
-            params.update(init_params=start, n_init=1)
+        if not restarts:
+            params["n_init"] = 1
         return self._mixture_class(**params)
 
     def _split_space(self, model, X, y, sample_weight):
@@ -263,16 +264,17 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
     # ---- one path of candidates ------------------------------------------
 
     def _fit_one(self, n_experts, alpha, seed, start, data, quiet):
-        """Fit one candidate; return it and its fit time."""
+        """Fit one candidate from the responsibilities ``start`` (None: from
+        the mixture's own ``init_params``); return it and its fit time."""
         X_raw, _, y, sample_weight = data
-        model = self._mixture(n_experts, alpha, seed, start)
+        model = self._mixture(n_experts, alpha, seed, restarts=start is None)
         begin = time.perf_counter()
         with warnings.catch_warnings():
             if quiet:
                 # Candidates with too many experts starve some of them: that
                 # is what the held-out score is there to judge.
                 warnings.simplefilter("ignore", UserWarning)
-            model.fit(X_raw, y, sample_weight=sample_weight)
+            model.fit(X_raw, y, sample_weight=sample_weight, init_resp=start)
         return model, time.perf_counter() - begin
 
     def _grown(self, smaller, n_experts, alpha, seed, data, rng, quiet):
@@ -368,7 +370,8 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(
                 "'init_params' must be one of 'kmeans', 'kmeans_xy' or 'random' "
                 "in a CV estimator (an array of responsibilities fits one data "
-                f"set, not its folds); got {type(self.init_params).__name__}."
+                f"set, not its folds, and the grid's candidates differ in their "
+                f"number of experts); got {type(self.init_params).__name__}."
             )
         return ks, alphas
 
@@ -439,9 +442,9 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         self.n_splits_ = len(splits)
         data = (X_raw, X, y, sample_weight)
         best = self._refit(data, ks, alphas, self.n_experts_, self.alpha_, seed)
-        # EM started it from grown responsibilities, which fit these rows
-        # only; a refit of best_estimator_ starts as the mixture would.
-        best.set_params(init_params=self.init_params, n_init=self.n_init)
+        # EM started it once, from grown responsibilities; fitted again
+        # (without init_resp) it starts as the user asked.
+        best.set_params(n_init=self.n_init)
         self.best_estimator_ = best
         self.n_iter_ = self.best_estimator_.n_iter_
         return self
@@ -535,9 +538,9 @@ init_params, n_init, max_iter, tol, random_state, verbose, verbose_interval
     Attributes
     ----------
     best_estimator_ : MixtureOfExpertsRegressor
-        The chosen mixture, refitted on all the data. Its ``init_params``
-        and ``n_init`` are this estimator's: fitted again, it would start
-        from them rather than from the responsibilities grown here.
+        The chosen mixture, refitted on all the data, from responsibilities
+        grown as in the folds (``init_resp``); its parameters are this
+        estimator's, with the chosen ``n_experts`` and gate.
     n_experts_ : int
         The chosen number of experts.
     alpha_ : float or None
