@@ -6,7 +6,7 @@ import inspect
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -183,6 +183,20 @@ def test_classifier_delegates_to_the_refitted_mixture():
     np.testing.assert_array_equal(clf.predict(X), best.predict(X))
     np.testing.assert_array_equal(clf.predict_proba(X), best.predict_proba(X))
     np.testing.assert_array_equal(clf.predict_log_proba(X), best.predict_log_proba(X))
+
+
+def test_an_int_cv_is_stratified_for_the_classifier():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((90, 2))
+    y = np.repeat([0, 1, 2], 30)  # sorted: plain KFold would leave a class out
+    params = dict(n_experts_grid=(1,), alphas=None)
+    as_int = MixtureOfExpertsClassifierCV(cv=3, **params).fit(X, y)
+    stratified = MixtureOfExpertsClassifierCV(cv=StratifiedKFold(3), **params)
+    stratified.fit(X, y)
+    np.testing.assert_array_equal(
+        as_int.cv_results_["mean_test_score"],
+        stratified.cv_results_["mean_test_score"],
+    )
 
 
 def test_same_random_state_same_choice_and_model():
