@@ -22,10 +22,22 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import validate_data
 
-from ._compat import HasMethods, Interval, StrOptions, _fit_context
+from ._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _raise_for_params,
+    _routing_enabled,
+)
 from ._composition import _is_named_list, _NamedExpertsMixin
 from ._estimators import same_type_error, seeded_clone, set_warm_start
 from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts
@@ -44,6 +56,7 @@ from ._routing import (
 from ._validation import (
     check_init_resp,
     check_magnitude,
+    check_missing,
     check_numeric_input,
     check_sample_weight,
     check_sparse,
@@ -74,6 +87,7 @@ class _TrainingData(NamedTuple):
     y_fit: np.ndarray  # what the experts are fitted on, (n,)
     y_lik: np.ndarray  # what the likelihood reads (class positions), (n,)
     sample_weight: np.ndarray  # (n,)
+    params: dict  # metadata routed to each expert's and the gate's fit
 
 
 @dataclass
@@ -169,7 +183,7 @@ class _BaseMixtureOfExperts(
     # ---- fit: prepare the data, run the starts, adopt the best, finish -----
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, *, init_resp=None):
+    def fit(self, X, y, sample_weight=None, *, init_resp=None, **fit_params):
         """Fit the mixture by EM.
 
         Parameters
@@ -185,6 +199,15 @@ class _BaseMixtureOfExperts(
             Responsibilities to start EM from, instead of ``init_params``
             (every start then begins there). Non-negative; rows are
             normalised to sum to 1.
+        **fit_params : dict
+            Other metadata (``groups``, say), routed to the experts and the
+            gate that request it. Only available with
+            ``sklearn.set_config(enable_metadata_routing=True)``; see
+            :meth:`get_metadata_routing`. Every M-step passes each expert its
+            share of the rows as ``sample_weight``, whatever its request,
+            unless it asked not to receive it
+            (``set_fit_request(sample_weight=False)``): it is then fitted as
+            ``unweighted_fit`` says.
 
         Returns
         -------
@@ -200,7 +223,7 @@ class _BaseMixtureOfExperts(
         meanwhile sees the old model or the new one.
         """
         work = self._snapshot()
-        work._fit(X, y, sample_weight, init_resp)
+        work._fit(X, y, sample_weight, init_resp, fit_params)
         self.__dict__ = work.__dict__
         return self
 
@@ -210,10 +233,10 @@ class _BaseMixtureOfExperts(
         twin.__dict__.update(self.__dict__)
         return twin
 
-    def _fit(self, X, y, sample_weight, init_resp):
+    def _fit(self, X, y, sample_weight, init_resp, fit_params):
         previous = self._fit_signature if self._can_warm_start() else None
         data, names, templates, init_resp = self._prepare(
-            X, y, sample_weight, init_resp
+            X, y, sample_weight, init_resp, fit_params
         )
         rng = check_random_state(self.random_state)
         plan = self._warm_start_plan(previous, names, templates)
@@ -226,10 +249,11 @@ class _BaseMixtureOfExperts(
         self._adopt(runs)
         self._finish(data, names, templates)
 
-    def _prepare(self, X, y, sample_weight, init_resp):
+    def _prepare(self, X, y, sample_weight, init_resp, fit_params):
         """Validate everything, set the input attributes; return the training
         data, the experts' names and templates and the starting responsibilities."""
         X_raw = X
+        params = self._route(fit_params)
         X, y = self._validate_fit_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X)
         y_fit, y_lik = self._check_target(y, sample_weight)
@@ -246,11 +270,41 @@ class _BaseMixtureOfExperts(
         )
         Xe, Xg = self._split(X)
         return (
-            _TrainingData(Xe, Xg, y_fit, y_lik, sample_weight),
+            _TrainingData(Xe, Xg, y_fit, y_lik, sample_weight, params),
             names,
             templates,
             init_resp,
         )
+
+    def _route(self, fit_params):
+        """Metadata for the experts' and the gate's fit, by name."""
+        if not _routing_enabled():
+            _raise_for_params(fit_params, self, "fit")
+            return {}
+        routed = process_routing(self, "fit", **fit_params)
+        names, _, _ = self._expert_specs()
+        return {name: dict(routed[name].fit) for name in [*names, "gate"]}
+
+    def get_metadata_routing(self):
+        """How ``fit`` routes metadata: to each expert by name, and the gate.
+
+        The mixture consumes ``sample_weight`` and ``init_resp`` itself; any
+        other metadata goes to the experts and the gate that request it, as
+        in :class:`~sklearn.ensemble.VotingRegressor`.
+
+        Returns
+        -------
+        routing : :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        names, templates, _ = self._expert_specs()
+        gate = SoftmaxGate() if self.gate is None else self.gate
+        for name, estimator in [*zip(names, templates, strict=True), ("gate", gate)]:
+            router.add(
+                **{name: estimator},
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        return router
 
     def _validate_fit_data(self, X, y):
         check_numeric_input(X)
@@ -263,6 +317,8 @@ class _BaseMixtureOfExperts(
             ensure_min_samples=2,
             y_numeric=self._kind == "regressor",
             accept_sparse="csr",
+            # Where NaN may go is decided once the columns are known (_split).
+            ensure_all_finite="allow-nan",
         )
         check_magnitude(X, "X")
         return X, y
@@ -318,20 +374,34 @@ class _BaseMixtureOfExperts(
         Xg = take_columns(X, self.gate_features_)
         if sp.issparse(Xg):
             Xg = Xg.toarray()
-        return take_columns(X, self.expert_features_), Xg
+        Xe = take_columns(X, self.expert_features_)
+        check_missing(Xe, Xg, self._experts_refusing_nan, self._gate_refusing_nan)
+        return Xe, Xg
 
     def _experts_refusing_sparse(self):
         """Names of the experts that do not accept sparse ``X``."""
+        return self._experts_without("sparse")
+
+    def _experts_refusing_nan(self):
+        """Names of the experts that do not accept NaN in ``X``."""
+        return self._experts_without("allow_nan")
+
+    def _experts_without(self, input_tag):
         try:
             names, templates, _ = self._expert_specs()
             return [
                 name
                 for name, expert in zip(names, templates, strict=True)
-                if not get_tags(expert).input_tags.sparse
+                if not getattr(get_tags(expert).input_tags, input_tag)
             ]
         except Exception:
             # Invalid experts are reported by fit, with their own message.
             return ["experts"]
+
+    def _gate_refusing_nan(self):
+        """The gate's class name if it does not accept NaN, else None."""
+        gate = SoftmaxGate() if self.gate is None else self.gate
+        return None if get_tags(gate).input_tags.allow_nan else type(gate).__name__
 
     # ---- starts ------------------------------------------------------------
 
@@ -506,6 +576,7 @@ class _BaseMixtureOfExperts(
             n_iter,
             self.unweighted_fit,
             self.n_jobs,
+            data.params,
         )
         outputs = self._expert_outputs(data.Xe, n_iter)
         self._fit_likelihood(
@@ -517,7 +588,9 @@ class _BaseMixtureOfExperts(
 
     def _fit_gate(self, data, resp, n_iter):
         try:
-            fit_gate(self.gate_, data.Xg, resp, data.sample_weight)
+            fit_gate(
+                self.gate_, data.Xg, resp, data.sample_weight, data.params.get("gate")
+            )
         except Exception as exc:
             raise same_type_error(
                 exc,
@@ -716,6 +789,8 @@ class _BaseMixtureOfExperts(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = not (
+            self._experts_refusing_nan() or self._gate_refusing_nan()
+        )
         tags.input_tags.sparse = not self._experts_refusing_sparse()
         return tags

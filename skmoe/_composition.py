@@ -7,6 +7,7 @@ parameters are reached (``lin__alpha``, ``experts__alpha``, ``gate__alpha``)
 and which names are allowed. It knows nothing of EM.
 """
 
+from ._compat import _VisualBlock
 from ._gating import SoftmaxGate
 
 
@@ -135,3 +136,16 @@ class _NamedExpertsMixin:
         nested = [name for name in names if "__" in name]
         if nested:
             raise ValueError(f"Expert names must not contain __: got {nested!r}.")
+
+    def _sk_visual_block_(self):
+        """The HTML repr: the experts side by side, by name, then the gate
+        (the default SoftmaxGate too), as StackingClassifier draws its
+        estimators and final estimator."""
+        try:
+            names, templates, _ = self._expert_specs()
+        except Exception:  # invalid experts: show what was given
+            names, templates = ["experts"], [self.experts]
+        gate = SoftmaxGate() if self.gate is None else self.gate
+        experts = _VisualBlock("parallel", templates, names=names, dash_wrapped=False)
+        gate = _VisualBlock("parallel", [gate], names=["gate"], dash_wrapped=False)
+        return _VisualBlock("serial", (experts, gate), dash_wrapped=False)

@@ -15,6 +15,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import has_fit_parameter
 
+from ._compat import _routing_enabled
 from ._validation import same_type_error
 from .exceptions import ExpertOutputError
 from .rules import RuleExpert
@@ -49,6 +50,10 @@ def is_fixed(expert):
 def fit_mode(estimator):
     """How EM fits ``estimator`` with per-row weights.
 
+    Under metadata routing, an estimator that asked not to receive
+    ``sample_weight`` (``set_fit_request(sample_weight=False)``) is fitted
+    without it, through the fallback for experts that take no weights.
+
     Returns
     -------
     mode : {"fixed", "weighted", "pipeline", "unweighted"}
@@ -58,6 +63,8 @@ def fit_mode(estimator):
     """
     if is_fixed(estimator):
         return "fixed"
+    if refuses_sample_weight(estimator):
+        return "unweighted"
     if has_fit_parameter(estimator, "sample_weight"):
         return "weighted"
     if isinstance(estimator, Pipeline):
@@ -65,6 +72,15 @@ def fit_mode(estimator):
         if last != "passthrough" and has_fit_parameter(last, "sample_weight"):
             return "pipeline"
     return "unweighted"
+
+
+def refuses_sample_weight(estimator):
+    """Whether, under metadata routing, ``estimator`` asked not to receive
+    ``sample_weight`` in ``fit``."""
+    if not _routing_enabled() or not hasattr(estimator, "_get_metadata_request"):
+        return False
+    requests = estimator._get_metadata_request().fit.requests
+    return requests.get("sample_weight") is False
 
 
 def seeded_clone(expert, rng):
@@ -113,15 +129,18 @@ def set_warm_start(experts, values):
             expert.set_params(warm_start=value)
 
 
-def fit_weighted(estimator, X, y, weight, mode):
+def fit_weighted(estimator, X, y, weight, mode, params=None):
     """Fit ``estimator`` with ``sample_weight=weight`` as its ``mode`` allows.
 
-    A Pipeline gets the weights as ``<last step>__sample_weight``; metadata
-    routing is switched off for that call, because with routing on a Pipeline
-    refuses that form (it wants ``sample_weight`` and requests set on steps).
+    ``params`` is other metadata routed to it (``groups``, say). A Pipeline
+    without routed metadata gets the weights as ``<last step>__sample_weight``
+    with routing switched off for that call, so that its steps need no
+    requests; with routed metadata, routing is on and the Pipeline routes
+    ``sample_weight`` to the steps that request it.
     """
-    if mode == "weighted":
-        return estimator.fit(X, y, sample_weight=weight)
+    params = params or {}
+    if mode == "weighted" or params:
+        return estimator.fit(X, y, sample_weight=weight, **params)
     last = estimator.steps[-1][0]
     with config_context(enable_metadata_routing=False):
         return estimator.fit(X, y, **{f"{last}__sample_weight": weight})

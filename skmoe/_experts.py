@@ -12,6 +12,7 @@ from sklearn.base import is_classifier, is_regressor
 from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
+from ._compat import _check_method_params
 from ._estimators import fit_mode, fit_weighted, same_type_error
 from .rules import RuleExpert
 
@@ -102,12 +103,15 @@ def fallback_rows(resp, index, sample_weight, how, rng, minimum=MIN_HARD_ROWS):
     return candidates[np.argsort(-weight[candidates], kind="stable")[:minimum]]
 
 
-def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed):
+def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed, params=None):
     """M-step for one expert: fit it to its share of each row.
 
     ``seed`` feeds the ``"resample"`` fallback; it is drawn before any parallel
-    dispatch so that results do not depend on ``n_jobs``.
+    dispatch so that results do not depend on ``n_jobs``. ``params`` is the
+    metadata routed to the expert's ``fit`` (sample-aligned values follow the
+    rows the fallback picks).
     """
+    params = params or {}
     if mode == "fixed":
         return expert
     if mode == "unweighted":
@@ -115,12 +119,12 @@ def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed):
         rows = fallback_rows(
             resp, index, sample_weight, how, np.random.RandomState(seed), minimum
         )
-        expert.fit(X[rows], y[rows])
+        expert.fit(X[rows], y[rows], **_check_method_params(X, params, rows))
         return expert
     weight = sample_weight * np.maximum(resp[:, index], RESP_FLOOR)
     # The fitted expert is the object itself, whatever fit returns, as in
     # scikit-learn's own meta-estimators.
-    fit_weighted(expert, X, y, weight, mode)
+    fit_weighted(expert, X, y, weight, mode, params)
     return expert
 
 
@@ -151,7 +155,9 @@ def fit_expert_in_worker(openmp_threads, *args):
         return fit_expert_named(*args)
 
 
-def fit_experts(experts, names, X, y, sample_weight, resp, rng, n_iter, how, n_jobs):
+def fit_experts(
+    experts, names, X, y, sample_weight, resp, rng, n_iter, how, n_jobs, params=None
+):
     """M-step of the experts: expert ``i`` refitted to ``resp[:, i]``.
 
     Parameters
@@ -174,6 +180,8 @@ def fit_experts(experts, names, X, y, sample_weight, resp, rng, n_iter, how, n_j
         The fallback for experts without ``sample_weight``.
     n_jobs : int or None
         Experts fitted side by side in threads.
+    params : dict or None
+        Metadata routed to each expert's ``fit``, by name.
 
     Returns
     -------
@@ -185,8 +193,22 @@ def fit_experts(experts, names, X, y, sample_weight, resp, rng, n_iter, how, n_j
         rng.randint(np.iinfo(np.int32).max) if mode == "unweighted" else None
         for mode in modes
     ]
+    params = params or {}
     jobs = [
-        (name, n_iter, expert, X, y, sample_weight, resp, i, mode, how, seed)
+        (
+            name,
+            n_iter,
+            expert,
+            X,
+            y,
+            sample_weight,
+            resp,
+            i,
+            mode,
+            how,
+            seed,
+            params.get(name),
+        )
         for i, (name, expert, mode, seed) in enumerate(
             zip(names, experts, modes, seeds, strict=True)
         )

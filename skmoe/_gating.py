@@ -1,7 +1,7 @@
 """The gate: a multinomial logit that learns from soft targets."""
 
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from scipy import linalg, optimize
@@ -10,7 +10,13 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._compat import _check_sample_weight
+from ._compat import (
+    Interval,
+    StrOptions,
+    _check_method_params,
+    _check_sample_weight,
+    _fit_context,
+)
 from ._estimators import check_proba, fit_mode, fit_weighted
 from ._likelihood import PROBA_FLOOR
 from ._math import log_softmax, standard_scale, weighted_mean_and_var
@@ -236,6 +242,15 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
     array([0, 1])
     """
 
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "balance": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"auto", "newton", "lbfgs"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+    }
+
     def __init__(
         self,
         alpha=1e-3,
@@ -252,31 +267,6 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
-
-    def _check_params(self):
-        if not isinstance(self.alpha, numbers.Real) or not 0 <= self.alpha < np.inf:
-            raise ValueError(
-                f"SoftmaxGate's 'alpha' must be a finite non-negative float, "
-                f"got {self.alpha!r}."
-            )
-        if not isinstance(self.balance, numbers.Real) or not 0 <= self.balance < np.inf:
-            raise ValueError(
-                f"SoftmaxGate's 'balance' must be a finite non-negative float, "
-                f"got {self.balance!r}."
-            )
-        if self.solver not in ("auto", "newton", "lbfgs"):
-            raise ValueError(
-                f"SoftmaxGate's 'solver' must be one of 'auto', 'newton', 'lbfgs', "
-                f"got {self.solver!r}."
-            )
-        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
-            raise ValueError(
-                f"SoftmaxGate's 'max_iter' must be an int >= 1, got {self.max_iter!r}."
-            )
-        if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
-            raise ValueError(
-                f"SoftmaxGate's 'tol' must be a non-negative float, got {self.tol!r}."
-            )
 
     def _targets(self, y):
         """Turn labels or soft targets into an (n, M) matrix with rows summing to 1."""
@@ -312,6 +302,7 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
             )
         return np.arange(targets.shape[1]), targets / row_sums[:, np.newaxis]
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the gate to labels or to soft targets.
 
@@ -330,7 +321,11 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         self : SoftmaxGate
             The fitted gate.
         """
-        self._check_params()
+        if not np.isfinite(self.alpha):
+            raise ValueError(
+                "The 'alpha' parameter of SoftmaxGate must be finite; got "
+                f"{self.alpha!r}."
+            )
         X, y = validate_data(
             self,
             X,
@@ -509,22 +504,25 @@ def check_gate(gate):
         )
 
 
-def fit_gate(gate, X, resp, sample_weight):
+def fit_gate(gate, X, resp, sample_weight, params=None):
     """M-step of the gate: learn to predict the responsibilities from ``X``.
 
     ``SoftmaxGate`` fits the (n, M) soft targets directly. Any other classifier
     sees each row M times, copy ``i`` labelled ``i`` and weighted
     ``sample_weight * resp[:, i]``: its weighted log-loss is then exactly the
     soft-target cross-entropy, at the price of M times the rows in memory.
+    ``params`` is other metadata routed to the gate's ``fit``; sample-aligned
+    values are replicated with the rows.
     """
     if isinstance(gate, SoftmaxGate):
-        return gate.fit(X, resp, sample_weight=sample_weight)
+        return gate.fit(X, resp, sample_weight=sample_weight, **(params or {}))
     n_samples = resp.shape[0]
     weight = (resp * sample_weight[:, np.newaxis]).T.ravel()
     # Copy k of row t sits at k * n + t; index once, so X is copied only once.
     kept = np.flatnonzero(weight > 0)
     X_rep, y_rep = X[kept % n_samples], kept // n_samples
-    return fit_weighted(gate, X_rep, y_rep, weight[kept], fit_mode(gate))
+    params = _check_method_params(X, params or {}, kept % n_samples)
+    return fit_weighted(gate, X_rep, y_rep, weight[kept], fit_mode(gate), params)
 
 
 def gate_log_proba(gate, X, n_experts):

@@ -8,6 +8,7 @@ The mixin reads the fitted state only; the EM class provides ``_split``,
 import functools
 
 import numpy as np
+from sklearn.base import TransformerMixin
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -30,15 +31,24 @@ def _one_model(method):
     return reader
 
 
-class _InferenceMixin:
-    """Inference methods shared by the regressor and the classifier."""
+class _InferenceMixin(TransformerMixin):
+    """Inference methods shared by the regressor and the classifier.
+
+    A transformer too (as VotingClassifier is): ``transform`` gives the
+    gate's probabilities, and ``set_output`` applies to it.
+    """
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)
         check_numeric_input(X)
         check_sparse(X, self._fitted_experts_refusing_sparse)
         return validate_data(
-            self, X, dtype=[np.float64, np.float32], reset=False, accept_sparse="csr"
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            reset=False,
+            accept_sparse="csr",
+            ensure_all_finite="allow-nan",  # checked by column in _split
         )
 
     def _fitted_experts_refusing_sparse(self):
@@ -155,6 +165,46 @@ class _InferenceMixin:
             else:
                 names.append(name)
         return np.array(names, dtype=object)
+
+    def transform(self, X):
+        """The gate's probabilities as features: one column per expert.
+
+        As :meth:`sklearn.ensemble.VotingClassifier.transform` returns its
+        members' outputs, this lets a mixture feed another model, for
+        example as a step of a Pipeline or inside a StackingClassifier.
+        With ``set_output(transform="pandas")`` the result is a DataFrame
+        whose columns are :meth:`get_feature_names_out`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        gate : ndarray of shape (n_samples, n_experts)
+            Equal to :meth:`gate_proba`.
+        """
+        return self.gate_proba(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns of :meth:`transform`.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``"<mixture class in lower case>_<expert name>"``, as
+            VotingClassifier names its outputs.
+        """
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower()
+        return np.array(
+            [f"{prefix}_{name}" for name in self._expert_names], dtype=object
+        )
 
     def predict_expert(self, X):
         """Index of the expert the gate trusts most for each row.

@@ -14,6 +14,12 @@ from .exceptions import InconsistentVersionWarning
 # scikit-learn reports "pre-0.18".
 UNRECORDED_VERSION = "pre-0.1.0"
 
+# Where the API reference puts a public class (docs/api.rst: generated/).
+DOC_LINK_TEMPLATE = (
+    "https://skmoe.readthedocs.io/en/latest/generated/"
+    "{estimator_module}.{estimator_name}.html"
+)
+
 
 def _current_version():
     # Read at call time, from the package, so that the version in use is the
@@ -24,12 +30,18 @@ def _current_version():
 
 
 class VersionedStateMixin:
-    """Store skmoe's version in the pickled state and compare it on loading.
+    """What makes an estimator skmoe's own: its version in the pickled state,
+    compared on loading, and the link to its page in the HTML repr.
 
     Put it left of :class:`~sklearn.base.BaseEstimator` in the bases, so that
     its ``__getstate__`` / ``__setstate__`` wrap scikit-learn's. scikit-learn
     records its own version only for classes in ``sklearn.*`` modules.
     """
+
+    # The "?" icon of the HTML repr opens the class's page of skmoe's API
+    # reference, as scikit-learn's own classes open theirs.
+    _doc_link_module = "skmoe"
+    _doc_link_template = DOC_LINK_TEMPLATE
 
     def __getstate__(self):
         state = super().__getstate__()

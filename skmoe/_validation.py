@@ -96,7 +96,7 @@ def check_magnitude(values, name):
     data = values.data if sp.issparse(values) else np.asarray(values)
     if data.size == 0:
         return
-    largest = float(np.max(np.abs(data)))
+    largest = float(np.nanmax(np.abs(data))) if not np.all(np.isnan(data)) else 0.0
     if largest > SAFE_MAGNITUDE or 0 < largest < 1 / SAFE_MAGNITUDE:
         raise ValueError(
             f"{name} holds values of magnitude up to {largest:.3g}, outside the "
@@ -240,6 +240,50 @@ def check_sparse(X, refusing_experts):
             "Sparse X is accepted only when every expert accepts sparse "
             f"input, and {refusing} do not. Pass X.toarray(), or use "
             "experts that take sparse data."
+        )
+
+
+def has_missing(X):
+    """Whether ``X`` (dense or sparse) holds NaN."""
+    data = X.data if sp.issparse(X) else X
+    return bool(np.isnan(np.sum(data)))
+
+
+def check_missing(X, Xg, refusing_experts, gate_refuses):
+    """Refuse NaN where a part of the mixture cannot take it.
+
+    The experts see ``X``'s expert columns and the gate ``Xg``; NaN is fine
+    where every one of them accepts it (their ``allow_nan`` input tag), as
+    HistGradientBoosting experts with a gate on complete columns do.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix
+        The experts' columns.
+    Xg : ndarray
+        The gate's columns.
+    refusing_experts : callable
+        Returns the names of the experts that do not accept NaN; called only
+        when there is NaN.
+    gate_refuses : callable
+        Returns the gate's name if it does not accept NaN, else None.
+    """
+    if has_missing(X):
+        refusing = refusing_experts()
+        if refusing:
+            raise ValueError(
+                f"X contains NaN in the experts' columns, and experts {refusing} "
+                "do not accept missing values. Impute them first (for example "
+                "SimpleImputer in a Pipeline before the mixture), or use experts "
+                "that accept NaN, such as HistGradientBoostingRegressor or "
+                "HistGradientBoostingClassifier."
+            )
+    if has_missing(Xg) and gate_refuses():
+        raise ValueError(
+            f"X contains NaN in the gate's columns (gate_features), and the gate "
+            f"({gate_refuses()}) does not accept missing values. Impute them, let "
+            "the gate see only complete columns with gate_features, or use a "
+            "gate that accepts NaN."
         )
 
 

@@ -102,8 +102,8 @@ class ExpertOutputError(ValueError):
     >>> try:
     ...     moe.fit(X, X[:, 0])
     ... except ExpertOutputError as exc:
-    ...     print(str(exc)[:47])
-    Expert 'expert0' (NaNRegressor) gave unusable
+    ...     print(str(exc)[:54])
+    Expert 'expert0' (NaNRegressor) gave unusable output
     """
 
 

@@ -160,8 +160,8 @@ def invalid(name, allowed, got):
         (
             {"gate": SoftmaxGate(alpha=-1)},
             ValueError,
-            r"'alpha' must be a finite "
-            r"non-negative float, got -1",
+            r"The 'alpha' parameter of SoftmaxGate must be a float in the range "
+            r"\[0.0, inf\)\. Got -1 instead",
         ),
         (
             {"experts": [("a", LinearRegression()), ("a", LinearRegression())]},
