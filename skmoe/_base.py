@@ -30,6 +30,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import validate_data
 
+from ._acceleration import Squarem
 from ._compat import (
     HasMethods,
     Interval,
@@ -126,6 +127,7 @@ class _BaseMixtureOfExperts(
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "acceleration": [StrOptions({"squarem"}), None],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -515,13 +517,17 @@ class _BaseMixtureOfExperts(
     def _em(self, data, resp, curve, rng):
         """Alternate M- and E-steps from ``resp``; append to ``curve``.
 
-        Stochastic EM never settles, so it runs ``max_iter`` iterations and
-        ends on the best of them, as flexmix's SEM does.
+        Soft EM is accelerated by SQUAREM unless ``acceleration=None``: a
+        jump that loses likelihood against the plain step it left is not
+        recorded, and plain EM goes on from that step. Stochastic EM never
+        settles, so it runs ``max_iter`` iterations and ends on the best of
+        them, as flexmix's SEM does.
         """
         stochastic = self.assignment == "stochastic"
         schedule = check_temperatures(self.temperatures)
         # Annealed EM must not stop while its temperature is still falling.
         settle = schedule_length(schedule) if self.assignment == "annealed" else 0
+        squarem = self._accelerator()
         set_warm_start(self.experts_, [True] * len(self.experts_))
         ll, best, converged, start = (
             (curve[-1] if curve else -np.inf),
@@ -531,11 +537,10 @@ class _BaseMixtureOfExperts(
         )
         for n_iter in range(1, self.max_iter + 1):
             previous = ll
-            outputs = self._m_step(data, resp, rng, n_iter)
-            log_resp, log_norm = self._e_step(
-                data.Xg, self._expert_log_prob(data.Xe, data.y_lik, outputs, n_iter)
-            )
-            ll = self._log_likelihood_of(log_norm, data.sample_weight, n_iter)
+            log_resp, log_norm, ll = self._em_iteration(data, resp, rng, n_iter)
+            if squarem is not None and squarem.judge(ll) is False:
+                resp, ll = squarem.fallback(), previous
+                continue
             self._record(n_iter, ll, previous, log_resp, data, curve, start)
             if stochastic and (best is None or ll > best[0]):
                 best = (ll, copy.deepcopy(self._state()))
@@ -555,12 +560,35 @@ class _BaseMixtureOfExperts(
                 converged = True
                 break
             resp = assign(log_resp, self.assignment, n_iter, schedule, rng)
+            if squarem is not None and revived:
+                squarem.restart(resp)  # re-seeded or pruned: a new path
+            elif squarem is not None:
+                resp = squarem.next_resp(resp, ll, n_iter + 2 <= self.max_iter)
         if stochastic:
             ll, state = best
             self._set_state(state)
             converged = True
         self._print_end(converged, ll)
         return _Run(ll, self._state(), curve, converged)
+
+    def _accelerator(self):
+        """SQUAREM for soft EM of several experts, else None."""
+        if self.acceleration != "squarem" or self.assignment != "soft":
+            return None
+        return Squarem()
+
+    def _em_iteration(self, data, resp, rng, n_iter):
+        """One application of the EM map: the M-step from ``resp``, then the
+        E-step; returns ``(log_resp, log_norm, log-likelihood)``."""
+        outputs = self._m_step(data, resp, rng, n_iter)
+        log_resp, log_norm = self._e_step(
+            data.Xg, self._expert_log_prob(data.Xe, data.y_lik, outputs, n_iter)
+        )
+        return (
+            log_resp,
+            log_norm,
+            self._log_likelihood_of(log_norm, data.sample_weight, n_iter),
+        )
 
     def _m_step(self, data, resp, rng, n_iter):
         """Refit the experts, their likelihood parameters and the gate to the

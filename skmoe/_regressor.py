@@ -128,6 +128,14 @@ class MixtureOfExpertsRegressor(
     tol : float, default=1e-4
         EM stops when the mean log-likelihood per unit weight changes by less
         than ``tol`` from one iteration to the next.
+    acceleration : {"squarem"} or None, default=None
+        ``"squarem"`` accelerates soft EM by SQUAREM (Varadhan & Roland,
+        2008): after two EM steps it extrapolates the responsibilities along
+        the path they took, and keeps the jump only if the log-likelihood is
+        at least that of plain EM's step. It reaches the same optimum in
+        fewer iterations where EM crawls (flat likelihoods, overlapping
+        regimes); ``log_likelihoods_`` records the accepted steps. Other
+        ``assignment`` values run plain.
     random_state : int, RandomState instance or None, default=None
         Seeds the starts and every expert clone that has a ``random_state``.
         Pass an int for reproducible fits.
@@ -240,6 +248,7 @@ class MixtureOfExpertsRegressor(
         n_init=1,
         max_iter=100,
         tol=1e-4,
+        acceleration=None,
         random_state=None,
         warm_start=False,
         verbose=0,
@@ -263,6 +272,7 @@ class MixtureOfExpertsRegressor(
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
+        self.acceleration = acceleration
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose

@@ -1,0 +1,108 @@
+"""SQUAREM against plain EM: iterations, time and the optimum reached.
+
+For each case, in one process: plain EM and SQUAREM at ``tol=1e-6``, and plain
+EM at ``tol=1e-10`` as the reference optimum. Reported: iterations (M-steps)
+and seconds of each, their ratios, and how far each final log-likelihood per
+row lies from the reference (positive: above it).
+
+    python benchmarks/bench_squarem.py [--quick] [--threads N]
+"""
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import add_threads_argument, environment, limit_threads  # noqa: E402
+from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor  # noqa: E402
+
+
+def linear_regimes(n, n_regimes, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(n, 2))
+    regime = np.minimum((X[:, 0] + 3) / 6 * n_regimes, n_regimes - 1).astype(int)
+    coef = rng.normal(scale=2, size=(n_regimes, 3))
+    y = coef[regime, 0] + (coef[regime, 1:] * X).sum(axis=1)
+    return X, y + 0.3 * rng.standard_normal(n)
+
+
+def no_gating_signal(n, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(n, 1))
+    sign = np.where(rng.rand(n) < 0.5, 1.0, -1.0)
+    return X, sign * X[:, 0] + 0.5 * rng.standard_normal(n)
+
+
+def breast_cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def xor(n, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-1, 1, size=(n, 2))
+    return X, (X[:, 0] * X[:, 1] > 0).astype(int)
+
+
+def cases(quick):
+    n = 1000 if quick else 5000
+    reg, clf = MixtureOfExpertsRegressor, MixtureOfExpertsClassifier
+    return [
+        ("3 linear regimes, K=3", reg, dict(n_experts=3), linear_regimes(n, 3)),
+        (
+            "3 linear regimes, K=5 (too many)",
+            reg,
+            dict(n_experts=5),
+            linear_regimes(n, 3),
+        ),
+        ("no gating signal, K=2", reg, dict(n_experts=2), no_gating_signal(n)),
+        ("breast_cancer, 2 logistic", clf, dict(n_experts=2), breast_cancer()),
+        ("XOR, 4 logistic", clf, dict(n_experts=4), xor(n // 2)),
+    ]
+
+
+def fit(Estimator, params, X, y, tol, acceleration):
+    model = Estimator(
+        tol=tol, max_iter=5000, acceleration=acceleration, random_state=0, **params
+    )
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return model, time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    add_threads_argument(parser)
+    args = parser.parse_args(argv)
+    limit_threads(args.threads)
+    print(environment())
+    header = (
+        f"{'case':34s} {'plain it':>8s} {'sq it':>6s} {'it ratio':>8s} "
+        f"{'time ratio':>10s} {'plain-ref':>10s} {'sq-ref':>10s}"
+    )
+    print(header)
+    for name, Estimator, params, (X, y) in cases(args.quick):
+        reference, _ = fit(Estimator, params, X, y, 1e-10, None)
+        plain, plain_s = fit(Estimator, params, X, y, 1e-6, None)
+        fast, fast_s = fit(Estimator, params, X, y, 1e-6, "squarem")
+        ref = reference.log_likelihood_
+        print(
+            f"{name:34s} {plain.n_iter_:8d} {fast.n_iter_:6d} "
+            f"{plain.n_iter_ / fast.n_iter_:8.2f} {plain_s / fast_s:10.2f} "
+            f"{plain.log_likelihood_ - ref:+10.1e} {fast.log_likelihood_ - ref:+10.1e}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""SQUAREM: squared extrapolation of the EM map (Varadhan & Roland, 2008).
+
+EM moves the responsibilities ``R`` by a map ``F``: an M-step from ``R`` and
+the E-step that follows. Near an optimum ``F`` is nearly linear and EM
+converges linearly, slowly where the likelihood is flat. SQUAREM takes two
+EM steps, ``R1 = F(R0)`` and ``R2 = F(R1)``, and jumps along the direction
+they agree on:
+
+    r = R1 - R0,   v = R2 - 2 R1 + R0,   alpha = -||r|| / ||v||   (SqS3)
+    R' = R0 - 2 alpha r + alpha^2 v
+
+``alpha = -1`` gives ``R2`` itself. The jump is made in the space of the
+responsibilities, where it is valid whatever the experts are (their
+parameters need not be exposed), and projected back onto it: non-negative
+rows that sum to 1. The mixture then takes one EM step from ``R'`` and keeps
+it only if its log-likelihood is at least that of ``R2``'s step; otherwise it
+goes on from ``R2`` by plain EM, so the accepted log-likelihoods never fall
+below plain EM's path.
+"""
+
+import numpy as np
+
+# The longest jump allowed at first, and the factor by which it grows after a
+# jump that used all of it (SQUAREM's step.max0 and mstep).
+STEP_MAX_START = 1.0
+STEP_MAX_GROWTH = 4.0
+
+# Responsibilities below this are set to it before rows are renormalised: a
+# jump must not leave an expert with exactly nothing.
+_RESP_FLOOR = 1e-12
+
+
+def squarem_step(R0, R1, R2, step_max):
+    """Extrapolate two EM steps of the responsibilities.
+
+    Parameters
+    ----------
+    R0, R1, R2 : ndarray of shape (n, M)
+        Responsibilities before, after one and after two EM steps.
+    step_max : float
+        The largest ``-alpha`` allowed (at least 1).
+
+    Returns
+    -------
+    R : ndarray of shape (n, M)
+        The extrapolated responsibilities, rows non-negative and summing to 1.
+    alpha : float
+        The step length used, in ``[-step_max, -1]``; ``-1`` returns ``R2``.
+    """
+    r = R1 - R0
+    v = R2 - 2 * R1 + R0
+    r_norm, v_norm = np.sqrt(np.vdot(r, r)), np.sqrt(np.vdot(v, v))
+    if v_norm == 0 or not np.isfinite(r_norm / v_norm):
+        return R2, -1.0
+    alpha = float(np.clip(-r_norm / v_norm, -step_max, -1.0))
+    if alpha == -1.0:
+        return R2, alpha
+    R = R0 - 2 * alpha * r + alpha**2 * v
+    return project(R), alpha
+
+
+def project(R):
+    """Responsibilities from an extrapolated array: floored, rows summing to 1."""
+    R = np.maximum(R, _RESP_FLOOR)
+    return R / R.sum(axis=1, keepdims=True)
+
+
+def next_step_max(step_max, alpha, accepted):
+    """Let jumps grow after a full-length one that helped; shrink them after a
+    rejected one."""
+    if not accepted:
+        return max(STEP_MAX_START, step_max / STEP_MAX_GROWTH)
+    if alpha == -step_max:
+        return step_max * STEP_MAX_GROWTH
+    return step_max
+
+
+class Squarem:
+    """The extrapolation cycle of one EM run, fed one EM step at a time.
+
+    After every EM step the run asks :meth:`judge` whether a pending jump is
+    kept, then :meth:`next_resp` for the responsibilities of the next
+    M-step: the step's own, or a jump once two plain steps are in.
+    """
+
+    def __init__(self):
+        self.step_max = STEP_MAX_START
+        self.cycle = []
+        self.pending = None  # (R2, its log-likelihood, alpha) of a jump
+
+    def restart(self, resp):
+        """Start a new cycle at ``resp`` (after a re-seed or a rejected jump)."""
+        self.cycle, self.pending = [resp], None
+
+    def judge(self, ll):
+        """None after a plain step; after a jump, whether it is kept: its
+        log-likelihood ``ll`` is at least that of the plain step it left.
+        A kept jump starts the next cycle; after a rejected one, plain EM
+        goes on from :meth:`fallback`."""
+        if self.pending is None:
+            return None
+        R2, ll2, alpha = self.pending
+        accepted = ll >= ll2
+        self.step_max = next_step_max(self.step_max, alpha, accepted)
+        self.cycle = [] if accepted else [R2]
+        self.pending = None
+        return accepted
+
+    def fallback(self):
+        """Where plain EM goes on after a rejected jump: ``R2``."""
+        return self.cycle[0]
+
+    def next_resp(self, resp, ll, can_jump):
+        """The responsibilities of the next M-step.
+
+        Parameters
+        ----------
+        resp : ndarray of shape (n, M)
+            What the last EM step's E-step gave.
+        ll : float
+            Its log-likelihood.
+        can_jump : bool
+            Whether a jump may be tried now (there must be iterations left
+            to fall back if it fails).
+        """
+        self.cycle.append(resp)
+        if len(self.cycle) < 3 or not can_jump:
+            self.cycle = self.cycle[-2:]
+            return resp
+        R0, R1, R2 = self.cycle
+        R, alpha = squarem_step(R0, R1, R2, self.step_max)
+        if alpha == -1.0:
+            # As SQUAREM does: a step held at its longest lets the next grow.
+            self.step_max = next_step_max(self.step_max, alpha, accepted=True)
+            self.cycle = [R2]
+            return R2
+        self.cycle, self.pending = [R2], (R2, ll, alpha)
+        return R
