@@ -344,6 +344,13 @@ def _check_options(model, n_experts):
             "rows of the posteriors. Use assignment='soft', or fit on an "
             "in-memory sample."
         )
+    acceleration = getattr(model, "acceleration", None)
+    if acceleration is not None:
+        raise ValueError(
+            f"acceleration={acceleration!r} is not supported on Dask "
+            "collections: SQUAREM extrapolates the responsibilities of every "
+            "row, which out-of-core EM never holds. Use acceleration=None."
+        )
     if model.n_jobs not in (None, 1):
         raise ValueError(
             f"n_jobs={model.n_jobs!r} is not supported on Dask collections: the "

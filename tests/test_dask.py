@@ -290,6 +290,7 @@ def test_experts_without_sum_m_step_are_refused_with_a_remedy(client):
     [
         ({"assignment": "hard"}, ValueError, "assignment='hard'"),
         ({"n_jobs": 2}, ValueError, "n_jobs=2"),
+        ({"acceleration": "squarem"}, ValueError, "acceleration='squarem'"),
         ({"balance": 0.1}, ValueError, "balance=0.1"),
         ({"gate": LogisticRegression()}, TypeError, "SoftmaxGate"),
         ({"gate__solver": "lbfgs"}, ValueError, "gate__solver='lbfgs'"),
