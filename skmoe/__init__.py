@@ -9,6 +9,7 @@ from .exceptions import (
     DegenerateFitWarning,
     ExpertOutputError,
     InconsistentVersionWarning,
+    LocalOptimumWarning,
     WarmStartWarning,
 )
 
@@ -19,6 +20,7 @@ __all__ = [
     "DegenerateFitWarning",
     "ExpertOutputError",
     "InconsistentVersionWarning",
+    "LocalOptimumWarning",
     "MixtureOfExpertsClassifier",
     "MixtureOfExpertsClassifierCV",
     "MixtureOfExpertsRegressor",

@@ -40,6 +40,7 @@ from ._compat import (
     _routing_enabled,
 )
 from ._composition import _is_named_list, _NamedExpertsMixin
+from ._diagnostics import dead_experts, restart_spread, small_experts
 from ._estimators import same_type_error, seeded_clone, set_warm_start
 from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts
 from ._gating import SoftmaxGate, check_gate, fit_gate, gate_log_proba
@@ -66,7 +67,12 @@ from ._validation import (
 )
 from ._warm_start import fit_signature, warm_start_plan
 from ._warn import warn
-from .exceptions import DeadExpertWarning, DegenerateFitWarning, WarmStartWarning
+from .exceptions import (
+    DeadExpertWarning,
+    DegenerateFitWarning,
+    LocalOptimumWarning,
+    WarmStartWarning,
+)
 
 __all__ = ["DeadExpertWarning", "DegenerateFitWarning", "_BaseMixtureOfExperts"]
 
@@ -249,7 +255,7 @@ class _BaseMixtureOfExperts(
         else:
             runs = self._run_starts(data, names, templates, init_resp, rng)
         self._adopt(runs)
-        self._finish(data, names, templates)
+        self._finish(data, names, templates, runs)
 
     def _prepare(self, X, y, sample_weight, init_resp, fit_params):
         """Validate everything, set the input attributes; return the training
@@ -749,7 +755,7 @@ class _BaseMixtureOfExperts(
         )
         self.converged_ = run.converged
 
-    def _finish(self, data, names, templates):
+    def _finish(self, data, names, templates, runs):
         """Hand the experts back as their templates were, fix the order of
         interchangeable experts, and say what went wrong, if anything."""
         # EM refitted the experts from their previous solutions; hand them
@@ -775,27 +781,22 @@ class _BaseMixtureOfExperts(
                 self._take_experts(np.argsort(-self.expert_weights_, kind="stable"))
             self._expert_names = [f"expert{i}" for i in range(len(self.experts_))]
         self._fit_signature = self._signature(names, templates)
-        self._warn_about_dead_experts()
+        self._warn_if_suspect(runs)
         self._warn_if_degenerate(data)
 
-    def _warn_about_dead_experts(self):
-        """Say so when the fitted mixture still has dead experts: kept ones,
-        or re-seeded ones that starved again."""
-        dead = np.flatnonzero(self.expert_weights_ < self.min_expert_weight)
-        if len(dead) == 0:
-            return
-        how = (
-            "were kept (dead_expert='keep')"
-            if self.dead_expert == "keep"
-            else "are still dead after re-seeding"
-        )
-        warn(
-            f"Experts {[self._expert_names[i] for i in dead]} hold less than "
-            f"min_expert_weight={self.min_expert_weight} of the responsibility "
-            f"({', '.join(f'{self.expert_weights_[i]:.2g}' for i in dead)}) and "
-            f"{how}. Consider fewer experts.",
-            DeadExpertWarning,
-        )
+    def _warn_if_suspect(self, runs):
+        """Say when EM probably went wrong: dead experts left at the end,
+        live ones far below their fair share, or starts in different optima."""
+        names, shares = self._expert_names, self.expert_weights_
+        dead = dead_experts(names, shares, self.min_expert_weight, self.dead_expert)
+        if dead:
+            warn(dead, DeadExpertWarning)
+        for message in (
+            small_experts(names, shares, self.min_expert_weight),
+            restart_spread([run.log_likelihood for run in runs]),
+        ):
+            if message:
+                warn(message, LocalOptimumWarning)
 
     # ---- verbose output, as in GaussianMixture -----------------------------
 

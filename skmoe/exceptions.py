@@ -9,6 +9,7 @@ __all__ = [
     "DegenerateFitWarning",
     "ExpertOutputError",
     "InconsistentVersionWarning",
+    "LocalOptimumWarning",
     "WarmStartWarning",
 ]
 
@@ -102,8 +103,37 @@ class ExpertOutputError(ValueError):
     >>> try:
     ...     moe.fit(X, X[:, 0])
     ... except ExpertOutputError as exc:
-    ...     print(str(exc)[:54])
+    ...     print(str(exc)[:52])
     Expert 'expert0' (NaNRegressor) gave unusable output
+    """
+
+
+class LocalOptimumWarning(UserWarning):
+    """EM probably stopped in a poor local optimum.
+
+    Raised at the end of ``fit`` when a live expert holds less than a tenth
+    of its fair share of the rows (a start EM could not leave often looks so),
+    or when the ``n_init`` starts ended in optima whose log-likelihoods per
+    row differ by more than 0.01. ``converged_`` only says that the
+    log-likelihood stopped moving, not that it stopped at the best place;
+    the message says what to try (more starts, a y-aware start, fewer
+    experts).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skmoe import LocalOptimumWarning, MixtureOfExpertsRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-3, 3, size=(600, 1))
+    >>> y = np.abs(X[:, 0]) + 0.1 * rng.standard_normal(600)
+    >>> start = np.tile([0.495, 0.495, 0.01], (600, 1))
+    >>> moe = MixtureOfExpertsRegressor(n_experts=3, max_iter=2, tol=1e9)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     moe = moe.fit(X, y, init_resp=start)
+    >>> [w.category.__name__ for w in caught]
+    ['LocalOptimumWarning']
     """
 
 

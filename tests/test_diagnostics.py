@@ -1,0 +1,69 @@
+"""A fit says when EM probably went wrong, and what to try."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from skmoe import LocalOptimumWarning, MixtureOfExpertsRegressor
+from skmoe._diagnostics import dead_experts, restart_spread, small_experts
+
+
+def test_small_experts_are_named_with_their_share():
+    shares = np.array([0.49, 0.49, 0.02])
+    message = small_experts(["a", "b", "c"], shares, min_expert_weight=1e-3)
+    assert message.startswith("Experts ['c'] hold only 2.0% of the rows")
+    assert "n_init=3" in message
+    # Dead experts are another warning's business; fair shares say nothing.
+    assert small_experts(["a", "b", "c"], shares, min_expert_weight=0.05) is None
+    assert small_experts(["a", "b"], np.array([0.9, 0.1]), 1e-3) is None
+
+
+def test_restart_spread_needs_different_optima():
+    assert restart_spread([-1.0]) is None
+    assert restart_spread([-1.0, -1.005]) is None
+    assert "span -1.159 to 0.924" in restart_spread([-1.136, 0.924, -1.159])
+
+
+def test_dead_experts_say_what_was_done():
+    message = dead_experts(["a", "b"], np.array([0.9995, 0.0005]), 1e-3, "keep")
+    assert "['b']" in message and "dead_expert='keep'" in message
+    assert dead_experts(["a", "b"], np.array([0.5, 0.5]), 1e-3, "keep") is None
+
+
+def caught(fit):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        fit()
+    return [w for w in record if w.category is LocalOptimumWarning]
+
+
+@pytest.fixture(scope="module")
+def xor_of_slopes():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(400, 2))
+    y = np.where(X[:, 0] < 0, 2 * X[:, 1], -2 * X[:, 1])
+    return X, y + 0.1 * rng.standard_normal(400)
+
+
+def test_starts_in_different_optima_warn(xor_of_slopes):
+    X, y = xor_of_slopes
+    moe = MixtureOfExpertsRegressor(n_experts=2, n_init=4, random_state=1)
+    (warning,) = caught(lambda: moe.fit(X, y))
+    assert "4 starts ended in different optima" in str(warning.message)
+    assert moe.log_likelihood_ == max(c[-1] for c in moe.start_log_likelihoods_)
+
+
+def test_a_start_that_leaves_an_expert_tiny_warns(xor_of_slopes):
+    X, y = xor_of_slopes
+    start = np.tile([0.495, 0.495, 0.01], (len(X), 1))
+    moe = MixtureOfExpertsRegressor(n_experts=3, max_iter=2, tol=1e9)
+    (warning,) = caught(lambda: moe.fit(X, y, init_resp=start))
+    assert "of a fair share (33%)" in str(warning.message)
+
+
+def test_a_good_fit_does_not_warn(xor_of_slopes):
+    X, y = xor_of_slopes
+    moe = MixtureOfExpertsRegressor(n_experts=2, random_state=2)
+    assert caught(lambda: moe.fit(X, y)) == []
+    assert moe.score(X, y) > 0.95
