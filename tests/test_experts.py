@@ -44,8 +44,8 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
 from skmoe._estimators import fit_mode
 from skmoe._experts import MIN_HARD_ROWS, fallback_rows, fit_expert
-from skmoe._likelihood import LABEL_NOISE_FLOOR, label_noise, smoothed_one_hot
 from skmoe._gating import fit_gate
+from skmoe._likelihood import LABEL_NOISE_FLOOR, label_noise, smoothed_one_hot
 from skmoe.rules import RuleExpert
 
 # Short EM runs that stop at max_iter are fine here: the tests compare fits
