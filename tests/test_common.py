@@ -1,12 +1,20 @@
-"""scikit-learn's estimator checks on the configurations users reach first."""
+"""scikit-learn's estimator checks on the configurations users reach first.
+
+Expected failures are strict (a check that starts to pass must be taken off the
+list), except the few whose outcome depends on the CPU: see
+``CPU_DEPENDENT_FAILURES``.
+"""
+
+import re
 
 import pytest
+from sklearn import config_context
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
-    parametrize_with_checks,
+    estimator_checks_generator,
 )
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
@@ -74,16 +82,17 @@ def expected_failed_checks(estimator):
         return _on_dense_and_sparse_data(
             "experts without sample_weight count a weighted row once"
         )
-    if _has_expert(estimator, DecisionTreeRegressor):
+    if _has_expert(estimator, (DecisionTreeRegressor, DecisionTreeClassifier)):
         # A lone DecisionTreeRegressor(max_depth=3, random_state=seed) fitted with
         # fractional weights w * r, against rows repeated w times with weights r,
         # predicts differently for 12 of 20 seeds on this check's 15 x 30 data
         # (DecisionTreeClassifier: 8 of 20): many splits tie, and summing the
         # weights in another order breaks the tie differently. EM fits its
         # experts with exactly such fractional weights (sample_weight *
-        # responsibility), so a mixture with a tree expert inherits it. Whether
-        # it shows depends on the seeds the trees draw: the lr + tree
-        # classifier passes with the seeds it gets.
+        # responsibility), so a mixture with a tree expert inherits it. Which
+        # way a tie falls depends on the last bits of the responsibilities,
+        # which depend on the BLAS kernel the CPU gets, so these are listed in
+        # CPU_DEPENDENT_FAILURES too.
         return _on_dense_and_sparse_data(
             "tree experts break split ties differently under fractional "
             "weights than under repeated rows"
@@ -102,11 +111,75 @@ def expected_failed_checks(estimator):
     return {}
 
 
-@parametrize_with_checks(
-    ESTIMATORS, expected_failed_checks=expected_failed_checks, xfail_strict=True
-)
+def cpu_dependent_failures(estimator):
+    """The expected failures that pass or fail depending on the CPU.
+
+    scikit-learn marks the sample-weight checks of its own tree ensembles as
+    non-strict expected failures; a mixture with tree experts gets the same
+    treatment, for the same reason (see ``expected_failed_checks``). Measured:
+    on this check's data the lr + tree classifier passes with the SkylakeX
+    OpenBLAS kernel and fails with others; ``.ci/run`` runs this file under
+    several ``OPENBLAS_CORETYPE`` values.
+    """
+    if _has_expert(estimator, (DecisionTreeRegressor, DecisionTreeClassifier)):
+        return set(_on_dense_and_sparse_data(""))
+    return set()
+
+
+def _check_name(check):
+    return getattr(check, "func", check).__name__
+
+
+def _check_id(estimator, check):
+    """The test id parametrize_with_checks gives: estimator, then check."""
+    with config_context(print_changed_only=True):
+        name = re.sub(r"\s", "", repr(estimator))
+    keywords = getattr(check, "keywords", {})
+    if keywords:
+        args = ",".join(f"{k}={v}" for k, v in keywords.items())
+        return f"{name}-{_check_name(check)}({args})"
+    return f"{name}-{_check_name(check)}"
+
+
+def _checks(estimators):
+    """(estimator, check) params as ``parametrize_with_checks`` makes them.
+
+    Built from the public ``estimator_checks_generator`` (scikit-learn 1.6+)
+    rather than ``parametrize_with_checks(xfail_strict=...)`` (1.8+), so the
+    checks run on every supported scikit-learn and each expected failure gets
+    its own strictness.
+    """
+    params = []
+    for estimator in estimators:
+        expected = expected_failed_checks(estimator)
+        not_strict = cpu_dependent_failures(estimator)
+        for instance, check in estimator_checks_generator(estimator):
+            name = _check_name(check)
+            marks = ()
+            if name in expected:
+                marks = pytest.mark.xfail(
+                    reason=expected[name], strict=name not in not_strict
+                )
+            params.append(
+                pytest.param(
+                    instance, check, marks=marks, id=_check_id(instance, check)
+                )
+            )
+    return params
+
+
+@pytest.mark.parametrize("estimator, check", _checks(ESTIMATORS))
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_cpu_dependent_failures_are_expected_failures():
+    # A non-strict mark is only for a listed expected failure: everything
+    # else that is expected to fail must keep failing.
+    for estimator in ESTIMATORS:
+        assert cpu_dependent_failures(estimator) <= set(
+            expected_failed_checks(estimator)
+        )
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
