@@ -21,12 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state, get_tags
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    process_routing,
-)
+from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import validate_data
 
@@ -36,8 +31,6 @@ from ._compat import (
     Interval,
     StrOptions,
     _fit_context,
-    _raise_for_params,
-    _routing_enabled,
 )
 from ._composition import _is_named_list, _NamedExpertsMixin
 from ._diagnostics import dead_experts, restart_spread, small_experts
@@ -284,36 +277,6 @@ class _BaseMixtureOfExperts(
             init_resp,
         )
 
-    def _route(self, fit_params):
-        """Metadata for the experts' and the gate's fit, by name."""
-        if not _routing_enabled():
-            _raise_for_params(fit_params, self, "fit")
-            return {}
-        routed = process_routing(self, "fit", **fit_params)
-        names, _, _ = self._expert_specs()
-        return {name: dict(routed[name].fit) for name in [*names, "gate"]}
-
-    def get_metadata_routing(self):
-        """How ``fit`` routes metadata: to each expert by name, and the gate.
-
-        The mixture consumes ``sample_weight`` and ``init_resp`` itself; any
-        other metadata goes to the experts and the gate that request it, as
-        in :class:`~sklearn.ensemble.VotingRegressor`.
-
-        Returns
-        -------
-        routing : :class:`~sklearn.utils.metadata_routing.MetadataRouter`
-        """
-        router = MetadataRouter(owner=self).add_self_request(self)
-        names, templates, _ = self._expert_specs()
-        gate = SoftmaxGate() if self.gate is None else self.gate
-        for name, estimator in [*zip(names, templates, strict=True), ("gate", gate)]:
-            router.add(
-                **{name: estimator},
-                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-            )
-        return router
-
     def _validate_fit_data(self, X, y):
         check_numeric_input(X)
         check_sparse(X, self._experts_refusing_sparse)
@@ -385,31 +348,6 @@ class _BaseMixtureOfExperts(
         Xe = take_columns(X, self.expert_features_)
         check_missing(Xe, Xg, self._experts_refusing_nan, self._gate_refusing_nan)
         return Xe, Xg
-
-    def _experts_refusing_sparse(self):
-        """Names of the experts that do not accept sparse ``X``."""
-        return self._experts_without("sparse")
-
-    def _experts_refusing_nan(self):
-        """Names of the experts that do not accept NaN in ``X``."""
-        return self._experts_without("allow_nan")
-
-    def _experts_without(self, input_tag):
-        try:
-            names, templates, _ = self._expert_specs()
-            return [
-                name
-                for name, expert in zip(names, templates, strict=True)
-                if not getattr(get_tags(expert).input_tags, input_tag)
-            ]
-        except Exception:
-            # Invalid experts are reported by fit, with their own message.
-            return ["experts"]
-
-    def _gate_refusing_nan(self):
-        """The gate's class name if it does not accept NaN, else None."""
-        gate = SoftmaxGate() if self.gate is None else self.gate
-        return None if get_tags(gate).input_tags.allow_nan else type(gate).__name__
 
     # ---- starts ------------------------------------------------------------
 

@@ -4,10 +4,18 @@ As scikit-learn's ``_BaseHeterogeneousEnsemble`` does for Voting and Stacking,
 this mixin owns how the experts are given (one template cloned ``n_experts``
 times, or ``(name, estimator)`` pairs, some perhaps ``"drop"``), how their
 parameters are reached (``lin__alpha``, ``experts__alpha``, ``gate__alpha``)
-and which names are allowed. It knows nothing of EM.
+which names are allowed, how metadata is routed to them, and what their
+input tags allow (sparse X, NaN). It knows nothing of EM.
 """
 
-from ._compat import _VisualBlock
+from sklearn.utils import get_tags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
+
+from ._compat import _raise_for_params, _routing_enabled, _VisualBlock
 from ._gating import SoftmaxGate
 
 
@@ -149,3 +157,58 @@ class _NamedExpertsMixin:
         experts = _VisualBlock("parallel", templates, names=names, dash_wrapped=False)
         gate = _VisualBlock("parallel", [gate], names=["gate"], dash_wrapped=False)
         return _VisualBlock("serial", (experts, gate), dash_wrapped=False)
+
+    def _route(self, fit_params):
+        """Metadata for the experts' and the gate's fit, by name."""
+        if not _routing_enabled():
+            _raise_for_params(fit_params, self, "fit")
+            return {}
+        routed = process_routing(self, "fit", **fit_params)
+        names, _, _ = self._expert_specs()
+        return {name: dict(routed[name].fit) for name in [*names, "gate"]}
+
+    def get_metadata_routing(self):
+        """How ``fit`` routes metadata: to each expert by name, and the gate.
+
+        The mixture consumes ``sample_weight`` and ``init_resp`` itself; any
+        other metadata goes to the experts and the gate that request it, as
+        in :class:`~sklearn.ensemble.VotingRegressor`.
+
+        Returns
+        -------
+        routing : :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+        """
+        router = MetadataRouter(owner=self).add_self_request(self)
+        names, templates, _ = self._expert_specs()
+        gate = SoftmaxGate() if self.gate is None else self.gate
+        for name, estimator in [*zip(names, templates, strict=True), ("gate", gate)]:
+            router.add(
+                **{name: estimator},
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        return router
+
+    def _experts_refusing_sparse(self):
+        """Names of the experts that do not accept sparse ``X``."""
+        return self._experts_without("sparse")
+
+    def _experts_refusing_nan(self):
+        """Names of the experts that do not accept NaN in ``X``."""
+        return self._experts_without("allow_nan")
+
+    def _experts_without(self, input_tag):
+        try:
+            names, templates, _ = self._expert_specs()
+            return [
+                name
+                for name, expert in zip(names, templates, strict=True)
+                if not getattr(get_tags(expert).input_tags, input_tag)
+            ]
+        except Exception:
+            # Invalid experts are reported by fit, with their own message.
+            return ["experts"]
+
+    def _gate_refusing_nan(self):
+        """The gate's class name if it does not accept NaN, else None."""
+        gate = SoftmaxGate() if self.gate is None else self.gate
+        return None if get_tags(gate).input_tags.allow_nan else type(gate).__name__
