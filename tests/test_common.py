@@ -122,11 +122,11 @@ def cpu_dependent_failures(estimator):
     scikit-learn 1.9.1, by OpenBLAS kernel (Katmai is what
     ``OPENBLAS_CORETYPE=Prescott`` runs):
 
-        check                          SkylakeX  Haswell  Katmai
-        tree regressor, dense          fails     passes   fails
-        tree regressor, sparse         fails     fails    passes
-        lr + tree classifier, dense    passes    fails    passes
-        lr + tree classifier, sparse   passes    fails    passes
+        check                   SkylakeX  Haswell  Sandybridge  Nehalem  Katmai
+        tree regressor, dense   fails     passes   fails        passes   fails
+        tree regressor, sparse  fails     fails    fails        fails    passes
+        lr + tree, dense        passes    fails    passes       passes   passes
+        lr + tree, sparse       passes    fails    fails        passes   passes
 
     and with scikit-learn 1.6.1 on SkylakeX the tree regressor's sparse check
     passes. ``.ci/run`` runs this file under several ``OPENBLAS_CORETYPE``.
