@@ -32,7 +32,9 @@ from ._compat import (
     StrOptions,
     _fit_context,
 )
+from ._complexity import InformationCriteriaMixin
 from ._composition import _is_named_list, _NamedExpertsMixin
+from ._dask import fit_dask, is_dask_collection
 from ._diagnostics import dead_experts, restart_spread, small_experts
 from ._estimators import same_type_error, seeded_clone, set_warm_start
 from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts
@@ -48,6 +50,7 @@ from ._routing import (
     check_top_k,
     schedule_length,
 )
+from ._threads import em_thread_limits
 from ._validation import (
     check_init_resp,
     check_magnitude,
@@ -76,6 +79,11 @@ DEAD_EXPERT = ("reseed", "prune", "keep")
 # is: an expert that starves again and again has no region of its own.
 _MAX_RESEEDS = 2
 
+# verbose: longest wait, in seconds, between two progress lines, so that a fit
+# whose experts take long (HistGradientBoosting on many rows) shows progress
+# before verbose_interval iterations have passed.
+_PROGRESS_SECONDS = 10.0
+
 _SELECTOR = [None, "array-like", Integral, str, callable]
 
 
@@ -101,6 +109,7 @@ class _Run:
 
 
 class _BaseMixtureOfExperts(
+    InformationCriteriaMixin,
     _InferenceMixin,
     _NamedExpertsMixin,
     VersionedStateMixin,
@@ -131,6 +140,11 @@ class _BaseMixtureOfExperts(
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "blas_threads": [
+            None,
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "n_jobs": [
             None,
             Interval(Integral, None, -1, closed="right"),
@@ -190,7 +204,9 @@ class _BaseMixtureOfExperts(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training inputs.
+            Training inputs. A Dask array or DataFrame (with ``y`` a Dask
+            array or Series) is fitted out of core, by data-parallel EM: see
+            the user guide's "Parallel and distributed fitting".
         y : array-like of shape (n_samples,)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -223,6 +239,8 @@ class _BaseMixtureOfExperts(
         exactly as it was before ``fit``, fitted or not; a thread predicting
         meanwhile sees the old model or the new one.
         """
+        if is_dask_collection(X):  # out of core: the blocks stay on the workers
+            return fit_dask(self, X, y, sample_weight, init_resp, **fit_params)
         work = self._snapshot()
         work._fit(X, y, sample_weight, init_resp, fit_params)
         self.__dict__ = work.__dict__
@@ -241,14 +259,17 @@ class _BaseMixtureOfExperts(
         )
         rng = check_random_state(self.random_state)
         plan = self._warm_start_plan(previous, names, templates)
-        if plan == "continue":
-            runs = [self._continue(data, rng)]
-        elif plan == "refresh":
-            runs = [self._refresh(data, names, templates, rng)]
-        else:
-            runs = self._run_starts(data, names, templates, init_resp, rng)
-        self._adopt(runs)
-        self._finish(data, names, templates, runs)
+        # EM makes many small BLAS calls, on which threads cost more than
+        # they give unless the problem is large (see _threads.py).
+        with em_thread_limits(self, len(data.sample_weight), self.n_features_in_):
+            if plan == "continue":
+                runs = [self._continue(data, rng)]
+            elif plan == "refresh":
+                runs = [self._refresh(data, names, templates, rng)]
+            else:
+                runs = self._run_starts(data, names, templates, init_resp, rng)
+            self._adopt(runs)
+            self._finish(data, names, templates, runs)
 
     def _prepare(self, X, y, sample_weight, init_resp, fit_params):
         """Validate everything, set the input attributes; return the training
@@ -743,7 +764,18 @@ class _BaseMixtureOfExperts(
             print(f"Initialization {index}")
 
     def _print_iter(self, n_iter, ll, change, seconds):
-        if self.verbose and n_iter % self.verbose_interval == 0:
+        # The first iteration, then every verbose_interval iterations or
+        # _PROGRESS_SECONDS, whichever comes first: with costly experts the
+        # first line says early what an iteration costs.
+        if not self.verbose:
+            return
+        last = 0.0 if n_iter == 1 else getattr(self, "_last_progress", 0.0)
+        if (
+            n_iter == 1
+            or n_iter % self.verbose_interval == 0
+            or seconds - last >= _PROGRESS_SECONDS
+        ):
+            self._last_progress = seconds
             print(
                 f"  Iteration {n_iter}\t log-likelihood {ll:.6f}\t "
                 f"change {change:.3e}\t time {seconds:.3f}s"

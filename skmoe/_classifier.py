@@ -9,6 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import _BaseMixtureOfExperts
+from ._dask import is_dask_collection, predict_blocks
 from ._estimators import check_output, has_own_likelihood, naming
 from ._inference import _one_model
 from ._likelihood import (
@@ -375,6 +376,8 @@ class MixtureOfExpertsClassifier(
             ``sum_i g_i(x) P_i(c | x)``, columns in the order of ``classes_``;
             rows sum to 1.
         """
+        if is_dask_collection(X):
+            return predict_blocks(self, "predict_proba", X, top_k=top_k)
         Xe, Xg = self._split(self._validate_predict_data(X))
         weights = self._routing_weights(Xg, top_k)
         probas = np.zeros((*weights.shape, len(self.classes_)))
@@ -398,6 +401,8 @@ class MixtureOfExpertsClassifier(
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        if is_dask_collection(X):
+            return predict_blocks(self, "predict_log_proba", X, top_k=top_k)
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X, top_k=top_k))
 
@@ -415,6 +420,8 @@ class MixtureOfExpertsClassifier(
         -------
         labels : ndarray of shape (n_samples,)
         """
+        if is_dask_collection(X):
+            return predict_blocks(self, "predict", X, top_k=top_k)
         proba = self.predict_proba(X, top_k=top_k)
         return self.classes_[np.argmax(proba, axis=1)]
 

@@ -1190,7 +1190,7 @@ def _weighted_cuts(log_norm, weight, n_dead, n_experts):
 # ---- fit ---------------------------------------------------------------------------
 
 
-def fit_dask(model, X, y, sample_weight=None, init_resp=None):
+def fit_dask(model, X, y, sample_weight=None, init_resp=None, **fit_params):
     """Fit a mixture of experts by data-parallel EM on Dask collections.
 
     Every pass sends the current parameters to the workers once; each worker
@@ -1217,6 +1217,8 @@ def fit_dask(model, X, y, sample_weight=None, init_resp=None):
     init_resp : Dask or NumPy array of shape (n_samples, n_experts), default=None
         Responsibilities to start EM from, instead of ``init_params``; rows
         are normalised to sum to 1.
+    **fit_params : dict
+        Metadata for the experts; not supported out of core (a ValueError).
 
     Returns
     -------
@@ -1237,6 +1239,12 @@ def fit_dask(model, X, y, sample_weight=None, init_resp=None):
     >>> sorted(round(float(e.coef_[0]), 1) for e in moe.experts_)
     [-1.0, 2.0]
     """
+    if fit_params:
+        raise ValueError(
+            f"Fit parameters {sorted(fit_params)} cannot be routed to the experts "
+            "on Dask collections: out-of-core EM fits them from sums over rows. "
+            "Fit on an in-memory sample to use them."
+        )
     before = dict(model.__dict__)
     try:
         return _fit(model, X, y, sample_weight, init_resp)

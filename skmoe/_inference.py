@@ -12,6 +12,7 @@ from sklearn.base import TransformerMixin
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._dask import is_dask_collection, predict_blocks
 from ._routing import check_top_k, top_k_weights
 from ._validation import check_numeric_input, check_sparse
 
@@ -81,6 +82,8 @@ class _InferenceMixin(TransformerMixin):
         gate : ndarray of shape (n_samples, n_experts)
             ``g_i(x)``; rows sum to 1.
         """
+        if is_dask_collection(X):
+            return predict_blocks(self, "gate_proba", X)
         _, Xg = self._split(self._validate_predict_data(X))
         return np.exp(self._log_gate(Xg))
 
@@ -218,6 +221,8 @@ class _InferenceMixin(TransformerMixin):
         expert : ndarray of shape (n_samples,)
             Positions in ``experts_``.
         """
+        if is_dask_collection(X):
+            return predict_blocks(self, "predict_expert", X)
         return np.argmax(self.gate_proba(X), axis=1)
 
     def log_likelihood(self, X, y):

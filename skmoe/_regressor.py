@@ -9,6 +9,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import _BaseMixtureOfExperts
 from ._compat import Interval
+from ._dask import is_dask_collection, predict_blocks
 from ._estimators import check_output, has_own_likelihood, naming, reports_std
 from ._inference import _one_model
 from ._likelihood import predict_mean, predict_mean_and_var
@@ -17,6 +18,15 @@ from ._math import (
     mixture_mean_and_var,
     noise_variances,
     weighted_mean_and_var,
+)
+from ._predictive import (
+    central_interval,
+    check_coverage,
+    check_n_samples,
+    check_quantiles,
+    mixture_quantiles,
+    sample_mixture,
+    stack_components,
 )
 from ._routing import routed_blocks
 from ._validation import check_magnitude
@@ -466,12 +476,176 @@ class MixtureOfExpertsRegressor(
         y_std : ndarray of shape (n_samples,)
             Only with ``return_std=True``.
         """
+        if is_dask_collection(X):
+            return predict_blocks(
+                self, "predict", X, return_std=return_std, top_k=top_k
+            )
         Xe, Xg = self._split(self._validate_predict_data(X))
         weights = self._routing_weights(Xg, top_k)
         mean, var = mixture_mean_and_var(weights, *self._moments(Xe, weights))
         if return_std:
             return mean, np.sqrt(np.maximum(var, 0))
         return mean
+
+    @_one_model
+    def _predictive_mixture(self, X):
+        """The predictive distribution of each row as a Gaussian mixture.
+
+        Nested mixtures of regressors contribute their own components, weighted
+        by this gate (a hierarchical mixture is flattened to its leaves); any
+        other expert contributes one Gaussian with the variance ``predict``
+        uses in ``return_std``: its noise variance, or its own per-row variance
+        if its ``predict`` takes ``return_std``. The gate is routed as in
+        ``predict`` (the ``top_k`` parameter).
+
+        Returns
+        -------
+        weights, means, variances : ndarray of shape (n_samples, n_components)
+        """
+        Xe, Xg = self._split(self._validate_predict_data(X))
+        gate = self._routing_weights(Xg, None)
+        parts = []
+        for i, where, X_rows in routed_blocks(gate, Xe):
+            expert = self.experts_[i]
+            if isinstance(expert, MixtureOfExpertsRegressor):
+                with naming(self._expert_names[i], expert):
+                    parts.append((i, where, *expert._predictive_mixture(X_rows)))
+                continue
+            mean, var = self._one_expert(i, X_rows)
+            var = np.broadcast_to(var, mean.shape)
+            parts.append(
+                (i, where, np.ones((len(mean), 1)), mean[:, None], var[:, None])
+            )
+        return stack_components(gate, parts)
+
+    @_one_model
+    def predict_quantiles(self, X, quantiles):
+        """Quantiles of the predictive distribution, from its exact CDF.
+
+        The predictive distribution is the mixture
+        ``p(y | x) = sum_i g_i(x) N(y; mu_i(x), sigma_i^2)`` (nested mixtures
+        flattened to their leaves; experts that predict their own spread with
+        their variance per row). Its quantiles are found by solving
+        ``F(y) = q`` on the mixture CDF ``F`` to about ``1e-10`` standard
+        deviations of the narrowest component, for all rows at once. Unlike
+        ``mean +/- k * std`` they follow skew and two modes. They are
+        model-based: as good as the fitted noise model (see the user guide for
+        calibrated, conformal intervals).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        quantiles : float or array-like of shape (n_quantiles,)
+            Probabilities strictly between 0 and 1.
+
+        Returns
+        -------
+        y_quantiles : ndarray of shape (n_samples, n_quantiles)
+            ``y_quantiles[j, k]`` is the ``quantiles[k]`` quantile of
+            ``p(y | X[j])``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(400, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(400)
+        >>> moe = MixtureOfExpertsRegressor(random_state=0).fit(X, y)
+
+        On the border the gate hesitates between ``y = 1`` and ``y = 4``: the
+        5 %, 50 % and 95 % quantiles follow the two modes, where
+        ``mean -/+ 1.645 std`` spreads one wide Gaussian over both:
+
+        >>> moe.predict_quantiles([[0.0]], [0.05, 0.5, 0.95]).round(1)
+        array([[0.9, 3.8, 4.1]])
+        >>> mean, std = moe.predict([[0.0]], return_std=True)
+        >>> np.round([mean - 1.645 * std, mean + 1.645 * std], 1).ravel()
+        array([0.1, 5. ])
+        """
+        quantiles = check_quantiles(quantiles)
+        return mixture_quantiles(*self._predictive_mixture(X), quantiles)
+
+    @_one_model
+    def predict_interval(self, X, coverage=0.9):
+        """Central prediction interval of the predictive distribution.
+
+        The equal-tailed interval between the ``(1 - coverage) / 2`` and
+        ``(1 + coverage) / 2`` quantiles of :meth:`predict_quantiles`. On rows
+        where the gate hesitates between experts that disagree, the mixture is
+        two-humped and this interval is narrower than ``mean +/- z * std``,
+        which assumes one Gaussian. The coverage is model-based: it holds when
+        the fitted mixture is the true distribution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        coverage : float, default=0.9
+            Probability the interval holds, strictly between 0 and 1.
+
+        Returns
+        -------
+        interval : ndarray of shape (n_samples, 2)
+            Lower and upper ends.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(400, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(400)
+        >>> moe = MixtureOfExpertsRegressor(random_state=0).fit(X, y)
+        >>> lower, upper = moe.predict_interval(X, coverage=0.9).T
+        >>> round(float(np.mean((lower <= y) & (y <= upper))), 2)
+        0.9
+        """
+        coverage = check_coverage(coverage)
+        return central_interval(*self._predictive_mixture(X), coverage)
+
+    @_one_model
+    def sample_y(self, X, n_samples=1, random_state=None):
+        """Draw targets from the predictive distribution.
+
+        For each row and draw, an expert (a leaf, below nested mixtures) is
+        picked with the gate's probabilities, then ``y`` is drawn from its
+        Gaussian. As in
+        :meth:`~sklearn.gaussian_process.GaussianProcessRegressor.sample_y`,
+        rows are independent.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+        n_samples : int, default=1
+            Draws per row.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws; pass an int for reproducible samples.
+
+        Returns
+        -------
+        y_samples : ndarray of shape (n_samples_X, n_samples)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(400, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(400)
+        >>> moe = MixtureOfExpertsRegressor(random_state=0).fit(X, y)
+        >>> draws = moe.sample_y([[-2.0], [2.0]], n_samples=500, random_state=0)
+        >>> draws.shape
+        (2, 500)
+        >>> draws.mean(axis=1).round(1)
+        array([-3.,  2.])
+        """
+        n_samples = check_n_samples(n_samples)
+        return sample_mixture(
+            *self._predictive_mixture(X), n_samples, random_state=random_state
+        )
 
     @_one_model
     def expert_predictions(self, X):
