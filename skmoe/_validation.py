@@ -8,7 +8,7 @@ input, the value and what is allowed. Nothing here knows about EM.
 import numpy as np
 import scipy.sparse as sp
 
-from ._compat import _check_sample_weight
+from ._compat import check_sample_weight as _check_finite_non_negative
 
 # EM squares and multiplies the data (variances, normal equations, weighted
 # sums). Values beyond this magnitude overflow float64 when squared and
@@ -115,9 +115,9 @@ def check_sample_weight(sample_weight, X):
     total beyond :data:`SAFE_MAGNITUDE` (or below its inverse) overflows or
     underflows once multiplied by the responsibilities.
     """
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
+    # Shape, NaN/inf, negative and all-zero weights: decided in _compat, the
+    # same on every supported scikit-learn.
+    sample_weight = _check_finite_non_negative(sample_weight, X)
     total = float(np.sum(sample_weight))
     if not total > 0:
         raise ValueError(
