@@ -30,6 +30,7 @@ import copy
 import numbers
 import sys
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 from scipy import linalg
@@ -1469,7 +1470,13 @@ def _finish(
         model._expert_names = [f"expert{i}" for i in range(len(model.experts_))]
     if hasattr(model, "_signature"):  # what a later warm start checks
         model._fit_signature = model._signature(names, templates)
-    model._warn_about_dead_experts()
+    if hasattr(model, "_warn_if_suspect"):
+        # Dead or starved experts, starts that ended in different optima.
+        model._warn_if_suspect(
+            [SimpleNamespace(log_likelihood=run[0]) for run in results]
+        )
+    elif hasattr(model, "_warn_about_dead_experts"):
+        model._warn_about_dead_experts()
     if model._kind == "regressor":
         _warn_if_degenerate(model, fitted)
 
