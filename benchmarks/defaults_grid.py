@@ -1520,6 +1520,11 @@ def parse_args(argv=None):
         "different parts are merged), without running",
     )
     parser.add_argument(
+        "--note",
+        default="",
+        help="a line added under the machine line (e.g. which commit of skmoe ran)",
+    )
+    parser.add_argument(
         "--datasets",
         nargs="+",
         metavar="NAME",
@@ -1578,7 +1583,7 @@ def main(argv=None):
         results.header = header()
         if args.save:
             checkpoint(results)
-    text = markdown(results, results.header)
+    text = markdown(results, results.header + ([args.note] if args.note else []))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "DEFAULTS.md").write_text(text)
     print(text)

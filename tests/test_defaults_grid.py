@@ -219,3 +219,14 @@ def test_saved_parts_render_into_one_report(tiny, tmp_path):
     assert len(rows) == sum(len(s) for s in grid.PROFILES["tiny"]["sizes"].values())
     _, rows = table_after(text, "## Real data: R² / accuracy")
     assert [r[0] for r in rows] == list(grid.PROFILES["tiny"]["real"])
+
+
+def test_penalty_and_start_rules():
+    # d / n and d / sqrt(n) on the summed loss; numbers pass through.
+    assert grid.gate_alpha("d/n", 200, 2) == pytest.approx(0.01)
+    assert grid.gate_alpha("d/sqrt(n)", 400, 2) == pytest.approx(0.1)
+    assert grid.gate_alpha(1e-3, 200, 2) == 1e-3
+    # A y-aware start for regression; classes start from x alone.
+    assert grid.start_for("auto", "regression") == "kmeans_xy"
+    assert grid.start_for("auto", "classification") == "kmeans"
+    assert grid.start_for("kmeans_xy", "classification") == "kmeans_xy"
