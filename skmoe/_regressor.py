@@ -565,6 +565,8 @@ class MixtureOfExpertsRegressor(
         array([0.1, 5. ])
         """
         quantiles = check_quantiles(quantiles)
+        if is_dask_collection(X):
+            return predict_blocks(self, "predict_quantiles", X, quantiles=quantiles)
         return mixture_quantiles(*self._predictive_mixture(X), quantiles)
 
     @_one_model
@@ -603,6 +605,8 @@ class MixtureOfExpertsRegressor(
         0.9
         """
         coverage = check_coverage(coverage)
+        if is_dask_collection(X):
+            return predict_blocks(self, "predict_interval", X, coverage=coverage)
         return central_interval(*self._predictive_mixture(X), coverage)
 
     @_one_model

@@ -465,3 +465,14 @@ def test_sparse_input_gives_the_dense_answer(two_regimes):
         moe.predict_quantiles(sparse.csr_matrix(X[:20]), [0.1, 0.9]),
         moe.predict_quantiles(X[:20], [0.1, 0.9]),
     )
+
+
+def test_dask_input_is_predicted_block_by_block(two_regimes):
+    da = pytest.importorskip("dask.array")
+    moe, X, _ = two_regimes
+    lazy_X = da.from_array(X, chunks=100)
+    quantiles = moe.predict_quantiles(lazy_X, [0.1, 0.9])
+    interval = moe.predict_interval(lazy_X, coverage=0.8)
+    assert isinstance(quantiles, da.Array) and isinstance(interval, da.Array)
+    assert_allclose(quantiles.compute(), moe.predict_quantiles(X, [0.1, 0.9]))
+    assert_allclose(interval.compute(), moe.predict_interval(X, coverage=0.8))
