@@ -528,7 +528,8 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
         Folds fitted in parallel; None means one at a time.
     gate, gate_features, expert_features, unweighted_fit, assignment, \
 temperatures, top_k, balance, min_expert_weight, dead_expert, reg_var, \
-init_params, n_init, max_iter, tol, random_state, verbose, verbose_interval
+init_params, n_init, max_iter, tol, random_state, verbose, verbose_interval, \
+blas_threads
         As in :class:`MixtureOfExpertsRegressor`, for every candidate.
         ``init_params`` and ``n_init`` start the smallest mixture of the grid
         (larger ones grow from it). ``random_state`` gives every candidate,
@@ -632,6 +633,7 @@ init_params, n_init, max_iter, tol, random_state, verbose, verbose_interval
         random_state=None,
         verbose=0,
         verbose_interval=10,
+        blas_threads="auto",
     ):
         self.experts = experts
         self.n_experts_grid = n_experts_grid
@@ -656,6 +658,7 @@ init_params, n_init, max_iter, tol, random_state, verbose, verbose_interval
         self.random_state = random_state
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.blas_threads = blas_threads
 
     def _target_columns(self, y):
         return np.asarray(y, dtype=np.float64)[:, np.newaxis]
@@ -709,7 +712,7 @@ class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
         Folds fitted in parallel; None means one at a time.
     gate, gate_features, expert_features, unweighted_fit, assignment, \
 temperatures, top_k, balance, min_expert_weight, dead_expert, init_params, \
-n_init, max_iter, tol, random_state, verbose, verbose_interval
+n_init, max_iter, tol, random_state, verbose, verbose_interval, blas_threads
         As in :class:`MixtureOfExpertsClassifier`, for every candidate.
 
     Attributes
@@ -790,6 +793,7 @@ n_init, max_iter, tol, random_state, verbose, verbose_interval
         random_state=None,
         verbose=0,
         verbose_interval=10,
+        blas_threads="auto",
     ):
         self.experts = experts
         self.n_experts_grid = n_experts_grid
@@ -813,6 +817,7 @@ n_init, max_iter, tol, random_state, verbose, verbose_interval
         self.random_state = random_state
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.blas_threads = blas_threads
 
     def _check_target(self, y):
         self.classes_ = np.unique(y)

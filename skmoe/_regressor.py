@@ -160,6 +160,14 @@ class MixtureOfExpertsRegressor(
     n_jobs : int or None, default=None
         Experts fitted in parallel (threads) within each M-step; ``None`` means
         one at a time.
+    blas_threads : "auto", int or None, default="auto"
+        Most BLAS and OpenMP threads during ``fit``. ``"auto"``: one thread
+        while ``n_samples * n_features ** 2`` is below 2e9, where threads cost
+        more than they give on EM's many small matrix products, and the
+        configured threads above; an int: at most that many; None: the thread
+        pools as they are. A lower limit set outside (``threadpoolctl``,
+        ``OMP_NUM_THREADS``) is never raised. See "Threads inside EM" in the
+        user guide.
 
     Attributes
     ----------
@@ -264,6 +272,7 @@ class MixtureOfExpertsRegressor(
         verbose=0,
         verbose_interval=10,
         n_jobs=None,
+        blas_threads="auto",
     ):
         self.experts = experts
         self.n_experts = n_experts
@@ -288,6 +297,7 @@ class MixtureOfExpertsRegressor(
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_jobs = n_jobs
+        self.blas_threads = blas_threads
 
     def _default_expert(self):
         return LinearRegression()

@@ -1,11 +1,17 @@
 """Thread limits around EM: one BLAS/OpenMP thread for small problems, the
 configured threads for large ones, the user's setting and outer limits first."""
 
+import warnings
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from skmoe import MixtureOfExpertsRegressor, _threads
 from skmoe._threads import (
     MIN_WORK_FOR_THREADS,
     check_blas_threads,
@@ -125,3 +131,86 @@ def test_limits_are_restored_when_the_fit_raises(two_threads):
         with em_thread_limits(mixture(), *SMALL):
             raise RuntimeError("expert failed")
     assert set(blas_threads_now()) == {2}
+
+
+# ---- inside a fit --------------------------------------------------------
+
+
+class RecordingRegressor(RegressorMixin, BaseEstimator):
+    """A linear expert that records the BLAS threads in force during its fit;
+    with ``fail=True`` its fit raises, as a broken expert's would."""
+
+    def __init__(self, fail=False):
+        self.fail = fail
+
+    def fit(self, X, y, sample_weight=None):
+        self.threads_seen_ = blas_threads_now()
+        if self.fail:
+            raise RuntimeError("this expert cannot fit")
+        self.model_ = LinearRegression().fit(X, y, sample_weight=sample_weight)
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def small_data():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(200, 2))
+    y = np.where(X[:, 0] < 0, X[:, 1], -X[:, 1]) + 0.1 * rng.standard_normal(200)
+    return X, y
+
+
+def threads_in_fit(**params):
+    """The BLAS thread counts the experts saw in their last M-step."""
+    moe = MixtureOfExpertsRegressor(
+        RecordingRegressor(), n_experts=2, max_iter=3, random_state=0, **params
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        moe.fit(*small_data())
+    return {n for expert in moe.experts_ for n in expert.threads_seen_}
+
+
+def test_fit_of_a_small_problem_runs_on_one_thread(two_threads):
+    assert threads_in_fit() == {1}
+    assert set(blas_threads_now()) == {2}  # restored after the fit
+
+
+def test_fit_of_a_large_problem_keeps_the_threads(two_threads, monkeypatch):
+    # The same data count as large once the threshold is below their size.
+    monkeypatch.setattr(_threads, "MIN_WORK_FOR_THREADS", 100)
+    assert threads_in_fit() == {2}
+
+
+def test_blas_threads_parameter_overrides_the_size_rule(two_threads, monkeypatch):
+    assert threads_in_fit(blas_threads=None) == {2}
+    monkeypatch.setattr(_threads, "MIN_WORK_FOR_THREADS", 100)
+    assert threads_in_fit(blas_threads=1) == {1}
+
+
+def test_outer_limit_wins_inside_the_fit(two_threads):
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert threads_in_fit(blas_threads=None) == {1}
+        assert threads_in_fit(blas_threads=2) == {1}
+    assert set(blas_threads_now()) == {2}
+
+
+def test_threads_are_restored_when_the_fit_fails(two_threads):
+    moe = MixtureOfExpertsRegressor(RecordingRegressor(fail=True), random_state=0)
+    with pytest.raises(RuntimeError, match="cannot fit"):
+        moe.fit(*small_data())
+    assert set(blas_threads_now()) == {2}
+
+
+@pytest.mark.parametrize("bad", [0, "all", 1.5])
+def test_bad_blas_threads_is_refused_naming_it(bad):
+    with pytest.raises((ValueError, TypeError), match="blas_threads"):
+        MixtureOfExpertsRegressor(blas_threads=bad).fit(*small_data())
+
+
+def test_thread_limit_leaves_the_model_unchanged(two_threads):
+    X, y = small_data()
+    limited = MixtureOfExpertsRegressor(random_state=0).fit(X, y)
+    free = MixtureOfExpertsRegressor(blas_threads=None, random_state=0).fit(X, y)
+    np.testing.assert_allclose(limited.predict(X), free.predict(X), atol=1e-8)
