@@ -49,16 +49,16 @@ def chunked(values, rows=150):
     return da.from_array(values, chunks=(rows,) + values.shape[1:])
 
 
-def assert_same_fit(in_memory, out_of_core, X, y):
+def assert_same_fit(in_memory, out_of_core, X, y, ll_tol=LL_TOL):
     """Same curve, likelihood per row, experts, gate and noise."""
     curve, other = in_memory.log_likelihoods_, out_of_core.log_likelihoods_
     assert len(curve) == len(other)
-    assert_allclose(other, curve, rtol=0, atol=LL_TOL)
+    assert_allclose(other, curve, rtol=0, atol=ll_tol)
     assert_allclose(
         out_of_core.log_likelihood(X, y),
         in_memory.log_likelihood(X, y),
         rtol=0,
-        atol=LL_TOL,
+        atol=ll_tol,
     )
     for mine, theirs in zip(out_of_core.experts_, in_memory.experts_, strict=True):
         assert type(mine) is type(theirs)
@@ -101,8 +101,7 @@ def test_regressor_equals_in_memory_fit(client, experts, params):
     kw = dict(experts=experts, n_experts=3, random_state=0, tol=1e-10, max_iter=8)
     kw.update(params)
     in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y, sample_weight=weight)
-    out_of_core = fit_dask(
-        MixtureOfExpertsRegressor(**kw),
+    out_of_core = MixtureOfExpertsRegressor(**kw).fit(
         chunked(X),
         chunked(y, 100),  # chunks unlike X's are aligned to them
         sample_weight=chunked(weight),
@@ -125,9 +124,13 @@ def test_classifier_equals_in_memory_fit(client, n_classes):
     expert = LogisticRegression(C=2.0, solver="newton-cholesky", tol=1e-12)
     kw = dict(experts=expert, n_experts=2, random_state=0, tol=1e-9, max_iter=8)
     in_memory = MixtureOfExpertsClassifier(**kw).fit(X, y)
-    out_of_core = fit_dask(MixtureOfExpertsClassifier(**kw), chunked(X), chunked(y))
+    out_of_core = MixtureOfExpertsClassifier(**kw).fit(chunked(X), chunked(y))
     assert_array_equal(out_of_core.classes_, in_memory.classes_)
-    assert_same_fit(in_memory, out_of_core, X, y)
+    # In memory, EM refits logistic experts by Newton steps that stop once no
+    # gradient entry of the mean loss exceeds 1e-10 (skmoe._fast_mstep), which
+    # leaves them ~1e-8 from the optimum that out-of-core Newton reaches: per
+    # row, the log-likelihoods then agree to 1e-7 rather than 1e-8.
+    assert_same_fit(in_memory, out_of_core, X, y, ll_tol=1e-7)
     assert_allclose(out_of_core.predict_proba(X), in_memory.predict_proba(X), atol=1e-7)
 
 
@@ -193,11 +196,12 @@ def test_dataframe_input_keeps_names_and_equals_pandas(client):
     in_memory = MixtureOfExpertsRegressor(**kw).fit(frame, y)
     dframe = dd.from_pandas(frame, npartitions=3)
     target = dd.from_pandas(pd.Series(y), npartitions=3)
-    out_of_core = fit_dask(MixtureOfExpertsRegressor(**kw), dframe, target)
+    out_of_core = MixtureOfExpertsRegressor(**kw).fit(dframe, target)
     assert_array_equal(out_of_core.feature_names_in_, ["size", "age"])
     assert_array_equal(out_of_core.gate_features_, [1])
     assert_same_fit(in_memory, out_of_core, frame, y)
-    lazy = predict_blocks(out_of_core, "predict", dframe)
+    lazy = out_of_core.predict(dframe)
+    assert isinstance(lazy, da.Array)
     assert_allclose(lazy.compute(), in_memory.predict(frame), atol=1e-8)
 
 
@@ -213,7 +217,7 @@ def test_dataframe_input_keeps_names_and_equals_pandas(client):
 def test_lazy_regressor_predictions_equal_numpy(client, method, kwargs):
     X, y = make_linear_mixture(500, random_state=4)
     moe = MixtureOfExpertsRegressor(n_experts=3, random_state=0).fit(X, y)
-    lazy = predict_blocks(moe, method, chunked(X, 128), **kwargs)
+    lazy = getattr(moe, method)(chunked(X, 128), **kwargs)
     assert isinstance(lazy, da.Array)
     assert lazy.numblocks[0] == 4
     assert_array_equal(lazy.compute(), getattr(moe, method)(X, **kwargs))
@@ -222,11 +226,16 @@ def test_lazy_regressor_predictions_equal_numpy(client, method, kwargs):
 def test_lazy_prediction_ships_the_model_once(client):
     X, y = make_linear_mixture(300, random_state=5)
     moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
-    mean, std = predict_blocks(moe, "predict", chunked(X, 50), return_std=True)
+    mean, std = moe.predict(chunked(X, 50), return_std=True)
     graph = dict(mean.__dask_graph__())
-    # Six blocks of data, six of predictions, one model, and the column taken.
-    models = [v for v in graph.values() if v is moe or getattr(v, "value", None) is moe]
+    # One key holds the model; each block's task refers to it by that key.
+    models = [
+        v
+        for v in graph.values()
+        if isinstance(getattr(v, "value", v), MixtureOfExpertsRegressor)
+    ]
     assert len(models) == 1
+    assert len(graph) == 1 + 6 + 6 + 6  # model, data, predictions, means
     expected_mean, expected_std = moe.predict(X, return_std=True)
     assert_array_equal(mean.compute(), expected_mean)
     assert_array_equal(std.compute(), expected_std)
@@ -238,7 +247,8 @@ def test_lazy_classifier_predictions_equal_numpy(client):
     y = np.where(X[:, 0] * X[:, 1] > 0, "same", "differ")
     moe = MixtureOfExpertsClassifier(n_experts=2, random_state=0).fit(X, y)
     for method in ("predict", "predict_proba", "predict_log_proba"):
-        lazy = predict_blocks(moe, method, chunked(X, 70))
+        lazy = getattr(moe, method)(chunked(X, 70))
+        assert isinstance(lazy, da.Array)
         assert_array_equal(lazy.compute(), getattr(moe, method)(X))
 
 
@@ -301,7 +311,13 @@ def test_unsupported_options_are_refused(client, params, error, match):
     X, y = make_linear_mixture(200, random_state=9)
     moe = MixtureOfExpertsRegressor(n_experts=2).set_params(**params)
     with pytest.raises(error, match=match):
-        fit_dask(moe, chunked(X), chunked(y))
+        moe.fit(chunked(X), chunked(y))
+
+
+def test_fit_params_are_refused(client):
+    X, y = make_linear_mixture(100, random_state=9)
+    with pytest.raises(ValueError, match=r"Fit parameters \['groups'\]"):
+        fit_dask(MixtureOfExpertsRegressor(), chunked(X), chunked(y), groups=y)
 
 
 def test_classifier_refuses_label_only_experts(client):
