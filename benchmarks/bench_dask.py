@@ -216,10 +216,6 @@ def part_big(client, n_rows, limit, directory):
             f"{mb(rss.peak[addr]):.0f} MB (+{mb(grown):.0f} MB = "
             f"{grown / block_bytes:.1f} blocks; limit {mb(limit):.0f} MB)"
         )
-    slopes = sorted(np.round(e.coef_, 2).tolist() for e in moe.experts_)
-    truth = sorted(SLOPES.tolist())
-    error = np.abs(np.array(slopes) - np.array(truth)).max()
-    print(f"   largest error of the experts' slopes: {error:.3f}")
     print("   in the table of part 2:")
     print_scale_row(n_rows, record)
 
