@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from ._compat import _check_method_params
 from ._estimators import fit_mode, fit_weighted, same_type_error
+from ._fast_mstep import fast_mstep, supports_fast_mstep
 from .rules import RuleExpert
 
 # Smallest responsibility an expert is fitted with. Soft EM never assigns a row
@@ -122,6 +123,9 @@ def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed, params
         expert.fit(X[rows], y[rows], **_check_method_params(X, params, rows))
         return expert
     weight = sample_weight * np.maximum(resp[:, index], RESP_FLOOR)
+    if mode == "weighted" and not params and supports_fast_mstep(expert):
+        # Linear and logistic experts: their own objective, solved directly.
+        return fast_mstep([expert], X, y, weight[:, np.newaxis])[0]
     # The fitted expert is the object itself, whatever fit returns, as in
     # scikit-learn's own meta-estimators.
     fit_weighted(expert, X, y, weight, mode, params)

@@ -1,0 +1,70 @@
+"""verbose=1 reports EM's progress after the first iteration, then every
+``verbose_interval`` iterations or every few seconds, whichever comes first:
+with costly experts the first line tells early what an iteration costs."""
+
+import re
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression
+
+import skmoe._base
+from skmoe import MixtureOfExpertsRegressor
+
+
+class SlowRegressor(RegressorMixin, BaseEstimator):
+    """A linear expert whose fit takes ``seconds`` longer, as a costly one."""
+
+    def __init__(self, seconds=0.0):
+        self.seconds = seconds
+
+    def fit(self, X, y, sample_weight=None):
+        time.sleep(self.seconds)
+        self.model_ = LinearRegression().fit(X, y, sample_weight=sample_weight)
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def iterations_printed(capsys, expert=None, **params):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(200, 2))
+    y = np.where(X[:, 0] < 0, X[:, 1], -X[:, 1]) + 0.1 * rng.standard_normal(200)
+    moe = MixtureOfExpertsRegressor(
+        expert, n_experts=2, verbose=1, tol=0.0, random_state=0, **params
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        moe.fit(X, y)
+    return [int(n) for n in re.findall(r"Iteration (\d+)", capsys.readouterr().out)]
+
+
+def test_first_iteration_then_every_interval(capsys, monkeypatch):
+    monkeypatch.setattr(skmoe._base, "_PROGRESS_SECONDS", np.inf)
+    assert iterations_printed(capsys, max_iter=12, verbose_interval=5) == [1, 5, 10]
+
+
+def test_slow_iterations_are_reported_by_time(capsys, monkeypatch):
+    # Each iteration takes at least 2 x 30 ms (two experts): with a report
+    # due every 50 ms, every iteration is reported although the interval is
+    # far away.
+    monkeypatch.setattr(skmoe._base, "_PROGRESS_SECONDS", 0.05)
+    printed = iterations_printed(
+        capsys, SlowRegressor(0.03), max_iter=4, verbose_interval=1000
+    )
+    assert printed == [1, 2, 3, 4]
+
+
+def test_fast_iterations_are_not_reported_by_time(capsys):
+    # The default report period is far longer than these iterations.
+    assert iterations_printed(capsys, max_iter=12, verbose_interval=100) == [1]
+
+
+def test_every_start_reports_its_first_iteration(capsys, monkeypatch):
+    monkeypatch.setattr(skmoe._base, "_PROGRESS_SECONDS", np.inf)
+    printed = iterations_printed(capsys, max_iter=3, verbose_interval=100, n_init=2)
+    assert printed == [1, 1]
