@@ -32,6 +32,13 @@ counts none), the chosen
 per row on 20,000 fresh rows from the same distribution. Both run in this
 process, one after the other, so the ratio compares like with like.
 
+With ``--classification R``, also: the accuracy of
+``make_pipeline(StandardScaler(), MixtureOfExpertsClassifierCV(n_experts_grid=
+(1, 2, 3), alphas=(1, 1e-2, 1e-4)))`` against ``make_pipeline(StandardScaler(),
+LogisticRegression())`` on scikit-learn's iris, wine and breast_cancer over R
+repeats of stratified 5-fold CV (the issue's target uses R = 5), with how often
+each number of experts was chosen and the CPU seconds of the whole loop.
+
 How to read it
 --------------
 ``x grid`` is the CV estimator's seconds divided by GridSearchCV's: below 1
@@ -47,9 +54,17 @@ from pathlib import Path
 
 import numpy as np
 from _common import add_threads_argument, environment, limit_threads
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, KFold, RepeatedStratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from skmoe import MixtureOfExpertsRegressor, MixtureOfExpertsRegressorCV
+from skmoe import (
+    MixtureOfExpertsClassifierCV,
+    MixtureOfExpertsRegressor,
+    MixtureOfExpertsRegressorCV,
+)
 
 try:  # as a module of the benchmark suite
     from benchmarks.flexmix import make_data as flexmix_data
@@ -63,6 +78,11 @@ GRIDS = {
 }
 N_TEST = 20_000
 N_FOLDS = 5
+CLASSIFICATION_SETS = {
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast_cancer": load_breast_cancer,
+}
 
 
 def three_regimes(n, seed):
@@ -156,10 +176,55 @@ def run_case(name, make, grid, log=print):
     return rows
 
 
+def run_classification(n_repeats, log=print):
+    """Accuracy of a single LogisticRegression and of the classifier CV
+    variant, StandardScaler first, over repeated stratified 5-fold CV."""
+    log(
+        f"\nClassification: accuracy over {n_repeats}x5 stratified folds, "
+        "StandardScaler first; ClassifierCV with n_experts_grid=(1, 2, 3), "
+        "alphas=(1, 1e-2, 1e-4), 5 inner folds"
+    )
+    log(
+        f"  {'data':<14} {'LogisticRegression':>19} {'ClassifierCV':>14} "
+        f"{'K chosen (count)':>18} {'cpu s':>7}"
+    )
+    out = {}
+    for name, load in CLASSIFICATION_SETS.items():
+        X, y = load(return_X_y=True)
+        folds = RepeatedStratifiedKFold(n_splits=5, n_repeats=n_repeats, random_state=0)
+        single, mixture, chosen = [], [], []
+        cpu = time.process_time()
+        for train, test in folds.split(X, y):
+            lr = make_pipeline(StandardScaler(), LogisticRegression())
+            single.append(lr.fit(X[train], y[train]).score(X[test], y[test]))
+            cv_moe = make_pipeline(
+                StandardScaler(),
+                MixtureOfExpertsClassifierCV(
+                    n_experts_grid=(1, 2, 3), alphas=(1.0, 1e-2, 1e-4), random_state=0
+                ),
+            ).fit(X[train], y[train])
+            mixture.append(cv_moe.score(X[test], y[test]))
+            chosen.append(cv_moe[-1].n_experts_)
+        cpu = time.process_time() - cpu
+        counts = ", ".join(
+            f"{k}: {n}"
+            for k, n in zip(*np.unique(chosen, return_counts=True), strict=True)
+        )
+        log(
+            f"  {name:<14} {np.mean(single):11.3f} ± {np.std(single):.3f} "
+            f"{np.mean(mixture):7.3f} ± {np.std(mixture):.3f} {counts:>18} "
+            f"{cpu:7.1f}"
+        )
+        out[name] = dict(single=single, mixture=mixture, chosen=chosen)
+    return out
+
+
 def run(args, log=print):
     grid = GRIDS["quick" if args.quick else "full"]
     log(f"load average at start: {os.getloadavg()[0]:.2f}")
     results = {name: run_case(name, make, grid, log) for name, make in CASES.items()}
+    if args.classification:
+        results["classification"] = run_classification(args.classification, log)
     log(f"\nload average at end: {os.getloadavg()[0]:.2f}")
     return results
 
@@ -170,6 +235,15 @@ def main(argv=None):
         "--quick",
         action="store_true",
         help="n=600 rows and a 3 x 2 grid instead of 2,000 rows and 4 x 4",
+    )
+    parser.add_argument(
+        "--classification",
+        type=int,
+        default=0,
+        metavar="R",
+        help="also compare the classifier CV variant with LogisticRegression "
+        "on iris, wine and breast_cancer over R x 5 stratified folds (slow; "
+        "default 0: skipped)",
     )
     add_threads_argument(parser)
     args = parser.parse_args(argv)
