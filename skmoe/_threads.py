@@ -5,13 +5,15 @@ gradient and Hessian, each expert's solver steps, the experts' predictions.
 On problems of everyday size each call is too small to share among threads,
 and a threaded BLAS still pays for waking its threads and synchronising them
 at every call; on a machine whose other cores are busy, a thread that waits
-for a core stalls the whole call. ``benchmarks/bench_threads.py`` measured a
-2-expert logistic mixture on breast_cancer (569 rows, 30 features) 3-5 times
-slower with OpenBLAS's default threads than with one, and 10-70 times slower
-with the other core busy; the 3-linear-expert regression on 150,000 rows of 2
-features was 2-3 times slower with threads. Threads start to pay only when
-single calls carry a lot of arithmetic (many rows *and* many features), so
-:func:`em_thread_limits` keeps one thread below :data:`MIN_WORK_FOR_THREADS`.
+for a core stalls the whole call. On two cores shared with other work,
+``benchmarks/bench_threads.py`` measured EM with OpenBLAS's default threads
+against one thread: 2.6-3.2 times slower on the 3-linear-expert regression
+over 150,000 rows of 2 features, 1.4-4.5 times on Ridge experts over 20,000
+rows of 10 to 300 features, and 5 times on a 2-expert logistic mixture on
+breast_cancer (569 rows, 30 features) while its experts were refitted by
+L-BFGS (1.2-1.4 times with the direct M-step of ``_fast_mstep``). Threads
+never paid there, so :func:`em_thread_limits` keeps one thread below
+:data:`MIN_WORK_FOR_THREADS`, above the largest of those problems.
 
 Thread limits only ever go down here: a pool that the user already limited
 (``threadpoolctl.threadpool_limits`` around ``fit``, ``OMP_NUM_THREADS``...)
