@@ -98,7 +98,7 @@ def test_regressor_equals_in_memory_fit(client, experts, params):
     # Far from the origin: the block sums must not cancel.
     X, y = X + 50.0, y + 100.0
     weight = np.random.RandomState(1).uniform(0.2, 3.0, len(y))
-    kw = dict(experts=experts, n_experts=3, random_state=0, tol=1e-10, max_iter=8)
+    kw = dict(experts=experts, n_experts=3, random_state=0, tol=1e-10, max_iter=6)
     kw.update(params)
     in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y, sample_weight=weight)
     out_of_core = MixtureOfExpertsRegressor(**kw).fit(
