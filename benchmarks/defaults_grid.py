@@ -1373,8 +1373,12 @@ binds a little on a border where a misassigned row costs a lot. Also
 reached by some setting. The issue's figure of a 200,000-row 4-regime fit
 ending at R² 0.809 with one expert at 2 % was not reproduced. On `quadrants4`
 (soft borders) every setting and all five seeds reach the truth (R² 0.960,
-smallest expert 0.249). The hard-border variant is in the last table when it
-was run.
+smallest expert 0.249). Nor with hard quadrant borders (`quadrants4_hard`): R² 0.992
+and smallest expert 0.249 from all five seeds, today and recommended alike.
+Only the held-out ll differs, -0.220 today against -0.218: 1e-3 binds a
+little on hard borders even at 200,000 rows. The issue's figure must come
+from another generator or start; it is not a property of these defaults on
+four linear regimes.
 
 ### Proposed code for the noise floor
 
