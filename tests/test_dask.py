@@ -109,6 +109,24 @@ def test_regressor_equals_in_memory_fit(client, experts, params):
     assert_same_fit(in_memory, out_of_core, X, y)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning")  # starts in different optima
+def test_several_starts_keep_the_same_best(client):
+    X, y = make_linear_mixture(400, random_state=11)
+    kw = dict(n_experts=3, n_init=3, init_params="random", random_state=0)
+    kw["max_iter"] = 5
+    in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y)
+    out_of_core = MixtureOfExpertsRegressor(**kw).fit(chunked(X), chunked(y))
+    assert out_of_core.best_start_ == in_memory.best_start_
+    for mine, theirs in zip(
+        out_of_core.start_log_likelihoods_,
+        in_memory.start_log_likelihoods_,
+        strict=True,
+    ):
+        assert_allclose(mine, theirs, rtol=0, atol=LL_TOL)
+    assert_same_fit(in_memory, out_of_core, X, y)
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_classifier_equals_in_memory_fit(client, n_classes):
