@@ -230,6 +230,8 @@ def test_dataframe_input_keeps_names_and_equals_pandas(client):
         ("predict", {"top_k": 1}),
         ("gate_proba", {}),
         ("predict_expert", {}),
+        ("predict_quantiles", {"quantiles": [0.05, 0.5, 0.95]}),
+        ("predict_interval", {"coverage": 0.8}),
     ],
 )
 def test_lazy_regressor_predictions_equal_numpy(client, method, kwargs):
