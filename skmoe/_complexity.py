@@ -150,6 +150,7 @@ def n_parameters(mixture):
     Parameters
     ----------
     mixture : fitted MixtureOfExpertsRegressor or MixtureOfExpertsClassifier
+        The mixture whose parameters are counted.
 
     Returns
     -------
@@ -257,11 +258,14 @@ class InformationCriteriaMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Inputs, usually the training data.
         y : array-like of shape (n_samples,)
+            Their targets.
 
         Returns
         -------
         bic : float
+            The criterion; lower is better.
 
         Raises
         ------
@@ -271,7 +275,7 @@ class InformationCriteriaMixin:
 
         See Also
         --------
-        aic : the Akaike criterion, a smaller penalty.
+        aic : The Akaike criterion, a smaller penalty.
 
         Examples
         --------
@@ -307,11 +311,14 @@ class InformationCriteriaMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Inputs, usually the training data.
         y : array-like of shape (n_samples,)
+            Their targets.
 
         Returns
         -------
         aic : float
+            The criterion; lower is better.
 
         Raises
         ------
@@ -320,7 +327,7 @@ class InformationCriteriaMixin:
 
         See Also
         --------
-        bic : the Bayesian criterion, whose penalty grows with ``log(n)``.
+        bic : The Bayesian criterion, whose penalty grows with ``log(n)``.
 
         Examples
         --------

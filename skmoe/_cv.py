@@ -499,8 +499,10 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
 
 
 class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
-    """Mixture of experts for regression that chooses its number of experts
-    and its gate penalty by cross-validation.
+    """Mixture of experts for regression with ``n_experts`` chosen by CV.
+
+    It chooses its number of experts and its gate penalty by
+    cross-validation.
 
     Every candidate ``(n_experts, gate__alpha)`` of the grid is scored by the
     mean held-out log-likelihood per row (``log_likelihood`` on the
@@ -664,12 +666,14 @@ blas_threads
         return np.asarray(y, dtype=np.float64)[:, np.newaxis]
 
     def predict(self, X, return_std=False, top_k=None):
-        """Predict with the chosen mixture (see
-        :meth:`MixtureOfExpertsRegressor.predict`).
+        """Predict with the chosen mixture.
+
+        See :meth:`MixtureOfExpertsRegressor.predict`.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The inputs.
         return_std : bool, default=False
             Also return the predictive standard deviation.
         top_k : int or None, default=None
@@ -678,6 +682,7 @@ blas_threads
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The gate-weighted mean of the experts' predictions.
         y_std : ndarray of shape (n_samples,)
             Only with ``return_std=True``.
         """
@@ -686,8 +691,10 @@ blas_threads
 
 
 class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
-    """Mixture of experts for classification that chooses its number of
-    experts and its gate penalty by cross-validation.
+    """Mixture of experts for classification with ``n_experts`` chosen by CV.
+
+    It chooses its number of experts and its gate penalty by
+    cross-validation.
 
     Every candidate ``(n_experts, gate__alpha)`` is scored by the mean
     held-out log-likelihood per row (the negative log-loss of
