@@ -29,6 +29,7 @@ this module only when they are handed a Dask collection.
 import copy
 import numbers
 import sys
+import time
 import warnings
 from types import SimpleNamespace
 
@@ -937,11 +938,13 @@ class _EM:
 
     # -- one start --
 
-    def run(self, rng):
+    def run(self, rng, index=0):
         from ._estimators import seeded_clone
 
         model = self.model
         n_experts = len(self.templates)
+        _progress(model, "_print_start", index)
+        started = time.perf_counter()
         source = self.initial_source(rng)
         experts = [seeded_clone(t, rng) for t in self.templates]
         if n_experts == 1:
@@ -968,6 +971,8 @@ class _EM:
                     "expert's likelihood is not finite."
                 )
             curve.append(ll)
+            seconds = time.perf_counter() - started
+            _progress(model, "_print_iter", n_iter, ll, ll - previous, seconds)
             self.n_iter = n_iter
             self.expert_weights = stats["expert_weight"] / self.total
             if len(self.experts) == 1:
@@ -979,6 +984,7 @@ class _EM:
             elif abs(ll - previous) < model.tol:
                 converged = True
                 break
+        _progress(model, "_print_end", converged, ll)
         return ll, self.result(), curve, converged
 
     def params(self):
@@ -1175,6 +1181,13 @@ class _EM:
             "expert_weights": self.expert_weights,
             "reseeds": self.reseeds,
         }
+
+
+def _progress(model, printer, *args):
+    """The mixture's own progress line (``verbose``), if it prints one."""
+    method = getattr(model, printer, None)
+    if method is not None:
+        method(*args)
 
 
 def _weighted_cuts(log_norm, weight, n_dead, n_experts):
@@ -1416,9 +1429,10 @@ def _fit(model, X, y, sample_weight, init_resp):
     )
     logistic = dict(ctx.logistic)
     results = []
-    for seed in seeds:
+    for index, seed in enumerate(seeds):
         ctx.logistic = dict(logistic)  # pruning re-indexes it within a start
-        results.append(em.run(rng if seed is None else check_random_state(seed)))
+        start_rng = rng if seed is None else check_random_state(seed)
+        results.append(em.run(start_rng, index))
     best = max(range(len(results)), key=lambda i: results[i][0])
     ll, fitted, curve, converged = results[best]
     _finish(

@@ -127,6 +127,24 @@ def test_several_starts_keep_the_same_best(client):
     assert_same_fit(in_memory, out_of_core, X, y)
 
 
+def test_verbose_prints_the_in_memory_progress_lines(client, capsys):
+    X, y = make_linear_mixture(300, random_state=12)
+    kw = dict(n_experts=2, random_state=0, verbose=1, verbose_interval=2)
+    kw["max_iter"] = 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MixtureOfExpertsRegressor(**kw).fit(X, y)
+        in_memory = capsys.readouterr().out.splitlines()
+        MixtureOfExpertsRegressor(**kw).fit(chunked(X), chunked(y))
+        out_of_core = capsys.readouterr().out.splitlines()
+
+    def without_time(lines):
+        return [line.split("\t time")[0] for line in lines]
+
+    assert len(out_of_core) == len(in_memory) >= 4
+    assert without_time(out_of_core) == without_time(in_memory)
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_classifier_equals_in_memory_fit(client, n_classes):
