@@ -530,8 +530,8 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
         Folds fitted in parallel; None means one at a time.
     gate, gate_features, expert_features, unweighted_fit, assignment, \
 temperatures, top_k, balance, min_expert_weight, dead_expert, reg_var, \
-init_params, n_init, max_iter, tol, random_state, verbose, verbose_interval, \
-blas_threads
+init_params, n_init, max_iter, tol, acceleration, random_state, verbose, \
+verbose_interval, blas_threads
         As in :class:`MixtureOfExpertsRegressor`, for every candidate.
         ``init_params`` and ``n_init`` start the smallest mixture of the grid
         (larger ones grow from it). ``random_state`` gives every candidate,
@@ -632,6 +632,7 @@ blas_threads
         n_init=1,
         max_iter=100,
         tol=1e-4,
+        acceleration=None,
         random_state=None,
         verbose=0,
         verbose_interval=10,
@@ -657,6 +658,7 @@ blas_threads
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
+        self.acceleration = acceleration
         self.random_state = random_state
         self.verbose = verbose
         self.verbose_interval = verbose_interval
@@ -719,7 +721,8 @@ class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
         Folds fitted in parallel; None means one at a time.
     gate, gate_features, expert_features, unweighted_fit, assignment, \
 temperatures, top_k, balance, min_expert_weight, dead_expert, init_params, \
-n_init, max_iter, tol, random_state, verbose, verbose_interval, blas_threads
+n_init, max_iter, tol, acceleration, random_state, verbose, verbose_interval, \
+blas_threads
         As in :class:`MixtureOfExpertsClassifier`, for every candidate.
 
     Attributes
@@ -797,6 +800,7 @@ n_init, max_iter, tol, random_state, verbose, verbose_interval, blas_threads
         n_init=1,
         max_iter=100,
         tol=1e-4,
+        acceleration=None,
         random_state=None,
         verbose=0,
         verbose_interval=10,
@@ -821,6 +825,7 @@ n_init, max_iter, tol, random_state, verbose, verbose_interval, blas_threads
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
+        self.acceleration = acceleration
         self.random_state = random_state
         self.verbose = verbose
         self.verbose_interval = verbose_interval
