@@ -16,15 +16,14 @@ one fold instead of fitting each from scratch as a grid search does:
   the same number of experts, as regularisation paths (glmnet,
   LogisticRegressionCV) warm-start from their neighbour;
 - one expert has no gate, so it is fitted once for every penalty.
+
+This module holds the estimators (parameters, fit, delegation); the path of
+candidates lives in :mod:`skmoe._cv_path`.
 """
 
-import numbers
-import time
-import warnings
+from functools import partial
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.stats import rankdata
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -40,16 +39,21 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ._classifier import MixtureOfExpertsClassifier
 from ._compat import _check_sample_weight
+from ._cv_path import (
+    HeldOut,
+    TrainingData,
+    candidate_grid,
+    check_grid,
+    cv_results,
+    refit_path,
+    score_path,
+    split_features,  # noqa: F401 (imported from here by tests)
+    split_responsibilities,  # noqa: F401 (imported from here by tests)
+)
 from ._gating import SoftmaxGate
-from ._init import standardize, weighted_kmeans
 from ._regressor import MixtureOfExpertsRegressor
 
 __all__ = ["MixtureOfExpertsClassifierCV", "MixtureOfExpertsRegressorCV"]
-
-# Share of a split expert's responsibility left with the other half of its
-# rows: a hard split would let the two new experts' gate weights run off in
-# the first M-step, as a hard start does.
-_SPLIT_SOFTENING = 0.2
 
 # The mixture's parameters the CV estimator does not pass on: it chooses
 # n_experts, runs folds (not experts) in parallel with n_jobs, and every
@@ -57,170 +61,11 @@ _SPLIT_SOFTENING = 0.2
 _NOT_PASSED_ON = ("n_experts", "n_jobs", "warm_start")
 
 
-# ---- pure functions ----------------------------------------------------------
-
-
-def split_features(X_gate, target, sample_weight):
-    """The space in which an expert's rows are split: the gate's inputs and
-    the target, each standardised, the target given as much say as all the
-    gate's columns together (as the ``"kmeans_xy"`` start does).
-
-    Parameters
-    ----------
-    X_gate : ndarray of shape (n, d)
-    target : ndarray of shape (n, c)
-        The regression target as one column, or one-hot class labels.
-    sample_weight : ndarray of shape (n,)
-
-    Returns
-    -------
-    Z : ndarray of shape (n, d + c)
-    """
-    Z = standardize(np.asarray(X_gate, dtype=np.float64), sample_weight)
-    target = standardize(np.asarray(target, dtype=np.float64), sample_weight)
-    target *= np.sqrt(Z.shape[1] / target.shape[1])
-    return np.hstack([Z, target])
-
-
-def split_responsibilities(resp, Z, sample_weight, n_experts, rng):
-    """Responsibilities for ``n_experts`` experts, grown from those of fewer.
-
-    While there are too few columns, the expert with the largest share of
-    the weighted responsibility is split in two: weighted 2-means of the rows
-    in ``Z``, each row weighted by its responsibility, decides which half of
-    the expert's share a row keeps; the other half gets a softened part, so
-    that EM can move the border.
-
-    Parameters
-    ----------
-    resp : ndarray of shape (n, M)
-        Rows sum to 1.
-    Z : ndarray of shape (n, d)
-        Where rows are compared (see :func:`split_features`).
-    sample_weight : ndarray of shape (n,)
-    n_experts : int
-        At least ``M``.
-    rng : numpy.random.RandomState
-
-    Returns
-    -------
-    resp : ndarray of shape (n, n_experts)
-        Rows sum to 1; the experts not split keep their columns.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmoe._cv import split_responsibilities
-    >>> Z = np.array([[-2.0], [-1.0], [1.0], [2.0]])
-    >>> resp = split_responsibilities(
-    ...     np.ones((4, 1)), Z, np.ones(4), 2, np.random.RandomState(0)
-    ... )
-    >>> resp.round(1)
-    array([[0.8, 0.2],
-           [0.8, 0.2],
-           [0.2, 0.8],
-           [0.2, 0.8]])
-    """
-    resp = np.asarray(resp, dtype=np.float64)
-    while resp.shape[1] < n_experts:
-        largest = int(np.argmax(sample_weight @ resp))
-        owned = resp[:, largest]
-        labels = weighted_kmeans(Z, sample_weight * owned, 2, rng)
-        # The half that holds the first row of the split keeps the column, so
-        # the result does not depend on k-means' cluster numbering.
-        first = labels[np.argmax(owned > 0)]
-        keep = np.where(labels == first, 1 - _SPLIT_SOFTENING, _SPLIT_SOFTENING)
-        resp = np.column_stack([resp, owned * (1 - keep)])
-        resp[:, largest] = owned * keep
-    return resp
-
-
-def candidate_grid(n_experts_grid, alphas):
-    """The candidates in the order they are reported and tie-broken:
-    fewer experts first, then the larger gate penalty.
-
-    Parameters
-    ----------
-    n_experts_grid : sequence of int, increasing
-    alphas : sequence of float, decreasing, or None
-
-    Returns
-    -------
-    params : list of dict
-        ``{"n_experts": K, "gate__alpha": alpha}`` (no ``gate__alpha`` when
-        ``alphas`` is None).
-
-    Examples
-    --------
-    >>> from skmoe._cv import candidate_grid
-    >>> candidate_grid((1, 2), (1.0, 0.1))
-    [{'n_experts': 1, 'gate__alpha': 1.0}, {'n_experts': 1, 'gate__alpha': 0.1}, \
-{'n_experts': 2, 'gate__alpha': 1.0}, {'n_experts': 2, 'gate__alpha': 0.1}]
-    """
-    if alphas is None:
-        return [{"n_experts": k} for k in n_experts_grid]
-    return [{"n_experts": k, "gate__alpha": a} for k in n_experts_grid for a in alphas]
-
-
-def _check_grid(n_experts_grid, alphas):
-    """Validate the grids; return them sorted (experts up, penalties down)."""
-    try:
-        ks = list(n_experts_grid)
-    except TypeError:
-        raise TypeError(
-            "'n_experts_grid' must be a non-empty sequence of ints >= 1, got "
-            f"{n_experts_grid!r}."
-        ) from None
-    bad = [
-        k
-        for k in ks
-        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1
-    ]
-    if not ks or bad:
-        raise ValueError(
-            "'n_experts_grid' must be a non-empty sequence of ints >= 1, got "
-            f"{n_experts_grid!r}."
-        )
-    if len(set(ks)) != len(ks):
-        raise ValueError(
-            f"'n_experts_grid' must not repeat a value, got {n_experts_grid!r}."
-        )
-    if alphas is None:
-        return sorted(int(k) for k in ks), None
-    try:
-        values = list(alphas)
-    except TypeError:
-        raise TypeError(
-            "'alphas' must be None or a non-empty sequence of non-negative "
-            f"floats, got {alphas!r}."
-        ) from None
-    bad = [
-        a
-        for a in values
-        if not isinstance(a, numbers.Real) or isinstance(a, bool) or not 0 <= a < np.inf
-    ]
-    if not values or bad:
-        raise ValueError(
-            "'alphas' must be None or a non-empty sequence of finite, "
-            f"non-negative floats, got {alphas!r}."
-        )
-    if len(set(values)) != len(values):
-        raise ValueError(f"'alphas' must not repeat a value, got {alphas!r}.")
-    return sorted(int(k) for k in ks), sorted((float(a) for a in values), reverse=True)
-
-
 def _take(X, rows):
     """Rows of an array, a sparse matrix or a DataFrame (kept as it is)."""
     if hasattr(X, "iloc"):
         return X.iloc[rows]
     return X[rows]
-
-
-def _weighted_mean(values, weight):
-    return float(np.average(values, weights=weight))
-
-
-# ---- the estimators ------------------------------------------------------------
 
 
 class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
@@ -253,104 +98,10 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             params["n_init"] = 1
         return self._mixture_class(**params)
 
-    def _split_space(self, model, X, y, sample_weight):
-        """Where the rows of ``model``'s experts are split (see
-        :func:`split_features`)."""
-        X_gate = X[:, model.gate_features_]
-        if sp.issparse(X_gate):
-            X_gate = X_gate.toarray()
-        return split_features(X_gate, self._target_columns(y), sample_weight)
-
-    # ---- one path of candidates ------------------------------------------
-
-    def _fit_one(self, n_experts, alpha, seed, start, data, quiet):
-        """Fit one candidate from the responsibilities ``start`` (None: from
-        the mixture's own ``init_params``); return it and its fit time."""
-        X_raw, _, y, sample_weight = data
-        model = self._mixture(n_experts, alpha, seed, restarts=start is None)
-        begin = time.perf_counter()
-        with warnings.catch_warnings():
-            if quiet:
-                # Candidates with too many experts starve some of them: that
-                # is what the held-out score is there to judge.
-                warnings.simplefilter("ignore", UserWarning)
-            model.fit(X_raw, y, sample_weight=sample_weight, init_resp=start)
-        return model, time.perf_counter() - begin
-
-    def _grown(self, smaller, n_experts, alpha, seed, data, rng, quiet):
-        """The ``n_experts`` candidate, started from a fitted smaller one
-        (None: from the mixture's own start)."""
-        if smaller is None:
-            return self._fit_one(n_experts, alpha, seed, None, data, quiet)
-        X_raw, X, y, sample_weight = data
-        resp = smaller.responsibilities(X_raw, y)
-        Z = self._split_space(smaller, X, y, sample_weight)
-        start = split_responsibilities(resp, Z, sample_weight, n_experts, rng)
-        return self._fit_one(n_experts, alpha, seed, start, data, quiet)
-
-    def _next_alpha(self, previous, n_experts, alpha, seed, data, rng, quiet):
-        """The candidate at penalty ``alpha``, started from the fitted one at
-        the previous (larger) penalty."""
-        if n_experts == 1:
-            return previous, 0.0  # no gate: the penalty changes nothing
-        X_raw, X, y, sample_weight = data
-        start = previous.responsibilities(X_raw, y)
-        if start.shape[1] < n_experts:  # it pruned a dead expert
-            Z = self._split_space(previous, X, y, sample_weight)
-            start = split_responsibilities(start, Z, sample_weight, n_experts, rng)
-        return self._fit_one(n_experts, alpha, seed, start, data, quiet)
-
-    def _path(self, data, validation, ks, alphas, seed):
-        """Every candidate on one training split, scored on ``validation``.
-
-        Returns (scores, fit seconds, EM iterations), each of shape
-        (n_candidates,) in :func:`candidate_grid` order.
-        """
-        X_val, y_val, w_val = validation
-        rng = check_random_state(seed)
-        penalties = [None] if alphas is None else alphas
-        shape = (len(ks), len(penalties))
-        scores, seconds, n_iter = np.empty(shape), np.empty(shape), np.empty(shape)
-        previous_row = [None] * len(ks)
-        for j, alpha in enumerate(penalties):
-            smaller = None
-            row = []
-            for i, k in enumerate(ks):
-                if j == 0:
-                    model, took = self._grown(smaller, k, alpha, seed, data, rng, True)
-                else:
-                    model, took = self._next_alpha(
-                        previous_row[i], k, alpha, seed, data, rng, True
-                    )
-                smaller = model
-                row.append(model)
-                scores[i, j] = _weighted_mean(model.log_likelihood(X_val, y_val), w_val)
-                seconds[i, j] = took
-                n_iter[i, j] = model.n_iter_ if took else 0
-            previous_row = row
-        return scores.ravel(), seconds.ravel(), n_iter.ravel()
-
-    def _refit(self, data, ks, alphas, n_experts, alpha, seed):
-        """The chosen candidate on all the data, reached as in the folds:
-        grown expert by expert at the first penalty, then along the path."""
-        rng = check_random_state(seed)
-        first = None if alphas is None else alphas[0]
-        model = None
-        for k in ks:
-            if k > n_experts:
-                break
-            model, _ = self._grown(model, k, first, seed, data, rng, k < n_experts)
-        if alphas is not None:
-            for a in alphas[1 : alphas.index(alpha) + 1]:
-                model, _ = self._next_alpha(
-                    model, n_experts, a, seed, data, rng, a != alpha
-                )
-        return model
-
     # ---- fit -----------------------------------------------------------------
 
     def _check_params(self):
-        ks, alphas = _check_grid(self.n_experts_grid, self.alphas)
+        ks, alphas = check_grid(self.n_experts_grid, self.alphas)
         if alphas is not None and not (
             self.gate is None or isinstance(self.gate, SoftmaxGate)
         ):
@@ -420,19 +171,30 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         # differ only in what the grid says.
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
 
-        def fold(train, test):
-            data = (_take(X_raw, train), X[train], y[train], sample_weight[train])
-            validation = (_take(X_raw, test), y[test], sample_weight[test])
-            return self._path(data, validation, ks, alphas, seed)
+        target = self._target_columns(y)  # where experts are split
+        make = partial(self._mixture, seed=seed)
 
-        results = Parallel(n_jobs=self.n_jobs)(
+        def fold(train, test):
+            data = TrainingData(
+                _take(X_raw, train),
+                X[train],
+                y[train],
+                sample_weight[train],
+                target[train],
+            )
+            held_out = HeldOut(_take(X_raw, test), y[test], sample_weight[test])
+            rng = check_random_state(seed)
+            return score_path(make, data, held_out, ks, alphas, rng)
+
+        paths = Parallel(n_jobs=self.n_jobs)(
             delayed(fold)(train, test) for train, test in splits
         )
-        scores = np.array([r[0] for r in results])  # (n_splits, n_candidates)
-        seconds = np.array([r[1] for r in results])
-        n_iter = np.array([r[2] for r in results])
+        # Each of shape (n_splits, n_candidates).
+        scores = np.array([path.scores for path in paths])
+        seconds = np.array([path.seconds for path in paths])
+        n_iter = np.array([path.n_iter for path in paths])
         params = candidate_grid(ks, alphas)
-        self.cv_results_ = self._results(params, scores, seconds, n_iter)
+        self.cv_results_ = cv_results(params, scores, seconds, n_iter)
         # The first of equal bests: fewer experts, then the larger penalty.
         self.best_index_ = int(np.argmax(self.cv_results_["mean_test_score"]))
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
@@ -440,32 +202,15 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         self.n_experts_ = self.best_params_["n_experts"]
         self.alpha_ = self.best_params_.get("gate__alpha")
         self.n_splits_ = len(splits)
-        data = (X_raw, X, y, sample_weight)
-        best = self._refit(data, ks, alphas, self.n_experts_, self.alpha_, seed)
+        data = TrainingData(X_raw, X, y, sample_weight, target)
+        rng = check_random_state(seed)
+        best = refit_path(make, data, ks, alphas, self.n_experts_, self.alpha_, rng)
         # EM started it once, from grown responsibilities; fitted again
         # (without init_resp) it starts as the user asked.
         best.set_params(n_init=self.n_init)
         self.best_estimator_ = best
         self.n_iter_ = self.best_estimator_.n_iter_
         return self
-
-    @staticmethod
-    def _results(params, scores, seconds, n_iter):
-        results = {"params": params}
-        for key in params[0]:
-            results[f"param_{key}"] = np.array([p[key] for p in params])
-        for split, split_scores in enumerate(scores):
-            results[f"split{split}_test_score"] = split_scores
-        mean = scores.mean(axis=0)
-        results["mean_test_score"] = mean
-        results["std_test_score"] = scores.std(axis=0)
-        # As GridSearchCV: equal scores share the best rank; NaN ranks last.
-        filled = np.where(np.isnan(mean), -np.inf, mean)
-        results["rank_test_score"] = rankdata(-filled, method="min").astype(np.int32)
-        results["mean_fit_time"] = seconds.mean(axis=0)
-        results["std_fit_time"] = seconds.std(axis=0)
-        results["mean_n_iter"] = n_iter.mean(axis=0)
-        return results
 
     def _check_target(self, y):
         """Hook: validate ``y`` for the kind of mixture."""
