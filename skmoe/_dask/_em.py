@@ -40,9 +40,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.utils import check_random_state
 
-from ._gating import SoftmaxGate, _hessian
-from ._init import _INIT_SOFTENING, _sq_distances, weighted_kmeans
-from ._math import (
+from .._gating import SoftmaxGate, _hessian
+from .._init import _INIT_SOFTENING, _sq_distances, weighted_kmeans
+from .._math import (
     gaussian_log_prob,
     log_responsibilities,
     log_softmax,
@@ -545,14 +545,14 @@ class _Params:
 
 def _proba_floor():
     try:
-        from ._likelihood import PROBA_FLOOR
+        from .._likelihood import PROBA_FLOOR
     except ImportError:  # before the likelihood module existed
-        from ._experts import PROBA_FLOOR
+        from .._experts import PROBA_FLOOR
     return PROBA_FLOOR
 
 
 def _resp_floor():
-    from ._experts import RESP_FLOOR
+    from .._experts import RESP_FLOOR
 
     return RESP_FLOOR
 
@@ -939,7 +939,7 @@ class _EM:
     # -- one start --
 
     def run(self, rng, index=0):
-        from ._estimators import seeded_clone
+        from .._estimators import seeded_clone
 
         model = self.model
         n_experts = len(self.templates)
@@ -1114,7 +1114,7 @@ class _EM:
     def revive(self, params, n_iter):
         """Prune or re-seed dead experts as the in-memory fit does; re-seeding
         cuts the rows at quantiles of a sample of their log-likelihoods."""
-        from .exceptions import DeadExpertWarning
+        from ..exceptions import DeadExpertWarning
 
         model = self.model
         dead = np.flatnonzero(self.expert_weights < model.min_expert_weight)
@@ -1269,7 +1269,7 @@ def fit_dask(model, X, y, sample_weight=None, init_resp=None, **fit_params):
 
 
 def _fit(model, X, y, sample_weight, init_resp):
-    from ._validation import feature_columns
+    from .._validation import feature_columns
 
     kind = model._kind
     model._validate_params()  # types and ranges, as fit checks them
@@ -1445,7 +1445,7 @@ def _finish(
     model, fitted, curve, converged, best, results, names, templates, from_template
 ):
     """Set the fitted attributes as the in-memory fit does."""
-    from ._estimators import set_warm_start
+    from .._estimators import set_warm_start
 
     model.experts_ = fitted["experts"]
     model._expert_names = fitted["names"]
@@ -1496,7 +1496,7 @@ def _finish(
 
 
 def _warn_if_degenerate(model, fitted):
-    from .exceptions import DegenerateFitWarning
+    from ..exceptions import DegenerateFitWarning
 
     if model._constant_target:
         warnings.warn(
