@@ -1,0 +1,131 @@
+"""The training data as delayed row blocks, one pass over them, and the two
+passes that describe the data before EM (sizes and means, then spreads)."""
+
+import numpy as np
+
+# Blocks whose sums are added in one task: a tree of fan-in 8 keeps the
+# reduction shallow without gathering thousands of results in one place.
+_FAN_IN = 8
+
+
+def _combine(*parts):
+    """Add the sums of several blocks; concatenate their samples (in order)."""
+    out = {}
+    for key in parts[0]:
+        values = [part[key] for part in parts]
+        if key.startswith("sample"):
+            out[key] = np.concatenate(values)
+        elif key == "classes":
+            out[key] = np.unique(np.concatenate(values))
+        else:
+            total = values[0]
+            for value in values[1:]:
+                total = total + value
+            out[key] = total
+    return out
+
+
+class _Data:
+    """The training data as lists of delayed row blocks (X, y, weights, init)."""
+
+    def __init__(self, X, y, sample_weight, init):
+        self.X, self.y, self.sample_weight, self.init = X, y, sample_weight, init
+        self.n_samples = X.shape[0]
+
+    def blocks(self):
+        if not hasattr(self, "_blocks"):  # built once: every pass reuses them
+            self._blocks = self._split_blocks()
+        return self._blocks
+
+    def _split_blocks(self):
+        columns = [self.X, self.y, self.sample_weight, self.init]
+        delayed = [None if c is None else list(c.to_delayed().ravel()) for c in columns]
+        n_blocks = len(delayed[0])
+        return [[None if d is None else d[b] for d in delayed] for b in range(n_blocks)]
+
+    def run(self, plan):
+        """Evaluate ``plan`` on every block and add the results."""
+        import dask
+
+        shared = dask.delayed(plan, traverse=False)
+        parts = [
+            dask.delayed(_block_pass)(shared, index, *blocks)
+            for index, blocks in enumerate(self.blocks())
+        ]
+        while len(parts) > 1:
+            parts = [
+                dask.delayed(_combine)(*parts[k : k + _FAN_IN])
+                for k in range(0, len(parts), _FAN_IN)
+            ]
+        (total,) = dask.compute(parts[0])
+        return total
+
+
+def _block_pass(plan, index, X, y, sample_weight, init):
+    return plan(index, X, y, sample_weight, init)
+
+
+def _sample_mask(index, n_rows, fraction):
+    """Rows of block ``index`` drawn for a sample; fixed, so reruns agree."""
+    if fraction >= 1:
+        return np.ones(n_rows, dtype=bool)
+    return np.random.RandomState([7, index]).uniform(size=n_rows) < fraction
+
+
+class _Summary:
+    """First pass: row count, weight, weighted column sums, non-finite values,
+    and the labels (classifier) or weighted target sum (regressor)."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def __call__(self, index, X, y, w, init):
+        X = np.asarray(X, dtype=np.float64)
+        w = np.ones(len(X)) if w is None else np.asarray(w, dtype=np.float64)
+        out = {
+            "n": np.array(len(X)),
+            "weight": w.sum(),
+            "negative_weight": np.count_nonzero(w < 0),
+            "nonfinite_X": np.count_nonzero(~np.isfinite(X)),
+            "nonfinite_w": np.count_nonzero(~np.isfinite(w)),
+            "sum_X": w @ X,
+        }
+        if self.kind == "regressor":
+            y = np.asarray(y, dtype=np.float64)
+            out["nonfinite_y"] = np.count_nonzero(~np.isfinite(y))
+            out["sum_y"] = w @ y
+        else:
+            out["classes"] = np.unique(np.asarray(y))
+        return out
+
+
+class _Spread:
+    """Second pass: weighted sums of squares about the means, the class
+    masses, and the rows sampled for the k-means start."""
+
+    def __init__(self, kind, mean_X, mean_y, classes, sample_columns, fraction):
+        self.kind, self.mean_X, self.mean_y = kind, mean_X, mean_y
+        self.classes, self.sample_columns, self.fraction = (
+            classes,
+            sample_columns,
+            fraction,
+        )
+
+    def __call__(self, index, X, y, w, init):
+        X = np.asarray(X, dtype=np.float64)
+        w = np.ones(len(X)) if w is None else np.asarray(w, dtype=np.float64)
+        out = {"sq_X": w @ (X - self.mean_X) ** 2}
+        if self.kind == "regressor":
+            y = np.asarray(y, dtype=np.float64)
+            out["sq_y"] = w @ (y - self.mean_y) ** 2
+        else:
+            y_index = np.searchsorted(self.classes, np.asarray(y))
+            out["class_mass"] = np.bincount(
+                y_index, weights=w, minlength=len(self.classes)
+            )
+        if self.sample_columns is not None:
+            rows = _sample_mask(index, len(X), self.fraction)
+            out["sample_X"] = X[rows][:, self.sample_columns]
+            out["sample_w"] = w[rows]
+            out["sample_y"] = np.asarray(y)[rows]
+        return out

@@ -1,0 +1,328 @@
+"""Fitting a mixture on Dask collections: prepare the data in two passes, run
+the starts, adopt the best, finish as the in-memory fit does."""
+
+import numbers
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from .._gating import SoftmaxGate
+from .._math import standard_scale
+from ._blocks import _Data, _Spread, _Summary
+from ._checks import _check_options, _refuse_experts
+from ._collections import _column, _is_frame, _rows
+from ._em import _EM
+from ._solvers import _Logistic
+from ._sums import _Context
+
+# Rows drawn (in expectation) for what is decided on a sample: the k-means
+# start and the cuts of re-seeded experts. With fewer rows than this every row
+# is used, and the start equals the in-memory one.
+SAMPLE_ROWS = 20_000
+
+
+def fit_dask(model, X, y, sample_weight=None, init_resp=None, **fit_params):
+    """Fit a mixture of experts by data-parallel EM on Dask collections.
+
+    Every pass sends the current parameters to the workers once; each worker
+    computes its blocks' responsibilities and returns small sums (normal
+    equations of the linear experts, gradients and Hessians of the gate and
+    the logistic experts, the log-likelihood), which the driver adds and
+    solves. The fitted mixture is an ordinary one, equal to the in-memory fit
+    on the same data and start.
+
+    Parameters
+    ----------
+    model : MixtureOfExpertsRegressor or MixtureOfExpertsClassifier
+        Unfitted or fitted (it is refitted); its parameters are used as they
+        are. Experts must be LinearRegression / Ridge (regressor) or L2
+        LogisticRegression (classifier), the gate the default SoftmaxGate and
+        ``assignment="soft"``; anything else raises a TypeError or ValueError
+        that says what to do instead.
+    X : dask.array.Array or dask.dataframe.DataFrame of shape (n_samples, n_features)
+        Training inputs, partitioned by rows.
+    y : dask.array.Array, dask.dataframe.Series or ndarray of shape (n_samples,)
+        Targets, aligned with the rows of ``X``.
+    sample_weight : Dask or NumPy array of shape (n_samples,), default=None
+        Row weights.
+    init_resp : Dask or NumPy array of shape (n_samples, n_experts), default=None
+        Responsibilities to start EM from, instead of ``init_params``; rows
+        are normalised to sum to 1.
+    **fit_params : dict
+        Metadata for the experts; not supported out of core (a ValueError).
+
+    Returns
+    -------
+    model : the fitted mixture
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from skmoe import MixtureOfExpertsRegressor
+    >>> from skmoe._dask import fit_dask
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-3, 3, size=(400, 1))
+    >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    >>> y += 0.1 * rng.standard_normal(400)
+    >>> moe = MixtureOfExpertsRegressor(random_state=0)
+    >>> moe = fit_dask(moe, da.from_array(X, chunks=100), da.from_array(y, chunks=100))
+    >>> sorted(round(float(e.coef_[0]), 1) for e in moe.experts_)
+    [-1.0, 2.0]
+    """
+    if fit_params:
+        raise ValueError(
+            f"Fit parameters {sorted(fit_params)} cannot be routed to the experts "
+            "on Dask collections: out-of-core EM fits them from sums over rows. "
+            "Fit on an in-memory sample to use them."
+        )
+    before = dict(model.__dict__)
+    try:
+        return _fit(model, X, y, sample_weight, init_resp)
+    except BaseException:
+        model.__dict__.clear()
+        model.__dict__.update(before)
+        raise
+
+
+def _fit(model, X, y, sample_weight, init_resp):
+    from .._validation import feature_columns
+
+    kind = model._kind
+    model._validate_params()  # types and ranges, as fit checks them
+    names, templates, from_template = model._expert_specs()
+    _refuse_experts(names, templates, kind)
+    n_experts = len(templates)
+    _check_options(model, n_experts)
+
+    meta = X._meta if _is_frame(X) else None
+    X, feature_names = _rows(X, lengths=True)
+    row_chunks = X.chunks[0]
+    y = _column(y, row_chunks, "y")
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (n_samples,); got shape {y.shape}.")
+    w = (
+        None
+        if sample_weight is None
+        else _column(sample_weight, row_chunks, "sample_weight")
+    )
+    init = model.init_params if init_resp is None else init_resp
+    init_blocks = None
+    if init_resp is not None and not isinstance(model.init_params, str):
+        raise ValueError(
+            "Pass the starting responsibilities once: as 'init_resp', not also "
+            "as 'init_params'."
+        )
+    if not isinstance(init, str):
+        if not (hasattr(init, "shape") and len(init.shape) == 2):
+            init = np.asarray(init, dtype=np.float64)
+        if init.shape != (X.shape[0], n_experts):
+            raise ValueError(
+                "'init_params' as an array must have shape (n_samples, n_experts) "
+                f"= ({X.shape[0]}, {n_experts}); got {tuple(init.shape)}."
+            )
+        init_blocks = _column(init, row_chunks, "init_params")
+    data = _Data(X, y, w, init_blocks)
+    n_samples, n_features = X.shape
+
+    # Pass 1: sizes, weights, means, non-finite values, labels.
+    summary = data.run(_Summary(kind))
+    if summary["nonfinite_X"]:
+        raise ValueError(
+            f"X contains NaN or infinity ({summary['nonfinite_X']} values); "
+            "impute or drop them first."
+        )
+    if kind == "regressor" and summary["nonfinite_y"]:
+        raise ValueError("y contains NaN or infinity.")
+    if summary["nonfinite_w"] or summary["negative_weight"]:
+        raise ValueError("sample_weight must be finite and non-negative.")
+    total = float(summary["weight"])
+    if not total > 0:
+        raise ValueError("sample_weight must not be all zero.")
+    if n_samples < 2:
+        raise ValueError(f"X has {n_samples} sample; at least 2 are required.")
+
+    model.n_features_in_ = n_features
+    if feature_names is not None:
+        model.feature_names_in_ = feature_names
+    elif hasattr(model, "feature_names_in_"):
+        del model.feature_names_in_
+    for attr, name in (
+        ("gate_features_", "gate_features"),
+        ("expert_features_", "expert_features"),
+    ):
+        selector = getattr(model, name)
+        setattr(
+            model,
+            attr,
+            feature_columns(
+                selector,
+                meta if meta is not None else X,
+                n_features,
+                getattr(model, "feature_names_in_", None),
+                name,
+            ),
+        )
+    if n_experts > n_samples:
+        raise ValueError(
+            f"'n_experts' must be at most the number of samples ({n_samples}); "
+            f"got {n_experts} experts."
+        )
+
+    classes = None if kind == "regressor" else summary["classes"]
+    ctx = _Context(kind, model.expert_features_, model.gate_features_, classes)
+    mean_X = summary["sum_X"] / total
+    mean_y = summary["sum_y"] / total if kind == "regressor" else None
+    if kind == "classifier" and len(classes) < 2:
+        raise ValueError(
+            "MixtureOfExpertsClassifier needs samples of at least 2 classes in y, "
+            f"but y contains only one class: {classes[0]!r}."
+        )
+
+    # Pass 2: spreads, class masses and the sample for the k-means start.
+    k_means = (
+        isinstance(init, str) and init in ("kmeans", "kmeans_xy") and n_experts > 1
+    )
+    ctx.sample_fraction = min(1.0, SAMPLE_ROWS / n_samples)
+    spread = data.run(
+        _Spread(
+            kind,
+            mean_X,
+            mean_y,
+            classes,
+            model.gate_features_ if k_means else None,
+            ctx.sample_fraction,
+        )
+    )
+    var_X = spread["sq_X"] / total
+    ctx.gate_mean = mean_X[model.gate_features_]
+    ctx.gate_scale = standard_scale(
+        ctx.gate_mean, var_X[model.gate_features_], n_samples
+    )
+    ctx.shift_X = mean_X[model.expert_features_]
+    if kind == "regressor":
+        reg_var = model.reg_var
+        if not isinstance(reg_var, numbers.Real) or not 0 <= reg_var < np.inf:
+            raise ValueError(
+                f"'reg_var' must be a non-negative float, got {reg_var!r}."
+            )
+        ctx.shift_y = mean_y
+        var_y = spread["sq_y"] / total
+        eps = np.finfo(np.float64).eps
+        rounding = (n_samples * eps * mean_y) ** 2
+        model._constant_target = var_y <= n_samples * eps * var_y + rounding
+        model._var_floor = ctx.var_floor = max(
+            model.reg_var * var_y, rounding, np.finfo(np.float64).tiny
+        )
+        ctx.target_mean, ctx.target_scale = (
+            np.array([mean_y]),
+            standard_scale(np.array([mean_y]), np.array([var_y]), n_samples),
+        )
+    else:
+        ctx.shift_y = 0.0
+        mass = spread["class_mass"]
+        if np.count_nonzero(mass) < 2:
+            raise ValueError(
+                "MixtureOfExpertsClassifier needs samples of at least 2 classes "
+                "with positive weight in y, but the data contain only one class: "
+                f"{classes[np.argmax(mass)]!r}."
+            )
+        share = mass / total
+        ctx.target_mean = share
+        ctx.target_scale = standard_scale(share, share * (1 - share), n_samples)
+        model.classes_ = classes
+        for i, template in enumerate(templates):
+            ctx.logistic[i] = _Logistic(template, len(classes))
+    em = _EM(model, data, ctx, names, templates, total, n_features)
+    em.init = init
+    if k_means:
+        # Kept by the driver, not the context: it would travel with every pass.
+        em.sample = {key: spread[f"sample_{key}"] for key in ("X", "w", "y")}
+    rng = check_random_state(model.random_state)
+    seeds = (
+        [None]
+        if model.n_init == 1
+        else list(rng.randint(np.iinfo(np.int32).max, size=model.n_init))
+    )
+    logistic = dict(ctx.logistic)
+    results = []
+    for index, seed in enumerate(seeds):
+        ctx.logistic = dict(logistic)  # pruning re-indexes it within a start
+        start_rng = rng if seed is None else check_random_state(seed)
+        results.append(em.run(start_rng, index))
+    best = max(range(len(results)), key=lambda i: results[i][0])
+    ll, fitted, curve, converged = results[best]
+    _finish(
+        model, fitted, curve, converged, best, results, names, templates, from_template
+    )
+    return model
+
+
+def _finish(
+    model, fitted, curve, converged, best, results, names, templates, from_template
+):
+    """Set the fitted attributes as the in-memory fit does."""
+    from .._estimators import set_warm_start
+
+    model.experts_ = fitted["experts"]
+    model._expert_names = fitted["names"]
+    model.gate_ = fitted["gate"]
+    model.n_iter_ = fitted["n_iter"]
+    model.expert_weights_ = fitted["expert_weights"]
+    model._reseeds = fitted["reseeds"]
+    if model._kind == "regressor":
+        model.noise_var_ = fitted["noise_var"]
+    else:
+        model.label_noise_ = np.full(len(model.experts_), np.nan)
+    model.log_likelihoods_ = np.asarray(curve)
+    model.start_log_likelihoods_ = [np.asarray(run[2]) for run in results]
+    model.best_start_ = best
+    model.log_likelihood_ = curve[-1]
+    model.converged_ = converged
+    template_of = dict(zip(names, templates, strict=True))
+    set_warm_start(
+        model.experts_,
+        [template_of[n].get_params().get("warm_start") for n in model._expert_names],
+    )
+    if not converged:
+        warnings.warn(
+            "Best performing initialization did not converge: the "
+            f"log-likelihood still changed by more than tol={model.tol} after "
+            f"max_iter={model.max_iter} iterations. Try increasing max_iter, "
+            "raising tol, or a different init_params.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    if from_template:
+        # Cloned experts are interchangeable: order them by decreasing share.
+        if isinstance(model.gate_, SoftmaxGate):
+            order = np.argsort(-model.expert_weights_, kind="stable")
+            model._take_experts(order)
+        model._expert_names = [f"expert{i}" for i in range(len(model.experts_))]
+    if hasattr(model, "_signature"):  # what a later warm start checks
+        model._fit_signature = model._signature(names, templates)
+    if hasattr(model, "_warn_if_suspect"):
+        # Dead or starved experts, starts that ended in different optima.
+        model._warn_if_suspect(
+            [SimpleNamespace(log_likelihood=run[0]) for run in results]
+        )
+    elif hasattr(model, "_warn_about_dead_experts"):
+        model._warn_about_dead_experts()
+    if model._kind == "regressor":
+        _warn_if_degenerate(model, fitted)
+
+
+def _warn_if_degenerate(model, fitted):
+    from ..exceptions import DegenerateFitWarning
+
+    if model._constant_target:
+        warnings.warn(
+            "y is constant: every expert fits it exactly, so the gate has "
+            "nothing to learn. A regression on a constant target is better "
+            "served by sklearn.dummy.DummyRegressor.",
+            DegenerateFitWarning,
+            stacklevel=4,
+        )
