@@ -4,6 +4,7 @@ M-step, E-step and log-likelihood, and dead experts."""
 import copy
 import time
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import clone
@@ -15,10 +16,20 @@ from ._solvers import (
     _LOGISTIC_DECREMENT,
     _LOGISTIC_TOL,
     _newton,
+    _newton_in_lockstep,
     _noise_var,
     _solve_linear,
 )
 from ._sums import _Params, _Plan
+
+
+class _Run(NamedTuple):
+    """What one start of EM ends with."""
+
+    log_likelihood: float
+    fitted: dict  # experts, names, gate, noise, n_iter, shares, re-seeds
+    curve: list  # the log-likelihood after each iteration
+    converged: bool
 
 
 class _EM:
@@ -114,7 +125,7 @@ class _EM:
                 converged = True
                 break
         _progress(model, "_print_end", converged, ll)
-        return ll, self.result(), curve, converged
+        return _Run(ll, self.result(), curve, converged)
 
     def params(self):
         if self.gate is None:
@@ -153,9 +164,23 @@ class _EM:
     def m_step(self, source, stats):
         """Refit experts, noise and gate to the responsibilities of ``source``;
         ``stats`` is the pass that began with their first Newton points."""
+        self._fit_linear_experts(stats)
+        # Newton solvers, advanced in lockstep: one pass serves them all.
+        solvers = self._newton_solvers(stats["mass"])
+
+        def evaluate(points):
+            return self.data.run(_Plan(self.ctx, source, points, [], False))
+
+        for key, (W, n_iter) in _newton_in_lockstep(solvers, stats, evaluate).items():
+            if key == "gate":
+                self._set_gate(W, n_iter)
+            else:
+                self._set_logistic(int(key[len("expert") :]), W, n_iter)
+
+    def _fit_linear_experts(self, stats):
+        """Linear experts: one solve each from their normal equations; then
+        their noise variances."""
         ctx = self.ctx
-        mass = stats["mass"]
-        # Linear experts: one solve each; then their noise variance.
         noise = []
         for i, expert in enumerate(self.experts):
             if _expert_kind(expert, self.kind) == "linear":
@@ -163,68 +188,46 @@ class _EM:
                 noise.append(_noise_var(stats, i, beta, ctx.var_floor))
         if self.kind == "regressor":
             self.noise_var = np.array(noise)
-        # Newton solvers, advanced in lockstep: one pass serves them all.
-        solvers, points = {}, {}
+
+    def _newton_solvers(self, mass):
+        """A Newton solver for the gate and for each logistic expert, from the
+        first points of this M-step, with the mass its mean loss divides by."""
+        ctx, solvers = self.ctx, {}
         if self.gate is not None:
             gate = self.gate
             q = len(ctx.gate_columns) + 1
             penalised = np.ones((q, len(self.experts)), dtype=bool)
-            penalised[0] = False
-            solvers["gate"] = (
-                _newton(
-                    self._m_points["gate"],
-                    gate.alpha / self.total,
-                    penalised,
-                    gate.max_iter,
-                    gate.tol,
-                ),
-                self.total,
+            penalised[0] = False  # the intercepts
+            solver = _newton(
+                self._m_points["gate"],
+                gate.alpha / self.total,
+                penalised,
+                gate.max_iter,
+                gate.tol,
             )
-        for i, _ in enumerate(self.experts):
+            solvers["gate"] = (solver, self.total)
+        for i in range(len(self.experts)):
             key = f"expert{i}"
             if key in self._m_points:
                 logistic = ctx.logistic[i]
                 W0 = self._m_points[key]
-                solvers[key] = (
-                    _newton(
-                        W0,
-                        logistic.alpha / mass[i],
-                        logistic.penalised(W0),
-                        logistic.max_iter,
-                        _LOGISTIC_TOL,
-                        decrement=_LOGISTIC_DECREMENT,
-                    ),
-                    mass[i],
+                solver = _newton(
+                    W0,
+                    logistic.alpha / mass[i],
+                    logistic.penalised(W0),
+                    logistic.max_iter,
+                    _LOGISTIC_TOL,
+                    decrement=_LOGISTIC_DECREMENT,
                 )
-        results = {}
-        for solver, _ in solvers.values():
-            next(solver)
-        current = stats
-        while solvers:
-            for key in list(solvers):
-                solver, scale = solvers[key]
-                sums = (
-                    float(current[f"{key}:loss"]) / scale,
-                    current[f"{key}:grad"] / scale,
-                    current[f"{key}:hess"] / scale,
-                )
-                try:
-                    points[key] = solver.send(sums)
-                except StopIteration as done:
-                    results[key] = done.value
-                    del solvers[key]
-                    points.pop(key, None)
-            if solvers:
-                current = self.data.run(_Plan(ctx, source, dict(points), [], False))
-        for key, (W, n_iter) in results.items():
-            if key == "gate":
-                self._set_gate(W, n_iter)
-            else:
-                i = int(key[len("expert") :])
-                self.logistic_W[self.expert_names[i]] = W
-                ctx.logistic[i].set_fitted(
-                    self.experts[i], W, n_iter, ctx.classes, self.n_expert_features
-                )
+                solvers[key] = (solver, mass[i])
+        return solvers
+
+    def _set_logistic(self, i, W, n_iter):
+        ctx = self.ctx
+        self.logistic_W[self.expert_names[i]] = W
+        ctx.logistic[i].set_fitted(
+            self.experts[i], W, n_iter, ctx.classes, self.n_expert_features
+        )
 
     def _set_gate(self, W, n_iter):
         ctx, gate = self.ctx, self.gate
@@ -278,7 +281,7 @@ class _EM:
             f"{model.min_expert_weight} of the responsibility ({shares}) at "
             f"iteration {n_iter} and were {action}.",
             DeadExpertWarning,
-            stacklevel=6,
+            stacklevel=7,
         )
         return True, source
 

@@ -3,7 +3,7 @@ the starts, adopt the best, finish as the in-memory fit does."""
 
 import numbers
 import warnings
-from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -88,18 +88,63 @@ def fit_dask(model, X, y, sample_weight=None, init_resp=None, **fit_params):
         raise
 
 
+class _Spec(NamedTuple):
+    """The experts as the mixture's parameters give them."""
+
+    names: list
+    templates: list
+    from_template: bool  # clones of one template, hence interchangeable
+
+
 def _fit(model, X, y, sample_weight, init_resp):
-    from .._validation import feature_columns
+    """Prepare the data, run the starts, adopt the best, finish."""
+    spec = _check_model(model)
+    em = _prepare(model, X, y, sample_weight, init_resp, spec)
+    runs = _run_starts(model, em)
+    best = _adopt(model, runs)
+    _finish(model, runs[best].fitted, runs, spec)
+    return model
 
-    kind = model._kind
+
+# ---- prepare: check the model, then the data in two passes ---------------------
+
+
+def _check_model(model):
+    """The parameters, the experts and the options, before any pass."""
     model._validate_params()  # types and ranges, as fit checks them
-    names, templates, from_template = model._expert_specs()
-    _refuse_experts(names, templates, kind)
-    n_experts = len(templates)
-    _check_options(model, n_experts)
+    spec = _Spec(*model._expert_specs())
+    _refuse_experts(spec.names, spec.templates, model._kind)
+    _check_options(model, len(spec.templates))
+    return spec
 
+
+def _prepare(model, X, y, sample_weight, init_resp, spec):
+    """The data as row blocks, checked and described in two passes, and the
+    EM driver that runs the starts on them."""
+    n_experts = len(spec.templates)
     meta = X._meta if _is_frame(X) else None
     X, feature_names = _rows(X, lengths=True)
+    y, w = _target_and_weights(X, y, sample_weight)
+    init, init_blocks = _start_params(model, init_resp, X, n_experts)
+    data = _Data(X, y, w, init_blocks)
+    summary, total = _summarise(data, model._kind)
+    _select_features(model, meta if meta is not None else X, feature_names)
+    if n_experts > data.n_samples:
+        raise ValueError(
+            f"'n_experts' must be at most the number of samples ({data.n_samples}); "
+            f"got {n_experts} experts."
+        )
+    ctx, sample = _describe(model, data, summary, total, init, spec)
+    em = _EM(model, data, ctx, spec.names, spec.templates, total, X.shape[1])
+    em.init = init
+    if sample is not None:
+        # Kept by the driver, not the context: it would travel with every pass.
+        em.sample = sample
+    return em
+
+
+def _target_and_weights(X, y, sample_weight):
+    """``y`` and ``sample_weight`` chunked as the rows of ``X``."""
     row_chunks = X.chunks[0]
     y = _column(y, row_chunks, "y")
     if y.ndim != 1:
@@ -109,26 +154,31 @@ def _fit(model, X, y, sample_weight, init_resp):
         if sample_weight is None
         else _column(sample_weight, row_chunks, "sample_weight")
     )
+    return y, w
+
+
+def _start_params(model, init_resp, X, n_experts):
+    """``init_params`` (or ``init_resp``), and its row blocks if an array."""
     init = model.init_params if init_resp is None else init_resp
-    init_blocks = None
     if init_resp is not None and not isinstance(model.init_params, str):
         raise ValueError(
             "Pass the starting responsibilities once: as 'init_resp', not also "
             "as 'init_params'."
         )
-    if not isinstance(init, str):
-        if not (hasattr(init, "shape") and len(init.shape) == 2):
-            init = np.asarray(init, dtype=np.float64)
-        if init.shape != (X.shape[0], n_experts):
-            raise ValueError(
-                "'init_params' as an array must have shape (n_samples, n_experts) "
-                f"= ({X.shape[0]}, {n_experts}); got {tuple(init.shape)}."
-            )
-        init_blocks = _column(init, row_chunks, "init_params")
-    data = _Data(X, y, w, init_blocks)
-    n_samples, n_features = X.shape
+    if isinstance(init, str):
+        return init, None
+    if not (hasattr(init, "shape") and len(init.shape) == 2):
+        init = np.asarray(init, dtype=np.float64)
+    if init.shape != (X.shape[0], n_experts):
+        raise ValueError(
+            "'init_params' as an array must have shape (n_samples, n_experts) "
+            f"= ({X.shape[0]}, {n_experts}); got {tuple(init.shape)}."
+        )
+    return init, _column(init, X.chunks[0], "init_params")
 
-    # Pass 1: sizes, weights, means, non-finite values, labels.
+
+def _summarise(data, kind):
+    """Pass 1: sizes, weights, means, non-finite values, labels."""
     summary = data.run(_Summary(kind))
     if summary["nonfinite_X"]:
         raise ValueError(
@@ -142,9 +192,17 @@ def _fit(model, X, y, sample_weight, init_resp):
     total = float(summary["weight"])
     if not total > 0:
         raise ValueError("sample_weight must not be all zero.")
-    if n_samples < 2:
-        raise ValueError(f"X has {n_samples} sample; at least 2 are required.")
+    if data.n_samples < 2:
+        raise ValueError(f"X has {data.n_samples} sample; at least 2 are required.")
+    return summary, total
 
+
+def _select_features(model, X, feature_names):
+    """``n_features_in_``, ``feature_names_in_`` and the columns the gate and
+    the experts read, as the in-memory fit sets them."""
+    from .._validation import feature_columns
+
+    n_features = X.shape[1]
     model.n_features_in_ = n_features
     if feature_names is not None:
         model.feature_names_in_ = feature_names
@@ -160,42 +218,34 @@ def _fit(model, X, y, sample_weight, init_resp):
             attr,
             feature_columns(
                 selector,
-                meta if meta is not None else X,
+                X,
                 n_features,
                 getattr(model, "feature_names_in_", None),
                 name,
             ),
         )
-    if n_experts > n_samples:
-        raise ValueError(
-            f"'n_experts' must be at most the number of samples ({n_samples}); "
-            f"got {n_experts} experts."
-        )
 
+
+def _describe(model, data, summary, total, init, spec):
+    """Pass 2: the context every EM pass shares (standardisation, shifts,
+    target scales) and, for a k-means start, a sample of rows."""
+    kind, n_experts, n_samples = model._kind, len(spec.templates), data.n_samples
     classes = None if kind == "regressor" else summary["classes"]
-    ctx = _Context(kind, model.expert_features_, model.gate_features_, classes)
-    mean_X = summary["sum_X"] / total
-    mean_y = summary["sum_y"] / total if kind == "regressor" else None
     if kind == "classifier" and len(classes) < 2:
         raise ValueError(
             "MixtureOfExpertsClassifier needs samples of at least 2 classes in y, "
             f"but y contains only one class: {classes[0]!r}."
         )
-
-    # Pass 2: spreads, class masses and the sample for the k-means start.
+    ctx = _Context(kind, model.expert_features_, model.gate_features_, classes)
+    mean_X = summary["sum_X"] / total
+    mean_y = summary["sum_y"] / total if kind == "regressor" else None
     k_means = (
         isinstance(init, str) and init in ("kmeans", "kmeans_xy") and n_experts > 1
     )
     ctx.sample_fraction = min(1.0, SAMPLE_ROWS / n_samples)
+    gate_columns = model.gate_features_ if k_means else None
     spread = data.run(
-        _Spread(
-            kind,
-            mean_X,
-            mean_y,
-            classes,
-            model.gate_features_ if k_means else None,
-            ctx.sample_fraction,
-        )
+        _Spread(kind, mean_X, mean_y, classes, gate_columns, ctx.sample_fraction)
     )
     var_X = spread["sq_X"] / total
     ctx.gate_mean = mean_X[model.gate_features_]
@@ -204,69 +254,80 @@ def _fit(model, X, y, sample_weight, init_resp):
     )
     ctx.shift_X = mean_X[model.expert_features_]
     if kind == "regressor":
-        reg_var = model.reg_var
-        if not isinstance(reg_var, numbers.Real) or not 0 <= reg_var < np.inf:
-            raise ValueError(
-                f"'reg_var' must be a non-negative float, got {reg_var!r}."
-            )
-        ctx.shift_y = mean_y
-        var_y = spread["sq_y"] / total
-        eps = np.finfo(np.float64).eps
-        rounding = (n_samples * eps * mean_y) ** 2
-        model._constant_target = var_y <= n_samples * eps * var_y + rounding
-        model._var_floor = ctx.var_floor = max(
-            model.reg_var * var_y, rounding, np.finfo(np.float64).tiny
-        )
-        ctx.target_mean, ctx.target_scale = (
-            np.array([mean_y]),
-            standard_scale(np.array([mean_y]), np.array([var_y]), n_samples),
-        )
+        _scale_target(model, ctx, mean_y, spread["sq_y"] / total, n_samples)
     else:
-        ctx.shift_y = 0.0
-        mass = spread["class_mass"]
-        if np.count_nonzero(mass) < 2:
-            raise ValueError(
-                "MixtureOfExpertsClassifier needs samples of at least 2 classes "
-                "with positive weight in y, but the data contain only one class: "
-                f"{classes[np.argmax(mass)]!r}."
-            )
-        share = mass / total
-        ctx.target_mean = share
-        ctx.target_scale = standard_scale(share, share * (1 - share), n_samples)
-        model.classes_ = classes
-        for i, template in enumerate(templates):
-            ctx.logistic[i] = _Logistic(template, len(classes))
-    em = _EM(model, data, ctx, names, templates, total, n_features)
-    em.init = init
-    if k_means:
-        # Kept by the driver, not the context: it would travel with every pass.
-        em.sample = {key: spread[f"sample_{key}"] for key in ("X", "w", "y")}
+        _scale_classes(
+            model, ctx, spread["class_mass"], total, n_samples, spec.templates
+        )
+    if not k_means:
+        return ctx, None
+    return ctx, {key: spread[f"sample_{key}"] for key in ("X", "w", "y")}
+
+
+def _scale_target(model, ctx, mean_y, var_y, n_samples):
+    """The regression target's shift and scale, the noise floor, and whether
+    ``y`` is constant (to the rounding of its mean)."""
+    reg_var = model.reg_var
+    if not isinstance(reg_var, numbers.Real) or not 0 <= reg_var < np.inf:
+        raise ValueError(f"'reg_var' must be a non-negative float, got {reg_var!r}.")
+    ctx.shift_y = mean_y
+    eps = np.finfo(np.float64).eps
+    rounding = (n_samples * eps * mean_y) ** 2
+    model._constant_target = var_y <= n_samples * eps * var_y + rounding
+    model._var_floor = ctx.var_floor = max(
+        model.reg_var * var_y, rounding, np.finfo(np.float64).tiny
+    )
+    ctx.target_mean, ctx.target_scale = (
+        np.array([mean_y]),
+        standard_scale(np.array([mean_y]), np.array([var_y]), n_samples),
+    )
+
+
+def _scale_classes(model, ctx, mass, total, n_samples, templates):
+    """The class shares (the k-means target), ``classes_``, and each logistic
+    expert's loss from sums."""
+    classes = ctx.classes
+    ctx.shift_y = 0.0
+    if np.count_nonzero(mass) < 2:
+        raise ValueError(
+            "MixtureOfExpertsClassifier needs samples of at least 2 classes "
+            "with positive weight in y, but the data contain only one class: "
+            f"{classes[np.argmax(mass)]!r}."
+        )
+    share = mass / total
+    ctx.target_mean = share
+    ctx.target_scale = standard_scale(share, share * (1 - share), n_samples)
+    model.classes_ = classes
+    for i, template in enumerate(templates):
+        ctx.logistic[i] = _Logistic(template, len(classes))
+
+
+# ---- the starts, the best of them ----------------------------------------------
+
+
+def _run_starts(model, em):
+    """EM from each of ``n_init`` starts, seeded as the in-memory fit seeds them."""
     rng = check_random_state(model.random_state)
     seeds = (
         [None]
         if model.n_init == 1
         else list(rng.randint(np.iinfo(np.int32).max, size=model.n_init))
     )
-    logistic = dict(ctx.logistic)
-    results = []
+    logistic = dict(em.ctx.logistic)
+    runs = []
     for index, seed in enumerate(seeds):
-        ctx.logistic = dict(logistic)  # pruning re-indexes it within a start
+        em.ctx.logistic = dict(logistic)  # pruning re-indexes it within a start
         start_rng = rng if seed is None else check_random_state(seed)
-        results.append(em.run(start_rng, index))
-    best = max(range(len(results)), key=lambda i: results[i][0])
-    ll, fitted, curve, converged = results[best]
-    _finish(
-        model, fitted, curve, converged, best, results, names, templates, from_template
-    )
-    return model
+        runs.append(em.run(start_rng, index))
+    return runs
 
 
-def _finish(
-    model, fitted, curve, converged, best, results, names, templates, from_template
-):
-    """Set the fitted attributes as the in-memory fit does."""
-    from .._estimators import set_warm_start
-
+def _adopt(model, runs):
+    """Take the fitted state of the best run; keep every run's curve."""
+    # max keeps the first of equal bests, as the in-memory fit does.
+    best = max(range(len(runs)), key=lambda i: runs[i].log_likelihood)
+    run = runs[best]
+    fitted = run.fitted
     model.experts_ = fitted["experts"]
     model._expert_names = fitted["names"]
     model.gate_ = fitted["gate"]
@@ -277,17 +338,28 @@ def _finish(
         model.noise_var_ = fitted["noise_var"]
     else:
         model.label_noise_ = np.full(len(model.experts_), np.nan)
-    model.log_likelihoods_ = np.asarray(curve)
-    model.start_log_likelihoods_ = [np.asarray(run[2]) for run in results]
+    model.log_likelihoods_ = np.asarray(run.curve)
+    model.start_log_likelihoods_ = [np.asarray(r.curve) for r in runs]
     model.best_start_ = best
-    model.log_likelihood_ = curve[-1]
-    model.converged_ = converged
-    template_of = dict(zip(names, templates, strict=True))
+    model.log_likelihood_ = run.curve[-1]
+    model.converged_ = run.converged
+    return best
+
+
+# ---- finish ----------------------------------------------------------------------
+
+
+def _finish(model, fitted, runs, spec):
+    """Hand the experts back as their templates were, fix the order of
+    interchangeable experts, and say what went wrong, if anything."""
+    from .._estimators import set_warm_start
+
+    template_of = dict(zip(spec.names, spec.templates, strict=True))
     set_warm_start(
         model.experts_,
         [template_of[n].get_params().get("warm_start") for n in model._expert_names],
     )
-    if not converged:
+    if not model.converged_:
         warnings.warn(
             "Best performing initialization did not converge: the "
             f"log-likelihood still changed by more than tol={model.tol} after "
@@ -296,19 +368,17 @@ def _finish(
             ConvergenceWarning,
             stacklevel=4,
         )
-    if from_template:
+    if spec.from_template:
         # Cloned experts are interchangeable: order them by decreasing share.
         if isinstance(model.gate_, SoftmaxGate):
             order = np.argsort(-model.expert_weights_, kind="stable")
             model._take_experts(order)
         model._expert_names = [f"expert{i}" for i in range(len(model.experts_))]
     if hasattr(model, "_signature"):  # what a later warm start checks
-        model._fit_signature = model._signature(names, templates)
+        model._fit_signature = model._signature(spec.names, spec.templates)
     if hasattr(model, "_warn_if_suspect"):
         # Dead or starved experts, starts that ended in different optima.
-        model._warn_if_suspect(
-            [SimpleNamespace(log_likelihood=run[0]) for run in results]
-        )
+        model._warn_if_suspect(runs)
     elif hasattr(model, "_warn_about_dead_experts"):
         model._warn_about_dead_experts()
     if model._kind == "regressor":

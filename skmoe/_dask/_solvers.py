@@ -67,6 +67,38 @@ def _newton(W, alpha, penalised, max_iter, tol, decrement=None):
     return W, max_iter
 
 
+def _newton_in_lockstep(solvers, stats, evaluate):
+    """Advance several :func:`_newton` solvers together, so that one pass over
+    the blocks evaluates the next point of every solver still running.
+
+    ``solvers`` maps a key (``"gate"``, ``"expert<i>"``) to ``(solver,
+    scale)``: its sums divided by ``scale`` give the mean loss. ``stats`` holds
+    the sums at the first points; ``evaluate(points)`` runs the pass for the
+    next ones. Returns each key's ``(W, n_iter)``.
+    """
+    results, points = {}, {}
+    for solver, _ in solvers.values():
+        next(solver)
+    current = stats
+    while solvers:
+        for key in list(solvers):
+            solver, scale = solvers[key]
+            sums = (
+                float(current[f"{key}:loss"]) / scale,
+                current[f"{key}:grad"] / scale,
+                current[f"{key}:hess"] / scale,
+            )
+            try:
+                points[key] = solver.send(sums)
+            except StopIteration as done:
+                results[key] = done.value
+                del solvers[key]
+                points.pop(key, None)
+        if solvers:
+            current = evaluate(dict(points))
+    return results
+
+
 class _Logistic:
     """A LogisticRegression expert's loss from block sums: binomial with one
     logit for two classes, multinomial (the gate's softmax loss on one-hot
