@@ -75,45 +75,18 @@ class _Plan:
         if source[0] == "ones":
             return np.ones((len(Xe), 1)), sums, None
         if source[0] == "array":
-            resp = np.asarray(init, dtype=np.float64)
-            row_sums = resp.sum(axis=1, keepdims=True)
-            if (
-                not np.all(np.isfinite(resp))
-                or np.any(resp < 0)
-                or np.any(row_sums <= 0)
-            ):
-                raise ValueError(
-                    "'init_params' as an array must hold finite, non-negative "
-                    "responsibilities with a positive sum in every row."
-                )
-            return resp / row_sums, sums, None
+            return _normalised(init), sums, None
         if source[0] == "random":
             W = source[1]
             Z = (Xg - ctx.gate_mean) / ctx.gate_scale
             return np.exp(log_softmax(Z @ W[1:] + W[0])), sums, None
         if source[0] == "kmeans":
-            _, centres, y_mean, y_scale, y_factor = source
-            Z = (Xg - ctx.gate_mean) / ctx.gate_scale
-            if y_mean is not None:
-                target = (ctx.target_features(y) - y_mean) / y_scale * y_factor
-                Z = np.hstack([Z, target])
-            d2 = _sq_distances(Z, np.where(np.isfinite(centres), centres, 0.0))
-            d2[:, ~np.all(np.isfinite(centres), axis=1)] = np.inf
-            labels = np.argmin(d2, axis=1)
-            n_experts = len(centres)
-            resp = np.full((len(Z), n_experts), _INIT_SOFTENING / n_experts)
-            resp[np.arange(len(Z)), labels] += 1 - _INIT_SOFTENING
-            return resp, sums, None
+            return _nearest_centre(ctx, Xg, y, *source[1:]), sums, None
         _, params, reseed = source
         log_resp, log_norm = params.e_step(Xe, Xg, y)
         resp = np.exp(log_resp)
         if reseed is not None:
-            dead, cuts = reseed
-            n_experts = resp.shape[1]
-            for k, i in enumerate(dead):
-                rows = (log_norm > cuts[k]) & (log_norm <= cuts[k + 1])
-                resp[rows] = _INIT_SOFTENING / n_experts
-                resp[rows, i] += 1 - _INIT_SOFTENING
+            _reseed(resp, log_norm, *reseed)
         return resp, sums, log_norm
 
     def __call__(self, index, X, y, w, init):
@@ -179,6 +152,46 @@ class _Plan:
             out[f"lin{i}:yyU"] = np.asarray(u @ yc**2)
             out[f"lin{i}:massU"] = np.asarray(u.sum())
         return out
+
+
+def _normalised(init):
+    """An ``init_params`` block, checked, its rows normalised to sum to 1."""
+    resp = np.asarray(init, dtype=np.float64)
+    row_sums = resp.sum(axis=1, keepdims=True)
+    if not np.all(np.isfinite(resp)) or np.any(resp < 0) or np.any(row_sums <= 0):
+        raise ValueError(
+            "'init_params' as an array must hold finite, non-negative "
+            "responsibilities with a positive sum in every row."
+        )
+    return resp / row_sums
+
+
+def _nearest_centre(ctx, Xg, y, centres, y_mean, y_scale, y_factor):
+    """The k-means start: each row mostly to its nearest centre (standardised
+    gate features, and the scaled target for ``kmeans_xy``), softened as
+    ``skmoe._init`` softens its start. A centre no sampled row chose is
+    infinite and takes no row."""
+    Z = (Xg - ctx.gate_mean) / ctx.gate_scale
+    if y_mean is not None:
+        target = (ctx.target_features(y) - y_mean) / y_scale * y_factor
+        Z = np.hstack([Z, target])
+    d2 = _sq_distances(Z, np.where(np.isfinite(centres), centres, 0.0))
+    d2[:, ~np.all(np.isfinite(centres), axis=1)] = np.inf
+    labels = np.argmin(d2, axis=1)
+    n_experts = len(centres)
+    resp = np.full((len(Z), n_experts), _INIT_SOFTENING / n_experts)
+    resp[np.arange(len(Z)), labels] += 1 - _INIT_SOFTENING
+    return resp
+
+
+def _reseed(resp, log_norm, dead, cuts):
+    """Hand dead expert ``dead[k]`` the rows whose log-likelihood lies between
+    ``cuts[k]`` and ``cuts[k + 1]`` (the worst explained first), in place."""
+    n_experts = resp.shape[1]
+    for k, i in enumerate(dead):
+        rows = (log_norm > cuts[k]) & (log_norm <= cuts[k + 1])
+        resp[rows] = _INIT_SOFTENING / n_experts
+        resp[rows, i] += 1 - _INIT_SOFTENING
 
 
 def _softmax_stats(W, Z, targets, weight):
