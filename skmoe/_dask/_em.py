@@ -3,7 +3,6 @@ M-step, E-step and log-likelihood, and dead experts."""
 
 import copy
 import time
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -11,6 +10,7 @@ from sklearn.base import clone
 
 from .._gating import SoftmaxGate
 from .._init import weighted_kmeans
+from .._warn import warn
 from ._checks import _expert_kind
 from ._solvers import (
     _LOGISTIC_DECREMENT,
@@ -276,12 +276,11 @@ class _EM:
             )
             source = ("estep", params, (list(dead), cuts))
             action = "re-seeded on the rows the mixture explains worst"
-        warnings.warn(
+        warn(
             f"Experts {names} received less than min_expert_weight="
             f"{model.min_expert_weight} of the responsibility ({shares}) at "
             f"iteration {n_iter} and were {action}.",
             DeadExpertWarning,
-            stacklevel=7,
         )
         return True, source
 

@@ -2,7 +2,6 @@
 the starts, adopt the best, finish as the in-memory fit does."""
 
 import numbers
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -11,6 +10,7 @@ from sklearn.utils import check_random_state
 
 from .._gating import SoftmaxGate
 from .._math import standard_scale
+from .._warn import warn
 from ._blocks import _Data, _Spread, _Summary
 from ._checks import _check_options, _refuse_experts
 from ._collections import _column, _is_frame, _rows
@@ -360,13 +360,12 @@ def _finish(model, fitted, runs, spec):
         [template_of[n].get_params().get("warm_start") for n in model._expert_names],
     )
     if not model.converged_:
-        warnings.warn(
+        warn(
             "Best performing initialization did not converge: the "
             f"log-likelihood still changed by more than tol={model.tol} after "
             f"max_iter={model.max_iter} iterations. Try increasing max_iter, "
             "raising tol, or a different init_params.",
             ConvergenceWarning,
-            stacklevel=4,
         )
     if spec.from_template:
         # Cloned experts are interchangeable: order them by decreasing share.
@@ -374,13 +373,9 @@ def _finish(model, fitted, runs, spec):
             order = np.argsort(-model.expert_weights_, kind="stable")
             model._take_experts(order)
         model._expert_names = [f"expert{i}" for i in range(len(model.experts_))]
-    if hasattr(model, "_signature"):  # what a later warm start checks
-        model._fit_signature = model._signature(spec.names, spec.templates)
-    if hasattr(model, "_warn_if_suspect"):
-        # Dead or starved experts, starts that ended in different optima.
-        model._warn_if_suspect(runs)
-    elif hasattr(model, "_warn_about_dead_experts"):
-        model._warn_about_dead_experts()
+    model._fit_signature = model._signature(spec.names, spec.templates)
+    # Dead or starved experts, starts that ended in different optima.
+    model._warn_if_suspect(runs)
     if model._kind == "regressor":
         _warn_if_degenerate(model, fitted)
 
@@ -389,10 +384,9 @@ def _warn_if_degenerate(model, fitted):
     from ..exceptions import DegenerateFitWarning
 
     if model._constant_target:
-        warnings.warn(
+        warn(
             "y is constant: every expert fits it exactly, so the gate has "
             "nothing to learn. A regression on a constant target is better "
             "served by sklearn.dummy.DummyRegressor.",
             DegenerateFitWarning,
-            stacklevel=4,
         )
