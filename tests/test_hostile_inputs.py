@@ -128,7 +128,8 @@ REJECTED = {
         BOTH,
         lambda E: (with_nan(X), target(E), {}),
         ValueError,
-        r"Input X contains NaN",
+        r"X contains NaN in the experts' columns, and experts "
+        r"\['expert0', 'expert1'.*\] do not accept missing values",
     ),
     "complex X": (
         BOTH,
@@ -178,7 +179,8 @@ REJECTED = {
         BOTH,
         lambda E: (frame_with(pd.array([1, None] * 20, dtype="Int64")), target(E), {}),
         ValueError,
-        r"Input X contains NaN",
+        r"X contains NaN in the experts' columns, and experts "
+        r"\['expert0', 'expert1'.*\] do not accept missing values",
     ),
     "sample_weight all zeros": (
         BOTH,
@@ -306,7 +308,7 @@ def fitted(request):
 @pytest.mark.parametrize(
     "transform, error, match",
     [
-        (with_nan, ValueError, r"Input X contains NaN"),
+        (with_nan, ValueError, r"X contains NaN in the experts. columns"),
         (lambda X: X[:, :2], ValueError, r"X has 2 features, but .* is expecting 3"),
         (lambda X: object_X("tall"), ValueError, r"X must hold numbers"),
         (lambda X: X[:0], ValueError, r"Found array with 0 sample\(s\)"),
@@ -338,13 +340,19 @@ def test_sparse_X_fits_when_the_experts_take_it(Estimator, to_sparse):
     sparse = fit_quietly(Estimator(random_state=0), to_sparse(X), y)
     assert get_tags(sparse).input_tags.sparse
     # Linear experts on sparse X are solved iteratively: close, not equal.
+    # Logistic experts on dense X are solved to their optimum by Newton (the
+    # fast M-step), on sparse X by scikit-learn's lbfgs, which stops at its
+    # own tolerance: on these nearly separable classes the probabilities
+    # agree to about 1e-4, and the labels exactly.
     method = "predict_proba" if Estimator is Clf else "predict"
     assert_allclose(
         getattr(sparse, method)(to_sparse(X)),
         getattr(dense, method)(X),
         rtol=1e-5,
-        atol=1e-6,
+        atol=1e-3 if Estimator is Clf else 1e-6,
     )
+    if Estimator is Clf:
+        assert_array_equal(sparse.predict(to_sparse(X)), dense.predict(X))
     assert_sound_fit(sparse, X, y)
 
 
