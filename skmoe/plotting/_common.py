@@ -51,7 +51,9 @@ def _expert_colors(n_experts, colors=None):
     if isinstance(colors, str):
         cmap = mpl.colormaps[colors]
         if isinstance(cmap, mpl.colors.ListedColormap) and cmap.N >= n_experts:
-            return mpl.colors.to_rgba_array(cmap.colors[:n_experts])
+            # As an (n, 3 or 4) array: matplotlib 3.8 keeps a colormap's
+            # colours as a tuple, which to_rgba_array may read as one colour.
+            return mpl.colors.to_rgba_array(np.asarray(cmap.colors)[:n_experts])
         return cmap(np.linspace(0, 1, n_experts))
     rgba = mpl.colors.to_rgba_array(colors)
     if len(rgba) != n_experts:
