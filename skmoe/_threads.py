@@ -159,7 +159,13 @@ def em_thread_limits(estimator, n_samples, n_features):
             for pool in controller.select(user_api=list(_USER_APIS)).lib_controllers
             if pool.num_threads > limit
         }
-        limiter = controller.limit(limits=limits) if limits else nullcontext()
+        # Selected by file and limited as a group: threadpoolctl 3.1 takes no
+        # file paths as keys of ``limits``.
+        limiter = (
+            controller.select(filepath=list(limits)).limit(limits=limit)
+            if limits
+            else nullcontext()
+        )
     with limiter:
         yield {
             pool.user_api: limit
