@@ -79,8 +79,6 @@ def supports_fast_mstep(expert):
     >>> from skmoe._fast_mstep import supports_fast_mstep
     >>> supports_fast_mstep(Ridge(alpha=2.0)), supports_fast_mstep(Ridge(positive=True))
     (True, False)
-    >>> supports_fast_mstep(LogisticRegression(C=0.5))
-    True
     >>> supports_fast_mstep(LogisticRegression(class_weight="balanced"))
     False
     >>> supports_fast_mstep(DecisionTreeRegressor())
