@@ -43,6 +43,7 @@ from ._inference import _InferenceMixin
 from ._init import initial_resp, reseed
 from ._math import log_responsibilities, log_softmax, mean_log_likelihood
 from ._persistence import VersionedStateMixin
+from ._progress import _ProgressMixin
 from ._routing import (
     ASSIGNMENTS,
     assign,
@@ -52,13 +53,13 @@ from ._routing import (
 )
 from ._threads import em_thread_limits
 from ._validation import (
-    check_init_resp,
     check_magnitude,
     check_missing,
     check_numeric_input,
     check_sample_weight,
     check_sparse,
     feature_columns,
+    resolve_init_resp,
     take_columns,
 )
 from ._warm_start import fit_signature, warm_start_plan
@@ -78,11 +79,6 @@ DEAD_EXPERT = ("reseed", "prune", "keep")
 # How often one expert may be re-seeded in one EM run before it is kept as it
 # is: an expert that starves again and again has no region of its own.
 _MAX_RESEEDS = 2
-
-# verbose: longest wait, in seconds, between two progress lines, so that a fit
-# whose experts take long (HistGradientBoosting on many rows) shows progress
-# before verbose_interval iterations have passed.
-_PROGRESS_SECONDS = 10.0
 
 _SELECTOR = [None, "array-like", Integral, str, callable]
 
@@ -109,6 +105,7 @@ class _Run:
 
 
 class _BaseMixtureOfExperts(
+    _ProgressMixin,
     InformationCriteriaMixin,
     _InferenceMixin,
     _NamedExpertsMixin,
@@ -335,26 +332,7 @@ class _BaseMixtureOfExperts(
                 f"'balance' > 0 needs the default SoftmaxGate as gate, whose "
                 f"objective carries the penalty; got gate={self.gate!r}."
             )
-        if not isinstance(self.init_params, str):
-            warn(
-                "Passing starting responsibilities as 'init_params' is "
-                "deprecated and will be removed in a future version: they are "
-                "sample-aligned data, so pass them to fit as "
-                "fit(X, y, init_resp=...), which cross-validation splits "
-                "with the rows.",
-                FutureWarning,
-            )
-            if init_resp is not None:
-                raise ValueError(
-                    "Pass the starting responsibilities once: as fit's "
-                    "'init_resp', not also as 'init_params'."
-                )
-            return check_init_resp(
-                self.init_params, n_samples, n_experts, "init_params"
-            )
-        if init_resp is not None:
-            return check_init_resp(init_resp, n_samples, n_experts)
-        return None
+        return resolve_init_resp(self.init_params, init_resp, n_samples, n_experts)
 
     def _split(self, X):
         """The experts' and the gate's views of ``X``.
@@ -756,35 +734,6 @@ class _BaseMixtureOfExperts(
         ):
             if message:
                 warn(message, LocalOptimumWarning)
-
-    # ---- verbose output, as in GaussianMixture -----------------------------
-
-    def _print_start(self, index):
-        if self.verbose:
-            print(f"Initialization {index}")
-
-    def _print_iter(self, n_iter, ll, change, seconds):
-        # The first iteration, then every verbose_interval iterations or
-        # _PROGRESS_SECONDS, whichever comes first: with costly experts the
-        # first line says early what an iteration costs.
-        if not self.verbose:
-            return
-        last = 0.0 if n_iter == 1 else getattr(self, "_last_progress", 0.0)
-        if (
-            n_iter == 1
-            or n_iter % self.verbose_interval == 0
-            or seconds - last >= _PROGRESS_SECONDS
-        ):
-            self._last_progress = seconds
-            print(
-                f"  Iteration {n_iter}\t log-likelihood {ll:.6f}\t "
-                f"change {change:.3e}\t time {seconds:.3f}s"
-            )
-
-    def _print_end(self, converged, ll):
-        if self.verbose:
-            state = "converged" if converged else "did not converge"
-            print(f"Initialization {state}. log-likelihood: {ll:.6f}")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._compat import check_sample_weight as _check_finite_non_negative
+from ._warn import warn
 
 # EM squares and multiplies the data (variances, normal equations, weighted
 # sums). Values beyond this magnitude overflow float64 when squared and
@@ -320,3 +321,29 @@ def check_init_resp(init_resp, n_samples, n_experts, name="init_resp"):
             "responsibilities with a positive sum in every row."
         )
     return resp / row_sums
+
+
+def resolve_init_resp(init_params, init_resp, n_samples, n_experts):
+    """The starting responsibilities a fit was given, or None.
+
+    ``init_resp`` is fit metadata; the same array as ``init_params`` is the
+    deprecated form (a FutureWarning), and giving both is an error.
+    """
+    if not isinstance(init_params, str):
+        warn(
+            "Passing starting responsibilities as 'init_params' is "
+            "deprecated and will be removed in a future version: they are "
+            "sample-aligned data, so pass them to fit as "
+            "fit(X, y, init_resp=...), which cross-validation splits "
+            "with the rows.",
+            FutureWarning,
+        )
+        if init_resp is not None:
+            raise ValueError(
+                "Pass the starting responsibilities once: as fit's "
+                "'init_resp', not also as 'init_params'."
+            )
+        return check_init_resp(init_params, n_samples, n_experts, "init_params")
+    if init_resp is not None:
+        return check_init_resp(init_resp, n_samples, n_experts)
+    return None

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 
-import skmoe._base
+import skmoe._progress
 from skmoe import MixtureOfExpertsRegressor
 
 
@@ -44,7 +44,7 @@ def iterations_printed(capsys, expert=None, **params):
 
 
 def test_first_iteration_then_every_interval(capsys, monkeypatch):
-    monkeypatch.setattr(skmoe._base, "_PROGRESS_SECONDS", np.inf)
+    monkeypatch.setattr(skmoe._progress, "_PROGRESS_SECONDS", np.inf)
     assert iterations_printed(capsys, max_iter=12, verbose_interval=5) == [1, 5, 10]
 
 
@@ -52,7 +52,7 @@ def test_slow_iterations_are_reported_by_time(capsys, monkeypatch):
     # Each iteration takes at least 2 x 30 ms (two experts): with a report
     # due every 50 ms, every iteration is reported although the interval is
     # far away.
-    monkeypatch.setattr(skmoe._base, "_PROGRESS_SECONDS", 0.05)
+    monkeypatch.setattr(skmoe._progress, "_PROGRESS_SECONDS", 0.05)
     printed = iterations_printed(
         capsys, SlowRegressor(0.03), max_iter=4, verbose_interval=1000
     )
@@ -65,6 +65,6 @@ def test_fast_iterations_are_not_reported_by_time(capsys):
 
 
 def test_every_start_reports_its_first_iteration(capsys, monkeypatch):
-    monkeypatch.setattr(skmoe._base, "_PROGRESS_SECONDS", np.inf)
+    monkeypatch.setattr(skmoe._progress, "_PROGRESS_SECONDS", np.inf)
     printed = iterations_printed(capsys, max_iter=3, verbose_interval=100, n_init=2)
     assert printed == [1, 1]
