@@ -16,7 +16,15 @@ rows that sum to 1. The mixture then takes one EM step from ``R'`` and keeps
 it only if its log-likelihood is at least that of ``R2``'s step; otherwise it
 goes on from ``R2`` by plain EM, so the accepted log-likelihoods never fall
 below plain EM's path.
+
+The M-steps of the gate and of linear and logistic experts are partial (a
+few Newton steps from the previous solution: generalised EM), so plain EM
+from ``R2`` is an ascent only from the solution that gave ``R2``. A jump
+therefore keeps a copy of the experts and the gate as they were before it,
+and a rejected jump hands them back with ``R2``.
 """
+
+import copy
 
 import numpy as np
 
@@ -83,10 +91,12 @@ class Squarem:
     M-step: the step's own, or a jump once two plain steps are in.
     """
 
-    def __init__(self):
+    def __init__(self, mixture=None):
+        self.mixture = mixture
         self.step_max = STEP_MAX_START
         self.cycle = []
         self.pending = None  # (R2, its log-likelihood, alpha) of a jump
+        self.before_jump = None  # the mixture's experts and gate, copied
 
     def restart(self, resp):
         """Start a new cycle at ``resp`` (after a re-seed or a rejected jump)."""
@@ -104,10 +114,16 @@ class Squarem:
         self.step_max = next_step_max(self.step_max, alpha, accepted)
         self.cycle = [] if accepted else [R2]
         self.pending = None
+        if accepted:
+            self.before_jump = None
         return accepted
 
     def fallback(self):
-        """Where plain EM goes on after a rejected jump: ``R2``."""
+        """Where plain EM goes on after a rejected jump: ``R2``, with the
+        experts and the gate that gave it."""
+        if self.before_jump is not None:
+            self.mixture.experts_, self.mixture.gate_ = self.before_jump
+            self.before_jump = None
         return self.cycle[0]
 
     def next_resp(self, resp, ll, can_jump):
@@ -135,4 +151,8 @@ class Squarem:
             self.cycle = [R2]
             return R2
         self.cycle, self.pending = [R2], (R2, ll, alpha)
+        if self.mixture is not None:
+            self.before_jump = copy.deepcopy(
+                (self.mixture.experts_, self.mixture.gate_)
+            )
         return R

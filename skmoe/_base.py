@@ -38,7 +38,13 @@ from ._dask import fit_dask, is_dask_collection
 from ._diagnostics import dead_experts, restart_spread, small_experts
 from ._estimators import same_type_error, seeded_clone, set_warm_start
 from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts
-from ._gating import SoftmaxGate, check_gate, fit_gate, gate_log_proba
+from ._gating import (
+    SoftmaxGate,
+    check_gate,
+    fit_gate,
+    gate_design,
+    gate_log_proba,
+)
 from ._inference import _InferenceMixin
 from ._init import initial_resp, reseed
 from ._math import log_responsibilities, log_softmax, mean_log_likelihood
@@ -518,7 +524,7 @@ class _BaseMixtureOfExperts(
         """SQUAREM for soft EM of several experts, else None."""
         if self.acceleration != "squarem" or self.assignment != "soft":
             return None
-        return Squarem()
+        return Squarem(self)
 
     def _em_iteration(self, data, resp, rng, n_iter):
         """One application of the EM map: the M-step from ``resp``, then the
@@ -560,7 +566,12 @@ class _BaseMixtureOfExperts(
     def _fit_gate(self, data, resp, n_iter):
         try:
             fit_gate(
-                self.gate_, data.Xg, resp, data.sample_weight, data.params.get("gate")
+                self.gate_,
+                data.Xg,
+                resp,
+                data.sample_weight,
+                data.params.get("gate"),
+                self._gate_design(data),
             )
         except Exception as exc:
             raise same_type_error(
@@ -568,6 +579,17 @@ class _BaseMixtureOfExperts(
                 f"The gate ({type(self.gate_).__name__}) failed to fit at EM "
                 f"iteration {n_iter}: {exc}",
             ) from exc
+
+    def _gate_design(self, data):
+        """The default gate's standardised inputs, made once per EM run (the
+        copy of the mixture that runs it, and ends with it) for every M-step
+        to reuse: the gate's inputs do not change between iterations."""
+        design = self.__dict__.get("_gate_design_of_run")
+        if design is None or not design.matches(data.Xg, data.sample_weight):
+            design = gate_design(self.gate_, data.Xg, data.sample_weight)
+            if design is not None:
+                self._gate_design_of_run = design
+        return design
 
     def _e_step(self, Xg, log_prob):
         """The gate's half of the E-step: ``log g_i(x) + log p_i(y | x)``,

@@ -5,6 +5,7 @@ clones, warm starts, and the checks that its output is usable. The gate and
 the experts both rely on them; nothing here knows about EM.
 """
 
+import functools
 import inspect
 from contextlib import contextmanager
 
@@ -65,13 +66,27 @@ def fit_mode(estimator):
         return "fixed"
     if refuses_sample_weight(estimator):
         return "unweighted"
-    if has_fit_parameter(estimator, "sample_weight"):
+    if _fit_takes_sample_weight(estimator):
         return "weighted"
     if isinstance(estimator, Pipeline):
         last = estimator.steps[-1][1]
         if last != "passthrough" and has_fit_parameter(last, "sample_weight"):
             return "pipeline"
     return "unweighted"
+
+
+def _fit_takes_sample_weight(estimator):
+    """``has_fit_parameter(estimator, "sample_weight")``, looked up once per
+    class: EM asks at every iteration, and reading a signature costs more
+    than a small expert's M-step."""
+    if "fit" in getattr(estimator, "__dict__", {}):  # fit set on the instance
+        return has_fit_parameter(estimator, "sample_weight")
+    return _class_fit_takes_sample_weight(type(estimator))
+
+
+@functools.lru_cache(maxsize=256)
+def _class_fit_takes_sample_weight(cls):
+    return "sample_weight" in inspect.signature(cls.fit).parameters
 
 
 def refuses_sample_weight(estimator):

@@ -27,6 +27,7 @@ import numbers
 
 import numpy as np
 from scipy import linalg
+from scipy.special import expit
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 # Newton on the logistic objective stops when no entry of the gradient of the
@@ -36,6 +37,15 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 # it usually needs one to three.
 NEWTON_TOL = 1e-10
 NEWTON_MAX_ITER = 50
+
+# Newton steps a warm-started expert takes per M-step (EM warm-starts its
+# experts from their previous solution). Generalised EM needs each M-step
+# only to lower the expert's objective from where it stood, which any damped
+# Newton step from the previous solution does; as EM settles, that solution
+# is already within one quadratically convergent step of the new optimum, so
+# the expert ends at the solution of a full refit (as Jordan & Jacobs'
+# IRLS experts did). From zero (a cold start) Newton runs to convergence.
+EM_NEWTON_STEPS = 1
 
 # The normal equations square the condition number of the weighted design;
 # beyond this ratio of smallest to largest eigenvalue they lose the digits a
@@ -244,7 +254,9 @@ def _fit_logistic(expert, X, y, w):
     with the intercept unpenalised, binomial (one logit for ``classes_[1]``)
     for two classes and multinomial (one logit per class, every class's
     coefficients penalised) for more. Newton starts from the expert's last
-    solution when it is warm-started, else from zero.
+    solution when it is warm-started, and then takes at most
+    ``EM_NEWTON_STEPS`` steps (generalised EM); from zero it runs to
+    convergence.
 
     Returns False, leaving ``expert`` untouched, when the problem is not one
     this solves (a single class, too many parameters).
@@ -262,14 +274,15 @@ def _fit_logistic(expert, X, y, w):
         targets = (y == classes[1]).astype(np.float64)[:, np.newaxis]
     else:
         targets = (y[:, np.newaxis] == classes).astype(np.float64)
-    W = _logistic_start(expert, classes, q, n_logits)
+    W, warm = _logistic_start(expert, classes, q, n_logits)
     # The per-unit-weight objective, as scikit-learn's solvers see it.
     total = w.sum()
     weight = w / total
     alpha = 1.0 / (expert.C * total)
     penalised = np.zeros((q, n_logits), dtype=bool)
     penalised[:n_features] = True
-    W, n_iter = _newton(W, Z, targets, weight, alpha, penalised, binary)
+    max_iter = EM_NEWTON_STEPS if warm else NEWTON_MAX_ITER
+    W, n_iter = _newton(W, Z, targets, weight, alpha, penalised, binary, max_iter)
     coef, intercept = W[:n_features].T, W[n_features:].ravel()
     if expert.fit_intercept and not binary:
         # Softmax ignores a constant added to every intercept; the solvers
@@ -284,8 +297,9 @@ def _fit_logistic(expert, X, y, w):
 
 
 def _logistic_start(expert, classes, q, n_logits):
-    """The expert's previous solution as (q, n_logits), if warm-started on the
-    same classes and features; zeros otherwise."""
+    """``(W, warm)``: the expert's previous solution as (q, n_logits) and
+    True, if warm-started on the same classes and features; zeros and False
+    otherwise."""
     coef = getattr(expert, "coef_", None)
     previous = getattr(expert, "classes_", None)
     n_features = q - int(expert.fit_intercept)
@@ -300,8 +314,8 @@ def _logistic_start(expert, classes, q, n_logits):
         W[:n_features] = coef.T
         if expert.fit_intercept:
             W[n_features] = expert.intercept_
-        return W
-    return np.zeros((q, n_logits))
+        return W, True
+    return np.zeros((q, n_logits)), False
 
 
 def _logistic_loss(W, Z, targets, weight, alpha, penalised, binary):
@@ -310,7 +324,7 @@ def _logistic_loss(W, Z, targets, weight, alpha, penalised, binary):
     if binary:
         # log(1 + exp(eta)) - t * eta, stable for large |eta|.
         loss = weight @ (np.logaddexp(0.0, eta[:, 0]) - targets[:, 0] * eta[:, 0])
-        proba = np.exp(-np.logaddexp(0.0, -eta))
+        proba = expit(eta)
     else:
         log_norm = np.logaddexp.reduce(eta, axis=1, keepdims=True)
         loss = weight @ (log_norm[:, 0] - np.einsum("nk,nk->n", targets, eta))
@@ -338,12 +352,26 @@ def _logistic_hessian(Z, proba, weight, alpha, penalised, binary):
         H = -(zp.T @ zp)
         for j in range(L):
             H[j::L, j::L] += Z.T @ (Z * (weight * proba[:, j])[:, np.newaxis])
-    H[np.diag_indices_from(H)] += alpha * penalised.ravel()
+    H.flat[:: len(H) + 1] += alpha * penalised.ravel()  # the diagonal
     return H
 
 
-def _newton(W, Z, targets, weight, alpha, penalised, binary):
+def _newton(
+    W,
+    Z,
+    targets,
+    weight,
+    alpha,
+    penalised,
+    binary,
+    max_iter=NEWTON_MAX_ITER,
+    tol=NEWTON_TOL,
+):
     """Damped Newton with a backtracking line search; returns ``(W, n_iter)``.
+
+    At most ``max_iter`` steps, stopping early once no gradient entry exceeds
+    ``tol``. Every step lowers the objective (or none is taken), so a
+    capped run never ends above its start.
 
     For several classes the intercepts are determined only up to a common
     constant, which leaves the Hessian singular in one direction. The
@@ -358,8 +386,8 @@ def _newton(W, Z, targets, weight, alpha, penalised, binary):
         gauge[-1] = 1.0 / np.sqrt(L)
         gauge = gauge.ravel()
     loss, grad, proba = _logistic_loss(W, Z, targets, weight, alpha, penalised, binary)
-    for n_iter in range(NEWTON_MAX_ITER):
-        if np.max(np.abs(grad)) <= NEWTON_TOL:
+    for n_iter in range(max_iter):
+        if np.max(np.abs(grad)) <= tol:
             return W, n_iter
         H = _logistic_hessian(Z, proba, weight, alpha, penalised, binary)
         if gauge is not None:
@@ -383,4 +411,4 @@ def _newton(W, Z, targets, weight, alpha, penalised, binary):
             # rounding floor (features far from 0 or of unequal scales).
             return W, n_iter + 1
         W, (loss, grad, proba) = W_new, new
-    return W, NEWTON_MAX_ITER
+    return W, max_iter

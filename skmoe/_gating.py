@@ -2,6 +2,7 @@
 
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from scipy import linalg, optimize
@@ -18,6 +19,7 @@ from ._compat import (
     _fit_context,
 )
 from ._estimators import check_proba, fit_mode, fit_weighted
+from ._fast_mstep import _newton
 from ._likelihood import PROBA_FLOOR
 from ._math import log_softmax, standard_scale, weighted_mean_and_var
 from ._persistence import VersionedStateMixin
@@ -29,6 +31,12 @@ _NEWTON_MAX_PARAMS = 200
 
 # Rows per block when the Hessian is summed over rows.
 _HESSIAN_CHUNK = 8192
+
+# Newton steps the gate takes per EM iteration once fitted (generalised EM,
+# as Jordan & Jacobs fitted the gate by IRLS): warm-started from the last
+# M-step, each damped step lowers the gate's objective, which is all EM's
+# monotone ascent needs, and as EM settles one step lands on the optimum.
+EM_GATE_STEPS = 1
 
 
 def _with_intercept(Z):
@@ -359,14 +367,63 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
             W, self.n_iter_ = _fit_newton(W, *args)
         else:
             W, self.n_iter_ = _fit_lbfgs(W, *args)
+        self.classes_ = classes
+        return self._set_weights(W, mean, scale)
+
+    def _set_weights(self, W, mean, scale):
+        """Keep ``W`` (on standardised inputs) and the coefficients it means
+        on the original inputs."""
         # Softmax ignores a constant added to every intercept; centring picks
         # one representative, so equal models have equal decision functions.
         W[0] -= W[0].mean()
         self._W = W
-        self.classes_ = classes
         self.coef_ = (W[1:] / scale[:, np.newaxis]).T
         self.intercept_ = W[0] - self.coef_ @ mean
         return self
+
+    def _em_refit(self, design, resp, max_steps=EM_GATE_STEPS):
+        """EM's M-step of a fitted gate: at most ``max_steps`` Newton steps
+        from the current weights towards the fit on soft targets ``resp``.
+
+        The inputs were validated and standardised once, in ``design``
+        (:func:`gate_design`); they do not change between EM iterations.
+        Every step lowers the objective that :meth:`fit` minimises, so the
+        log-likelihood of EM stays monotone, and from a converged start no
+        step is taken. Two experts need one logit, the difference of the
+        two columns: the optimum of :meth:`fit` has opposite coefficients
+        (the loss depends on their difference only, the penalty is smallest
+        at opposite ones), so Newton on that difference, with the penalty
+        it implies, reaches the same optimum at a quarter of the Hessian.
+        """
+        alpha = float(self.alpha) / design.total
+        if resp.shape[1] == 2:
+            beta = self._W[:, 1:] - self._W[:, :1]
+            penalised = np.ones_like(beta, dtype=bool)
+            penalised[0] = False  # the intercept
+            # |w_0|^2 + |w_1|^2 = |beta|^2 / 2 at w_1 = -w_0 = beta / 2.
+            beta, self.n_iter_ = _newton(
+                beta,
+                design.Z,
+                resp[:, 1:],
+                design.weight,
+                alpha / 2,
+                penalised,
+                True,
+                max_steps,
+                self.tol,
+            )
+            W = np.hstack([-beta / 2, beta / 2])
+        else:
+            W, self.n_iter_ = _fit_newton(
+                self._W.copy(),
+                design.Z,
+                resp,
+                design.weight,
+                alpha,
+                max_steps,
+                self.tol,
+            )
+        return self._set_weights(W, design.mean, design.scale)
 
     def take_classes(self, index, *, renumber=False):
         """Keep the classes at ``index``, in that order, with their parameters.
@@ -504,16 +561,78 @@ def check_gate(gate):
         )
 
 
-def fit_gate(gate, X, resp, sample_weight, params=None):
+class GateDesign(NamedTuple):
+    """A SoftmaxGate's training inputs as EM refits it: validated and
+    standardised once, since they do not change between EM iterations."""
+
+    X: np.ndarray  # the gate's columns as EM passes them, (n, d)
+    sample_weight: np.ndarray  # (n,)
+    Z: np.ndarray  # standardised X with a leading column of ones, (n, d + 1)
+    mean: np.ndarray  # (d,)
+    scale: np.ndarray  # (d,)
+    weight: np.ndarray  # sample_weight / total, (n,)
+    total: float
+
+    def matches(self, X, sample_weight):
+        """Whether this design was made from these very arrays."""
+        return self.X is X and self.sample_weight is sample_weight
+
+
+def gate_design(gate, X, sample_weight):
+    """The standardised inputs :meth:`SoftmaxGate._em_refit` reuses at every
+    M-step, as :meth:`SoftmaxGate.fit` computes them; None for gates that
+    refit otherwise (another classifier, a load-balancing or L-BFGS gate, or
+    a subclass, whose ``fit`` may differ) and inputs ``fit`` would convert."""
+    if (
+        type(gate) is not SoftmaxGate
+        or not gate.warm_start
+        or gate.balance > 0
+        or not isinstance(X, np.ndarray)
+        or X.ndim != 2
+        or X.dtype != np.float64
+        or not isinstance(sample_weight, np.ndarray)
+        or sample_weight.dtype != np.float64
+    ):
+        return None
+    mean, var = weighted_mean_and_var(X, sample_weight)
+    scale = standard_scale(mean, var, X.shape[0])
+    total = sample_weight.sum()
+    Z = _with_intercept((X - mean) / scale)
+    return GateDesign(X, sample_weight, Z, mean, scale, sample_weight / total, total)
+
+
+def _can_em_refit(gate, design, X, resp, sample_weight, params):
+    """Whether :meth:`SoftmaxGate._em_refit` may replace ``fit``: a gate
+    already fitted (its first fit checked everything) with the weights of
+    this problem, by Newton, on the inputs ``design`` was made from."""
+    W = getattr(gate, "_W", None)
+    return (
+        design is not None
+        and not params
+        and design.matches(X, sample_weight)
+        and W is not None
+        and W.shape == (design.Z.shape[1], resp.shape[1])
+        and (
+            gate.solver == "newton"
+            or (gate.solver == "auto" and W.size <= _NEWTON_MAX_PARAMS)
+        )
+    )
+
+
+def fit_gate(gate, X, resp, sample_weight, params=None, design=None):
     """M-step of the gate: learn to predict the responsibilities from ``X``.
 
-    ``SoftmaxGate`` fits the (n, M) soft targets directly. Any other classifier
-    sees each row M times, copy ``i`` labelled ``i`` and weighted
-    ``sample_weight * resp[:, i]``: its weighted log-loss is then exactly the
-    soft-target cross-entropy, at the price of M times the rows in memory.
-    ``params`` is other metadata routed to the gate's ``fit``; sample-aligned
-    values are replicated with the rows.
+    ``SoftmaxGate`` fits the (n, M) soft targets directly; given the
+    ``design`` of :func:`gate_design` for these ``X`` and ``sample_weight``,
+    a fitted one takes a few warm-started Newton steps instead of a full fit
+    (generalised EM). Any other classifier sees each row M times, copy ``i``
+    labelled ``i`` and weighted ``sample_weight * resp[:, i]``: its weighted
+    log-loss is then exactly the soft-target cross-entropy, at the price of M
+    times the rows in memory. ``params`` is other metadata routed to the
+    gate's ``fit``; sample-aligned values are replicated with the rows.
     """
+    if _can_em_refit(gate, design, X, resp, sample_weight, params):
+        return gate._em_refit(design, resp)
     if isinstance(gate, SoftmaxGate):
         return gate.fit(X, resp, sample_weight=sample_weight, **(params or {}))
     n_samples = resp.shape[0]
@@ -532,6 +651,10 @@ def gate_log_proba(gate, X, n_experts):
     weight) gives it a tiny probability rather than none, and the rows are
     renormalised.
     """
+    if _is_own_gate(gate, X):
+        # The mixture validated X (finite, these columns): the gate's own
+        # checks would repeat that at every E-step.
+        return log_softmax(X @ gate.coef_.T + gate.intercept_)
     if isinstance(gate, SoftmaxGate):
         return gate._log_proba(X)
     classes = np.asarray(gate.classes_, dtype=int)
@@ -545,3 +668,16 @@ def gate_log_proba(gate, X, n_experts):
     aligned[:, classes] = proba
     aligned = np.maximum(aligned, PROBA_FLOOR)
     return np.log(aligned / aligned.sum(axis=1, keepdims=True))
+
+
+def _is_own_gate(gate, X):
+    """Whether ``gate`` is a SoftmaxGate a mixture fitted on arrays like
+    ``X``: dense float64 of its width, without feature names."""
+    return (
+        type(gate) is SoftmaxGate
+        and isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and X.dtype == np.float64
+        and X.shape[1] == getattr(gate, "n_features_in_", -1)
+        and not hasattr(gate, "feature_names_in_")
+    )

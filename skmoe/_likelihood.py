@@ -7,6 +7,9 @@ read.
 """
 
 import numpy as np
+from scipy.special import expit
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.utils.extmath import softmax
 
 from ._estimators import check_output, check_proba
 from .exceptions import ExpertOutputError
@@ -23,7 +26,46 @@ LABEL_NOISE_FLOOR = 1e-4
 
 def predict_mean(expert, X):
     """A regression expert's prediction as float64 of shape (n,), checked."""
+    if _is_own_linear(expert, X, (LinearRegression, Ridge)) and expert.coef_.ndim == 1:
+        # LinearRegression's and Ridge's predict, without re-validating X.
+        mean = X @ expert.coef_ + expert.intercept_
+        if np.all(np.isfinite(mean)):
+            return mean
     return check_output(expert.predict(X), (X.shape[0],), "predictions")
+
+
+def _is_own_linear(expert, X, kinds):
+    """Whether ``expert`` is exactly one of ``kinds`` (a subclass may predict
+    otherwise), fitted on unnamed columns like ``X``, a dense float64 array
+    that the mixture has validated (finite where these experts need it).
+
+    For such an expert the mixture computes ``predict`` (``predict_proba``)
+    as scikit-learn does, from ``coef_`` and ``intercept_``, skipping the
+    re-validation of ``X`` that would otherwise cost more than the
+    prediction at every EM iteration.
+    """
+    coef = getattr(expert, "coef_", None)
+    return (
+        type(expert) in kinds
+        and isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and X.dtype == np.float64
+        and isinstance(coef, np.ndarray)
+        and coef.shape[-1] == X.shape[1]
+        and not hasattr(expert, "feature_names_in_")
+    )
+
+
+def _own_logistic_proba(expert, X):
+    """LogisticRegression's ``predict_proba`` as it computes it, or None if
+    the result is not finite (left to the checked path to report)."""
+    scores = X @ expert.coef_.T + expert.intercept_
+    if len(expert.classes_) <= 2:
+        positive = expit(scores.reshape(-1))
+        proba = np.stack([1 - positive, positive], axis=1)
+    else:
+        proba = softmax(scores, copy=False)
+    return proba if np.all(np.isfinite(proba)) else None
 
 
 def predict_mean_and_var(expert, X):
@@ -70,7 +112,12 @@ def aligned_proba(expert, X, classes):
             f"its classes_ {expert_classes.tolist()!r} hold duplicates, so its "
             "probability columns cannot be matched to classes."
         )
-    proba = check_proba(expert.predict_proba(X), (X.shape[0], len(expert_classes)))
+    proba = None
+    if _is_own_linear(expert, X, (LogisticRegression,)):
+        proba = _own_logistic_proba(expert, X)
+    if proba is None:
+        shape = (X.shape[0], len(expert_classes))
+        proba = check_proba(expert.predict_proba(X), shape)
     if len(expert_classes) == len(classes) and np.all(expert_classes == classes):
         return proba
     columns, known = class_index(expert_classes, classes)

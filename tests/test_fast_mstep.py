@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeRegressor
 
-from skmoe._fast_mstep import fast_mstep, supports_fast_mstep
+from skmoe._fast_mstep import EM_NEWTON_STEPS, fast_mstep, supports_fast_mstep
 
 # Before scikit-learn 1.8, LogisticRegression's default penalty is "l2" rather
 # than the l1_ratio form the fast M-step knows, so every logistic expert keeps
@@ -171,20 +171,37 @@ def test_experts_are_fitted_in_place_each_on_its_column():
         np.testing.assert_allclose(expert.coef_, reference.coef_, atol=ATOL)
 
 
+def logistic_objective(expert, X, y, w):
+    """scikit-learn's objective: weighted log-loss plus ``||coef||^2 / (2 C)``."""
+    proba = expert.predict_proba(X)[
+        np.arange(len(y)), np.searchsorted(expert.classes_, y)
+    ]
+    return -w @ np.log(proba) + 0.5 / expert.C * np.vdot(expert.coef_, expert.coef_)
+
+
 @fast_logistic
-def test_warm_start_converges_in_fewer_steps_to_the_same_solution():
-    X, y, w = classification_data(2, standardize=True)
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_warm_m_step_goes_downhill_in_bounded_steps_to_the_same_solution(n_classes):
+    X, y, w = classification_data(n_classes, standardize=True)
     # The first fits are the estimator's own; the next ones are Newton's,
-    # from the last solution or from zero.
+    # from the last solution (warm: at most EM_NEWTON_STEPS, as in EM) or
+    # from zero (cold: to convergence).
     cold = LogisticRegression()
     fast_mstep([cold], X, y, w[:, np.newaxis])
     warm = clone(cold).set_params(warm_start=True)
     fast_mstep([warm], X, y, w[:, np.newaxis])
-    nudged = w * np.linspace(0.9, 1.1, len(w))  # the next EM iteration's weights
+    nudged = w * np.linspace(0.5, 1.5, len(w))  # the next EM iteration's weights
+    before = logistic_objective(warm, X, y, nudged)
     fast_mstep([warm], X, y, nudged[:, np.newaxis])
     fast_mstep([cold], X, y, nudged[:, np.newaxis])
-    assert warm.n_iter_[0] < cold.n_iter_[0]
+    assert warm.n_iter_[0] <= EM_NEWTON_STEPS < cold.n_iter_[0]
+    assert logistic_objective(warm, X, y, nudged) < before
+    # Repeated on the same weights, as EM settles, the bounded steps reach
+    # the solution of a full fit.
+    for _ in range(5):
+        fast_mstep([warm], X, y, nudged[:, np.newaxis])
     np.testing.assert_allclose(warm.coef_, cold.coef_, atol=ATOL)
+    np.testing.assert_allclose(warm.intercept_, cold.intercept_, atol=ATOL)
 
 
 def test_feature_names_of_an_earlier_fit_are_forgotten():
