@@ -166,9 +166,10 @@ class _BaseMixtureOfExperts(
         """The expert used when ``experts=None``."""
 
     @abstractmethod
-    def _check_target(self, y, sample_weight):
-        """Validate ``y`` and set target attributes; return ``(y_fit, y_lik)``:
-        the target the experts are fitted on and the one the likelihood reads."""
+    def _check_target(self, X, y, sample_weight):
+        """Validate ``y`` and set target attributes (``X`` is validated); return
+        ``(y_fit, y_lik)``: the target the experts are fitted on and the one
+        the likelihood reads."""
 
     @abstractmethod
     def _check_new_target(self, y, n_samples):
@@ -281,7 +282,7 @@ class _BaseMixtureOfExperts(
         params = self._route(fit_params)
         X, y = self._validate_fit_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X)
-        y_fit, y_lik = self._check_target(y, sample_weight)
+        y_fit, y_lik = self._check_target(X, y, sample_weight)
         names, templates, _ = self._expert_specs()
         for name, expert in zip(names, templates, strict=True):
             check_expert(name, expert, self._kind)

@@ -275,8 +275,8 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
         Folds fitted in parallel; None means one at a time.
     gate, gate_features, expert_features, unweighted_fit, assignment, \
 temperatures, top_k, balance, min_expert_weight, dead_expert, reg_var, \
-init_params, n_init, max_iter, tol, acceleration, random_state, verbose, \
-verbose_interval, blas_threads
+init_params, n_init, max_iter, tol, acceleration, crossfit, random_state, \
+verbose, verbose_interval, blas_threads
         As in :class:`MixtureOfExpertsRegressor`, for every candidate.
         ``init_params`` and ``n_init`` start the smallest mixture of the grid
         (larger ones grow from it). ``random_state`` gives every candidate,
@@ -372,12 +372,13 @@ verbose_interval, blas_threads
         balance=0.0,
         min_expert_weight=1e-3,
         dead_expert="reseed",
-        reg_var=1e-3,
-        init_params="kmeans",
-        n_init=1,
-        max_iter=100,
-        tol=1e-4,
+        reg_var=1e-2,
+        init_params="kmeans_xy",
+        n_init=3,
+        max_iter=1000,
+        tol=1e-5,
         acceleration=None,
+        crossfit="auto",
         random_state=None,
         verbose=0,
         verbose_interval=10,
@@ -404,6 +405,7 @@ verbose_interval, blas_threads
         self.max_iter = max_iter
         self.tol = tol
         self.acceleration = acceleration
+        self.crossfit = crossfit
         self.random_state = random_state
         self.verbose = verbose
         self.verbose_interval = verbose_interval
@@ -466,8 +468,8 @@ class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
         Folds fitted in parallel; None means one at a time.
     gate, gate_features, expert_features, unweighted_fit, assignment, \
 temperatures, top_k, balance, min_expert_weight, dead_expert, init_params, \
-n_init, max_iter, tol, acceleration, random_state, verbose, verbose_interval, \
-blas_threads
+n_init, max_iter, tol, acceleration, crossfit, random_state, verbose, \
+verbose_interval, blas_threads
         As in :class:`MixtureOfExpertsClassifier`, for every candidate.
 
     Attributes
@@ -542,10 +544,11 @@ blas_threads
         min_expert_weight=1e-3,
         dead_expert="reseed",
         init_params="kmeans",
-        n_init=1,
-        max_iter=100,
-        tol=1e-4,
+        n_init=3,
+        max_iter=1000,
+        tol=1e-5,
         acceleration=None,
+        crossfit="auto",
         random_state=None,
         verbose=0,
         verbose_interval=10,
@@ -571,6 +574,7 @@ blas_threads
         self.max_iter = max_iter
         self.tol = tol
         self.acceleration = acceleration
+        self.crossfit = crossfit
         self.random_state = random_state
         self.verbose = verbose
         self.verbose_interval = verbose_interval

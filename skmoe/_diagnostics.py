@@ -49,8 +49,9 @@ def small_experts(names, shares, min_expert_weight):
         f"Experts {[names[i] for i in small]} hold only "
         f"{', '.join(f'{shares[i]:.1%}' for i in small)} of the rows, less than "
         f"a tenth of a fair share ({fair:.0%}). EM may have stopped in a poor "
-        "local optimum: compare with n_init=3 or init_params='kmeans_xy' (and "
-        "fewer experts, if the data have no regime that small)."
+        "local optimum: compare with more starts (n_init) or another "
+        "init_params (and fewer experts, if the data have no regime that "
+        "small)."
     )
 
 

@@ -129,6 +129,7 @@ def test_verbose_prints_iteration_lines(data, capsys):
             n_experts=3,
             verbose=1,
             verbose_interval=2,
+            n_init=1,
             max_iter=6,
             tol=0,
             random_state=0,

@@ -161,7 +161,7 @@ def invalid(name, allowed, got):
             {"gate": SoftmaxGate(alpha=-1)},
             ValueError,
             r"The 'alpha' parameter of SoftmaxGate must be a float in the range "
-            r"\[0.0, inf\)\. Got -1 instead",
+            r"\[0.0, inf\) or a str among \{'auto'\}\. Got -1 instead",
         ),
         (
             {"experts": [("a", LinearRegression()), ("a", LinearRegression())]},
@@ -371,6 +371,7 @@ def test_a_failed_fit_leaves_the_mixture_as_it_was(first_fitted):
     moe = MixtureOfExpertsRegressor(
         [("ok", LinearRegression()), ("bad", FailingRegressor())],
         warm_start=first_fitted,
+        n_init=1,  # the fit calls are counted
         random_state=0,
         tol=0,
         max_iter=2,
@@ -403,6 +404,7 @@ def test_a_failing_expert_in_a_parallel_fit_is_named_too():
     moe = MixtureOfExpertsRegressor(
         [("ok", LinearRegression()), ("bad", FailingRegressor())],
         n_jobs=2,
+        n_init=1,  # the fit calls are counted
         tol=0,
         random_state=0,
     )

@@ -101,15 +101,11 @@ class _Summary:
 
 class _Spread:
     """Second pass: weighted sums of squares about the means, the class
-    masses, and the rows sampled for the k-means start."""
+    masses, and the rows sampled for the k-means start and the noise floor."""
 
-    def __init__(self, kind, mean_X, mean_y, classes, sample_columns, fraction):
+    def __init__(self, kind, mean_X, mean_y, classes, sampled, fraction):
         self.kind, self.mean_X, self.mean_y = kind, mean_X, mean_y
-        self.classes, self.sample_columns, self.fraction = (
-            classes,
-            sample_columns,
-            fraction,
-        )
+        self.classes, self.sampled, self.fraction = classes, sampled, fraction
 
     def __call__(self, index, X, y, w, init):
         X = np.asarray(X, dtype=np.float64)
@@ -123,9 +119,9 @@ class _Spread:
             out["class_mass"] = np.bincount(
                 y_index, weights=w, minlength=len(self.classes)
             )
-        if self.sample_columns is not None:
+        if self.sampled:
             rows = _sample_mask(index, len(X), self.fraction)
-            out["sample_X"] = X[rows][:, self.sample_columns]
+            out["sample_X"] = X[rows]
             out["sample_w"] = w[rows]
             out["sample_y"] = np.asarray(y)[rows]
         return out

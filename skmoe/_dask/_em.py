@@ -200,7 +200,7 @@ class _EM:
             penalised[0] = False  # the intercepts
             solver = _newton(
                 self._m_points["gate"],
-                gate.alpha / self.total,
+                gate.penalty(len(ctx.gate_columns), self.total) / self.total,
                 penalised,
                 gate.max_iter,
                 gate.tol,

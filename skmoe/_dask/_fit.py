@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 
 from .._gating import SoftmaxGate
 from .._math import standard_scale
+from .._noise import nn_noise_variance
 from .._warn import warn
 from ._blocks import _Data, _Spread, _Summary
 from ._checks import _check_options, _refuse_experts
@@ -243,9 +244,10 @@ def _describe(model, data, summary, total, init, spec):
         isinstance(init, str) and init in ("kmeans", "kmeans_xy") and n_experts > 1
     )
     ctx.sample_fraction = min(1.0, SAMPLE_ROWS / n_samples)
-    gate_columns = model.gate_features_ if k_means else None
+    # A sample of rows serves the k-means start and the regressor's noise floor.
+    sampled = k_means or kind == "regressor"
     spread = data.run(
-        _Spread(kind, mean_X, mean_y, classes, gate_columns, ctx.sample_fraction)
+        _Spread(kind, mean_X, mean_y, classes, sampled, ctx.sample_fraction)
     )
     var_X = spread["sq_X"] / total
     ctx.gate_mean = mean_X[model.gate_features_]
@@ -254,19 +256,23 @@ def _describe(model, data, summary, total, init, spec):
     )
     ctx.shift_X = mean_X[model.expert_features_]
     if kind == "regressor":
-        _scale_target(model, ctx, mean_y, spread["sq_y"] / total, n_samples)
+        sample = {key: spread[f"sample_{key}"] for key in ("X", "w", "y")}
+        _scale_target(model, ctx, mean_y, spread["sq_y"] / total, n_samples, sample)
     else:
         _scale_classes(
             model, ctx, spread["class_mass"], total, n_samples, spec.templates
         )
     if not k_means:
         return ctx, None
-    return ctx, {key: spread[f"sample_{key}"] for key in ("X", "w", "y")}
+    sample = {key: spread[f"sample_{key}"] for key in ("X", "w", "y")}
+    sample["X"] = sample["X"][:, model.gate_features_]
+    return ctx, sample
 
 
-def _scale_target(model, ctx, mean_y, var_y, n_samples):
-    """The regression target's shift and scale, the noise floor, and whether
-    ``y`` is constant (to the rounding of its mean)."""
+def _scale_target(model, ctx, mean_y, var_y, n_samples, sample):
+    """The regression target's shift and scale, the noise floor (from the
+    noise estimated on a sample of rows), and whether ``y`` is constant (to
+    the rounding of its mean)."""
     reg_var = model.reg_var
     if not isinstance(reg_var, numbers.Real) or not 0 <= reg_var < np.inf:
         raise ValueError(f"'reg_var' must be a non-negative float, got {reg_var!r}.")
@@ -274,8 +280,11 @@ def _scale_target(model, ctx, mean_y, var_y, n_samples):
     eps = np.finfo(np.float64).eps
     rounding = (n_samples * eps * mean_y) ** 2
     model._constant_target = var_y <= n_samples * eps * var_y + rounding
+    noise = 0.0
+    if not model._constant_target and sample["w"].sum() > 0:
+        noise = nn_noise_variance(sample["X"], sample["y"], sample["w"])
     model._var_floor = ctx.var_floor = max(
-        model.reg_var * var_y, rounding, np.finfo(np.float64).tiny
+        model.reg_var * noise, rounding, np.finfo(np.float64).tiny
     )
     ctx.target_mean, ctx.target_scale = (
         np.array([mean_y]),
