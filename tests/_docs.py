@@ -18,6 +18,7 @@ differ between CPUs, the example itself sits on a tie and must change.
 ``.ci/run`` runs the user guide under several OpenBLAS kernels.
 """
 
+import ast
 import contextlib
 import io
 import re
@@ -128,3 +129,67 @@ def run_blocks(blocks, source, namespace):
             f"block at line {lineno} prints\n{normalise(printed.getvalue())}\n"
             f"where the docs say\n{normalise(expected)}"
         )
+
+
+def _printed_by_statement(code, namespace, source):
+    """Run ``code`` one top-level statement at a time; [(last line of the
+    statement (1-based, in ``code``), what it printed)]."""
+    outputs = []
+    for node in ast.parse(code).body:
+        prints = "print(" in (ast.get_source_segment(code, node) or "")
+        printed = io.StringIO()
+        module = ast.Module(body=[node], type_ignores=[])
+        with contextlib.redirect_stdout(printed):
+            exec(compile(module, source, "exec"), namespace)
+        outputs.append((node.end_lineno, printed.getvalue() if prints else ""))
+    return outputs
+
+
+def _refreshed_block(code, namespace, source):
+    """``code`` with the comment lines after each printing statement replaced
+    by what it prints now, where that differs beyond kernel noise."""
+    lines = code.split("\n")
+    for end, printed in reversed(_printed_by_statement(code, namespace, source)):
+        start = stop = end  # the comment run right after the statement
+        while stop < len(lines) and lines[stop].lstrip().startswith("#"):
+            stop += 1
+        if not printed or stop == start:
+            continue
+        old = " ".join(line.strip()[1:].strip() for line in lines[start:stop])
+        if same_output(printed, old):
+            continue
+        indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+        new = [f"{indent}# {line}".rstrip() for line in printed.rstrip().split("\n")]
+        lines[start:stop] = new
+    return "\n".join(lines)
+
+
+def refresh_page(path, fresh_namespace_at=()):
+    """Rewrite the printed output of every ``.. code-block:: python`` block of
+    the reST page at ``path`` with what the code prints now, for a change of
+    behaviour (the prose around the blocks must then be read again).
+
+    Blocks run in order in one namespace, a fresh one from each block whose
+    directive line is in ``fresh_namespace_at`` (as the tests run them)."""
+    import pathlib
+
+    path = pathlib.Path(path)
+    text = path.read_text()
+    namespace, new_blocks = None, []
+    for lineno, code in code_blocks(text):
+        if namespace is None or lineno in fresh_namespace_at:
+            namespace = {"__name__": "__guide__"}
+        new_blocks.append((lineno, code, _refreshed_block(code, namespace, str(path))))
+    # The page may have been edited while the blocks ran: swap each changed
+    # block's text in the page as it is now.
+    text = path.read_text()
+    for _, code, new in new_blocks:
+        if new != code:
+            old_text, new_text = (_indented(block) for block in (code, new))
+            if text.count(old_text) == 1:
+                text = text.replace(old_text, new_text)
+    path.write_text(text)
+
+
+def _indented(code):
+    return "\n".join(("    " + line).rstrip() for line in code.split("\n"))
