@@ -41,11 +41,8 @@ from sklearn.linear_model import (
 )
 from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
 from sklearn.model_selection import (
-    GridSearchCV,
     RepeatedKFold,
     RepeatedStratifiedKFold,
-    ShuffleSplit,
-    StratifiedShuffleSplit,
     train_test_split,
 )
 from sklearn.pipeline import Pipeline
@@ -53,7 +50,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from benchmarks.report import Part, md_table, mean_std, pyplot, seconds_text
-from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
+from skmoe import (
+    MixtureOfExpertsClassifier,
+    MixtureOfExpertsClassifierCV,
+    MixtureOfExpertsRegressor,
+    MixtureOfExpertsRegressorCV,
+)
 
 try:  # optional extra
     import lightgbm
@@ -63,8 +65,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 # ---- sizes ------------------------------------------------------------------
 
 PROFILES = {
-    # 5-fold CV repeated with 3 seeds; the tuned rows choose on one inner
-    # 75/25 split of each training fold.
+    # 5-fold CV repeated with 3 seeds; the CV variant chooses by its own
+    # inner 3-fold CV of each training fold.
     "full": dict(
         n_splits=5,
         n_repeats=3,
@@ -72,12 +74,13 @@ PROFILES = {
         n_xor=1000,
         max_rows=None,
         digits_rows=None,
-        grid_experts=(2, 4),
-        grid_alpha=(1e-3, 1.0),
+        grid_experts=(1, 2, 3, 4),
+        grid_alpha=(1.0, 1e-2, 1e-4, 1e-6),
+        inner_cv=3,
         only=None,
     ),
     # 3-fold CV, one seed, smaller generated sets, digits subsampled, no
-    # search (the "tuned" rows are fixed: 2 experts, gate alpha 1).
+    # a smaller grid for the CV variant.
     "quick": dict(
         n_splits=3,
         n_repeats=1,
@@ -85,11 +88,12 @@ PROFILES = {
         n_xor=400,
         max_rows=None,
         digits_rows=200,
-        grid_experts=(2,),
-        grid_alpha=(1.0,),
+        grid_experts=(1, 2),
+        grid_alpha=(1.0, 1e-2),
+        inner_cv=3,
         only=None,
     ),
-    # For the smoke test only: two data sets, 120 rows, no search.
+    # For the smoke test only: two data sets, 120 rows, a tiny grid.
     "tiny": dict(
         n_splits=2,
         n_repeats=1,
@@ -97,8 +101,9 @@ PROFILES = {
         n_xor=120,
         max_rows=120,
         digits_rows=120,
-        grid_experts=(2,),
+        grid_experts=(1, 2),
         grid_alpha=(1.0,),
+        inner_cv=2,
         only=("piecewise-linear, 4 regimes", "iris"),
     ),
 }
@@ -268,8 +273,8 @@ VOTING, STACKING = "Voting(linear, tree)", "Stacking(linear, tree)"
 HGB = "HistGradientBoosting"
 LGBM_TREE, LGBM_BOOST = "LightGBM model tree", "LightGBM linear_tree, boosted"
 MOE_DEFAULT = "skmoe 2 linear, defaults"
-MOE_LINEAR = "skmoe linear, tuned"
-MOE_MIXED = "skmoe linear + tree, tuned"
+MOE_LINEAR = "skmoe CV, linear"
+MOE_MIXED = "skmoe linear + tree, defaults"
 MOE_ROWS = (MOE_DEFAULT, MOE_LINEAR, MOE_MIXED)
 
 CONFIGURATIONS = f"""\
@@ -289,19 +294,18 @@ a model takes one; `n_jobs` is never set (one core each).
 - **{LGBM_BOOST}**: LightGBM `linear_tree=True, n_estimators=100,
   learning_rate=0.1, num_leaves=8`. Optional extra.
 - **{MOE_DEFAULT}**: `MixtureOfExpertsRegressor/Classifier(<linear expert>,
-  n_experts=2)` with every other parameter at its default (gate
-  `SoftmaxGate(alpha=1e-3)`, one k-means start, tol=1e-4, max_iter=100).
-- **{MOE_LINEAR}**: the same, with `n_experts` and the gate's `alpha` chosen by
-  `GridSearchCV` on one inner split of each training fold (75% fit, 25%
-  validation; stratified for classification), never on the test fold, over
-  `n_experts` in {{grid_experts}} and `gate__alpha` in {{grid_alpha}}; scored by
-  R² (regression) or log-loss (classification). Its fit time includes the
-  inner search.
+  n_experts=2)` with every other parameter at its default (see
+  `benchmarks/DEFAULTS.md`: `SoftmaxGate(alpha="auto")`, three starts,
+  tol=1e-5).
+- **{MOE_LINEAR}**: `MixtureOfExpertsRegressorCV/ClassifierCV(<linear
+  expert>)`: `n_experts` in {{grid_experts}} (one expert is the expert alone)
+  and `gate__alpha` in {{grid_alpha}} chosen by the estimator's internal
+  {{inner_cv}}-fold cross-validated held-out log-likelihood on the training
+  fold, never on the test fold; its fit time includes that search.
 - **{MOE_MIXED}**: `experts=[("linear", <linear expert>), ("tree", <tree
-  expert>)]` (the experts of Voting and Stacking), `gate__alpha` chosen the
-  same way over {{grid_alpha}}.
-- A grid with a single candidate is no search: the row is then that fixed
-  configuration.
+  expert>)]` (the experts of Voting and Stacking), every other parameter at
+  its default (the tree is a flexible expert, so `crossfit="auto"` scores
+  it on rows it was not fitted on).
 
 In the mixtures the logistic experts have `warm_start=True` (EM refits them
 from their previous solution: faster, same optimum); everywhere else they do
@@ -331,8 +335,6 @@ def models(task, profile):
         linear = LogisticRegression(C=1.0, max_iter=1000)
         moe_linear = LogisticRegression(C=1.0, max_iter=1000, warm_start=True)
         tree = DecisionTreeClassifier(max_depth=4, min_samples_leaf=10, random_state=0)
-        inner = StratifiedShuffleSplit(1, test_size=0.25, random_state=0)
-        scoring = neg_log_loss
         voting = VotingClassifier([("linear", linear), ("tree", tree)], voting="soft")
         stacking = StackingClassifier(
             [("linear", linear), ("tree", tree)],
@@ -341,27 +343,20 @@ def models(task, profile):
         )
         hgb = HistGradientBoostingClassifier(random_state=0)
         moe = MixtureOfExpertsClassifier
+        moe_cv = MixtureOfExpertsClassifierCV
     else:
         linear = moe_linear = LinearRegression()
         tree = DecisionTreeRegressor(max_depth=4, min_samples_leaf=10, random_state=0)
-        inner = ShuffleSplit(1, test_size=0.25, random_state=0)
-        scoring = "r2"
         voting = VotingRegressor([("linear", linear), ("tree", tree)])
         stacking = StackingRegressor(
             [("linear", linear), ("tree", tree)], final_estimator=RidgeCV(), cv=5
         )
         hgb = HistGradientBoostingRegressor(random_state=0)
         moe = MixtureOfExpertsRegressor
+        moe_cv = MixtureOfExpertsRegressorCV
 
     def pipe(model):
         return Pipeline([("scale", StandardScaler()), ("model", model)])
-
-    def tuned(model, grid):
-        if all(len(values) == 1 for values in grid.values()):
-            # One candidate: nothing to search (the quick and tiny profiles).
-            return pipe(model.set_params(**{k: v[0] for k, v in grid.items()}))
-        grid = {f"model__{key}": list(values) for key, values in grid.items()}
-        return GridSearchCV(pipe(model), grid, cv=inner, scoring=scoring)
 
     out = {
         LINEAR: pipe(linear),
@@ -376,14 +371,16 @@ def models(task, profile):
             _lgbm(classification, n_estimators=100, learning_rate=0.1)
         )
     out[MOE_DEFAULT] = pipe(moe(moe_linear, n_experts=2, random_state=0))
-    out[MOE_LINEAR] = tuned(
-        moe(moe_linear, random_state=0),
-        {"n_experts": p["grid_experts"], "gate__alpha": p["grid_alpha"]},
+    out[MOE_LINEAR] = pipe(
+        moe_cv(
+            moe_linear,
+            n_experts_grid=p["grid_experts"],
+            alphas=p["grid_alpha"],
+            cv=p["inner_cv"],
+            random_state=0,
+        )
     )
-    out[MOE_MIXED] = tuned(
-        moe([("linear", moe_linear), ("tree", tree)], random_state=0),
-        {"gate__alpha": p["grid_alpha"]},
-    )
+    out[MOE_MIXED] = pipe(moe([("linear", moe_linear), ("tree", tree)], random_state=0))
     return out
 
 
@@ -392,9 +389,10 @@ def models(task, profile):
 
 def _final_step(model):
     """The last step of a (possibly tuned) Pipeline, and the steps before it."""
-    if isinstance(model, GridSearchCV):
-        model = model.best_estimator_
-    return model[:-1], model[-1]
+    last = model[-1]
+    if hasattr(last, "best_estimator_"):  # a CV estimator: its chosen mixture
+        last = last.best_estimator_
+    return model[:-1], last
 
 
 def held_out_loglik(model, X_train, y_train, X_test, y_test):
@@ -441,7 +439,7 @@ class Scores:
     warned_fits: int = 0
     clipped: int = 0  # folds whose predict_proba left [0, 1]
     warning_kinds: set = field(default_factory=set)
-    chosen: list = field(default_factory=list)  # best_params_ of tuned rows
+    chosen: list = field(default_factory=list)  # the CV variant's choices
 
 
 METRICS = {
@@ -479,8 +477,9 @@ def evaluate(dataset, profile, log=print):
             if relevant:
                 s.warned_fits += 1
                 s.warning_kinds.update(_describe_warnings(relevant))
-            if isinstance(model, GridSearchCV):
-                s.chosen.append(_short_params(model.best_params_))
+            last = model[-1]
+            if hasattr(last, "n_experts_"):
+                s.chosen.append(f"n_experts={last.n_experts_}, alpha={last.alpha_:g}")
             if classification:
                 proba = model.predict_proba(X[test])
                 if proba.min() < 0 or proba.max() > 1:
@@ -561,7 +560,7 @@ def dataset_table(dataset, scores):
             "Folds where predict_proba left [0, 1] (by rounding; clipped before "
             "the log-loss): " + "; ".join(clipped) + "."
         )
-    for name in (MOE_LINEAR, MOE_MIXED):
+    for name in (MOE_LINEAR,):
         chosen = scores[name].chosen
         if chosen:
             values, counts = np.unique(chosen, return_counts=True)
@@ -733,6 +732,7 @@ def run(profile="full", out_dir=None, log=print):
     configurations = CONFIGURATIONS.format(
         grid_experts="{" + ", ".join(map(str, p["grid_experts"])) + "}",
         grid_alpha="{" + ", ".join(f"{a:g}" for a in p["grid_alpha"]) + "}",
+        inner_cv=p["inner_cv"],
     )
     if lightgbm is None:
         configurations += "\nlightgbm is not installed: its rows are left out.\n"
@@ -752,7 +752,7 @@ def run(profile="full", out_dir=None, log=print):
             "as a Gaussian around its prediction with the variance of its training "
             "residuals. For classification the held-out log-likelihood per row is "
             "minus the log-loss. Fit seconds are per fold (one core) and include the "
-            "inner search of the tuned rows.\n",
+            "inner search of the CV variant.\n",
             configurations,
             "![quality](results/quality.png)\n" if figures else "",
             *sections,
