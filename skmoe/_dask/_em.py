@@ -8,7 +8,8 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import clone
 
-from .._gating import SoftmaxGate
+from .._fast_mstep import EM_NEWTON_STEPS
+from .._gating import EM_GATE_STEPS, SoftmaxGate
 from .._init import weighted_kmeans
 from .._warn import warn
 from ._checks import _expert_kind
@@ -148,6 +149,11 @@ class _EM:
             W = self.gate_W
             if W is None or W.shape != (q, len(self.experts)):
                 W = np.zeros((q, len(self.experts)))
+            elif W.shape[1] == 2:
+                # In memory, a fitted gate of two experts steps on the
+                # difference of its columns, from W = [-beta / 2, beta / 2]:
+                # the same point here, hence the same Newton step.
+                W = W - W.mean(axis=1, keepdims=True)
             points["gate"] = W
         linear = []
         for i, expert in enumerate(self.experts):
@@ -198,11 +204,17 @@ class _EM:
             q = len(ctx.gate_columns) + 1
             penalised = np.ones((q, len(self.experts)), dtype=bool)
             penalised[0] = False  # the intercepts
+            # Generalised EM, as in memory: a fitted gate takes a few Newton
+            # steps from its last weights; a new one is fitted to the optimum.
+            fitted = self.gate_W is not None and self.gate_W.shape == (
+                q,
+                len(self.experts),
+            )
             solver = _newton(
                 self._m_points["gate"],
                 gate.penalty(len(ctx.gate_columns), self.total) / self.total,
                 penalised,
-                gate.max_iter,
+                EM_GATE_STEPS if fitted else gate.max_iter,
                 gate.tol,
             )
             solvers["gate"] = (solver, self.total)
@@ -211,11 +223,14 @@ class _EM:
             if key in self._m_points:
                 logistic = ctx.logistic[i]
                 W0 = self._m_points[key]
+                # Warm (fitted in an earlier M-step of this start): a few
+                # Newton steps, as the in-memory M-step takes.
+                warm = self.expert_names[i] in self.logistic_W
                 solver = _newton(
                     W0,
                     logistic.alpha / mass[i],
                     logistic.penalised(W0),
-                    logistic.max_iter,
+                    EM_NEWTON_STEPS if warm else logistic.max_iter,
                     _LOGISTIC_TOL,
                     decrement=_LOGISTIC_DECREMENT,
                 )
