@@ -110,6 +110,14 @@ class _Run:
     converged: bool
 
 
+def _caught(func, *args):
+    """``func(*args)``, or the exception it raised."""
+    try:
+        return func(*args)
+    except Exception as exc:
+        return exc
+
+
 class _BaseMixtureOfExperts(
     _ProgressMixin,
     InformationCriteriaMixin,
@@ -372,9 +380,23 @@ class _BaseMixtureOfExperts(
         ]
         if self.n_jobs in (None, 1) or len(starts) == 1:
             return [self._run_start(*start) for start in starts]
-        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(self._run_start)(*start) for start in starts
-        )
+        # A start's own error comes back as its result (raised below, the
+        # first start's first); what Parallel raises broke in the backend.
+        try:
+            runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(_caught)(self._run_start, *start) for start in starts
+            )
+        except Exception as exc:
+            raise RuntimeError(
+                f"Running the {len(starts)} starts in parallel (n_jobs="
+                f"{self.n_jobs}) failed in the parallel backend: "
+                f"{type(exc).__name__}: {exc}. If a dask Client or another "
+                "joblib backend is in use, check that it is still running."
+            ) from exc
+        for run in runs:
+            if isinstance(run, Exception):
+                raise run
+        return runs
 
     def _run_start(self, index, data, names, templates, rng, resp=None, curve=()):
         """One EM run from a fresh start, on a copy of the mixture."""

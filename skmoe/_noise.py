@@ -12,6 +12,7 @@ not inflate it as a single linear fit's residuals would.
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import parallel_backend
 from sklearn.neighbors import NearestNeighbors
 
 # Above this many distinct rows the estimate uses evenly spaced rows of the
@@ -60,7 +61,10 @@ def nn_noise_variance(X, y, sample_weight):
         take = np.linspace(0, len(rows) - 1, MAX_ROWS).astype(np.intp)
         rows, weight = rows[take], weight[take]
     Z, y = rows[:, :-1], rows[:, -1]
-    _, index = NearestNeighbors(n_neighbors=2).fit(Z).kneighbors(Z)
+    # One small query, kept off any joblib backend the user has active: a
+    # Dask cluster would receive the tree (or fail, if it went away).
+    with parallel_backend("sequential"):
+        _, index = NearestNeighbors(n_neighbors=2).fit(Z).kneighbors(Z)
     # With another y at the same x, either row may come first.
     other = np.where(index[:, 0] == np.arange(len(y)), index[:, 1], index[:, 0])
     return 0.5 * float(np.average((y - y[other]) ** 2, weights=weight))

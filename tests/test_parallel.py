@@ -74,10 +74,21 @@ def test_dask_cluster_gives_the_local_model():
     assert_array_equal(search.cv_results_[scores], local_search.cv_results_[scores])
 
 
-def test_a_dask_client_that_went_away_gives_a_clear_error():
+@pytest.mark.parametrize(
+    "n_init, where",
+    [
+        # One start: the experts are what runs in parallel.
+        (1, r"failed in the parallel backend at EM iteration 1: "),
+        # Several starts (the default): the starts run in parallel.
+        (3, r"the 3 starts in parallel \(n_jobs=2\) failed in the parallel backend: "),
+    ],
+)
+def test_a_dask_client_that_went_away_gives_a_clear_error(n_init, where):
     distributed = pytest.importorskip("dask.distributed")
     X, y = make_linear_mixture(300, random_state=2)
-    moe = MixtureOfExpertsRegressor(n_experts=2, n_jobs=2, random_state=0)
+    moe = MixtureOfExpertsRegressor(
+        n_experts=2, n_init=n_init, n_jobs=2, random_state=0
+    )
     cluster = distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
     )
@@ -87,8 +98,7 @@ def test_a_dask_client_that_went_away_gives_a_clear_error():
         cluster.close()
         with pytest.raises(
             RuntimeError,
-            match=r"failed in the parallel backend at "
-            r"EM iteration 1: .* check that it is still running",
+            match=where + ".* check that it is still running",
         ):
             moe.fit(X, y)
     assert not hasattr(moe, "experts_")
@@ -109,7 +119,10 @@ def test_restarts_in_parallel_pick_the_serial_winner():
     assert serial.log_likelihood_ == parallel.log_likelihood_
     # And the winner is the best of the starts run one by one.
     singles = [
-        MixtureOfExpertsRegressor(n_experts=3, init_params="random", random_state=seed)
+        # One start each (n_init=1): each single is one of the four starts.
+        MixtureOfExpertsRegressor(
+            n_experts=3, n_init=1, init_params="random", random_state=seed
+        )
         .fit(X, y)
         .log_likelihood_
         for seed in np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=4)
