@@ -58,9 +58,19 @@ def _is_own_linear(expert, X, kinds):
 
 def _own_logistic_proba(expert, X):
     """LogisticRegression's ``predict_proba`` as it computes it, or None if
-    the result is not finite (left to the checked path to report)."""
+    the result is not finite (left to the checked path to report) or the
+    expert is one-vs-rest or a binary multinomial, whose probabilities
+    scikit-learn before 1.8 computes otherwise."""
+    binary = len(expert.classes_) <= 2
+    multi_class = getattr(expert, "multi_class", "deprecated")
+    multinomial = multi_class == "multinomial" or (
+        multi_class in ("auto", "deprecated") and expert.solver != "liblinear"
+    )
+    formula_known = multi_class != "multinomial" if binary else multinomial
+    if not formula_known:
+        return None
     scores = X @ expert.coef_.T + expert.intercept_
-    if len(expert.classes_) <= 2:
+    if binary:
         positive = expit(scores.reshape(-1))
         proba = np.stack([1 - positive, positive], axis=1)
     else:
