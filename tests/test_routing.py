@@ -244,6 +244,7 @@ def test_starved_expert_is_handled_as_the_policy_says(policy):
         ],
         dead_expert=policy,
         min_expert_weight=0.01,
+        n_init=1,  # the warnings of one start are counted below
         random_state=0,
     )
     with warnings.catch_warnings(record=True) as caught:
@@ -425,6 +426,7 @@ def test_reseeds_are_counted_across_warm_started_fits():
         [("a", LinearRegression()), ("bad", RuleExpert(hopeless))],
         min_expert_weight=0.01,
         warm_start=True,
+        n_init=1,  # the re-seeds of one run are counted across the fits
         max_iter=5,
         tol=0,
         random_state=0,
