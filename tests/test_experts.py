@@ -152,6 +152,7 @@ def test_cross_val_score_equals_a_manual_loop():
     X, y = make_two_regimes(240, random_state=0)
     moe = MixtureOfExpertsRegressor(
         [("lin", LinearRegression()), ("tree", DecisionTreeRegressor(max_depth=3))],
+        n_init=1,  # one start: the equality is tested, not the restarts
         random_state=0,
     )
     cv = KFold(3, shuffle=True, random_state=0)
@@ -217,8 +218,13 @@ def test_heterogeneous_regression_experts_beat_each_alone_and_voting():
         name: clone(expert).fit(X, y).score(X_test, y_test) for name, expert in experts
     }
     baselines["voting"] = VotingRegressor(experts).fit(X, y).score(X_test, y_test)
+    # Plain EM: with cross-fitting (crossfit="auto") the tree and the
+    # neighbours, which generalise alike on the steps, share that region
+    # (held-out log-likelihood -0.041 either way); see test_crossfit.py.
+    # Measured on this test's data: the tree then owns 53 % of the steps and
+    # the mixture's test MSE there is 0.117, against 0.092 in plain EM.
     moe = MixtureOfExpertsRegressor(
-        experts, init_params="kmeans_xy", n_init=8, random_state=0
+        experts, init_params="kmeans_xy", n_init=8, random_state=0, crossfit=False
     ).fit(X, y)
     score = moe.score(X_test, y_test)
     assert score > max(baselines.values()) + 0.01, (score, baselines)
@@ -244,7 +250,12 @@ def test_heterogeneous_classification_experts_beat_each_alone_and_voting():
         baselines[f"voting_{voting}"] = (
             VotingClassifier(experts, voting=voting).fit(X, y).score(X_test, y_test)
         )
-    moe = MixtureOfExpertsClassifier(experts, n_init=5, random_state=0).fit(X, y)
+    # Plain EM, as in the regression test above: cross-fitted (the default
+    # here), the tree owns 44 % of its band, where the mixture's accuracy is
+    # 0.973 rather than 0.997 (overall 0.957 rather than 0.962).
+    moe = MixtureOfExpertsClassifier(
+        experts, n_init=5, crossfit=False, random_state=0
+    ).fit(X, y)
     score = moe.score(X_test, y_test)
     assert score > max(baselines.values()) + 0.01, (score, baselines)
     owner = moe.predict_expert(X_test)
@@ -273,6 +284,9 @@ def test_knn_experts_fit_and_are_reproducible(kind, how):
         return Estimator(
             [("knn", knn()), ("other", knn(n_neighbors=15))],
             unweighted_fit=how,
+            # Plain EM: cross-fitting (the default for kNN experts) draws
+            # random folds, which would let the seed matter for "hard".
+            crossfit=False,
             max_iter=20,
             random_state=seed,
         ).fit(X, y, init_resp=start)
@@ -424,7 +438,10 @@ def test_pipeline_experts_get_responsibility_weights(routing):
 def test_pipeline_expert_under_metadata_routing_gives_the_same_fit():
     X, y = make_hard_regimes(300, random_state=0)
     moe = MixtureOfExpertsRegressor(
-        make_pipeline(StandardScaler(), Ridge(alpha=0.1)), n_experts=4, random_state=0
+        make_pipeline(StandardScaler(), Ridge(alpha=0.1)),
+        n_experts=4,
+        n_init=1,  # one start: the routing is tested, not the restarts
+        random_state=0,
     )
     plain = clone(moe).fit(X, y)
     with config_context(enable_metadata_routing=True):
@@ -681,7 +698,14 @@ GATE_IDS = ["hist_gradient_boosting", "tree", "mlp", "pipeline"]
 def test_any_classifier_as_gate_in_a_regressor(gate):
     X, y = make_two_regimes(300, random_state=0)
     X_test, y_test = make_two_regimes(1000, random_state=1)
-    moe = MixtureOfExpertsRegressor(gate=gate, max_iter=20, random_state=0)
+    # The start of k-means on x alone: the regimes switch at x0 = 0, which it
+    # finds. From the y-aware start (the default) a non-convex gate may settle
+    # elsewhere: over seeds 0-9 the MLP gate's test R^2 spans 0.948-0.985
+    # from it, 0.972-0.985 from this one, and the gate is what is tested
+    # here. One start (n_init=1): restarts are not, and each refits the gate.
+    moe = MixtureOfExpertsRegressor(
+        gate=gate, init_params="kmeans", n_init=1, max_iter=20, random_state=0
+    )
     moe.fit(X, y)
     assert moe.gate_ is not gate and type(moe.gate_) is type(gate)
     proba = moe.gate_proba(X_test)
@@ -699,8 +723,9 @@ def test_any_classifier_as_gate_in_a_regressor(gate):
 def test_any_classifier_as_gate_in_a_classifier(gate):
     X, y = make_xor(400, random_state=0)
     X_test, y_test = make_xor(2000, random_state=1)
+    # One start: restarts are not tested here, and each refits the gate.
     moe = MixtureOfExpertsClassifier(
-        n_experts=2, gate=gate, max_iter=12, random_state=0
+        n_experts=2, gate=gate, n_init=1, max_iter=12, random_state=0
     ).fit(X, y)
     proba = moe.predict_proba(X_test)
     assert proba.shape == (2000, 2)
@@ -861,6 +886,9 @@ def test_hard_fallback_gives_neighbours_models_enough_rows():
     X = rng.uniform(size=(400, 2))
     y = np.sin(6 * X[:, 0]) + 0.1 * rng.standard_normal(400)
     moe = MixtureOfExpertsRegressor(
-        KNeighborsRegressor(n_neighbors=30), n_experts=6, random_state=1
+        KNeighborsRegressor(n_neighbors=30),
+        n_experts=6,
+        n_init=1,  # one start: the fallback is tested, not the restarts
+        random_state=1,
     ).fit(X, y)
     assert all(expert.n_samples_fit_ >= 30 for expert in moe.experts_)
