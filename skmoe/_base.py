@@ -34,6 +34,12 @@ from ._compat import (
 )
 from ._complexity import InformationCriteriaMixin
 from ._composition import _is_named_list, _NamedExpertsMixin
+from ._crossfit import (
+    crossfit_folds,
+    crossfit_outputs,
+    refuse_out_of_core,
+    stalled,
+)
 from ._dask import fit_dask, is_dask_collection
 from ._diagnostics import dead_experts, restart_spread, small_experts
 from ._estimators import same_type_error, seeded_clone, set_warm_start
@@ -98,6 +104,7 @@ class _TrainingData(NamedTuple):
     y_lik: np.ndarray  # what the likelihood reads (class positions), (n,)
     sample_weight: np.ndarray  # (n,)
     params: dict  # metadata routed to each expert's and the gate's fit
+    folds: object = None  # cross-fitting folds, (n,) int, or None (plain EM)
 
 
 @dataclass
@@ -147,6 +154,12 @@ class _BaseMixtureOfExperts(
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "acceleration": [StrOptions({"squarem"}), None],
+        "crossfit": [
+            None,
+            "boolean",
+            StrOptions({"auto"}),
+            Interval(Integral, 2, None, closed="left"),
+        ],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -252,6 +265,7 @@ class _BaseMixtureOfExperts(
         meanwhile sees the old model or the new one.
         """
         if is_dask_collection(X):  # out of core: the blocks stay on the workers
+            refuse_out_of_core(self.crossfit)
             return fit_dask(self, X, y, sample_weight, init_resp, **fit_params)
         work = self._snapshot()
         work._fit(X, y, sample_weight, init_resp, fit_params)
@@ -270,6 +284,10 @@ class _BaseMixtureOfExperts(
             X, y, sample_weight, init_resp, fit_params
         )
         rng = check_random_state(self.random_state)
+        strata = data.y_lik if self._kind == "classifier" else None
+        data = data._replace(
+            folds=crossfit_folds(self, templates, data.sample_weight, strata, rng)
+        )
         plan = self._warm_start_plan(previous, names, templates)
         # EM makes many small BLAS calls, on which threads cost more than
         # they give unless the problem is large (see _threads.py).
@@ -527,7 +545,11 @@ class _BaseMixtureOfExperts(
             if (
                 not (stochastic or revived)
                 and n_iter > settle
-                and abs(ll - previous) < self.tol
+                and (
+                    abs(ll - previous) < self.tol
+                    # Cross-fitted EM need not settle: stop when it stalls.
+                    or (data.folds is not None and stalled(curve))
+                )
             ):
                 converged = True
                 break
@@ -553,9 +575,10 @@ class _BaseMixtureOfExperts(
         """One application of the EM map: the M-step from ``resp``, then the
         E-step; returns ``(log_resp, log_norm, log-likelihood)``."""
         outputs = self._m_step(data, resp, rng, n_iter)
-        log_resp, log_norm = self._e_step(
-            data.Xg, self._expert_log_prob(data.Xe, data.y_lik, outputs, n_iter)
-        )
+        log_prob = self._expert_log_prob(data.Xe, data.y_lik, outputs, n_iter)
+        if data.folds is not None and self._crossfit_penalty is not None:
+            log_prob = log_prob - self._crossfit_penalty
+        log_resp, log_norm = self._e_step(data.Xg, log_prob)
         return (
             log_resp,
             log_norm,
@@ -579,6 +602,10 @@ class _BaseMixtureOfExperts(
             data.params,
         )
         outputs = self._expert_outputs(data.Xe, n_iter)
+        if data.folds is not None:  # score the experts out of fold
+            outputs, self._crossfit_penalty = crossfit_outputs(
+                self, data, resp, rng, n_iter, outputs
+            )
         self._fit_likelihood(
             outputs, data.y_lik, data.sample_weight[:, np.newaxis] * resp
         )

@@ -137,6 +137,30 @@ class MixtureOfExpertsClassifier(
         fewer iterations where EM crawls (flat likelihoods, overlapping
         regimes); ``log_likelihoods_`` records the accepted steps. Other
         ``assignment`` values run plain.
+    crossfit : "auto", bool or int, default="auto"
+        Keep flexible experts (a tree, k-nearest neighbours) from winning
+        rows by fitting them in sample, which plain EM rewards. With
+        cross-fitting, the E-step scores each expert by its in-sample
+        log-likelihood minus its *optimism* per row: for a flexible expert
+        (one whose number of free parameters is unknown, as for ``bic``),
+        the mean gap between its in-sample and its out-of-fold
+        log-likelihood, measured by fitting one copy of it per fold on the
+        other folds' rows at every iteration; for a linear or logistic
+        expert, AIC's ``k / n_i`` (``k`` parameters, ``n_i`` its share of the
+        rows). ``"auto"``: 5 folds when some expert is flexible, plain EM
+        otherwise (a mixture of linear or logistic experts is unchanged);
+        True: 5 folds; an int: that many folds (with no flexible expert,
+        every expert EM refits is then cross-fitted); False or None: plain
+        EM. Prefit models and rules pay nothing, nor do nested mixtures. The
+        experts kept are fitted on all rows, as are their likelihood
+        parameters. The folds are drawn from ``random_state``, stratified by
+        class for a classifier; a weighted row lies in one fold, so weights
+        are not repeated rows here. Cost: ``crossfit`` extra fits of each
+        flexible expert per iteration. This is no longer exact EM:
+        ``log_likelihoods_`` records the penalised log-likelihood, and EM
+        stops when it changes by less than ``tol`` or has not improved for 10
+        iterations. See "Flexible experts" in the user guide and
+        ``benchmarks/FLEXIBLE.md``.
     random_state : int, RandomState instance or None, default=None
         Seeds the starts and every expert clone that has a ``random_state``.
         Pass an int for reproducible fits.
@@ -251,6 +275,7 @@ class MixtureOfExpertsClassifier(
         max_iter=1000,
         tol=1e-5,
         acceleration=None,
+        crossfit="auto",
         random_state=None,
         warm_start=False,
         verbose=0,
@@ -275,6 +300,7 @@ class MixtureOfExpertsClassifier(
         self.max_iter = max_iter
         self.tol = tol
         self.acceleration = acceleration
+        self.crossfit = crossfit
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -317,14 +343,17 @@ class MixtureOfExpertsClassifier(
     def _target_features(self, y_index):
         return np.eye(len(self.classes_))[y_index]
 
-    def _expert_proba(self, i, X, labels=None):
-        """Expert ``i``'s class probabilities, (n, C), columns as ``classes_``."""
+    def _expert_proba(self, i, X, output=None):
+        """Expert ``i``'s class probabilities, (n, C), columns as ``classes_``;
+        ``output`` is its output on ``X`` if known (see _expert_outputs)."""
         expert = self.experts_[i]
         if has_proba(expert):
+            if output is not None:
+                return output
             return aligned_proba(expert, X, self.classes_)
-        if labels is None:
-            labels = check_labels(expert.predict(X), X.shape[0])
-        return smoothed_one_hot(labels, self.classes_, self.label_noise_[i])
+        if output is None:
+            output = check_labels(expert.predict(X), X.shape[0])
+        return smoothed_one_hot(output, self.classes_, self.label_noise_[i])
 
     def _named_proba(self, i, X):
         """:meth:`_expert_proba`, with errors naming the expert."""
@@ -337,9 +366,9 @@ class MixtureOfExpertsClassifier(
             [self._named_proba(i, X) for i in range(len(self.experts_))], axis=1
         )
 
-    def _log_prob_of(self, X, y_index, labels, n_iter=None):
-        """``log P_i(y | x)`` of each expert; ``labels`` caches label-only
-        experts' predictions; errors name the expert and ``n_iter``."""
+    def _log_prob_of(self, X, y_index, outputs, n_iter=None):
+        """``log P_i(y | x)`` of each expert; ``outputs`` caches the experts'
+        outputs by position; errors name the expert and ``n_iter``."""
         rows = np.arange(X.shape[0])
         log_prob = np.empty((X.shape[0], len(self.experts_)))
         for i, (name, expert) in enumerate(self._named_experts()):
@@ -352,26 +381,31 @@ class MixtureOfExpertsClassifier(
                         allow="-inf",
                     )
                     continue
-                proba = self._expert_proba(i, X, labels.get(i))[rows, y_index]
+                proba = self._expert_proba(i, X, outputs.get(i))[rows, y_index]
             log_prob[:, i] = np.log(np.maximum(proba, PROBA_FLOOR))
         return log_prob
 
     def _expert_outputs(self, X, n_iter=None):
-        """The labels of the experts that predict labels only, by position:
-        their error rate is the likelihood's M-step."""
-        labels = {}
+        """The experts' outputs by position: the labels of the experts that
+        predict labels only (their error rate is the likelihood's M-step),
+        the aligned probabilities of the others (for the E-step); none for
+        experts that report their own likelihood."""
+        outputs = {}
         for i, (name, expert) in enumerate(self._named_experts()):
-            if not has_proba(expert):
-                with naming(name, expert, n_iter):
-                    labels[i] = check_labels(expert.predict(X), X.shape[0])
-        return labels
+            with naming(name, expert, n_iter):
+                if not has_proba(expert):
+                    outputs[i] = check_labels(expert.predict(X), X.shape[0])
+                elif not has_own_likelihood(expert):
+                    outputs[i] = aligned_proba(expert, X, self.classes_)
+        return outputs
 
     def _fit_likelihood(self, outputs, y_lik, weights):
         self.label_noise_ = np.full(len(self.experts_), np.nan)
-        for i, predicted in outputs.items():
-            self.label_noise_[i] = label_noise(
-                predicted, y_lik, self.classes_, weights[:, i]
-            )
+        for i, output in outputs.items():
+            if output.ndim == 1:  # labels
+                self.label_noise_[i] = label_noise(
+                    output, y_lik, self.classes_, weights[:, i]
+                )
 
     def _expert_log_prob(self, X, y_lik, outputs=None, n_iter=None):
         return self._log_prob_of(X, y_lik, outputs or {}, n_iter)

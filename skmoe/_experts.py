@@ -217,6 +217,26 @@ def fit_experts(
             zip(names, experts, modes, seeds, strict=True)
         )
     ]
+    return run_fit_jobs(jobs, n_jobs, n_iter)
+
+
+def run_fit_jobs(jobs, n_jobs, n_iter):
+    """Run :func:`fit_expert_named` on each job, side by side in threads with
+    ``n_jobs``; return the fitted experts in the order of ``jobs``.
+
+    Parameters
+    ----------
+    jobs : list of tuple
+        The arguments of :func:`fit_expert_named`, one tuple per expert.
+    n_jobs : int or None
+        Threads; ``None`` or 1 fits one expert at a time.
+    n_iter : int or str
+        The EM iteration, quoted in errors.
+
+    Returns
+    -------
+    experts : list of estimators
+    """
     if n_jobs in (None, 1):
         return [fit_expert_named(*job) for job in jobs]
     try:

@@ -161,6 +161,30 @@ default="kmeans_xy"
         fewer iterations where EM crawls (flat likelihoods, overlapping
         regimes); ``log_likelihoods_`` records the accepted steps. Other
         ``assignment`` values run plain.
+    crossfit : "auto", bool or int, default="auto"
+        Keep flexible experts (a tree, k-nearest neighbours) from winning
+        rows by fitting them in sample, which plain EM rewards. With
+        cross-fitting, the E-step scores each expert by its in-sample
+        log-likelihood minus its *optimism* per row: for a flexible expert
+        (one whose number of free parameters is unknown, as for ``bic``),
+        the mean gap between its in-sample and its out-of-fold
+        log-likelihood, measured by fitting one copy of it per fold on the
+        other folds' rows at every iteration; for a linear or logistic
+        expert, AIC's ``k / n_i`` (``k`` parameters, ``n_i`` its share of the
+        rows). ``"auto"``: 5 folds when some expert is flexible, plain EM
+        otherwise (a mixture of linear or logistic experts is unchanged);
+        True: 5 folds; an int: that many folds (with no flexible expert,
+        every expert EM refits is then cross-fitted); False or None: plain
+        EM. Prefit models and rules pay nothing, nor do nested mixtures. The
+        experts kept are fitted on all rows, as are their likelihood
+        parameters. The folds are drawn from ``random_state``, stratified by
+        class for a classifier; a weighted row lies in one fold, so weights
+        are not repeated rows here. Cost: ``crossfit`` extra fits of each
+        flexible expert per iteration. This is no longer exact EM:
+        ``log_likelihoods_`` records the penalised log-likelihood, and EM
+        stops when it changes by less than ``tol`` or has not improved for 10
+        iterations. See "Flexible experts" in the user guide and
+        ``benchmarks/FLEXIBLE.md``.
     random_state : int, RandomState instance or None, default=None
         Seeds the starts and every expert clone that has a ``random_state``.
         Pass an int for reproducible fits.
@@ -282,6 +306,7 @@ default="kmeans_xy"
         max_iter=1000,
         tol=1e-5,
         acceleration=None,
+        crossfit="auto",
         random_state=None,
         warm_start=False,
         verbose=0,
@@ -307,6 +332,7 @@ default="kmeans_xy"
         self.max_iter = max_iter
         self.tol = tol
         self.acceleration = acceleration
+        self.crossfit = crossfit
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose

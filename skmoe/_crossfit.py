@@ -1,0 +1,395 @@
+"""Cross-fitting: experts compared on what they would score on new rows.
+
+EM compares the experts by their likelihood on the training rows, which
+rewards in-sample fit: a tree or a nearest-neighbours expert explains the
+rows it was fitted on better than a linear expert does, even where both
+generalise alike, so it wins them, and the mixture generalises like the tree.
+
+The remedy is a complexity-aware likelihood. The E-step scores expert ``i``
+on row ``j`` by ``log p_i(y_j | x_j) - optimism_i``: its in-sample
+log-likelihood minus its optimism per row, the amount by which its in-sample
+log-likelihood exceeds what it scores on rows it did not see (Efron's
+covariance penalty; AIC's ``k / n`` for a model of ``k`` parameters). Where
+``k`` is known (linear and logistic experts, see :mod:`._complexity`), AIC's
+value is used. For the *flexible* experts, whose complexity adapts to the
+data, it is measured: the rows are split into ``v`` folds once per fit, and
+at every M-step, for each fold, a copy of the expert is fitted on the other
+folds' rows (with the current responsibilities as weights) and predicts the
+held-out fold; the optimism is the responsibility-weighted mean of
+in-sample minus out-of-fold log-likelihood. The experts and their
+likelihood parameters the mixture keeps are fitted on all rows.
+
+Benchmarks (``benchmarks/FLEXIBLE.md``) compared this with scoring each row
+by its out-of-fold likelihood directly (``SCORE = "oof"``: noisier per row,
+so a confident tree still wins the rows it happens to get right), with
+cross-fitting every expert (``SCOPE = "learning"``: as good, slower) and with
+choosing the number of plain EM iterations on a held-out split.
+
+This is no longer exact EM: the log-likelihood recorded at each iteration is
+the penalised one, which need not increase monotonically; EM stops when it
+changes by less than ``tol`` or has not improved for ``PATIENCE`` iterations.
+The cost is ``v`` extra fits of each flexible expert per iteration (on
+``(v - 1) / v`` of the rows), one prediction of each copy on its fold, and
+two extra evaluations of the experts' likelihood.
+"""
+
+from copy import deepcopy
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+
+from ._compat import _check_method_params
+from ._complexity import (
+    _LINEAR_REGRESSORS,
+    InformationCriteriaMixin,
+    expert_parameters,
+)
+from ._estimators import fit_mode, has_own_likelihood, is_fixed
+from ._experts import run_fit_jobs
+
+__all__ = [
+    "AUTO_FOLDS",
+    "PATIENCE",
+    "assign_folds",
+    "crossfit_columns",
+    "crossfit_folds",
+    "crossfit_outputs",
+    "is_flexible",
+    "optimism",
+    "refuse_out_of_core",
+    "splice_outputs",
+    "stalled",
+]
+
+# Folds of crossfit="auto": each copy sees 80 % of the rows, so its
+# out-of-fold error is close to that of the expert fitted on all of them.
+AUTO_FOLDS = 5
+
+# Iterations without a new best cross-fitted log-likelihood after which EM
+# stops: the out-of-fold scores of a tree jump when a split moves, so the
+# curve may wander by more than tol without going anywhere.
+PATIENCE = 10
+
+# Which experts are cross-fitted once one is flexible: "flexible" (only
+# those, the default: the others pay AIC's k / n) or "learning" (all that EM
+# refits). Benchmarks compare the two (benchmarks/FLEXIBLE.md).
+SCOPE = "flexible"
+
+# How the E-step scores the cross-fitted experts: "oof" (each row by the
+# copy that did not see it) or "penalized" (in sample, minus the expert's
+# optimism). Benchmarks compare the two.
+SCORE = "penalized"
+
+
+def is_flexible(expert, kind):
+    """Whether ``expert`` adapts its complexity to the data.
+
+    Parameters
+    ----------
+    expert : estimator
+        An expert, fitted or not.
+    kind : {"regressor", "classifier"}
+        The kind of mixture it serves in.
+
+    Returns
+    -------
+    flexible : bool
+        False for the experts whose free parameters :mod:`._complexity`
+        counts (LinearRegression, Ridge, LogisticRegression), for fixed
+        experts (prefit models, rules) and for nested mixtures; True for the
+        rest (trees, neighbours, kernel machines, boosting, pipelines).
+    """
+    if is_fixed(expert) or isinstance(expert, InformationCriteriaMixin):
+        return False
+    if kind == "regressor":
+        return not isinstance(expert, _LINEAR_REGRESSORS)
+    return not isinstance(expert, LogisticRegression)
+
+
+def _learns(expert):
+    """Whether EM refits ``expert`` and reads its likelihood from its output."""
+    return not (is_fixed(expert) or has_own_likelihood(expert))
+
+
+def crossfit_columns(experts, kind, crossfit, scope=None):
+    """Positions of the experts the E-step scores out of fold.
+
+    Parameters
+    ----------
+    experts : list of estimators
+    kind : {"regressor", "classifier"}
+    crossfit : "auto", bool, int or None
+        The mixture's parameter. ``"auto"`` cross-fits once some expert is
+        flexible; True or an int always; False or None never.
+    scope : {"learning", "flexible"} or None, default=None
+        Which experts: every expert EM refits, or only the flexible ones;
+        None reads ``SCOPE``.
+
+    Returns
+    -------
+    columns : list of int
+        Empty when EM runs plain.
+    """
+    if crossfit is None or crossfit is False:
+        return []
+    learning = [i for i, expert in enumerate(experts) if _learns(expert)]
+    flexible = [i for i in learning if is_flexible(experts[i], kind)]
+    if crossfit == "auto" and not flexible:
+        return []
+    if (scope or SCOPE) == "flexible" and flexible:
+        return flexible
+    return learning
+
+
+def n_folds(crossfit):
+    """The number of folds the parameter asks for."""
+    if crossfit == "auto" or crossfit is True:
+        return AUTO_FOLDS
+    return int(crossfit)
+
+
+def assign_folds(n_folds, sample_weight, strata, rng):
+    """A fold for every row, stratified by ``strata`` if given.
+
+    Only rows of positive weight are dealt out, so that a row of weight zero
+    is absent, as everywhere else in the mixture: it is in no training fold,
+    and is predicted by the copies of fold 0. Within each stratum the rows
+    are shuffled and dealt round-robin, continuing from one stratum to the
+    next, so that the folds differ in size by one row at most.
+
+    Parameters
+    ----------
+    n_folds : int
+    sample_weight : ndarray of shape (n,)
+    strata : ndarray of shape (n,) or None
+        Class positions, say; None shuffles all rows together.
+    rng : numpy.random.RandomState
+
+    Returns
+    -------
+    folds : ndarray of int of shape (n,)
+        In ``range(n_folds)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe._crossfit import assign_folds
+    >>> folds = assign_folds(2, np.ones(6), np.array([0, 0, 0, 0, 1, 1]),
+    ...                      np.random.RandomState(0))
+    >>> np.bincount(folds).tolist()
+    [3, 3]
+    """
+    present = np.flatnonzero(sample_weight > 0)
+    order = present[rng.permutation(len(present))]
+    if strata is not None:
+        order = order[np.argsort(strata[order], kind="stable")]
+    folds = np.zeros(len(sample_weight), dtype=np.intp)
+    folds[order] = np.arange(len(order)) % n_folds
+    return folds
+
+
+def crossfit_folds(mixture, templates, sample_weight, strata, rng):
+    """The folds of one fit, or None when EM runs plain.
+
+    Drawn from ``rng`` only when cross-fitting, so that a mixture that does
+    not cross-fit draws the same random numbers as before.
+
+    Raises
+    ------
+    ValueError
+        If ``crossfit`` asks for more folds than there are rows of positive
+        weight.
+    """
+    if not crossfit_columns(templates, mixture._kind, mixture.crossfit):
+        return None
+    n_present = int(np.count_nonzero(sample_weight > 0))
+    v = n_folds(mixture.crossfit)
+    if isinstance(mixture.crossfit, Integral) and not isinstance(
+        mixture.crossfit, bool
+    ):
+        if v > n_present:
+            raise ValueError(
+                f"'crossfit' asks for {v} folds, but only {n_present} rows have "
+                "a positive sample_weight; use at most that many folds, or "
+                "crossfit=False."
+            )
+    else:
+        v = min(v, n_present)  # tiny data: one row per fold
+    if v < 2:
+        return None
+    return assign_folds(v, sample_weight, strata, rng)
+
+
+def refuse_out_of_core(crossfit):
+    """Raise if ``crossfit`` asks for cross-fitting of a Dask collection.
+
+    Out-of-core EM takes linear and logistic experts only, which
+    ``crossfit="auto"`` never cross-fits; cross-fitting them on purpose would
+    need a pass over the blocks per fold.
+    """
+    if crossfit is True or (
+        isinstance(crossfit, Integral) and not isinstance(crossfit, bool)
+    ):
+        raise ValueError(
+            f"crossfit={crossfit!r} is not supported on Dask collections: "
+            "out-of-core EM fits linear and logistic experts, which are scored "
+            "in sample. Use crossfit='auto' or False, or fit on an in-memory "
+            "sample."
+        )
+
+
+def splice_outputs(full, part, rows, columns):
+    """Write the experts' outputs on some rows into the outputs on all rows.
+
+    ``full`` is what a mixture's ``_expert_outputs`` returns for all its
+    experts on all rows, ``part`` what it returns for the experts at
+    ``columns`` (in that order) on ``rows``. Either is a 2-D array (rows,
+    experts), a dict by expert position of arrays whose first axis is the
+    rows, or a tuple of those.
+
+    Parameters
+    ----------
+    full, part : ndarray, dict or tuple
+    rows : ndarray of int
+    columns : list of int
+
+    Returns
+    -------
+    full : ndarray, dict or tuple
+        ``full``, written in place.
+    """
+    if isinstance(full, tuple):
+        return tuple(
+            splice_outputs(f, p, rows, columns) for f, p in zip(full, part, strict=True)
+        )
+    if isinstance(full, dict):
+        for j, value in part.items():
+            # An expert without an output in full (a spread it did not
+            # report) keeps none.
+            if value is not None and full.get(columns[j]) is not None:
+                full[columns[j]][rows] = value
+        return full
+    full[np.ix_(rows, columns)] = part
+    return full
+
+
+def _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v):
+    """Fit jobs for the copies of the experts at ``columns`` on ``train``."""
+    jobs = []
+    for i in columns:
+        name, expert = mixture._expert_names[i], mixture.experts_[i]
+        mode = fit_mode(expert)
+        seed = rng.randint(np.iinfo(np.int32).max) if mode == "unweighted" else None
+        params = data.params.get(name)
+        if params:
+            params = _check_method_params(data.Xe, params, train)
+        jobs.append(
+            (
+                name,
+                f"{n_iter} (cross-fitted copy for fold {fold + 1} of {v})",
+                clone(expert),
+                data.Xe[train],
+                data.y_fit[train],
+                data.sample_weight[train],
+                resp[train],
+                i,
+                mode,
+                mixture.unweighted_fit,
+                seed,
+                params,
+            )
+        )
+    return jobs
+
+
+def crossfit_outputs(mixture, data, resp, rng, n_iter, outputs):
+    """The experts' outputs for the likelihood's M-step and the E-step, and
+    a penalty per expert to subtract from its log-likelihood.
+
+    For each fold, copies of the experts at ``crossfit_columns`` are fitted
+    on the other folds' rows with the responsibilities ``resp`` as weights
+    (``n_jobs`` fits them side by side), and predict the fold's rows. With
+    ``SCORE == "oof"`` those out-of-fold outputs replace the in-sample ones
+    (penalty None); with ``"penalized"`` the in-sample outputs stay, and each
+    cross-fitted expert pays its optimism: the mean, weighted by its
+    responsibilities, of its in-sample log-likelihood minus its out-of-fold
+    one (an effective-degrees-of-freedom penalty per row, as AIC's ``k / n``).
+
+    Parameters
+    ----------
+    mixture : mixture of experts
+        Fitted at this M-step (its experts on all rows).
+    data : _TrainingData
+        With ``folds``.
+    resp : ndarray of shape (n, M)
+    rng : numpy.random.RandomState
+        Seeds of the resampling fallback.
+    n_iter : int
+        The EM iteration, for errors.
+    outputs : object
+        ``mixture._expert_outputs`` on all rows.
+
+    Returns
+    -------
+    outputs : object
+    penalty : ndarray of shape (M,) or None
+    """
+    columns = crossfit_columns(mixture.experts_, mixture._kind, mixture.crossfit)
+    if not columns:
+        return outputs, None
+    present = data.sample_weight > 0
+    v = int(data.folds.max()) + 1
+    jobs = []
+    for fold in range(v):
+        train = np.flatnonzero(present & (data.folds != fold))
+        jobs += _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v)
+    copies = run_fit_jobs(jobs, mixture.n_jobs, n_iter)
+    copy = mixture._snapshot()  # the mixture with the copies as its experts
+    copy._expert_names = [mixture._expert_names[i] for i in columns]
+    oof = deepcopy(outputs)
+    for fold in range(v):
+        test = np.flatnonzero(data.folds == fold)
+        copy.experts_ = copies[fold * len(columns) : (fold + 1) * len(columns)]
+        part = copy._expert_outputs(data.Xe[test], n_iter)
+        oof = splice_outputs(oof, part, test, columns)
+    if SCORE == "oof":
+        return oof, None
+    return outputs, optimism(mixture, data, resp, outputs, oof, columns, n_iter)
+
+
+def optimism(mixture, data, resp, outputs, oof, columns, n_iter):
+    """Each expert's optimism per row, (M,): how much better its in-sample
+    log-likelihood is than what it would score on new rows.
+
+    For the cross-fitted experts (``columns``), the mean of in-sample minus
+    out-of-fold log-likelihood, weighted by their responsibilities. For the
+    other experts that EM refits, whose number of free parameters ``k`` is
+    known (linear, logistic), AIC's ``k / n_i``, ``n_i`` being the expert's
+    share of the rows (its summed weights). Nested mixtures and fixed
+    experts pay nothing.
+    """
+    weights = data.sample_weight[:, np.newaxis] * resp
+    shares = np.maximum(weights.sum(axis=0), np.finfo(np.float64).tiny)
+    log_prob = []
+    for output in (oof, outputs):  # the in-sample fit last: it stays
+        mixture._fit_likelihood(output, data.y_lik, weights)
+        log_prob.append(mixture._expert_log_prob(data.Xe, data.y_lik, output, n_iter))
+    gap = log_prob[1] - log_prob[0]
+    penalty = np.zeros(gap.shape[1])
+    for i, (name, expert) in enumerate(mixture._named_experts()):
+        if i in columns:
+            penalty[i] = max(weights[:, i] @ gap[:, i] / shares[i], 0.0)
+        elif _learns(expert):
+            k = expert_parameters(name, expert, mixture._kind)
+            penalty[i] = k / shares[i]
+    return penalty
+
+
+def stalled(curve, patience=PATIENCE):
+    """Whether the last ``patience`` values of ``curve`` failed to beat the
+    best before them."""
+    if len(curve) <= patience:
+        return False
+    return max(curve[-patience:]) <= max(curve[:-patience])

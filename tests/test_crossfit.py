@@ -1,0 +1,347 @@
+"""Cross-fitted responsibilities (``crossfit``): flexible experts must not
+swallow rows that a linear expert explains as well.
+
+Known truth: data from one linear (logistic) model; a linear and a tree
+expert. Plain EM hands the tree most rows (it fits them in sample); scored
+out of fold, the linear expert keeps them.
+"""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import config_context
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skmoe import (
+    MixtureOfExpertsClassifier,
+    MixtureOfExpertsClassifierCV,
+    MixtureOfExpertsRegressor,
+    MixtureOfExpertsRegressorCV,
+)
+from skmoe._base import _TrainingData
+from skmoe._crossfit import (
+    assign_folds,
+    crossfit_columns,
+    crossfit_outputs,
+    is_flexible,
+    splice_outputs,
+    stalled,
+)
+from skmoe.rules import RuleExpert
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def linear_data(n=160, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-2, 2, size=(n, 2))
+    return X, 1 + 2 * X[:, 0] - X[:, 1] + 0.5 * rng.standard_normal(n)
+
+
+def logistic_data(n=200, seed=0):
+    X, _ = linear_data(n, seed)
+    rng = np.random.RandomState(seed + 1)
+    logit = 2 * X[:, 0] - X[:, 1]
+    return X, (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+
+
+def linear_and_tree(crossfit, **params):
+    experts = [
+        ("linear", LinearRegression()),
+        ("tree", DecisionTreeRegressor(min_samples_leaf=3, random_state=0)),
+    ]
+    params = {"n_init": 1, "max_iter": 30, "random_state": 0, **params}
+    return MixtureOfExpertsRegressor(experts, crossfit=crossfit, **params)
+
+
+def logistic_and_tree(crossfit, **params):
+    experts = [
+        ("linear", LogisticRegression()),
+        ("tree", DecisionTreeClassifier(min_samples_leaf=3, random_state=0)),
+    ]
+    params = {"n_init": 1, "max_iter": 30, "random_state": 0, **params}
+    return MixtureOfExpertsClassifier(experts, crossfit=crossfit, **params)
+
+
+# ---- known truth: the linear regime stays with the linear expert ------------
+
+
+def test_regressor_linear_truth_kept_by_linear_expert():
+    X, y = linear_data()
+    plain = linear_and_tree(False).fit(X, y)
+    crossfit = linear_and_tree("auto").fit(X, y)
+    # In sample, the tree explains the rows it fits: plain EM gives it about
+    # half of them. Out of fold it is worse than the line everywhere.
+    assert plain.expert_weights_[1] > 0.3
+    assert crossfit.expert_weights_[0] > 0.9
+    # ... and the mixture generalises like the line.
+    X_test, y_test = linear_data(seed=1)
+    line = LinearRegression().fit(X, y).score(X_test, y_test)
+    assert crossfit.score(X_test, y_test) > line - 0.01
+    assert plain.score(X_test, y_test) < crossfit.score(X_test, y_test)
+
+
+def test_classifier_logistic_truth_kept_by_logistic_expert():
+    X, y = logistic_data()
+    plain = logistic_and_tree(False).fit(X, y)
+    crossfit = logistic_and_tree("auto").fit(X, y)
+    assert plain.expert_weights_[1] > 0.6
+    assert crossfit.expert_weights_[0] > 0.6
+
+
+def test_optimism_penalises_the_tree_more():
+    # The penalty of the E-step is each expert's optimism per row: a deep
+    # tree's far exceeds a line's (3 parameters over about 200 rows).
+    X, y = linear_data()
+    model = linear_and_tree("auto").fit(X, y)
+    weight = np.ones(len(y))
+    folds = assign_folds(5, weight, None, np.random.RandomState(0))
+    data = _TrainingData(X, X, y, y, weight, {}, folds)
+    resp = model.responsibilities(X, y)
+    outputs = model._expert_outputs(X)
+    rng = np.random.RandomState(0)
+    _, (line, tree) = crossfit_outputs(model, data, resp, rng, 1, outputs)
+    assert 0 <= line < 0.1
+    assert tree > 5 * line
+
+
+def test_log_likelihood_is_cross_fitted():
+    # The recorded curve is the cross-fitted log-likelihood: below the
+    # in-sample one of the same fitted model.
+    X, y = linear_data()
+    model = linear_and_tree("auto").fit(X, y)
+    assert model.log_likelihood_ == model.log_likelihoods_[-1]
+    assert model.log_likelihood_ < model.log_likelihood(X, y).mean()
+    assert model.converged_
+
+
+# ---- plain EM unchanged where nothing is flexible -------------------------
+
+
+@pytest.mark.parametrize(
+    "make, data",
+    [
+        (
+            lambda cf: MixtureOfExpertsRegressor(random_state=0, crossfit=cf),
+            linear_data,
+        ),
+        (
+            lambda cf: MixtureOfExpertsClassifier(random_state=0, crossfit=cf),
+            logistic_data,
+        ),
+    ],
+)
+def test_all_linear_auto_is_plain_em_exactly(make, data):
+    X, y = data()
+    auto, off = make("auto").fit(X, y), make(False).fit(X, y)
+    assert_array_equal(auto.log_likelihoods_, off.log_likelihoods_)
+    assert_array_equal(auto.gate_proba(X), off.gate_proba(X))
+    assert_array_equal(auto.predict(X), off.predict(X))
+
+
+def test_int_crossfit_applies_to_linear_experts_too():
+    X, y = linear_data()
+    forced = MixtureOfExpertsRegressor(random_state=0, crossfit=3, n_init=1).fit(X, y)
+    plain = MixtureOfExpertsRegressor(random_state=0, crossfit=None, n_init=1)
+    assert forced.log_likelihood_ < plain.fit(X, y).log_likelihood_
+
+
+# ---- determinism, n_jobs, sample weights, metadata ------------------------
+
+
+def test_deterministic_with_random_state():
+    X, y = linear_data()
+    first, second = (linear_and_tree("auto").fit(X, y) for _ in range(2))
+    assert_array_equal(first.log_likelihoods_, second.log_likelihoods_)
+    assert_array_equal(first.predict(X), second.predict(X))
+    other = linear_and_tree("auto", random_state=1).fit(X, y)
+    assert not np.array_equal(other.log_likelihoods_, first.log_likelihoods_)
+
+
+def test_n_jobs_does_not_change_the_fit():
+    X, y = linear_data()
+    one = linear_and_tree("auto").fit(X, y)
+    two = linear_and_tree("auto", n_jobs=2).fit(X, y)
+    assert_array_equal(one.log_likelihoods_, two.log_likelihoods_)
+
+
+def test_zero_weight_rows_are_absent():
+    # Folds are dealt among the rows of positive weight, and a row of weight
+    # zero is in no training fold: the fit equals the fit without it. (Linear
+    # experts, whose weighted fit ignores such rows exactly; a tree's split
+    # points would see them. No noise floor: its estimate looks at them.)
+    X, y = linear_data(100)
+    extra = np.random.RandomState(5).uniform(-2, 2, size=(30, 2))
+    X_all = np.vstack([X, extra])
+    y_all = np.concatenate([y, np.full(30, 50.0)])  # far off: would show
+    weight = np.r_[np.ones(len(y)), np.zeros(30)]
+    params = {"crossfit": 3, "reg_var": 0.0, "n_init": 1, "random_state": 0}
+    weighted = MixtureOfExpertsRegressor(**params)
+    weighted.fit(X_all, y_all, sample_weight=weight)
+    removed = MixtureOfExpertsRegressor(**params).fit(X, y)
+    assert_allclose(weighted.log_likelihoods_, removed.log_likelihoods_, rtol=1e-8)
+    assert_allclose(weighted.predict(X), removed.predict(X), rtol=1e-8)
+
+
+def test_weights_are_not_repeated_rows():
+    # Documented: a row of weight 2 lies in one fold, where two repeated rows
+    # may lie in two (and then predict each other): the fits differ.
+    X, y = linear_data(100)
+    weighted = linear_and_tree("auto").fit(X, y, sample_weight=np.full(100, 2.0))
+    repeated = linear_and_tree("auto").fit(np.vstack([X, X]), np.r_[y, y])
+    assert not np.allclose(weighted.predict(X), repeated.predict(X))
+
+
+def test_unweighted_expert_is_cross_fitted():
+    # k-nearest neighbours take no sample_weight: their copies are fitted on
+    # the training folds' rows they own, and the fit runs through.
+    X, y = linear_data()
+    experts = [("linear", LinearRegression()), ("knn", KNeighborsRegressor(3))]
+    model = MixtureOfExpertsRegressor(experts, n_init=1, random_state=0).fit(X, y)
+    assert model.expert_weights_[0] > 0.8
+
+
+class _TaggedTree(RegressorMixin, BaseEstimator):
+    """A tree that checks its routed ``tag`` is aligned with its rows."""
+
+    def fit(self, X, y, sample_weight=None, tag=None):
+        assert tag is not None and len(tag) == X.shape[0]
+        assert_array_equal(tag, np.round(X[:, 0] * 1e6))
+        self.tree_ = DecisionTreeRegressor(min_samples_leaf=3, random_state=0)
+        self.tree_.fit(X, y, sample_weight=sample_weight)
+        self.n_fits_ = getattr(self, "n_fits_", 0) + 1
+        return self
+
+    def predict(self, X):
+        return self.tree_.predict(X)
+
+
+def test_routed_metadata_follows_the_training_rows():
+    X, y = linear_data()
+    tag = np.round(X[:, 0] * 1e6)
+    with config_context(enable_metadata_routing=True):
+        tree = _TaggedTree()
+        tree.set_fit_request(tag=True, sample_weight=True)
+        experts = [
+            ("linear", LinearRegression().set_fit_request(sample_weight=True)),
+            ("tree", tree),
+        ]
+        model = MixtureOfExpertsRegressor(
+            experts, n_init=1, max_iter=5, random_state=0
+        ).fit(X, y, tag=tag)
+    assert model.n_iter_ >= 1
+
+
+def test_failing_copy_names_the_fold():
+    class Failing(DecisionTreeRegressor):
+        def fit(self, X, y, sample_weight=None):
+            if X.shape[0] < 150:  # a fold's copy, never the full fit
+                raise ValueError("boom")
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    X, y = linear_data()
+    experts = [("linear", LinearRegression()), ("bad", Failing())]
+    model = MixtureOfExpertsRegressor(experts, n_init=1, random_state=0)
+    with pytest.raises(ValueError, match="'bad'.*cross-fitted copy for fold 1 of 5"):
+        model.fit(X, y)
+
+
+# ---- parameter checks -------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [1, 0, -3, "folds", 2.5, "AUTO"])
+@pytest.mark.parametrize("cls", [MixtureOfExpertsRegressor, MixtureOfExpertsClassifier])
+def test_bad_crossfit_names_the_parameter(cls, value):
+    X, y = logistic_data(40)
+    with pytest.raises(InvalidParameterError, match="'crossfit'"):
+        cls(crossfit=value).fit(X, y)
+
+
+def test_more_folds_than_rows_is_refused():
+    X, y = linear_data(20)
+    weight = np.r_[np.ones(6), np.zeros(14)]
+    model = MixtureOfExpertsRegressor(crossfit=8, n_init=1)
+    with pytest.raises(ValueError, match=re.escape("'crossfit' asks for 8 folds")):
+        model.fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize(
+    "cls", [MixtureOfExpertsRegressorCV, MixtureOfExpertsClassifierCV]
+)
+def test_cv_estimators_pass_crossfit_on(cls):
+    model = cls(crossfit=4)
+    assert model.get_params()["crossfit"] == 4
+    assert model._mixture(2, None, 0).crossfit == 4
+
+
+# ---- the pieces -------------------------------------------------------------
+
+
+def test_which_experts_are_flexible():
+    assert is_flexible(DecisionTreeRegressor(), "regressor")
+    assert is_flexible(KNeighborsRegressor(), "regressor")
+    assert not is_flexible(LinearRegression(), "regressor")
+    assert not is_flexible(LogisticRegression(), "classifier")
+    assert not is_flexible(RuleExpert(np.sign), "regressor")
+    assert not is_flexible(MixtureOfExpertsRegressor(), "regressor")
+
+
+def test_crossfit_columns():
+    tree, line = DecisionTreeRegressor(), LinearRegression()
+    rule = RuleExpert(np.sign)
+    frozen = FrozenEstimator(clone(line).fit([[0.0], [1.0]], [0.0, 1.0]))
+    assert crossfit_columns([line, line], "regressor", "auto") == []
+    assert crossfit_columns([line, line], "regressor", 3) == [0, 1]
+    # Only the flexible expert is cross-fitted (the line pays AIC's k / n);
+    # with scope "learning", every expert EM refits.
+    assert crossfit_columns([line, tree, rule], "regressor", "auto") == [1]
+    assert crossfit_columns([line, tree, rule], "regressor", 3, "learning") == [0, 1]
+    assert crossfit_columns([frozen, tree], "regressor", True) == [1]
+    assert crossfit_columns([line, tree], "regressor", False) == []
+    assert crossfit_columns([line, tree], "regressor", None) == []
+
+
+def test_assign_folds_stratified_and_balanced():
+    rng = np.random.RandomState(0)
+    strata = np.repeat([0, 1, 2], [50, 30, 7])
+    folds = assign_folds(5, np.ones(87), strata, rng)
+    sizes = np.bincount(folds)
+    assert sizes.max() - sizes.min() <= 1
+    for c in range(3):
+        per_fold = np.bincount(folds[strata == c], minlength=5)
+        assert per_fold.max() - per_fold.min() <= 1
+
+
+def test_assign_folds_ignores_absent_rows():
+    weight = np.r_[np.ones(10), np.zeros(5)]
+    with_absent = assign_folds(3, weight, None, np.random.RandomState(0))
+    alone = assign_folds(3, np.ones(10), None, np.random.RandomState(0))
+    assert_array_equal(with_absent[:10], alone)
+
+
+def test_splice_outputs():
+    full = (np.zeros((4, 3)), {0: np.zeros(4), 2: None})
+    part = (np.ones((2, 2)), {0: np.full(2, 7.0), 1: np.ones(2)})
+    means, var = splice_outputs(full, part, np.array([1, 3]), [0, 2])
+    assert_array_equal(means, [[0, 0, 0], [1, 0, 1], [0, 0, 0], [1, 0, 1]])
+    assert_array_equal(var[0], [0, 7, 0, 7])
+    assert var[2] is None  # no spread on all rows: none spliced in
+
+
+def test_stalled():
+    assert not stalled([1.0, 2.0, 3.0], patience=2)
+    assert stalled([1.0, 3.0, 2.0, 2.5], patience=2)
+    assert not stalled([1.0, 3.0, 2.0, 3.5], patience=2)
