@@ -615,7 +615,7 @@ default="kmeans_xy"
         array([[0.9, 3.8, 4.1]])
         >>> mean, std = moe.predict([[0.0]], return_std=True)
         >>> np.round([mean - 1.645 * std, mean + 1.645 * std], 1).ravel()
-        array([0.1, 5. ])
+        array([0.1, 5.1])
         """
         quantiles = check_quantiles(quantiles)
         if is_dask_collection(X):

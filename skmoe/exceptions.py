@@ -28,7 +28,8 @@ class DeadExpertWarning(UserWarning):
     Examples
     --------
     A start that leaves the second expert almost no responsibility: with
-    ``dead_expert="prune"`` it is dropped, and the warning says so.
+    ``dead_expert="prune"`` it is dropped, and the warning says so (once: with
+    ``n_init=1``, as every start from ``init_resp`` would warn).
 
     >>> import warnings
     >>> import numpy as np
@@ -38,7 +39,7 @@ class DeadExpertWarning(UserWarning):
     >>> y = 2 * X[:, 0] + 0.1 * rng.standard_normal(200)
     >>> start = np.tile([0.9999, 0.0001], (200, 1))
     >>> moe = MixtureOfExpertsRegressor(
-    ...     n_experts=2, dead_expert="prune", random_state=0
+    ...     n_experts=2, n_init=1, dead_expert="prune", random_state=0
     ... )
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
@@ -155,15 +156,16 @@ class WarmStartWarning(UserWarning):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-3, 3, size=(200, 1))
     >>> y = np.abs(X[:, 0]) + 0.1 * rng.standard_normal(200)
-    >>> moe = MixtureOfExpertsRegressor(warm_start=True, random_state=0).fit(X, y)
-    >>> moe = moe.set_params(n_experts=3)
+    >>> moe = MixtureOfExpertsRegressor(n_experts=1, warm_start=True, random_state=0)
+    >>> moe = moe.fit(X, y)
+    >>> moe = moe.set_params(n_experts=2)
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
     ...     moe = moe.fit(X, y)
     >>> [w.category.__name__ for w in caught]
     ['WarmStartWarning']
     >>> len(moe.experts_)
-    3
+    2
     """
 
 

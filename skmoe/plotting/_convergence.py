@@ -52,8 +52,8 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
     >>> y += 0.1 * rng.standard_normal(100)
     >>> moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
     >>> disp = ConvergenceDisplay.from_estimator(moe)
-    >>> len(disp.lines_)
-    1
+    >>> len(disp.lines_)  # one per start: n_init=3
+    3
     >>> disp.best_line_.get_label()
     'start 0 (kept)'
     """
