@@ -80,9 +80,13 @@ def test_leaf_probabilities_multiply_along_paths(two_level):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_three_levels_fit_predict_clone_and_pickle():
     X, y = make_hard_regimes(1500, random_state=2)
-    grandchild = MixtureOfExpertsRegressor(n_experts=2, max_iter=20)
-    child = MixtureOfExpertsRegressor(grandchild, n_experts=2, max_iter=20)
-    hme = MixtureOfExpertsRegressor(child, n_experts=2, max_iter=20, random_state=0)
+    # One start at each level (n_init=1): the tree of mixtures is tested here,
+    # not the restarts, whose default three would multiply the fits by 27.
+    grandchild = MixtureOfExpertsRegressor(n_experts=2, n_init=1, max_iter=20)
+    child = MixtureOfExpertsRegressor(grandchild, n_experts=2, n_init=1, max_iter=20)
+    hme = MixtureOfExpertsRegressor(
+        child, n_experts=2, n_init=1, max_iter=20, random_state=0
+    )
     hme.fit(X, y)
     assert hme.leaf_proba(X).shape == (len(X), 8)
     assert len(hme.leaf_names_) == 8 and hme.leaf_names_[0].count("/") == 2
@@ -98,8 +102,10 @@ def test_grid_search_over_nested_mixtures():
     X, y = make_hard_regimes(600, random_state=3)
     search = GridSearchCV(
         MixtureOfExpertsRegressor(
-            MixtureOfExpertsRegressor(n_experts=2, max_iter=30),
+            # One start per level: the grid reaches the children's parameter.
+            MixtureOfExpertsRegressor(n_experts=2, n_init=1, max_iter=30),
             n_experts=2,
+            n_init=1,
             max_iter=30,
             random_state=0,
         ),
@@ -187,8 +193,10 @@ def test_grid_search_reaches_the_leaves_parameters():
     X, y = make_hard_regimes(600, random_state=4)
     search = GridSearchCV(
         MixtureOfExpertsRegressor(
-            MixtureOfExpertsRegressor(Ridge(), n_experts=2, max_iter=20),
+            # One start per level: the grid reaches the leaves' parameter.
+            MixtureOfExpertsRegressor(Ridge(), n_experts=2, n_init=1, max_iter=20),
             n_experts=2,
+            n_init=1,
             max_iter=20,
             random_state=0,
         ),
