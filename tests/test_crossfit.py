@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neighbors import KNeighborsRegressor
+from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -345,3 +346,30 @@ def test_stalled():
     assert not stalled([1.0, 2.0, 3.0], patience=2)
     assert stalled([1.0, 3.0, 2.0, 2.5], patience=2)
     assert not stalled([1.0, 3.0, 2.0, 3.5], patience=2)
+
+
+def test_label_only_expert_is_cross_fitted():
+    # An SVC without probabilities gives labels; its copies' labels are
+    # spliced in for its optimism (its in-sample error rate is 0.1 %, its
+    # out-of-fold one near the data's 20 %), and the logistic expert gains.
+    X, y = logistic_data()
+    experts = [("linear", LogisticRegression()), ("svc", SVC(C=100.0))]
+    shares = {}
+    for crossfit in (False, "auto"):
+        model = MixtureOfExpertsClassifier(
+            experts, crossfit=crossfit, n_init=1, random_state=0
+        ).fit(X, y)
+        shares[crossfit] = model.expert_weights_[0]
+        assert 0 < model.label_noise_[1] < 0.5
+    assert shares["auto"] > shares[False]
+
+
+def test_classifier_folds_are_stratified_with_rare_classes():
+    # Three folds over a class of four rows: each fold's copies see it.
+    X, y = logistic_data(120)
+    y = y.copy()
+    y[:4] = 2
+    model = MixtureOfExpertsClassifier(crossfit=3, n_init=1, random_state=0)
+    model.fit(X, y)
+    assert model.predict_proba(X).shape == (120, 3)
+    assert np.isfinite(model.log_likelihood_)
