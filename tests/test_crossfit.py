@@ -373,3 +373,11 @@ def test_classifier_folds_are_stratified_with_rare_classes():
     model.fit(X, y)
     assert model.predict_proba(X).shape == (120, 3)
     assert np.isfinite(model.log_likelihood_)
+
+
+def test_dask_collections_refuse_an_explicit_crossfit():
+    da = pytest.importorskip("dask.array")
+    X, y = linear_data(40)
+    model = MixtureOfExpertsRegressor(crossfit=3)
+    with pytest.raises(ValueError, match="crossfit=3 is not supported on Dask"):
+        model.fit(da.from_array(X, chunks=20), da.from_array(y, chunks=20))
