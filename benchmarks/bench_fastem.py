@@ -32,6 +32,8 @@ LogisticRegression and the SoftmaxGate computed from their coefficients.
    stratified CV (``--quick``: 5x1), a StandardScaler then the default
    ``MixtureOfExpertsClassifier(n_experts=2, random_state=0)`` (logistic
    experts): seconds per fit (scaler included) and test accuracy.
+4. ``steps``: default fits with the gate's and the warm logistic experts'
+   Newton steps per M-step capped at 1 (the default) to 100, on four cases.
 
 Everything runs with one BLAS and one OpenMP thread (``--threads``). The load
 average is printed before and after: above 2 (the cores here), other programs
@@ -222,6 +224,61 @@ def bench_linear(n, repeats):
     )
 
 
+# ---- how many Newton steps per M-step --------------------------------------
+
+STEP_CAPS = [(1, 1), (2, 1), (3, 3), (100, 1), (100, 100)]
+
+
+def quadrants(n=500, seed=0):
+    """The user guide's four linear regimes, one per quadrant."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-1, 1, size=(n, 2))
+    regime = 2 * (X[:, 0] > 0) + (X[:, 1] > 0)
+    coef = rng.normal(scale=3, size=(4, 3))
+    y = coef[regime, 0] + (coef[regime, 1:] * X).sum(axis=1)
+    return X, y + 0.3 * rng.standard_normal(n)
+
+
+def scaled(load):
+    X, y = load(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@contextmanager
+def step_caps(gate_steps, expert_steps):
+    with (
+        mock.patch("skmoe._gating.SoftmaxGate._em_refit.__defaults__", (gate_steps,)),
+        mock.patch("skmoe._fast_mstep.EM_NEWTON_STEPS", expert_steps),
+    ):
+        yield
+
+
+def bench_steps(quick):
+    """Default fits with the gate's (g) and warm logistic experts' (e) Newton
+    steps per M-step capped: CPU seconds, iterations over the starts, loglik."""
+    reg, clf = MixtureOfExpertsRegressor, MixtureOfExpertsClassifier
+    cases = [
+        ("4 quadrants, 4 linear", reg, 4, quadrants()),
+        ("breast_cancer, 2 logistic", clf, 2, scaled(load_breast_cancer)),
+        ("wine, 2 logistic", clf, 2, scaled(load_wine)),
+        ("linear 30k, 3 experts", reg, 3, bench_core.make_data(30_000, 0)),
+    ]
+    if quick:
+        cases = cases[:2]
+    print("\nNewton steps per M-step: iterations over the starts, CPU s, loglik\n")
+    print("| case | " + " | ".join(f"g{g}/e{e}" for g, e in STEP_CAPS) + " |")
+    print("|---|" + "---|" * len(STEP_CAPS))
+    for name, Estimator, K, (X, y) in cases:
+        cells = []
+        for caps in STEP_CAPS:
+            model = Estimator(n_experts=K, random_state=0)
+            with step_caps(*caps):
+                t, model = clocks(lambda model=model, X=X, y=y: quiet_fit(model, X, y))
+            n_iter = sum(len(curve) for curve in model.start_log_likelihoods_)
+            cells.append(f"{n_iter} it, {t[1]:.2f} s, {model.log_likelihood_:.4f}")
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
 # ---- 3. neural-trees' protocol ---------------------------------------------
 
 # Published in neural-trees' README for its HierarchicalMixtureOfExperts
@@ -261,7 +318,9 @@ def bench_protocol(n_repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs")
-    parser.add_argument("--only", choices=["breast_cancer", "linear", "protocol"])
+    parser.add_argument(
+        "--only", choices=["breast_cancer", "linear", "steps", "protocol"]
+    )
     add_threads_argument(parser)
     args = parser.parse_args(argv)
     print(environment())
@@ -274,6 +333,8 @@ def main(argv=None):
             bench_linear(
                 30_000 if args.quick else 150_000, repeats=1 if args.quick else 2
             )
+        if args.only in (None, "steps"):
+            bench_steps(args.quick)
         if args.only in (None, "protocol"):
             bench_protocol(n_repeats=1 if args.quick else 5)
     print(f"\nload after {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
