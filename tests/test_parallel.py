@@ -5,7 +5,8 @@ import pytest
 from _data import make_linear_mixture
 from joblib import parallel_backend
 from numpy.testing import assert_array_equal
-from sklearn.linear_model import Ridge
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.tree import DecisionTreeRegressor
@@ -101,6 +102,34 @@ def test_a_dask_client_that_went_away_gives_a_clear_error(n_init, where):
             match=where + ".* check that it is still running",
         ):
             moe.fit(X, y)
+    assert not hasattr(moe, "experts_")
+
+
+class BrokenRegressor(RegressorMixin, BaseEstimator):
+    def fit(self, X, y, sample_weight=None):
+        raise ValueError("broken on purpose")
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_failing_expert_in_parallel_starts_is_named_as_in_a_serial_fit(n_jobs):
+    # The starts run in parallel: the expert's own error comes through as a
+    # serial fit raises it, not as a failure of the parallel backend.
+    X, y = make_linear_mixture(200, random_state=4)
+    moe = MixtureOfExpertsRegressor(
+        [("ok", LinearRegression()), ("bad", BrokenRegressor())],
+        n_init=3,
+        n_jobs=n_jobs,
+        random_state=0,
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"^Expert 'bad' \(BrokenRegressor\) failed to fit at EM iteration 1: "
+        "broken on purpose$",
+    ):
+        moe.fit(X, y)
     assert not hasattr(moe, "experts_")
 
 
