@@ -444,6 +444,16 @@ SETTINGS = [
         floor="nn",
     ),
     Setting(
+        "combo, alternating starts",
+        "combination",
+        alpha="d/n",
+        tol=1e-5,
+        max_iter=1000,
+        init_params="alternate",
+        n_init=3,
+        floor="nn",
+    ),
+    Setting(
         "combo, alpha=d/√n",
         "combination",
         alpha="d/sqrt(n)",
@@ -531,9 +541,13 @@ def gate_alpha(alpha, n_samples, n_gate_features):
 
 
 def start_for(init_params, kind):
-    """``"auto"``: a y-aware start for regression, k-means on x for classes."""
-    if isinstance(init_params, str) and init_params == "auto":
-        return "kmeans_xy" if kind == "regression" else "kmeans"
+    """``"auto"``: a y-aware start for regression, k-means on x for classes;
+    ``"alternate"``: for regression skmoe's ``"auto"`` (the starts take
+    ``"kmeans_xy"`` and ``"kmeans"`` in turn), k-means on x for classes."""
+    if isinstance(init_params, str) and init_params in ("auto", "alternate"):
+        if kind != "regression":
+            return "kmeans"
+        return "kmeans_xy" if init_params == "auto" else "auto"
     return init_params
 
 
@@ -1402,8 +1416,18 @@ These are skmoe's defaults now. The noise floor is `reg_var=1e-2` times
 of y between nearest neighbours in the standardised inputs, identical rows
 merged so that a weight of k acts as k repeated rows, at most 10,000 rows);
 the gate penalty is `SoftmaxGate(alpha="auto")`, `n_features / sum of the
-weights` at fit time; the regressor starts from `"kmeans_xy"`, the
-classifier from `"kmeans"`; `n_init=3`, `tol=1e-5`, `max_iter=1000`. The
+weights` at fit time; the classifier starts from `"kmeans"`; `n_init=3`,
+`tol=1e-5`, `max_iter=1000`. The regressor's starts take `"kmeans_xy"` and
+`"kmeans"` in turn (`init_params="auto"`: y-aware, x-only, y-aware), which
+the setting `combo, alternating starts` measures: on the 16 generated
+regression cells up to 20,000 rows it gave the same Δll as `combo` in every
+cell (15 of 16 within 0.005, `highsnr2` n = 300 at -0.007 for both; run
+separately from the tables above, full profile). It mends a case outside
+the grid: a mixture of two 2-expert sub-mixtures for four regimes, where
+k-means on (x, y) with two clusters cuts y high / low across the regimes and
+all three y-aware starts end there (held-out -0.726 nats per row against
+-0.386 with the alternating starts and -0.228 with three x-only starts; the
+truth -0.206). The
 CV estimators pass the same on. Since skmoe's floor is now relative to
 that noise estimate, this grid sets each rule's floor directly on the
 regressor (`regressor_with_floor`), so that it measures the same rules

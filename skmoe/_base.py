@@ -52,7 +52,7 @@ from ._gating import (
     gate_log_proba,
 )
 from ._inference import _InferenceMixin
-from ._init import initial_resp, reseed
+from ._init import initial_resp, reseed, start_rule
 from ._math import log_responsibilities, log_softmax, mean_log_likelihood
 from ._persistence import VersionedStateMixin
 from ._progress import _ProgressMixin
@@ -85,7 +85,7 @@ from .exceptions import (
 
 __all__ = ["DeadExpertWarning", "DegenerateFitWarning", "_BaseMixtureOfExperts"]
 
-INIT_PARAMS = ("kmeans", "kmeans_xy", "random")
+INIT_PARAMS = ("auto", "kmeans", "kmeans_xy", "random")
 DEAD_EXPERT = ("reseed", "prune", "keep")
 
 # How often one expert may be re-seeded in one EM run before it is kept as it
@@ -425,7 +425,7 @@ class _BaseMixtureOfExperts(
         # gates draw seeds.
         if resp is None:
             resp = initial_resp(
-                self.init_params,
+                start_rule(self.init_params, index),
                 data.Xg,
                 lambda: self._target_features(data.y_lik),
                 data.sample_weight,

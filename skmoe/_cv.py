@@ -119,7 +119,7 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             )
         if not isinstance(self.init_params, str):
             raise ValueError(
-                "'init_params' must be one of 'kmeans', 'kmeans_xy' or 'random' "
+                "'init_params' must be one of 'auto', 'kmeans', 'kmeans_xy' or 'random' "
                 "in a CV estimator (an array of responsibilities fits one data "
                 f"set, not its folds, and the grid's candidates differ in their "
                 f"number of experts); got {type(self.init_params).__name__}."
@@ -373,7 +373,7 @@ verbose, verbose_interval, blas_threads
         min_expert_weight=1e-3,
         dead_expert="reseed",
         reg_var=1e-2,
-        init_params="kmeans_xy",
+        init_params="auto",
         n_init=3,
         max_iter=1000,
         tol=1e-5,

@@ -84,6 +84,26 @@ def weighted_kmeans(Z, sample_weight, n_clusters, rng, max_iter=50):
     return labels
 
 
+# The rules "auto" takes in turn, start by start: a y-aware start finds
+# regimes that overlap in x, which k-means on x cannot see; k-means on x finds
+# regimes that differ in x when there are fewer experts than y-levels (a
+# mixture of two sub-mixtures for four regimes), where clustering (x, y) splits
+# on y instead. Each start's final likelihood then decides.
+AUTO_RULES = ("kmeans_xy", "kmeans")
+
+
+def start_rule(init_params, start):
+    """The starting rule of start number ``start`` (0-based): ``init_params``
+    itself, or for ``"auto"`` the rules of ``AUTO_RULES`` in turn.
+
+    >>> [start_rule("auto", i) for i in range(3)]
+    ['kmeans_xy', 'kmeans', 'kmeans_xy']
+    """
+    if init_params == "auto":
+        return AUTO_RULES[start % len(AUTO_RULES)]
+    return init_params
+
+
 def initial_resp(method, X, target, sample_weight, n_experts, rng):
     """Starting responsibilities, (n, M); rows sum to 1.
 

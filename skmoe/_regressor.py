@@ -128,16 +128,20 @@ class MixtureOfExpertsRegressor(
         error of ``y`` itself, so that a constant target keeps a finite
         likelihood. An expert that ends at the floor with zero residuals, and
         a constant ``y``, raise a ``DegenerateFitWarning``.
-    init_params : {"kmeans", "kmeans_xy", "random"} or array-like, \
-default="kmeans_xy"
+    init_params : {"auto", "kmeans", "kmeans_xy", "random"} or array-like, \
+default="auto"
         How the first responsibilities are chosen: weighted k-means on the
         standardised inputs (``"kmeans"``) or on inputs and target
         (``"kmeans_xy"``); a random gate drawn in parameter space
         (``"random"``); or an array of shape (n_samples, n_experts). Hard
-        k-means labels are softened so that EM can move away from them. The
-        default looks at ``y`` because regimes that overlap in ``x`` (two
-        lines through the same inputs) are invisible to k-means on ``x``
-        alone, and every restart would then begin in the same wrong basin.
+        k-means labels are softened so that EM can move away from them.
+        ``"auto"`` starts the first of the ``n_init`` starts from
+        ``"kmeans_xy"``, the second from ``"kmeans"``, and so on in turn, and
+        the best final log-likelihood decides: regimes that overlap in ``x``
+        (two lines through the same inputs) are invisible to k-means on ``x``
+        alone, while with fewer experts than levels of ``y`` (a mixture of
+        sub-mixtures) k-means on ``x`` and ``y`` splits on ``y`` instead of
+        on the regimes.
     n_init : int, default=3
         Number of EM runs from different starts; the one with the highest final
         log-likelihood is kept. Restarts are the default because EM's optima
@@ -320,7 +324,7 @@ default="kmeans_xy"
         min_expert_weight=1e-3,
         dead_expert="reseed",
         reg_var=1e-2,
-        init_params="kmeans_xy",
+        init_params="auto",
         n_init=3,
         max_iter=1000,
         tol=1e-5,

@@ -218,3 +218,38 @@ def test_weighted_kmeans_is_invariant_to_repeats_and_order():
     )
     # Same partition of the distinct rows, same cluster numbering.
     assert_array_equal(labels[repeat][perm], labels_repeated)
+
+
+def test_auto_start_takes_the_y_aware_and_the_x_only_rule_in_turn(data):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(n_experts=3, n_init=3, random_state=0).fit(X, y)
+    seeds = np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=3)
+    for curve, rule, seed in zip(
+        moe.start_log_likelihoods_, ["kmeans_xy", "kmeans", "kmeans_xy"], seeds
+    ):
+        alone = MixtureOfExpertsRegressor(
+            n_experts=3, init_params=rule, n_init=1, random_state=seed
+        ).fit(X, y)
+        assert_allclose(curve, alone.log_likelihoods_, rtol=1e-12)
+
+
+def test_auto_start_finds_regimes_a_y_aware_start_splits_on_y():
+    # Two sub-mixtures for four regimes: k-means on (x, y) with two clusters
+    # cuts y high / low across the regimes, and every y-aware start ends in
+    # that basin; the x-only start of "auto" finds the split x1 = 0.
+    rng = np.random.RandomState(0)
+    coef = np.array([[1, 2, -1], [-2, 1, 1], [0.5, -1, 2], [3, 0, -2]])
+    X = rng.uniform(-2, 2, size=(1200, 2))
+    regime = np.where(X[:, 0] < 0, X[:, 1] > -1, 2 + (X[:, 1] > 1))
+    y = coef[regime, 0] + (coef[regime, 1:] * X).sum(axis=1)
+    y = y + 0.3 * rng.standard_normal(1200)
+    child = MixtureOfExpertsRegressor(n_experts=2, n_init=1, tol=1e-3)
+    lls = {
+        init: MixtureOfExpertsRegressor(
+            child, n_init=2, init_params=init, random_state=0
+        )
+        .fit(X, y)
+        .log_likelihood_
+        for init in ["kmeans_xy", "auto"]
+    }
+    assert lls["auto"] > lls["kmeans_xy"] + 0.2
