@@ -10,7 +10,7 @@ from sklearn.base import clone
 
 from .._fast_mstep import EM_NEWTON_STEPS
 from .._gating import EM_GATE_STEPS, SoftmaxGate
-from .._init import weighted_kmeans
+from .._init import start_rule, weighted_kmeans
 from .._warn import warn
 from ._checks import _expert_kind
 from ._solvers import (
@@ -45,12 +45,15 @@ class _EM:
 
     # -- the start --
 
-    def initial_source(self, rng):
+    def initial_source(self, rng, index=0):
+        """How start number ``index`` begins: its rule of ``init_params``
+        (``"auto"`` takes them in turn, as in memory), drawn from ``rng``."""
         ctx = self.ctx
         n_experts = len(self.templates)
         init = self.init
         if not isinstance(init, str):
             return ("array",)
+        init = start_rule(init, index)
         if n_experts == 1:
             return ("ones",)
         if init == "random":
@@ -86,7 +89,7 @@ class _EM:
         n_experts = len(self.templates)
         _progress(model, "_print_start", index)
         started = time.perf_counter()
-        source = self.initial_source(rng)
+        source = self.initial_source(rng, index)
         experts = [seeded_clone(t, rng) for t in self.templates]
         if n_experts == 1:
             gate = None

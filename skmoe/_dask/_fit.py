@@ -241,7 +241,9 @@ def _describe(model, data, summary, total, init, spec):
     mean_X = summary["sum_X"] / total
     mean_y = summary["sum_y"] / total if kind == "regressor" else None
     k_means = (
-        isinstance(init, str) and init in ("kmeans", "kmeans_xy") and n_experts > 1
+        isinstance(init, str)
+        and init in ("auto", "kmeans", "kmeans_xy")
+        and n_experts > 1
     )
     ctx.sample_fraction = min(1.0, SAMPLE_ROWS / n_samples)
     # A sample of rows serves the k-means start and the regressor's noise floor.
