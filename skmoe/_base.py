@@ -387,11 +387,13 @@ class _BaseMixtureOfExperts(
         """EM from ``n_init`` fresh starts, in parallel threads with ``n_jobs``."""
         # One start uses the mixture's own random stream. Several starts each
         # get a seed drawn up front, so that they can run in parallel and
-        # n_jobs never changes which model wins.
+        # n_jobs never changes which model wins. Given responsibilities are
+        # one start: every restart would begin where the first did.
+        n_starts = 1 if init_resp is not None else self.n_init
         seeds = (
             [rng]
-            if self.n_init == 1
-            else list(rng.randint(np.iinfo(np.int32).max, size=self.n_init))
+            if n_starts == 1
+            else list(rng.randint(np.iinfo(np.int32).max, size=n_starts))
         )
         starts = [
             (i, data, names, templates, seed, init_resp) for i, seed in enumerate(seeds)

@@ -147,7 +147,8 @@ default="auto"
         log-likelihood is kept. Restarts are the default because EM's optima
         are local: on the grid of ``benchmarks/DEFAULTS.md`` one start misses
         the best optimum by 0.02-0.06 nats per row on hard borders, three
-        reach it. A ``LocalOptimumWarning`` says when they disagree.
+        reach it. A ``LocalOptimumWarning`` says when they disagree. A fit
+        given ``init_resp`` runs one start, from those responsibilities.
     max_iter : int, default=1000
         Maximum number of EM iterations per start: a bound for safety, so
         that ``tol`` decides.

@@ -57,7 +57,7 @@ class DegenerateFitWarning(UserWarning):
     Raised at the end of ``fit`` when the data leave the mixture nothing to
     estimate in some part: a constant regression target, or regression experts
     that fit their rows exactly, so that their noise variance sits at its
-    floor (``reg_var`` times the variance of ``y``) and the gate's trust in
+    floor (``reg_var`` times an estimate of the noise variance) and the gate's trust in
     them is set by that floor rather than by the data. The model is usable
     (its predictions and log-likelihood are finite); the message says what is
     degenerate and what to change.

@@ -253,3 +253,14 @@ def test_auto_start_finds_regimes_a_y_aware_start_splits_on_y():
         for init in ["kmeans_xy", "auto"]
     }
     assert lls["auto"] > lls["kmeans_xy"] + 0.2
+
+
+def test_given_responsibilities_are_one_start(data):
+    X, y = data
+    start = np.full((len(X), 2), 0.5)
+    start[: len(X) // 2, 0] = 0.9
+    start[: len(X) // 2, 1] = 0.1
+    moe = MixtureOfExpertsRegressor(n_experts=2, n_init=3, random_state=0)
+    moe.fit(X, y, init_resp=start)
+    assert len(moe.start_log_likelihoods_) == 1
+    assert moe.best_start_ == 0
