@@ -72,7 +72,7 @@ def test_replaced_expert_starts_afresh_with_a_warning(data):
     with pytest.warns(WarmStartWarning, match="the experts"):
         warm(moe, X, y)
     assert isinstance(moe.named_experts_["b"], DecisionTreeRegressor)
-    assert len(moe.start_log_likelihoods_[0]) == moe.n_iter_
+    assert len(moe.start_log_likelihoods_[moe.best_start_]) == moe.n_iter_
 
 
 def test_more_experts_start_afresh_with_a_warning(data):
