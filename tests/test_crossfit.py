@@ -306,10 +306,10 @@ def test_crossfit_columns():
     frozen = FrozenEstimator(clone(line).fit([[0.0], [1.0]], [0.0, 1.0]))
     assert crossfit_columns([line, line], "regressor", "auto") == []
     assert crossfit_columns([line, line], "regressor", 3) == [0, 1]
-    # Only the flexible expert is cross-fitted (the line pays AIC's k / n);
-    # with scope "learning", every expert EM refits.
-    assert crossfit_columns([line, tree, rule], "regressor", "auto") == [1]
-    assert crossfit_columns([line, tree, rule], "regressor", 3, "learning") == [0, 1]
+    # Once one expert is flexible, every expert EM refits is cross-fitted
+    # (the rule is not); with scope "flexible", only the flexible one.
+    assert crossfit_columns([line, tree, rule], "regressor", "auto") == [0, 1]
+    assert crossfit_columns([line, tree, rule], "regressor", 3, "flexible") == [1]
     assert crossfit_columns([frozen, tree], "regressor", True) == [1]
     assert crossfit_columns([line, tree], "regressor", False) == []
     assert crossfit_columns([line, tree], "regressor", None) == []
@@ -381,3 +381,31 @@ def test_dask_collections_refuse_an_explicit_crossfit():
     model = MixtureOfExpertsRegressor(crossfit=3)
     with pytest.raises(ValueError, match="crossfit=3 is not supported on Dask"):
         model.fit(da.from_array(X, chunks=20), da.from_array(y, chunks=20))
+
+
+def test_a_penalised_expert_with_many_coefficients_keeps_its_rows():
+    # 10 classes x 64 pixels: AIC would charge the logistic expert its 650
+    # coefficients (2.4 nats per row on 270 rows) although C=1 keeps its
+    # out-of-fold loss close to its in-sample one; measured out of fold, it
+    # keeps the rows, and the mixture is as accurate as the expert alone.
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    rows = np.random.RandomState(0).choice(len(X), 400, replace=False)
+    X_train, X_test, y_train, y_test = train_test_split(
+        StandardScaler().fit_transform(X[rows]),
+        y[rows],
+        random_state=0,
+        stratify=y[rows],
+    )
+    logistic = LogisticRegression(max_iter=1000)
+    alone = clone(logistic).fit(X_train, y_train).score(X_test, y_test)
+    moe = MixtureOfExpertsClassifier(
+        [("linear", logistic), ("tree", DecisionTreeClassifier(max_depth=4))],
+        n_init=1,
+        random_state=0,
+    ).fit(X_train, y_train)
+    assert moe.expert_weights_[0] > 0.9
+    assert moe.score(X_test, y_test) >= alone - 0.02
