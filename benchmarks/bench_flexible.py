@@ -287,26 +287,28 @@ flexible ones, is `crossfit="auto"`.** Each expert is scored on each row by
 its in-sample log-likelihood minus its optimism per row: the amount by which
 its in-sample log-likelihood exceeds what it scores on rows it did not see
 (Efron's covariance penalty; AIC's `k / n` where the number of parameters `k`
-is known). It is the only candidate that met "never worse than the best
-single expert by more than one spread" on every linear + tree case, including
+is known). With its variant that cross-fits every expert, it is the only
+candidate that met "never worse than the best single expert by more than one
+spread" on every linear + tree case, including
 the one where the tree is needed (it keeps the staircase regime: flexible
-share 0.55, R² as plain EM's, held-out log-likelihood 0.02 lower). It
-costs least of the cross-fitted candidates, because only flexible experts get
-copies; with a tree it is even faster than plain EM (median 0.6 times), which
-settles slowly while its tree keeps moving rows; with kNN it is 3.4 times
-plain EM's time.
+share 0.60, R² 0.959 against plain EM's 0.960, held-out log-likelihood
+0.08 lower). It costs least of the cross-fitted candidates, because only
+flexible experts get copies; with a tree it is even faster than plain EM
+(median 0.4 times), which settles slowly while its tree keeps moving rows;
+with kNN it takes 2.5 times plain EM's time.
 
 - **(a), the out-of-fold E-step** (the issue's first suggestion) scores each
   row by one held-out prediction. That is noisy row by row: a confident tree
   (pure leaves, probability 1) wins every row it happens to get right, so it
   still takes 40 % of wine; on the case that needs the tree it lets the tree
-  swallow the linear regime instead (share 0.72, R² 0.91 against 0.96). It
+  swallow the linear regime instead (share 0.74, R² 0.90 against 0.96). It
   is also the slowest (every expert cross-fitted, slow convergence).
-- **Cross-fitting every expert for (b)** gives the same answers as AIC for the
-  linear ones (both estimate the same optimism) at a higher cost with
+- **Cross-fitting every expert for (b)** gives about the same answers as AIC
+  for the linear ones (both estimate the same optimism) at a higher cost with
   multinomial logistic experts; AIC is free.
-- **(c), validation stop**, cannot help: the tree wins rows from the first
-  iterations, so stopping early keeps a tree-like mixture (wine 0.944).
+- **(c), validation stop**, helps less: the tree wins rows from the first
+  iterations, so stopping early keeps a tree-like mixture (wine 0.958, tree
+  share 0.43).
 
 Linear + kNN mixtures fail on the "tree needed" case with every candidate,
 plain EM included: kNN takes no `sample_weight` and is fitted on the rows it
