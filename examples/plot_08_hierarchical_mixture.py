@@ -45,16 +45,20 @@ X_test, y_test, true_mean = bent(5000, rng)
 # ---------------------
 # The flat mixture has four linear experts under one gate. The hierarchy has
 # two children, each a mixture of two linear experts: four leaves as well.
-# Two settings are worth copying. Restarts at the top (``n_init=3``) and one
-# start for the children (``n_init=1``): a tree of gates has more ways to
-# start badly, so restarts matter even more, but they belong to the whole
-# tree; the children's own would multiply the cost at every level. And a
+# Three settings are worth copying. Restarts at the top (``n_init=3``, the
+# default) and one start for the children (``n_init=1``): a tree of gates has
+# more ways to start badly, so restarts matter even more, but they belong to
+# the whole tree; the children's own would multiply the cost at every level.
+# Starts from k-means on ``x`` (``init_params="kmeans"``): the top gate must
+# split the inputs, which k-means on ``x`` and ``y`` would cut along ``y``. And a
 # looser ``tol`` for the children: they continue their own EM in every
 # iteration of the parent, and it is the parent's ``tol`` that decides when
 # the whole tree stops.
 flat = MixtureOfExpertsRegressor(n_experts=4, random_state=0).fit(X, y)
 child = MixtureOfExpertsRegressor(n_experts=2, n_init=1, tol=1e-3)
-hme = MixtureOfExpertsRegressor(child, n_experts=2, n_init=3, random_state=0).fit(X, y)
+hme = MixtureOfExpertsRegressor(
+    child, n_experts=2, init_params="kmeans", random_state=0
+).fit(X, y)
 
 # %%
 # The held-out log-likelihood per row judges the whole predictive distribution
