@@ -82,8 +82,9 @@ for assignment in ["soft", "hard", "annealed", "stochastic"]:
 # expert, they see the regimes as more separate than they are); hard EM
 # needs more iterations to settle. Stochastic EM matches soft EM here, at the
 # price of running every one of its ``max_iter`` iterations. Use soft EM
-# unless you have a reason not to: annealed before predicting with ``top_k=1``, hard or stochastic with
-# ``n_init`` when soft EM keeps ending in poor splits.
+# unless you have a reason not to: annealed before predicting with
+# ``top_k=1``, hard or stochastic with ``n_init`` when soft EM keeps ending in
+# poor splits.
 #
 # Left: the six restarts of the first problem; the three other good starts
 # lie under the kept one. Right: the training log-likelihood per iteration of
