@@ -119,10 +119,10 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             )
         if not isinstance(self.init_params, str):
             raise ValueError(
-                "'init_params' must be one of 'auto', 'kmeans', 'kmeans_xy' or 'random' "
-                "in a CV estimator (an array of responsibilities fits one data "
-                f"set, not its folds, and the grid's candidates differ in their "
-                f"number of experts); got {type(self.init_params).__name__}."
+                "'init_params' must be one of 'auto', 'kmeans', 'kmeans_xy' or "
+                "'random' in a CV estimator (an array of responsibilities fits "
+                "one data set, not its folds, and the grid's candidates differ "
+                f"in their number of experts); got {type(self.init_params).__name__}."
             )
         return ks, alphas
 

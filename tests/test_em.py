@@ -225,7 +225,10 @@ def test_auto_start_takes_the_y_aware_and_the_x_only_rule_in_turn(data):
     moe = MixtureOfExpertsRegressor(n_experts=3, n_init=3, random_state=0).fit(X, y)
     seeds = np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=3)
     for curve, rule, seed in zip(
-        moe.start_log_likelihoods_, ["kmeans_xy", "kmeans", "kmeans_xy"], seeds
+        moe.start_log_likelihoods_,
+        ["kmeans_xy", "kmeans", "kmeans_xy"],
+        seeds,
+        strict=True,
     ):
         alone = MixtureOfExpertsRegressor(
             n_experts=3, init_params=rule, n_init=1, random_state=seed
