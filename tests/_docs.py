@@ -147,13 +147,20 @@ def _printed_by_statement(code, namespace, source):
 
 def _refreshed_block(code, namespace, source):
     """``code`` with the comment lines after each printing statement replaced
-    by what it prints now, where that differs beyond kernel noise."""
+    by what it prints now, where that differs beyond kernel noise. Statements
+    printed one after the other share the comment run after the last one."""
     lines = code.split("\n")
-    for end, printed in reversed(_printed_by_statement(code, namespace, source)):
-        start = stop = end  # the comment run right after the statement
+    runs, pending = [], ""
+    for end, printed in _printed_by_statement(code, namespace, source):
+        stop = end  # the comment run right after the statement
         while stop < len(lines) and lines[stop].lstrip().startswith("#"):
             stop += 1
-        if not printed or stop == start:
+        pending += printed
+        if stop > end:
+            runs.append((end, stop, pending))
+            pending = ""
+    for start, stop, printed in reversed(runs):
+        if not printed:
             continue
         old = " ".join(line.strip()[1:].strip() for line in lines[start:stop])
         if same_output(printed, old):
