@@ -67,6 +67,8 @@ def test_a_start_that_leaves_an_expert_tiny_warns(xor_of_slopes):
 
 def test_a_good_fit_does_not_warn(xor_of_slopes):
     X, y = xor_of_slopes
-    moe = MixtureOfExpertsRegressor(n_experts=2, random_state=2)
+    # One start that finds the regimes: no expert is small (restarts that
+    # disagree warn on their own, tested above).
+    moe = MixtureOfExpertsRegressor(n_experts=2, n_init=1, random_state=2)
     assert caught(lambda: moe.fit(X, y)) == []
     assert moe.score(X, y) > 0.95

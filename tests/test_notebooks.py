@@ -179,7 +179,7 @@ def test_notebook_runs_and_prints_the_first_fit(monkeypatch):
     assert "(450, 1) (150, 1)\n" in printed
     fit_output = next(text for text in printed if "two experts" in text)
     assert "one line:    R^2 = 0.609" in fit_output
-    assert "two experts: R^2 = 0.983" in fit_output
+    assert "two experts: R^2 = 0.982" in fit_output
     assert "expert0: intercept 1.02, slope 2.01" in "".join(printed)
     # The last cell draws the figure.
     assert any(
