@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import clone
 
-from .._fast_mstep import EM_NEWTON_STEPS
+from .._fast_mstep import EM_NEWTON_STEPS, supports_fast_mstep
 from .._gating import EM_GATE_STEPS, SoftmaxGate
 from .._init import start_rule, weighted_kmeans
 from .._warn import warn
@@ -227,8 +227,11 @@ class _EM:
                 logistic = ctx.logistic[i]
                 W0 = self._m_points[key]
                 # Warm (fitted in an earlier M-step of this start): a few
-                # Newton steps, as the in-memory M-step takes.
-                warm = self.expert_names[i] in self.logistic_W
+                # Newton steps, as the in-memory M-step takes where it solves
+                # the expert itself (else it refits it to the optimum).
+                warm = self.expert_names[i] in self.logistic_W and (
+                    supports_fast_mstep(self.experts[i])
+                )
                 solver = _newton(
                     W0,
                     logistic.alpha / mass[i],
