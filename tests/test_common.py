@@ -104,7 +104,29 @@ def _on_dense_and_sparse_data(reason):
     }
 
 
+def _default_regressor_starts(estimator):
+    """The regressor with its default starts: several, the first y-aware."""
+    return (
+        type(estimator) is MixtureOfExpertsRegressor
+        and estimator.experts is None
+        and estimator.n_init > 1
+        and estimator.init_params in ("auto", "kmeans_xy")
+    )
+
+
 def expected_failed_checks(estimator):
+    if _default_regressor_starts(estimator):
+        # The check's data are noise: no regimes, many optima of nearly equal
+        # likelihood. Three starts, the first and third from k-means on x
+        # and y, end in different ones, and which start wins for weights and
+        # which for repeated rows depends on the last bits of the start's
+        # k-means, i.e. on the BLAS kernel: measured, the check passes under
+        # SkylakeX and fails under Haswell, and it passes under both with one
+        # start (n_init=1) or with x-only starts (init_params="kmeans").
+        return _on_dense_and_sparse_data(
+            "on structureless data the default starts end in near-equal optima "
+            "and the one kept depends on the BLAS kernel"
+        )
     if _has_expert(estimator, (KNeighborsRegressor, KNeighborsClassifier)):
         # k-nearest neighbours take no sample_weight, so EM fits them on the rows
         # they own (unweighted_fit="hard"), each row counted once: a row of
@@ -165,11 +187,17 @@ def cpu_dependent_failures(estimator):
         tree regressor, sparse  fails     fails    fails        fails    passes
         lr + tree, dense        passes    fails    passes       passes   passes
         lr + tree, sparse       passes    fails    fails        passes   passes
+        default regressor, both passes    fails    (not measured)
+
+    The default regressor's pair is measured at its defaults of this round
+    (three starts, the first y-aware); see ``expected_failed_checks``.
 
     and with scikit-learn 1.6.1 on SkylakeX the tree regressor's sparse check
     passes. ``.ci/run`` runs this file under several ``OPENBLAS_CORETYPE``.
     """
     if _has_expert(estimator, (DecisionTreeRegressor, DecisionTreeClassifier)):
+        return set(_on_dense_and_sparse_data(""))
+    if _default_regressor_starts(estimator):
         return set(_on_dense_and_sparse_data(""))
     return set()
 
