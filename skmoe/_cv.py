@@ -275,8 +275,8 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
         Folds fitted in parallel; None means one at a time.
     gate, gate_features, expert_features, unweighted_fit, assignment, \
 temperatures, top_k, balance, min_expert_weight, dead_expert, reg_var, \
-init_params, n_init, max_iter, tol, acceleration, crossfit, random_state, \
-verbose, verbose_interval, blas_threads
+init_params, n_init, init_max_iter, max_iter, tol, acceleration, crossfit, \
+random_state, verbose, verbose_interval, blas_threads
         As in :class:`MixtureOfExpertsRegressor`, for every candidate.
         ``init_params`` and ``n_init`` start the smallest mixture of the grid
         (larger ones grow from it). ``random_state`` gives every candidate,
@@ -375,6 +375,7 @@ verbose, verbose_interval, blas_threads
         reg_var=1e-2,
         init_params="auto",
         n_init=3,
+        init_max_iter=20,
         max_iter=1000,
         tol=1e-5,
         acceleration=None,
@@ -402,6 +403,7 @@ verbose, verbose_interval, blas_threads
         self.reg_var = reg_var
         self.init_params = init_params
         self.n_init = n_init
+        self.init_max_iter = init_max_iter
         self.max_iter = max_iter
         self.tol = tol
         self.acceleration = acceleration
@@ -468,8 +470,8 @@ class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
         Folds fitted in parallel; None means one at a time.
     gate, gate_features, expert_features, unweighted_fit, assignment, \
 temperatures, top_k, balance, min_expert_weight, dead_expert, init_params, \
-n_init, max_iter, tol, acceleration, crossfit, random_state, verbose, \
-verbose_interval, blas_threads
+n_init, init_max_iter, max_iter, tol, acceleration, crossfit, random_state, \
+verbose, verbose_interval, blas_threads
         As in :class:`MixtureOfExpertsClassifier`, for every candidate.
 
     Attributes
@@ -545,6 +547,7 @@ verbose_interval, blas_threads
         dead_expert="reseed",
         init_params="kmeans",
         n_init=3,
+        init_max_iter=20,
         max_iter=1000,
         tol=1e-5,
         acceleration=None,
@@ -571,6 +574,7 @@ verbose_interval, blas_threads
         self.dead_expert = dead_expert
         self.init_params = init_params
         self.n_init = n_init
+        self.init_max_iter = init_max_iter
         self.max_iter = max_iter
         self.tol = tol
         self.acceleration = acceleration

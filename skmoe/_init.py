@@ -181,3 +181,11 @@ def reseed(resp, dead, log_norm, sample_weight):
         resp[rows] = _INIT_SOFTENING / n_experts
         resp[rows, index] += 1 - _INIT_SOFTENING
     return resp
+
+
+def best_run(runs, finished=False):
+    """Index of the run with the highest log-likelihood; with ``finished``,
+    among the runs that were not left after their short run."""
+    candidates = [i for i, r in enumerate(runs) if not (finished and r.paused)]
+    # max keeps the first of equal bests, as a loop of strict improvements.
+    return max(candidates, key=lambda i: runs[i].log_likelihood)

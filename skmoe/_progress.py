@@ -32,6 +32,16 @@ class _ProgressMixin:
                 f"change {change:.3e}\t time {seconds:.3f}s"
             )
 
+    def _print_pause(self, n_iter, ll):
+        if self.verbose:
+            print(
+                f"Short run ended after {n_iter} iterations. log-likelihood: {ll:.6f}"
+            )
+
+    def _print_resume(self, index, first):
+        if self.verbose:
+            print(f"Continuing initialization {index} from iteration {first}")
+
     def _print_end(self, converged, ll):
         if self.verbose:
             state = "converged" if converged else "did not converge"

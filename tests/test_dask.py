@@ -128,6 +128,25 @@ def test_several_starts_keep_the_same_best(client):
     assert_same_fit(in_memory, out_of_core, X, y)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_short_runs_continue_the_same_start(client):
+    X, y = make_linear_mixture(400, random_state=11)
+    kw = dict(n_experts=3, n_init=3, init_params="random", random_state=0)
+    kw.update(init_max_iter=3, max_iter=8, tol=1e-12)
+    in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y)
+    out_of_core = MixtureOfExpertsRegressor(**kw).fit(chunked(X), chunked(y))
+    lengths = [len(curve) for curve in in_memory.start_log_likelihoods_]
+    assert sorted(lengths) == [3, 3, 8]  # two short runs, one continued
+    assert out_of_core.best_start_ == in_memory.best_start_
+    for mine, theirs in zip(
+        out_of_core.start_log_likelihoods_,
+        in_memory.start_log_likelihoods_,
+        strict=True,
+    ):
+        assert_allclose(mine, theirs, rtol=0, atol=LL_TOL)
+    assert_same_fit(in_memory, out_of_core, X, y)
+
+
 def test_verbose_prints_the_in_memory_progress_lines(client, capsys):
     X, y = make_linear_mixture(300, random_state=12)
     kw = dict(n_experts=2, random_state=0, verbose=1, verbose_interval=2)

@@ -49,12 +49,26 @@ def xor_of_slopes():
 def test_starts_in_different_optima_warn(xor_of_slopes):
     X, y = xor_of_slopes
     # k-means on x alone: the starts split the square in different directions.
+    # Every start runs to convergence: the warning compares finished starts.
     moe = MixtureOfExpertsRegressor(
-        n_experts=2, init_params="kmeans", n_init=4, random_state=1
+        n_experts=2, init_params="kmeans", n_init=4, init_max_iter=None, random_state=1
     )
     (warning,) = caught(lambda: moe.fit(X, y))
     assert "4 starts ended in different optima" in str(warning.message)
     assert moe.log_likelihood_ == max(c[-1] for c in moe.start_log_likelihoods_)
+
+
+def test_starts_left_after_their_short_run_are_not_compared(xor_of_slopes):
+    X, y = xor_of_slopes
+    kw = dict(n_experts=2, init_params="kmeans", n_init=4, random_state=1)
+    # The same starts as above, left after two iterations: they have not
+    # reached their optima, so their log-likelihoods say nothing of them.
+    moe = MixtureOfExpertsRegressor(init_max_iter=2, **kw)
+    assert caught(lambda: moe.fit(X, y)) == []
+    assert sum(len(c) == 2 for c in moe.start_log_likelihoods_) == 3
+    # Given room to settle within their short runs, they are compared.
+    (warning,) = caught(lambda: moe.set_params(init_max_iter=500).fit(X, y))
+    assert "4 starts ended in different optima" in str(warning.message)
 
 
 def test_a_start_that_leaves_an_expert_tiny_warns(xor_of_slopes):

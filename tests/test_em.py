@@ -1,6 +1,7 @@
 """The EM loop: starts, restarts, warm start, convergence and verbose output."""
 
 import re
+import warnings
 
 import joblib
 import numpy as np
@@ -50,6 +51,79 @@ def test_every_start_keeps_its_curve(data):
     finals = [curve[-1] for curve in curves]
     assert moe.best_start_ == int(np.argmax(finals))
     assert len({round(value, 6) for value in finals}) > 1
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_short_runs_continue_only_the_leading_start(data):
+    X, y = data
+    kw = dict(n_experts=3, init_params="random", n_init=4, tol=1e-8, random_state=0)
+    full = MixtureOfExpertsRegressor(init_max_iter=None, **kw).fit(X, y)
+    short = MixtureOfExpertsRegressor(init_max_iter=5, **kw).fit(X, y)
+    curves = full.start_log_likelihoods_
+    assert min(len(curve) for curve in curves) > 5  # no start settles in 5
+    # The start leading after five iterations is the one continued ...
+    assert short.best_start_ == int(np.argmax([curve[4] for curve in curves]))
+    for i, curve in enumerate(short.start_log_likelihoods_):
+        if i == short.best_start_:
+            # ... from where it stopped: the path of a run never interrupted.
+            assert_array_equal(curve, curves[i])
+        else:
+            assert_array_equal(curve, curves[i][:5])
+    assert_array_equal(short.log_likelihoods_, curves[short.best_start_])
+    assert short.n_iter_ == len(short.log_likelihoods_) > 5
+    assert short.converged_
+
+
+def test_a_start_that_settles_in_its_short_run_is_finished(data):
+    X, y = data
+    # A budget above every start's iterations changes nothing.
+    kw = dict(n_experts=3, init_params="random", n_init=3, random_state=0)
+    full = MixtureOfExpertsRegressor(init_max_iter=None, **kw).fit(X, y)
+    roomy = MixtureOfExpertsRegressor(init_max_iter=999, **kw).fit(X, y)
+    for mine, theirs in zip(
+        roomy.start_log_likelihoods_, full.start_log_likelihoods_, strict=True
+    ):
+        assert_array_equal(mine, theirs)
+    assert roomy.best_start_ == full.best_start_
+    assert_array_equal(roomy.predict(X), full.predict(X))
+
+
+@pytest.mark.parametrize("assignment", ["stochastic", "annealed"])
+def test_stochastic_and_annealed_em_run_every_start_in_full(data, assignment):
+    X, y = data
+    moe = MixtureOfExpertsRegressor(
+        n_experts=2,
+        assignment=assignment,
+        temperatures=[4.0, 2.0, 1.0] if assignment == "annealed" else None,
+        n_init=2,
+        init_max_iter=1,
+        max_iter=8,
+        tol=0,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        moe.fit(X, y)
+    assert [len(curve) for curve in moe.start_log_likelihoods_] == [8, 8]
+
+
+def test_verbose_says_which_start_continues(data, capsys):
+    X, y = data
+    MixtureOfExpertsRegressor(
+        n_experts=3,
+        init_params="random",
+        n_init=2,
+        init_max_iter=3,
+        verbose=1,
+        random_state=0,
+    ).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    paused = [line for line in lines if line.startswith("Short run ended")]
+    assert len(paused) == 2
+    assert all("after 3 iterations" in line for line in paused)
+    (resumed,) = [line for line in lines if line.startswith("Continuing")]
+    assert resumed.endswith("from iteration 4")
+    assert "converged" in lines[-1]
 
 
 def test_same_random_state_same_model(data):

@@ -31,6 +31,7 @@ class _Run(NamedTuple):
     fitted: dict  # experts, names, gate, noise, n_iter, shares, re-seeds
     curve: list  # the log-likelihood after each iteration
     converged: bool
+    paused: bool = False  # a short run (init_max_iter) left before converging
 
 
 class _EM:
@@ -82,7 +83,7 @@ class _EM:
 
     # -- one start --
 
-    def run(self, rng, index=0):
+    def run(self, rng, index=0, budget=None):
         from .._estimators import seeded_clone
 
         model = self.model
@@ -102,7 +103,8 @@ class _EM:
         self.logistic_W = {}
         curve, ll, converged = [], -np.inf, False
         stats = self.pass_for_m_step(source)
-        for n_iter in range(1, model.max_iter + 1):
+        last = model.max_iter if budget is None else min(budget, model.max_iter)
+        for n_iter in range(1, last + 1):
             previous = ll
             self.m_step(source, stats)
             params = self.params()
@@ -128,6 +130,9 @@ class _EM:
             elif abs(ll - previous) < model.tol:
                 converged = True
                 break
+        if not converged and last < model.max_iter:
+            _progress(model, "_print_pause", last, ll)
+            return _Run(ll, self.result(), curve, False, paused=True)
         _progress(model, "_print_end", converged, ll)
         return _Run(ll, self.result(), curve, converged)
 

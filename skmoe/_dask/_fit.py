@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from .._gating import SoftmaxGate
+from .._init import best_run
 from .._math import standard_scale
 from .._noise import nn_noise_variance
 from .._warn import warn
@@ -317,26 +318,37 @@ def _scale_classes(model, ctx, mass, total, n_samples, templates):
 
 
 def _run_starts(model, em):
-    """EM from each of ``n_init`` starts, seeded as the in-memory fit seeds them."""
+    """EM from each of ``n_init`` starts, seeded as the in-memory fit seeds
+    them: short runs of ``init_max_iter`` iterations, then the best again,
+    to convergence."""
     rng = check_random_state(model.random_state)
     seeds = (
         [None]
         if model.n_init == 1
         else list(rng.randint(np.iinfo(np.int32).max, size=model.n_init))
     )
+    budget = model._short_run_budget(len(seeds))
     logistic = dict(em.ctx.logistic)
-    runs = []
-    for index, seed in enumerate(seeds):
+
+    def run(index, budget):
         em.ctx.logistic = dict(logistic)  # pruning re-indexes it within a start
+        seed = seeds[index]
         start_rng = rng if seed is None else check_random_state(seed)
-        runs.append(em.run(start_rng, index))
+        return em.run(start_rng, index, budget)
+
+    runs = [run(index, budget) for index in range(len(seeds))]
+    best = best_run(runs)
+    if runs[best].paused:
+        # The start's own seed replays its short run exactly, without
+        # keeping every start's state on the client; the passes over the
+        # data it repeats are budget out of the whole run.
+        runs[best] = run(best, None)
     return runs
 
 
 def _adopt(model, runs):
     """Take the fitted state of the best run; keep every run's curve."""
-    # max keeps the first of equal bests, as the in-memory fit does.
-    best = max(range(len(runs)), key=lambda i: runs[i].log_likelihood)
+    best = best_run(runs, finished=True)
     run = runs[best]
     fitted = run.fitted
     model.experts_ = fitted["experts"]
