@@ -37,6 +37,7 @@ from ._composition import _is_named_list, _NamedExpertsMixin
 from ._crossfit import (
     crossfit_folds,
     crossfit_outputs,
+    may_wander,
     refuse_out_of_core,
     stalled,
 )
@@ -105,6 +106,7 @@ class _TrainingData(NamedTuple):
     sample_weight: np.ndarray  # (n,)
     params: dict  # metadata routed to each expert's and the gate's fit
     folds: object = None  # cross-fitting folds, (n,) int, or None (plain EM)
+    wanders: bool = False  # flexible experts: the curve may never settle
 
 
 @dataclass
@@ -296,7 +298,8 @@ class _BaseMixtureOfExperts(
         rng = check_random_state(self.random_state)
         strata = data.y_lik if self._kind == "classifier" else None
         data = data._replace(
-            folds=crossfit_folds(self, templates, data.sample_weight, strata, rng)
+            folds=crossfit_folds(self, templates, data.sample_weight, strata, rng),
+            wanders=may_wander(templates, self._kind),
         )
         plan = self._warm_start_plan(previous, names, templates)
         # EM makes many small BLAS calls, on which threads cost more than
@@ -585,8 +588,10 @@ class _BaseMixtureOfExperts(
                 and n_iter > settle
                 and (
                     abs(ll - previous) < self.tol
-                    # Cross-fitted EM need not settle: stop when it stalls.
-                    or (data.folds is not None and stalled(curve))
+                    # Cross-fitted EM, and EM with flexible experts whether
+                    # cross-fitted or not, need not settle: stop when it
+                    # stalls.
+                    or ((data.folds is not None or data.wanders) and stalled(curve))
                 )
             ):
                 converged = True

@@ -60,6 +60,7 @@ __all__ = [
     "crossfit_folds",
     "crossfit_outputs",
     "is_flexible",
+    "may_wander",
     "optimism",
     "refuse_out_of_core",
     "splice_outputs",
@@ -227,6 +228,17 @@ def crossfit_folds(mixture, templates, sample_weight, strata, rng):
     if v < 2:
         return None
     return assign_folds(v, sample_weight, strata, rng)
+
+
+def may_wander(experts, kind):
+    """Whether EM's log-likelihood may wander without settling.
+
+    A flexible expert's refit is not an ascent step: a tree's split or a
+    boosting model's bins move with the weights, so the curve can jump by
+    more than ``tol`` from one iteration to the next for ever, cross-fitted
+    or not. EM then stops when it stalls (see :func:`stalled`).
+    """
+    return bool(crossfit_columns(experts, kind, "auto"))
 
 
 def refuse_out_of_core(crossfit):

@@ -169,6 +169,11 @@ default="auto"
         so it does not depend on the units of ``y`` (a relative rule would
         stop at other iterations for ``y`` in metres and in millimetres);
         1e-4 stops early where regimes are buried in noise.
+        With a flexible expert (a tree, kNN, boosting; anything but linear
+        and logistic models, fixed experts and nested mixtures) a refit is
+        not an ascent step and the curve may jump by more than ``tol`` for
+        ever, so EM also stops, as converged, once 10 iterations bring no
+        new best log-likelihood.
     acceleration : {"squarem"} or None, default=None
         ``"squarem"`` accelerates soft EM by SQUAREM (Varadhan & Roland,
         2008): after two EM steps it extrapolates the responsibilities along

@@ -342,6 +342,42 @@ def test_splice_outputs():
     assert var[2] is None  # no spread on all rows: none spliced in
 
 
+def wandering_data():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(400, 2))
+    y = np.where(X[:, 0] < 0, np.sin(2 * X[:, 1]), X[:, 1])
+    return X, y + 0.3 * rng.standard_normal(400)
+
+
+def test_em_with_flexible_experts_stops_when_it_stalls_without_crossfit():
+    # A tree's refit is not an ascent step: its splits move with the weights,
+    # so EM's curve can keep jumping by more than tol. Without cross-fitting
+    # it used to run to max_iter (with boosting experts, for minutes).
+    X, y = wandering_data()
+    moe = MixtureOfExpertsRegressor(
+        DecisionTreeRegressor(max_depth=4),
+        n_experts=2,
+        crossfit=False,
+        n_init=1,
+        max_iter=300,
+        random_state=0,
+    ).fit(X, y)
+    curve = moe.log_likelihoods_
+    assert moe.converged_ and moe.n_iter_ < 300
+    assert abs(curve[-1] - curve[-2]) >= moe.tol  # it did not settle ...
+    assert stalled(list(curve))  # ... it stalled
+
+
+def test_em_with_linear_experts_stops_by_tol_only():
+    X, y = wandering_data()
+    moe = MixtureOfExpertsRegressor(
+        n_experts=3, crossfit=False, n_init=1, tol=1e-8, random_state=0
+    ).fit(X, y)
+    curve = moe.log_likelihoods_
+    assert moe.converged_
+    assert abs(curve[-1] - curve[-2]) < moe.tol
+
+
 def test_stalled():
     assert not stalled([1.0, 2.0, 3.0], patience=2)
     assert stalled([1.0, 3.0, 2.0, 2.5], patience=2)
