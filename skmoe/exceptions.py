@@ -114,11 +114,12 @@ class LocalOptimumWarning(UserWarning):
 
     Raised at the end of ``fit`` when a live expert holds less than a tenth
     of its fair share of the rows (a start EM could not leave often looks so),
-    or when the ``n_init`` starts ended in optima whose log-likelihoods per
-    row differ by more than 0.01. ``converged_`` only says that the
-    log-likelihood stopped moving, not that it stopped at the best place;
-    the message says what to try (more starts, a y-aware start, fewer
-    experts).
+    or when the starts that finished (converged, not left after their short
+    run of ``init_max_iter`` iterations) ended in optima whose
+    log-likelihoods per row differ by more than 0.01. ``converged_`` only
+    says that the log-likelihood stopped moving, not that it stopped at the
+    best place; the message says what to try (more starts, a y-aware start,
+    fewer experts).
 
     Examples
     --------
