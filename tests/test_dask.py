@@ -110,14 +110,8 @@ def test_regressor_equals_in_memory_fit(client, experts, params):
     assert_same_fit(in_memory, out_of_core, X, y)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.filterwarnings("ignore::UserWarning")  # starts in different optima
-def test_several_starts_keep_the_same_best(client):
-    X, y = make_linear_mixture(400, random_state=11)
-    kw = dict(n_experts=3, n_init=3, init_params="random", random_state=0)
-    kw["max_iter"] = 5
-    in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y)
-    out_of_core = MixtureOfExpertsRegressor(**kw).fit(chunked(X), chunked(y))
+def assert_same_starts(in_memory, out_of_core, X, y):
+    """The same start kept, every start's curve and the kept fit alike."""
     assert out_of_core.best_start_ == in_memory.best_start_
     for mine, theirs in zip(
         out_of_core.start_log_likelihoods_,
@@ -126,6 +120,17 @@ def test_several_starts_keep_the_same_best(client):
     ):
         assert_allclose(mine, theirs, rtol=0, atol=LL_TOL)
     assert_same_fit(in_memory, out_of_core, X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning")  # starts in different optima
+def test_several_starts_keep_the_same_best(client):
+    X, y = make_linear_mixture(400, random_state=11)
+    kw = dict(n_experts=3, n_init=3, init_params="random", random_state=0)
+    kw["max_iter"] = 5
+    in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y)
+    out_of_core = MixtureOfExpertsRegressor(**kw).fit(chunked(X), chunked(y))
+    assert_same_starts(in_memory, out_of_core, X, y)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -137,14 +142,7 @@ def test_short_runs_continue_the_same_start(client):
     out_of_core = MixtureOfExpertsRegressor(**kw).fit(chunked(X), chunked(y))
     lengths = [len(curve) for curve in in_memory.start_log_likelihoods_]
     assert sorted(lengths) == [3, 3, 8]  # two short runs, one continued
-    assert out_of_core.best_start_ == in_memory.best_start_
-    for mine, theirs in zip(
-        out_of_core.start_log_likelihoods_,
-        in_memory.start_log_likelihoods_,
-        strict=True,
-    ):
-        assert_allclose(mine, theirs, rtol=0, atol=LL_TOL)
-    assert_same_fit(in_memory, out_of_core, X, y)
+    assert_same_starts(in_memory, out_of_core, X, y)
 
 
 def test_verbose_prints_the_in_memory_progress_lines(client, capsys):
