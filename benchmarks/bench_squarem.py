@@ -7,7 +7,17 @@ every other parameter at its default (``n_init=3``). Reported: iterations
 over SQUAREM: above 1, SQUAREM is faster), and how far each final
 log-likelihood per row lies from the reference (positive: above it).
 
-    python benchmarks/bench_squarem.py [--quick] [--threads N]
+With ``--grid``: the default ``acceleration="auto"`` (SQUAREM after a run's
+first 20 iterations) against plain EM (``acceleration=None``) on the grid of
+``bench_short_runs.py`` (the generated cases of ``defaults_grid.py`` with known
+regimes, and the real sets), every other parameter at its default. Each fit is
+timed twice in alternation and the faster kept; reported per case: seconds and
+EM iterations (all starts) of each, the time ratio (plain over auto: above 1,
+auto is faster), and the final log-likelihood per row of auto minus plain's.
+A fit whose runs all settle within 20 iterations is plain EM step for step
+(same iterations, same log-likelihood), so its ratio measures timing noise.
+
+    python benchmarks/bench_squarem.py [--quick] [--grid] [--threads N]
 """
 
 import argparse
@@ -84,13 +94,68 @@ def fit(Estimator, params, X, y, tol, acceleration):
     return model, time.perf_counter() - start
 
 
+def timed_default(Estimator, X, y, n_experts, seed, acceleration):
+    model = Estimator(n_experts=n_experts, random_state=seed, acceleration=acceleration)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    return model, time.perf_counter() - start
+
+
+def grid(quick):
+    """Plain EM against ``acceleration="auto"`` on the short-runs grid."""
+    from benchmarks.bench_short_runs import cases as grid_cases
+
+    print(
+        f"{'case':28s} {'seed':>4s} {'plain s':>8s} {'auto s':>8s} "
+        f"{'plain it':>8s} {'auto it':>7s} {'time ratio':>10s} {'auto-plain':>11s}"
+    )
+    ratios = {True: [], False: []}
+    for name, X, y, kind, n_experts, seed in grid_cases(quick):
+        Estimator = (
+            MixtureOfExpertsRegressor
+            if kind == "regression"
+            else MixtureOfExpertsClassifier
+        )
+        best = {}
+        for _ in range(2):
+            for acceleration in (None, "auto"):
+                model, seconds = timed_default(
+                    Estimator, X, y, n_experts, seed, acceleration
+                )
+                if seconds < best.get(acceleration, (None, np.inf))[1]:
+                    best[acceleration] = (model, seconds)
+        (plain, plain_s), (auto, auto_s) = best[None], best["auto"]
+        iterations = [sum(map(len, m.start_log_likelihoods_)) for m in (plain, auto)]
+        gain = auto.log_likelihood_ - plain.log_likelihood_
+        jumped = iterations[0] != iterations[1] or gain != 0
+        ratios[jumped].append(plain_s / auto_s)
+        print(
+            f"{name:28s} {seed:4d} {plain_s:8.3f} {auto_s:8.3f} {iterations[0]:8d} "
+            f"{iterations[1]:7d} {plain_s / auto_s:10.2f} {gain:+11.1e}",
+            flush=True,
+        )
+    for jumped, label in ((False, "plain EM step for step"), (True, "extrapolated")):
+        r = np.array(ratios[jumped])
+        if len(r):
+            print(
+                f"{label}: {len(r)} fits, time ratio min {r.min():.2f}, "
+                f"median {np.median(r):.2f}, max {r.max():.2f}"
+            )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--grid", action="store_true")
     add_threads_argument(parser)
     args = parser.parse_args(argv)
     limit_threads(args.threads)
     print(environment())
+    if args.grid:
+        grid(args.quick)
+        return
     header = (
         f"{'case':34s} {'tol':>6s} {'plain it':>8s} {'sq it':>6s} {'it ratio':>8s} "
         f"{'time ratio':>10s} {'plain-ref':>10s} {'sq-ref':>10s}"

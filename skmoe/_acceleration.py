@@ -22,6 +22,18 @@ few Newton steps from the previous solution: generalised EM), so plain EM
 from ``R2`` is an ascent only from the solution that gave ``R2``. A jump
 therefore keeps a copy of the experts and the gate as they were before it,
 and a rejected jump hands them back with ``R2``.
+
+By default (``acceleration="auto"``) the jumps begin only after a run's
+first ``AUTO_DELAY`` iterations. Most fits settle within them, and there a
+jump has little to win and costs a copy of the model and, when rejected, an
+M-step; a fit still climbing after them is one that crawls, where SQUAREM
+pays (``benchmarks/FASTEM.md``). Steps before the delay are not used, so a
+run paused after them and resumed extrapolates exactly as an uninterrupted
+one. ``"auto"`` leaves plain EM where it is not an ascent (flexible experts,
+cross-fitting): there a jump could not be judged against the plain step.
+
+The norms that set the step length weight each row by its sample weight, so
+that, as everywhere in EM, a weight of ``k`` counts as ``k`` repeated rows.
 """
 
 import copy
@@ -33,12 +45,17 @@ import numpy as np
 STEP_MAX_START = 1.0
 STEP_MAX_GROWTH = 4.0
 
+# Iterations of plain EM before ``acceleration="auto"`` starts jumping: the
+# short runs of ``init_max_iter``'s default, so the starts are compared on
+# plain EM and only the leader's long run is extrapolated.
+AUTO_DELAY = 20
+
 # Responsibilities below this are set to it before rows are renormalised: a
 # jump must not leave an expert with exactly nothing.
 _RESP_FLOOR = 1e-12
 
 
-def squarem_step(R0, R1, R2, step_max):
+def squarem_step(R0, R1, R2, step_max, sample_weight=None):
     """Extrapolate two EM steps of the responsibilities.
 
     Parameters
@@ -47,6 +64,9 @@ def squarem_step(R0, R1, R2, step_max):
         Responsibilities before, after one and after two EM steps.
     step_max : float
         The largest ``-alpha`` allowed (at least 1).
+    sample_weight : ndarray of shape (n,), default=None
+        Row weights of the norms, so that a row of weight ``k`` counts as
+        ``k`` repeated rows (and one of weight 0 not at all).
 
     Returns
     -------
@@ -57,7 +77,7 @@ def squarem_step(R0, R1, R2, step_max):
     """
     r = R1 - R0
     v = R2 - 2 * R1 + R0
-    r_norm, v_norm = np.sqrt(np.vdot(r, r)), np.sqrt(np.vdot(v, v))
+    r_norm, v_norm = _norm(r, sample_weight), _norm(v, sample_weight)
     if v_norm == 0 or not np.isfinite(r_norm / v_norm):
         return R2, -1.0
     alpha = float(np.clip(-r_norm / v_norm, -step_max, -1.0))
@@ -65,6 +85,13 @@ def squarem_step(R0, R1, R2, step_max):
         return R2, alpha
     R = R0 - 2 * alpha * r + alpha**2 * v
     return project(R), alpha
+
+
+def _norm(D, sample_weight):
+    """Frobenius norm of ``D`` (n, M), each row's squares weighted."""
+    if sample_weight is None:
+        return np.sqrt(np.vdot(D, D))
+    return np.sqrt(sample_weight @ np.einsum("nm,nm->n", D, D))
 
 
 def project(R):
@@ -91,16 +118,20 @@ class Squarem:
     M-step: the step's own, or a jump once two plain steps are in.
     """
 
-    def __init__(self, mixture=None):
+    def __init__(self, mixture=None, delay=0, sample_weight=None):
         self.mixture = mixture
+        self.delay = delay
+        self.sample_weight = sample_weight
         self.step_max = STEP_MAX_START
         self.cycle = []
         self.pending = None  # (R2, its log-likelihood, alpha) of a jump
         self.before_jump = None  # the mixture's experts and gate, copied
 
-    def restart(self, resp):
-        """Start a new cycle at ``resp`` (after a re-seed or a rejected jump)."""
-        self.cycle, self.pending = [resp], None
+    def restart(self, resp, n_iter=None):
+        """Start a new cycle at ``resp`` (after a re-seed or a rejected jump),
+        given by iteration ``n_iter``."""
+        early = n_iter is not None and n_iter <= self.delay
+        self.cycle, self.pending = ([] if early else [resp]), None
 
     def judge(self, ll):
         """None after a plain step; after a jump, whether it is kept: its
@@ -126,7 +157,7 @@ class Squarem:
             self.before_jump = None
         return self.cycle[0]
 
-    def next_resp(self, resp, ll, can_jump):
+    def next_resp(self, resp, ll, can_jump, n_iter=None):
         """The responsibilities of the next M-step.
 
         Parameters
@@ -138,13 +169,18 @@ class Squarem:
         can_jump : bool
             Whether a jump may be tried now (there must be iterations left
             to fall back if it fails).
+        n_iter : int, default=None
+            The EM iteration that gave ``resp``; steps up to ``delay`` are
+            passed on unused.
         """
+        if n_iter is not None and n_iter <= self.delay:
+            return resp
         self.cycle.append(resp)
         if len(self.cycle) < 3 or not can_jump:
             self.cycle = self.cycle[-2:]
             return resp
         R0, R1, R2 = self.cycle
-        R, alpha = squarem_step(R0, R1, R2, self.step_max)
+        R, alpha = squarem_step(R0, R1, R2, self.step_max, self.sample_weight)
         if alpha == -1.0:
             # As SQUAREM does: a step held at its longest lets the next grow.
             self.step_max = next_step_max(self.step_max, alpha, accepted=True)

@@ -25,7 +25,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import validate_data
 
-from ._acceleration import Squarem
+from ._acceleration import AUTO_DELAY, Squarem
 from ._compat import (
     HasMethods,
     Interval,
@@ -165,7 +165,7 @@ class _BaseMixtureOfExperts(
         "init_max_iter": [None, Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "acceleration": [StrOptions({"squarem"}), None],
+        "acceleration": [StrOptions({"auto", "squarem"}), None],
         "crossfit": [
             None,
             "boolean",
@@ -546,7 +546,8 @@ class _BaseMixtureOfExperts(
     def _em(self, data, resp, curve, rng, budget=None, index=0, first=1):
         """Alternate M- and E-steps from ``resp``; append to ``curve``.
 
-        Soft EM is accelerated by SQUAREM unless ``acceleration=None``: a
+        Soft EM is accelerated by SQUAREM unless ``acceleration=None``
+        (``"auto"``: after the run's first 20 iterations): a
         jump that loses likelihood against the plain step it left is not
         recorded, and plain EM goes on from that step. Stochastic EM never
         settles, so it runs ``max_iter`` iterations and ends on the best of
@@ -558,7 +559,7 @@ class _BaseMixtureOfExperts(
         # Annealed EM must not stop while its temperature is still falling.
         settle = schedule_length(schedule) if self.assignment == "annealed" else 0
         last = self.max_iter if budget is None else min(budget, self.max_iter)
-        squarem = self._accelerator()
+        squarem = self._accelerator(data)
         set_warm_start(self.experts_, [True] * len(self.experts_))
         ll, best, converged, start = (
             (curve[-1] if curve else -np.inf),
@@ -598,9 +599,9 @@ class _BaseMixtureOfExperts(
                 break
             resp = assign(log_resp, self.assignment, n_iter, schedule, rng)
             if squarem is not None and revived:
-                squarem.restart(resp)  # re-seeded or pruned: a new path
+                squarem.restart(resp, n_iter)  # re-seeded or pruned: a new path
             elif squarem is not None:
-                resp = squarem.next_resp(resp, ll, n_iter + 2 <= last)
+                resp = squarem.next_resp(resp, ll, n_iter + 2 <= last, n_iter)
         if stochastic:
             ll, state = best
             self._set_state(state)
@@ -622,11 +623,18 @@ class _BaseMixtureOfExperts(
         self._print_resume(index, first)
         return self._em(data, resp, curve, rng, index=index, first=first)
 
-    def _accelerator(self):
-        """SQUAREM for soft EM of several experts, else None."""
-        if self.acceleration != "squarem" or self.assignment != "soft":
+    def _accelerator(self, data):
+        """SQUAREM for soft EM, else None. ``"auto"`` jumps only after the
+        first ``AUTO_DELAY`` iterations of a run, and only where plain EM is
+        an ascent: with flexible experts or cross-fitting it is not, and a
+        jump could not be judged against the plain step."""
+        if self.acceleration is None or self.assignment != "soft":
             return None
-        return Squarem(self)
+        if self.acceleration == "auto":
+            if data.wanders or data.folds is not None:
+                return None
+            return Squarem(self, AUTO_DELAY, data.sample_weight)
+        return Squarem(self, 0, data.sample_weight)
 
     def _em_iteration(self, data, resp, rng, n_iter):
         """One application of the EM map: the M-step from ``resp``, then the

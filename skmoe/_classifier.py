@@ -146,14 +146,21 @@ class MixtureOfExpertsClassifier(
         not an ascent step and the curve may jump by more than ``tol`` for
         ever, so EM also stops, as converged, once 10 iterations bring no
         new best log-likelihood.
-    acceleration : {"squarem"} or None, default=None
+    acceleration : {"auto", "squarem"} or None, default="auto"
         ``"squarem"`` accelerates soft EM by SQUAREM (Varadhan & Roland,
         2008): after two EM steps it extrapolates the responsibilities along
         the path they took, and keeps the jump only if the log-likelihood is
         at least that of plain EM's step. It reaches the same optimum in
         fewer iterations where EM crawls (flat likelihoods, overlapping
-        regimes); ``log_likelihoods_`` records the accepted steps. Other
-        ``assignment`` values run plain.
+        regimes, nearly separable classes); ``log_likelihoods_`` records the
+        accepted steps. ``"auto"`` does the same once a run has taken 20
+        iterations: EM that settles sooner (most fits, and every start's
+        short run of ``init_max_iter``) is plain EM, step for step, and
+        only a run that still climbs is extrapolated (measured in
+        ``benchmarks/FASTEM.md``). None: plain EM. Other ``assignment``
+        values run plain, and so, with ``"auto"``, do fits on Dask
+        collections and mixtures whose EM is not an ascent (flexible
+        experts, cross-fitting: see ``tol`` and ``crossfit``).
     crossfit : "auto", bool or int, default="auto"
         Keep flexible experts (a tree, k-nearest neighbours) from winning
         rows by fitting them in sample, which plain EM rewards. With
@@ -292,7 +299,7 @@ class MixtureOfExpertsClassifier(
         init_max_iter=20,
         max_iter=1000,
         tol=1e-5,
-        acceleration=None,
+        acceleration="auto",
         crossfit="auto",
         random_state=None,
         warm_start=False,

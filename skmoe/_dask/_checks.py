@@ -76,12 +76,15 @@ def _check_options(model, n_experts):
             "rows of the posteriors. Use assignment='soft', or fit on an "
             "in-memory sample."
         )
+    # "auto" (the default) runs plain EM out of core; only an explicit
+    # request for SQUAREM is refused.
     acceleration = getattr(model, "acceleration", None)
-    if acceleration is not None:
+    if acceleration == "squarem":
         raise ValueError(
             f"acceleration={acceleration!r} is not supported on Dask "
             "collections: SQUAREM extrapolates the responsibilities of every "
-            "row, which out-of-core EM never holds. Use acceleration=None."
+            "row, which out-of-core EM never holds. Use acceleration='auto' "
+            "(plain EM out of core) or None."
         )
     if model.n_jobs not in (None, 1):
         raise ValueError(
