@@ -419,8 +419,12 @@ class _BaseMixtureOfExperts(
         # start that leads after a few iterations is, on the defaults grid,
         # the one that leads at convergence, at a fraction of the cost.
         best = best_run(runs)
-        if runs[best].paused:
+        while runs[best].paused:
             runs[best] = runs[best].resume()
+            # A continued leader only climbs where EM is an ascent; after a
+            # re-seed or with cross-fitting it may end below where another
+            # start paused, which then continues in its turn.
+            best = best_run(runs)
         return runs
 
     def _short_run_budget(self, n_starts):
@@ -543,7 +547,7 @@ class _BaseMixtureOfExperts(
 
     # ---- the EM loop -------------------------------------------------------
 
-    def _em(self, data, resp, curve, rng, budget=None, index=0, first=1):
+    def _em(self, data, resp, curve, rng, budget=None, index=0, first=1, path=0):
         """Alternate M- and E-steps from ``resp``; append to ``curve``.
 
         Soft EM is accelerated by SQUAREM unless ``acceleration=None``
@@ -552,7 +556,9 @@ class _BaseMixtureOfExperts(
         recorded, and plain EM goes on from that step. Stochastic EM never
         settles, so it runs ``max_iter`` iterations and ends on the best of
         them, as flexmix's SEM does. A short run stops after ``budget``
-        iterations; the run it returns can resume from there.
+        iterations; the run it returns can resume from there. ``path`` is
+        where in ``curve`` the current path began: a re-seed starts a new
+        one, and the stall rule looks at the current path only.
         """
         stochastic = self.assignment == "stochastic"
         schedule = check_temperatures(self.temperatures)
@@ -592,12 +598,17 @@ class _BaseMixtureOfExperts(
                     # Cross-fitted EM, and EM with flexible experts whether
                     # cross-fitted or not, need not settle: stop when it
                     # stalls.
-                    or ((data.folds is not None or data.wanders) and stalled(curve))
+                    or (
+                        (data.folds is not None or data.wanders)
+                        and stalled(curve[path:])
+                    )
                 )
             ):
                 converged = True
                 break
             resp = assign(log_resp, self.assignment, n_iter, schedule, rng)
+            if revived:
+                path = len(curve)
             if squarem is not None and revived:
                 squarem.restart(resp, n_iter)  # re-seeded or pruned: a new path
             elif squarem is not None:
@@ -613,15 +624,17 @@ class _BaseMixtureOfExperts(
                 self._state(),
                 curve,
                 False,
-                resume=lambda: self._resume(data, resp, curve, rng, index, last + 1),
+                resume=lambda: self._resume(
+                    data, resp, curve, rng, index, last + 1, path
+                ),
             )
         self._print_end(converged, ll)
         return _Run(ll, self._state(), curve, converged)
 
-    def _resume(self, data, resp, curve, rng, index, first):
+    def _resume(self, data, resp, curve, rng, index, first, path):
         """Continue a short run from iteration ``first`` to convergence."""
         self._print_resume(index, first)
-        return self._em(data, resp, curve, rng, index=index, first=first)
+        return self._em(data, resp, curve, rng, index=index, first=first, path=path)
 
     def _accelerator(self, data):
         """SQUAREM for soft EM, else None. ``"auto"`` jumps only after the

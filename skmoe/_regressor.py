@@ -157,7 +157,10 @@ default="auto"
         On the 97 fits of ``benchmarks/SHORT_RUNS.md`` the start leading
         after 20 iterations ended within 0.0003 nats per row of the best of
         three full runs, at 0.78 of their iterations on average (0.42 on
-        breast_cancer). None runs every start to convergence, as
+        breast_cancer). Where EM is not an ascent (after a re-seed of a dead
+        expert, with cross-fitting) the start continued may end below where
+        another paused; that one then continues too, and the best finished
+        start is kept. None runs every start to convergence, as
         ``GaussianMixture`` does. Stochastic and annealed ``assignment`` run
         every start's whole schedule.
     max_iter : int, default=1000
@@ -173,7 +176,8 @@ default="auto"
         and logistic models, fixed experts and nested mixtures) a refit is
         not an ascent step and the curve may jump by more than ``tol`` for
         ever, so EM also stops, as converged, once 10 iterations bring no
-        new best log-likelihood.
+        new best log-likelihood (counted from the last re-seed of a dead
+        expert, which starts a new path).
     acceleration : {"auto", "squarem"} or None, default="auto"
         ``"squarem"`` accelerates soft EM by SQUAREM (Varadhan & Roland,
         2008): after two EM steps it extrapolates the responsibilities along

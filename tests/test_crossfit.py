@@ -8,6 +8,7 @@ out of fold, the linear expert keeps them.
 
 import re
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ from skmoe import (
 )
 from skmoe._base import _TrainingData
 from skmoe._crossfit import (
+    PATIENCE,
     assign_folds,
     crossfit_columns,
     crossfit_outputs,
@@ -123,7 +125,8 @@ def test_log_likelihood_is_cross_fitted():
     # The recorded curve is the cross-fitted log-likelihood: below the
     # in-sample one of the same fitted model.
     X, y = linear_data()
-    model = linear_and_tree("auto").fit(X, y)
+    # Room for the tree's two re-seeds, each a new path of EM.
+    model = linear_and_tree("auto", max_iter=200).fit(X, y)
     assert model.log_likelihood_ == model.log_likelihoods_[-1]
     assert model.log_likelihood_ < model.log_likelihood(X, y).mean()
     assert model.converged_
@@ -366,6 +369,37 @@ def test_em_with_flexible_experts_stops_when_it_stalls_without_crossfit():
     assert moe.converged_ and moe.n_iter_ < 300
     assert abs(curve[-1] - curve[-2]) >= moe.tol  # it did not settle ...
     assert stalled(list(curve))  # ... it stalled
+
+
+def test_a_reseed_starts_a_new_path_for_the_stall_rule():
+    # A re-seeded expert starts afresh and the curve dips; the stall rule
+    # must judge the new path, not compare it with the best before the
+    # re-seed (which stopped runs in the dip, the re-seeded expert holding
+    # rows it could not keep).
+    X, y = wandering_data()
+    kw = dict(crossfit=False, n_init=1, max_iter=300, random_state=0)
+    tree = DecisionTreeRegressor(max_depth=4)
+    plain = MixtureOfExpertsRegressor(tree, n_experts=2, **kw).fit(X, y)
+    stop = plain.n_iter_
+    assert stalled(list(plain.log_likelihoods_))  # it stopped by stalling
+    original = MixtureOfExpertsRegressor._handle_dead_experts
+
+    def reseed_late(self, log_resp, log_norm, data, n_iter):
+        log_resp, revived = original(self, log_resp, log_norm, data, n_iter)
+        return log_resp, revived or n_iter == stop - 1  # a new path here
+
+    with mock.patch.object(
+        MixtureOfExpertsRegressor, "_handle_dead_experts", reseed_late
+    ):
+        moe = MixtureOfExpertsRegressor(tree, n_experts=2, **kw).fit(X, y)
+    assert_array_equal(
+        moe.log_likelihoods_[: stop - 1], plain.log_likelihoods_[: stop - 1]
+    )
+    # Past where the former rule stopped it, and on until the new path
+    # settles by tol or stalls in its turn.
+    curve = moe.log_likelihoods_
+    assert moe.n_iter_ > stop
+    assert abs(curve[-1] - curve[-2]) < moe.tol or moe.n_iter_ > stop - 1 + PATIENCE
 
 
 def test_em_with_linear_experts_stops_by_tol_only():

@@ -2,6 +2,7 @@
 
 import re
 import warnings
+from unittest import mock
 
 import joblib
 import numpy as np
@@ -12,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.tree import DecisionTreeRegressor
 
 from skmoe import MixtureOfExpertsRegressor
+from skmoe._base import _Run
 from skmoe._init import weighted_kmeans
 
 
@@ -72,6 +74,32 @@ def test_short_runs_continue_only_the_leading_start(data):
     assert_array_equal(short.log_likelihoods_, curves[short.best_start_])
     assert short.n_iter_ == len(short.log_likelihoods_) > 5
     assert short.converged_
+
+
+def test_a_leader_that_ends_below_a_paused_start_hands_on(data):
+    # EM with re-seeds or cross-fitting is not an ascent: the start continued
+    # after the short runs may end below where another start paused. That
+    # start then continues too, and the better of the two is kept.
+    X, y = data
+    resumed = []
+
+    def run(index, paused_at, ends_at):
+        def resume():
+            resumed.append(index)
+            return _Run(ends_at, {"n_iter_": index}, [paused_at, ends_at], True)
+
+        return _Run(paused_at, {}, [paused_at], False, resume=resume)
+
+    runs = [run(0, -1.0, -3.0), run(1, -2.0, -1.5), run(2, -2.5, -0.5)]
+    moe = MixtureOfExpertsRegressor(n_init=3, random_state=0)
+    with mock.patch.object(MixtureOfExpertsRegressor, "_in_parallel", lambda *a: runs):
+        ended = moe._run_starts(None, None, None, None, np.random.RandomState(0))
+    # Start 0 led and fell to -3.0; start 1 (-2.0) was then ahead and ended
+    # at -1.5, above every paused start: start 2 stays paused.
+    assert resumed == [0, 1]
+    assert [r.paused for r in ended] == [False, False, True]
+    moe._adopt(ended)
+    assert moe.best_start_ == 1 and moe.log_likelihood_ == -1.5
 
 
 def test_a_start_that_settles_in_its_short_run_is_finished(data):

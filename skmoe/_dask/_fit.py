@@ -338,11 +338,14 @@ def _run_starts(model, em):
 
     runs = [run(index, budget) for index in range(len(seeds))]
     best = best_run(runs)
-    if runs[best].paused:
+    while runs[best].paused:
         # The start's own seed replays its short run exactly, without
         # keeping every start's state on the client; the passes over the
-        # data it repeats are budget out of the whole run.
+        # data it repeats are budget out of the whole run. A leader that
+        # ends below where another start paused (after a re-seed) hands
+        # on, as in memory.
         runs[best] = run(best, None)
+        best = best_run(runs)
     return runs
 
 
