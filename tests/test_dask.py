@@ -110,6 +110,21 @@ def test_regressor_equals_in_memory_fit(client, experts, params):
     assert_same_fit(in_memory, out_of_core, X, y)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_default_acceleration_runs_plain_em_out_of_core(client):
+    # Out-of-core EM never holds the responsibilities, so "auto" (the
+    # default) is plain EM there: the in-memory fit without acceleration,
+    # past the iteration where in memory the first jump would be made.
+    X, y = make_linear_mixture(400, random_state=3)
+    kw = dict(n_experts=5, n_init=1, random_state=0, tol=0.0, max_iter=30)
+    plain = MixtureOfExpertsRegressor(acceleration=None, **kw).fit(X, y)
+    jumping = MixtureOfExpertsRegressor(**kw).fit(X, y)
+    curves = jumping.log_likelihoods_, plain.log_likelihoods_
+    assert len(curves[0]) != len(curves[1]) or np.any(curves[0] != curves[1])
+    out_of_core = MixtureOfExpertsRegressor(**kw).fit(chunked(X), chunked(y))
+    assert_same_fit(plain, out_of_core, X, y)
+
+
 def assert_same_starts(in_memory, out_of_core, X, y):
     """The same start kept, every start's curve and the kept fit alike."""
     assert out_of_core.best_start_ == in_memory.best_start_
