@@ -607,10 +607,10 @@ class _BaseMixtureOfExperts(
                 converged = True
                 break
             resp = assign(log_resp, self.assignment, n_iter, schedule, rng)
-            if revived:
+            if revived:  # re-seeded or pruned: a new path
                 path = len(curve)
-            if squarem is not None and revived:
-                squarem.restart(resp, n_iter)  # re-seeded or pruned: a new path
+                if squarem is not None:
+                    squarem.restart(resp, n_iter)
             elif squarem is not None:
                 resp = squarem.next_resp(resp, ll, n_iter + 2 <= last, n_iter)
         if stochastic:

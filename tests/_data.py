@@ -151,3 +151,10 @@ def assert_sound_fit(model, X, y):
         assert mean.shape == std.shape == (n_samples,)
         assert np.all(np.isfinite(mean)) and np.all(np.isfinite(std))
         assert np.all(std >= 0)
+
+
+def curves_differ(curve, other):
+    """Whether two log-likelihood curves are not the same path: of other
+    lengths, or apart somewhere (a check that SQUAREM jumped)."""
+    curve, other = np.asarray(curve), np.asarray(other)
+    return len(curve) != len(other) or bool(np.any(curve != other))
