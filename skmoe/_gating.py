@@ -150,6 +150,25 @@ def _fit_newton(W, Z, targets, weight, alpha, max_iter, tol):
     return W, max_iter
 
 
+def _fit_two(W, Z, targets, weight, alpha, max_iter, tol):
+    """:func:`_fit_newton` for two classes, on one logit.
+
+    Two classes need one logit, the difference of the two columns: the
+    optimum has opposite coefficients (the loss depends on their difference
+    only, the penalty is smallest at opposite ones), so Newton on that
+    difference, with the penalty it implies (``|w_0|^2 + |w_1|^2 =
+    |beta|^2 / 2`` at ``w_1 = -w_0 = beta / 2``), reaches the same optimum at
+    a quarter of the Hessian. Returns ``(W, n_iter)`` with ``W`` (d + 1, 2).
+    """
+    beta = W[:, 1:] - W[:, :1]
+    penalised = np.ones_like(beta, dtype=bool)
+    penalised[0] = False  # the intercept
+    beta, n_iter = _newton(
+        beta, Z, targets[:, 1:], weight, alpha / 2, penalised, True, max_iter, tol
+    )
+    return np.hstack([-beta / 2, beta / 2]), n_iter
+
+
 def _fit_lbfgs(W, Z, targets, weight, alpha, max_iter, tol, balance=0.0):
     """L-BFGS on the same objective, for gates with many parameters or a
     load-balancing term (which is not convex)."""
@@ -369,6 +388,8 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
             solver = "newton" if n_params <= _NEWTON_MAX_PARAMS else "lbfgs"
         if self.balance > 0:
             W, self.n_iter_ = _fit_lbfgs(W, *args, balance=self.balance)
+        elif solver == "newton" and targets.shape[1] == 2:
+            W, self.n_iter_ = _fit_two(W, *args)
         elif solver == "newton":
             W, self.n_iter_ = _fit_newton(W, *args)
         else:
@@ -395,40 +416,19 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         (:func:`gate_design`); they do not change between EM iterations.
         Every step lowers the objective that :meth:`fit` minimises, so the
         log-likelihood of EM stays monotone, and from a converged start no
-        step is taken. Two experts need one logit, the difference of the
-        two columns: the optimum of :meth:`fit` has opposite coefficients
-        (the loss depends on their difference only, the penalty is smallest
-        at opposite ones), so Newton on that difference, with the penalty
-        it implies, reaches the same optimum at a quarter of the Hessian.
+        step is taken.
         """
         alpha = self.penalty(design.mean.shape[0], design.total) / design.total
-        if resp.shape[1] == 2:
-            beta = self._W[:, 1:] - self._W[:, :1]
-            penalised = np.ones_like(beta, dtype=bool)
-            penalised[0] = False  # the intercept
-            # |w_0|^2 + |w_1|^2 = |beta|^2 / 2 at w_1 = -w_0 = beta / 2.
-            beta, self.n_iter_ = _newton(
-                beta,
-                design.Z,
-                resp[:, 1:],
-                design.weight,
-                alpha / 2,
-                penalised,
-                True,
-                max_steps,
-                self.tol,
-            )
-            W = np.hstack([-beta / 2, beta / 2])
-        else:
-            W, self.n_iter_ = _fit_newton(
-                self._W.copy(),
-                design.Z,
-                resp,
-                design.weight,
-                alpha,
-                max_steps,
-                self.tol,
-            )
+        solve = _fit_two if resp.shape[1] == 2 else _fit_newton
+        W, self.n_iter_ = solve(
+            self._W.copy(),
+            design.Z,
+            resp,
+            design.weight,
+            alpha,
+            max_steps,
+            self.tol,
+        )
         return self._set_weights(W, design.mean, design.scale)
 
     def penalty(self, n_features, total_weight):

@@ -119,6 +119,27 @@ def test_newton_and_lbfgs_agree(rng):
     assert_allclose(newton.intercept_, lbfgs.intercept_, atol=1e-5)
 
 
+@pytest.mark.parametrize("targets", ["soft", "labels"])
+def test_two_classes_by_one_logit_agree_with_lbfgs_on_both(rng, targets):
+    # Newton on two classes works on the difference of the two logits; the
+    # optimum is the one of the full two-column problem.
+    X = rng.normal(scale=[1.0, 10.0, 0.1], size=(150, 3))
+    y = rng.dirichlet(np.ones(2), size=150)
+    if targets == "labels":
+        y = (y[:, 1] > rng.uniform(size=150)).astype(int)
+    newton = SoftmaxGate(alpha=0.05, solver="newton", tol=1e-10).fit(X, y)
+    lbfgs = SoftmaxGate(alpha=0.05, solver="lbfgs", tol=1e-10, max_iter=5000).fit(
+        X, y
+    )
+    assert newton.n_iter_ < 20
+    assert_allclose(newton.coef_[0], -newton.coef_[1], rtol=1e-12)
+    assert_allclose(newton.predict_proba(X), lbfgs.predict_proba(X), atol=1e-6)
+    assert_allclose(
+        newton.coef_ * X.std(axis=0), lbfgs.coef_ * X.std(axis=0), atol=1e-5
+    )
+    assert_allclose(newton.intercept_, lbfgs.intercept_, atol=1e-5)
+
+
 def test_integer_sample_weight_equals_repeated_rows(rng):
     X = rng.normal(size=(40, 2))
     targets = rng.dirichlet([1.0, 1.0, 1.0], size=40)
