@@ -71,8 +71,9 @@ def _own_logistic_proba(expert, X):
         return None
     scores = X @ expert.coef_.T + expert.intercept_
     if binary:
-        positive = expit(scores.reshape(-1))
-        proba = np.stack([1 - positive, positive], axis=1)
+        proba = np.empty((len(scores), 2))
+        positive = expit(scores.reshape(-1), out=proba[:, 1])
+        np.subtract(1.0, positive, out=proba[:, 0])
     else:
         proba = softmax(scores, copy=False)
     return proba if np.all(np.isfinite(proba)) else None
@@ -117,7 +118,7 @@ def aligned_proba(expert, X, classes):
     proba : ndarray of shape (n, C)
     """
     expert_classes = np.asarray(expert.classes_)
-    if len(np.unique(expert_classes)) != len(expert_classes):
+    if len(set(expert_classes.tolist())) != len(expert_classes):
         raise ExpertOutputError(
             f"its classes_ {expert_classes.tolist()!r} hold duplicates, so its "
             "probability columns cannot be matched to classes."
