@@ -128,9 +128,7 @@ def test_two_classes_by_one_logit_agree_with_lbfgs_on_both(rng, targets):
     if targets == "labels":
         y = (y[:, 1] > rng.uniform(size=150)).astype(int)
     newton = SoftmaxGate(alpha=0.05, solver="newton", tol=1e-10).fit(X, y)
-    lbfgs = SoftmaxGate(alpha=0.05, solver="lbfgs", tol=1e-10, max_iter=5000).fit(
-        X, y
-    )
+    lbfgs = SoftmaxGate(alpha=0.05, solver="lbfgs", tol=1e-10, max_iter=5000).fit(X, y)
     assert newton.n_iter_ < 20
     assert_allclose(newton.coef_[0], -newton.coef_[1], rtol=1e-12)
     assert_allclose(newton.predict_proba(X), lbfgs.predict_proba(X), atol=1e-6)
