@@ -7,11 +7,15 @@ same process: the gate refitted by ``SoftmaxGate.fit`` at every iteration
 (validation, standardisation, Newton to a gradient of 1e-8), warm logistic
 experts solved by Newton to a gradient of 1e-10, every expert's and the
 gate's output computed through their own ``predict`` / ``predict_proba``
-(which validate ``X``) and each expert's ``fit`` signature read at every
-iteration. "After" is the default: one warm-started Newton step per M-step for
-the gate and the logistic experts (generalised EM), the gate's inputs
+(which validate ``X``), each expert's ``fit`` signature read at every
+iteration, each expert's first fit by its own ``fit`` and a gate of two
+experts fitted on two logits. "After" is the default: one warm-started
+Newton step per M-step for the gate and the logistic experts (generalised
+EM), the gate's inputs
 standardised once per run, outputs of LinearRegression, Ridge,
-LogisticRegression and the SoftmaxGate computed from their coefficients.
+LogisticRegression and the SoftmaxGate computed from their coefficients,
+and in a mixture of several experts their first fit solved the same way
+(from zero, to convergence) once its parameters are checked.
 
 1. ``breast_cancer``: ``MixtureOfExpertsClassifier(n_experts=2,
    random_state=0)`` with every other parameter at its default (2 logistic
@@ -68,13 +72,20 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import has_fit_parameter
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
-from skmoe._fast_mstep import NEWTON_MAX_ITER
+from skmoe._fast_mstep import NEWTON_MAX_ITER, fast_mstep
+from skmoe._gating import _fit_newton
+
+
+def _own_first_fits(experts, X, y, weights, **kwargs):
+    return fast_mstep(experts, X, y, weights, **{**kwargs, "own_first_fit": True})
 
 
 @contextmanager
 def before():
     """EM's code path before partial M-steps and unvalidated outputs."""
     patches = [
+        mock.patch("skmoe._experts.fast_mstep", _own_first_fits),
+        mock.patch("skmoe._gating._fit_two", _fit_newton),
         mock.patch("skmoe._gating._can_em_refit", lambda *args: False),
         mock.patch("skmoe._fast_mstep.EM_NEWTON_STEPS", NEWTON_MAX_ITER),
         mock.patch("skmoe._likelihood._is_own_linear", lambda *args: False),

@@ -45,6 +45,7 @@ from ._dask import fit_dask, is_dask_collection
 from ._diagnostics import dead_experts, restart_spread, small_experts
 from ._estimators import same_type_error, seeded_clone, set_warm_start
 from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts
+from ._fast_mstep import logistic_design, solves_logistic
 from ._gating import (
     SoftmaxGate,
     check_gate,
@@ -678,6 +679,7 @@ class _BaseMixtureOfExperts(
             self.unweighted_fit,
             self.n_jobs,
             data.params,
+            self._logistic_design(data),
         )
         outputs = self._expert_outputs(data.Xe, n_iter)
         if data.folds is not None:  # score the experts out of fold
@@ -707,6 +709,18 @@ class _BaseMixtureOfExperts(
                 f"The gate ({type(self.gate_).__name__}) failed to fit at EM "
                 f"iteration {n_iter}: {exc}",
             ) from exc
+
+    def _logistic_design(self, data):
+        """The logistic experts' inputs (classes, targets, ``X`` with an
+        intercept column), made once per EM run like the gate's design; None
+        when no expert is a logistic regression solved directly."""
+        design = self.__dict__.get("_logistic_design_of_run")
+        if design is None or not design.matches(data.Xe, data.y_fit):
+            design = None
+            if solves_logistic(self.experts_, data.Xe, data.y_fit):
+                design = logistic_design(data.Xe, data.y_fit)
+                self._logistic_design_of_run = design
+        return design
 
     def _gate_design(self, data):
         """The default gate's standardised inputs, made once per EM run (the

@@ -38,6 +38,7 @@ __all__ = [
     "_check_sample_weight",
     "_fit_context",
     "check_sample_weight",
+    "validate_params",
 ]
 
 
@@ -148,3 +149,9 @@ def check_sample_weight(sample_weight, X, *, dtype=np.float64, copy=False):
             "to fit."
         )
     return weights
+
+
+def validate_params(estimator):
+    """Check ``estimator``'s parameters against its declared constraints, as
+    its ``fit`` does first, raising scikit-learn's InvalidParameterError."""
+    estimator._validate_params()

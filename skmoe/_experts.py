@@ -104,13 +104,16 @@ def fallback_rows(resp, index, sample_weight, how, rng, minimum=MIN_HARD_ROWS):
     return candidates[np.argsort(-weight[candidates], kind="stable")[:minimum]]
 
 
-def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed, params=None):
+def fit_expert(
+    expert, X, y, sample_weight, resp, index, mode, how, seed, params=None, design=None
+):
     """M-step for one expert: fit it to its share of each row.
 
     ``seed`` feeds the ``"resample"`` fallback; it is drawn before any parallel
     dispatch so that results do not depend on ``n_jobs``. ``params`` is the
     metadata routed to the expert's ``fit`` (sample-aligned values follow the
-    rows the fallback picks).
+    rows the fallback picks). ``design`` is the run's
+    :func:`~skmoe._fast_mstep.logistic_design` of ``X`` and ``y``, or None.
     """
     params = params or {}
     if mode == "fixed":
@@ -125,7 +128,15 @@ def fit_expert(expert, X, y, sample_weight, resp, index, mode, how, seed, params
     weight = sample_weight * np.maximum(resp[:, index], RESP_FLOOR)
     if mode == "weighted" and not params and supports_fast_mstep(expert):
         # Linear and logistic experts: their own objective, solved directly.
-        return fast_mstep([expert], X, y, weight[:, np.newaxis])[0]
+        # A lone expert is the mixture: it is fitted as it fits itself.
+        return fast_mstep(
+            [expert],
+            X,
+            y,
+            weight[:, np.newaxis],
+            own_first_fit=resp.shape[1] == 1,
+            design=design,
+        )[0]
     # The fitted expert is the object itself, whatever fit returns, as in
     # scikit-learn's own meta-estimators.
     fit_weighted(expert, X, y, weight, mode, params)
@@ -160,7 +171,18 @@ def fit_expert_in_worker(openmp_threads, *args):
 
 
 def fit_experts(
-    experts, names, X, y, sample_weight, resp, rng, n_iter, how, n_jobs, params=None
+    experts,
+    names,
+    X,
+    y,
+    sample_weight,
+    resp,
+    rng,
+    n_iter,
+    how,
+    n_jobs,
+    params=None,
+    design=None,
 ):
     """M-step of the experts: expert ``i`` refitted to ``resp[:, i]``.
 
@@ -186,6 +208,9 @@ def fit_experts(
         Experts fitted side by side in threads.
     params : dict or None
         Metadata routed to each expert's ``fit``, by name.
+    design : LogisticDesign or None
+        :func:`~skmoe._fast_mstep.logistic_design` of ``X`` and ``y``, made
+        once per EM run for the logistic experts solved directly.
 
     Returns
     -------
@@ -212,6 +237,7 @@ def fit_experts(
             how,
             seed,
             params.get(name),
+            design,
         )
         for i, (name, expert, mode, seed) in enumerate(
             zip(names, experts, modes, seeds, strict=True)

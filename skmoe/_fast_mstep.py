@@ -18,17 +18,22 @@ intercept unpenalised, binomial for two classes and multinomial for more,
 ``sample_weight`` multiplying each row's loss), solved to a tighter tolerance.
 Options whose objective is not reproduced here (``positive=True``, an l1 or
 elastic-net penalty, ``class_weight``, other solvers' conventions) and inputs
-other than dense float64 arrays keep the estimator's own ``fit``, and so does
-each expert's first fit in EM, which checks its parameters and warns about
-them as usual.
+other than dense float64 arrays keep the estimator's own ``fit``. So does the
+first fit of a lone expert (a mixture of one expert is that estimator, fitted
+as it fits itself); in a mixture of several, an expert's first fit checks its
+parameters as its ``fit`` would, then is solved here from zero to
+convergence.
 """
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 from scipy import linalg
 from scipy.special import expit
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+
+from ._compat import validate_params
 
 # Newton on the logistic objective stops when no entry of the gradient of the
 # per-unit-weight objective exceeds this (scikit-learn's lbfgs stops at its
@@ -128,15 +133,17 @@ def supports_fast_mstep(expert):
     )
 
 
-def fast_mstep(experts, X, y, weights):
+def fast_mstep(experts, X, y, weights, *, own_first_fit=True, design=None):
     """M-step for the experts: expert ``i`` fitted to ``y`` with weights
     ``weights[:, i]``, in place.
 
-    Experts that :func:`supports_fast_mstep` and have been fitted before
-    (by their own ``fit``, which checks their parameters) are solved here;
-    any other, or any input that is not a dense float64 array (or a target
-    that is not 1-D, or a linear system too ill-conditioned for the normal
-    equations), is fitted by its own ``fit(X, y, sample_weight=...)``.
+    Experts that :func:`supports_fast_mstep` are solved here once fitted;
+    an unfitted one is fitted by its own ``fit`` if ``own_first_fit``, else
+    its parameters are checked as its ``fit`` checks them and it is solved
+    here from zero. Any other expert, or any input that is not a dense
+    float64 array (or a target that is not 1-D, or a linear system too
+    ill-conditioned for the normal equations), is fitted by its own
+    ``fit(X, y, sample_weight=...)``.
 
     Parameters
     ----------
@@ -146,6 +153,11 @@ def fast_mstep(experts, X, y, weights):
     weights : ndarray of shape (n_samples, n_experts)
         Non-negative row weights, one column per expert, positive somewhere
         in each column.
+    own_first_fit : bool, default=True
+        Whether an unfitted expert is fitted by its own ``fit``.
+    design : LogisticDesign, default=None
+        :func:`logistic_design` of these ``X`` and ``y``, made once for the
+        many M-steps of an EM run; made here if None.
 
     Returns
     -------
@@ -162,8 +174,8 @@ def fast_mstep(experts, X, y, weights):
     >>> y = np.where(X[:, 0] < 0, 2 * X[:, 0], -X[:, 0])
     >>> left = (X[:, 0] < 0).astype(float)
     >>> weights = np.column_stack([left, 1 - left]) + 1e-9
-    >>> experts = [LinearRegression().fit(X, y), LinearRegression().fit(X, y)]
-    >>> a, b = fast_mstep(experts, X, y, weights)
+    >>> experts = [LinearRegression(), LinearRegression()]
+    >>> a, b = fast_mstep(experts, X, y, weights, own_first_fit=False)
     >>> np.round([a.coef_[0], b.coef_[0]], 3)
     array([ 2., -1.])
     """
@@ -178,11 +190,12 @@ def fast_mstep(experts, X, y, weights):
     for i, expert in enumerate(experts):
         w = weights[:, i]
         done = False
-        # An expert's first fit is its own: it validates the parameters and
-        # warns as it always does. The fits after it are solved here.
-        if dense and hasattr(expert, "coef_") and supports_fast_mstep(expert):
+        first = not hasattr(expert, "coef_")
+        if dense and not (first and own_first_fit) and supports_fast_mstep(expert):
+            if first:
+                validate_params(expert)
             if isinstance(expert, LogisticRegression):
-                done = _fit_logistic(expert, X, y, w)
+                done = _fit_logistic(expert, X, y, w, design)
             else:
                 done = _fit_least_squares(expert, X, y, w)
         if not done:
@@ -247,7 +260,51 @@ def _fit_least_squares(expert, X, y, w):
 # ---- logistic experts -------------------------------------------------------
 
 
-def _fit_logistic(expert, X, y, w):
+class LogisticDesign(NamedTuple):
+    """What every logistic M-step of an EM run computes from ``X`` and ``y``
+    alone, which do not change between iterations."""
+
+    X: np.ndarray  # (n, d)
+    y: np.ndarray  # (n,)
+    classes: np.ndarray  # (C,), sorted
+    targets: object  # (n, 1) for two classes, one-hot (n, C) for more; None for one
+    Z: np.ndarray  # X with a last column of ones, (n, d + 1)
+
+    def matches(self, X, y):
+        """Whether this design was made from these very arrays."""
+        return self.X is X and self.y is y
+
+
+def logistic_design(X, y):
+    """The :class:`LogisticDesign` of dense ``X`` and 1-D ``y``."""
+    classes = np.unique(y)
+    if len(classes) == 2:
+        targets = (y == classes[1]).astype(np.float64)[:, np.newaxis]
+    elif len(classes) > 2:
+        targets = (y[:, np.newaxis] == classes).astype(np.float64)
+    else:
+        targets = None
+    Z = np.hstack([X, np.ones((len(X), 1))])
+    return LogisticDesign(X, y, classes, targets, Z)
+
+
+def solves_logistic(experts, X, y):
+    """Whether :func:`fast_mstep` would solve some of ``experts`` as logistic
+    regressions on ``X`` and ``y``: then a :func:`logistic_design` pays."""
+    return (
+        isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and X.dtype == np.float64
+        and isinstance(y, np.ndarray)
+        and y.ndim == 1
+        and any(
+            isinstance(expert, LogisticRegression) and supports_fast_mstep(expert)
+            for expert in experts
+        )
+    )
+
+
+def _fit_logistic(expert, X, y, w, design=None):
     """L2-penalised weighted logistic regression by damped Newton steps.
 
     The objective is scikit-learn's: ``sum_t w_t loss_t + ||coef||^2 / (2 C)``
@@ -261,7 +318,9 @@ def _fit_logistic(expert, X, y, w):
     Returns False, leaving ``expert`` untouched, when the problem is not one
     this solves (a single class, too many parameters).
     """
-    classes = np.unique(y)
+    if design is None or not design.matches(X, y):
+        design = logistic_design(X, y)
+    classes = design.classes
     n_classes = len(classes)
     n_features = X.shape[1]
     binary = n_classes == 2
@@ -269,11 +328,8 @@ def _fit_logistic(expert, X, y, w):
     q = n_features + int(expert.fit_intercept)
     if n_classes < 2 or q * n_logits > MAX_NEWTON_PARAMS:
         return False
-    Z = np.hstack([X, np.ones((len(X), 1))]) if expert.fit_intercept else X
-    if binary:
-        targets = (y == classes[1]).astype(np.float64)[:, np.newaxis]
-    else:
-        targets = (y[:, np.newaxis] == classes).astype(np.float64)
+    Z = design.Z if expert.fit_intercept else X
+    targets = design.targets
     W, warm = _logistic_start(expert, classes, q, n_logits)
     # The per-unit-weight objective, as scikit-learn's solvers see it.
     total = w.sum()

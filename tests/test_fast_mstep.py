@@ -1,6 +1,7 @@
 """The fast M-step gives what the experts' own weighted fit converges to, as
 real, usable scikit-learn estimators, and leaves every other case to ``fit``."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -11,7 +12,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeRegressor
 
-from skmoe._fast_mstep import EM_NEWTON_STEPS, fast_mstep, supports_fast_mstep
+from skmoe._fast_mstep import (
+    EM_NEWTON_STEPS,
+    fast_mstep,
+    logistic_design,
+    supports_fast_mstep,
+)
 
 # Before scikit-learn 1.8, LogisticRegression's default penalty is "l2" rather
 # than the l1_ratio form the fast M-step knows, so every logistic expert keeps
@@ -307,3 +313,75 @@ def test_first_fit_is_the_estimators_own_and_checks_its_parameters():
     own = LogisticRegression().fit(X, y, sample_weight=w)
     np.testing.assert_array_equal(first.coef_, own.coef_)
     assert first.n_iter_[0] == own.n_iter_[0]
+
+
+@pytest.mark.parametrize(
+    "expert",
+    [
+        LinearRegression(),
+        Ridge(alpha=3.0),
+        pytest.param(LogisticRegression(), marks=fast_logistic),
+        pytest.param(LogisticRegression(C=0.1), marks=fast_logistic),
+    ],
+    ids=repr,
+)
+def test_a_first_fit_among_several_experts_is_solved_from_zero(expert):
+    # In a mixture of several experts, the first fit is solved here too:
+    # to the estimator's own optimum, from zero, not by its own solver.
+    logistic = isinstance(expert, LogisticRegression)
+    X, y, w = (
+        classification_data(3, standardize=True) if logistic else (regression_data())
+    )
+    (first,) = fast_mstep([clone(expert)], X, y, w[:, np.newaxis], own_first_fit=False)
+    reference = tight(expert).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(first.coef_, reference.coef_, atol=ATOL)
+    np.testing.assert_allclose(first.intercept_, reference.intercept_, atol=ATOL)
+    if logistic:
+        # Newton ran from zero to convergence, where the own lbfgs fit stops
+        # at its looser tolerance.
+        own = clone(expert).fit(X, y, sample_weight=w)
+        assert first.n_iter_[0] > EM_NEWTON_STEPS
+        assert (
+            np.abs(first.coef_ - reference.coef_).max()
+            < np.abs(own.coef_ - reference.coef_).max()
+        )
+
+
+@pytest.mark.parametrize(
+    "expert",
+    [
+        LinearRegression(copy_X="yes"),
+        Ridge(alpha=1.0, tol=-1.0),
+        pytest.param(LogisticRegression(max_iter=-1), marks=fast_logistic),
+    ],
+    ids=repr,
+)
+def test_a_first_fit_solved_here_checks_the_parameters_as_fit_does(expert):
+    X, y, w = (
+        classification_data(2, standardize=True)
+        if isinstance(expert, LogisticRegression)
+        else regression_data()
+    )
+    assert supports_fast_mstep(expert)
+    with pytest.raises(ValueError) as solved_here:
+        fast_mstep([expert], X, y, w[:, np.newaxis], own_first_fit=False)
+    with pytest.raises(ValueError) as own_fit:
+        clone(expert).fit(X, y, sample_weight=w)
+    assert str(solved_here.value) == str(own_fit.value)
+    assert not hasattr(expert, "coef_")
+
+
+@fast_logistic
+def test_a_logistic_design_is_used_only_for_its_own_arrays():
+    X, y, w = classification_data(3, standardize=True)
+    design = logistic_design(X, y)
+    fresh = fitted_before(LogisticRegression(warm_start=True), X, y)
+    with_design, without, other_design = (copy.deepcopy(fresh) for _ in range(3))
+    fast_mstep([with_design], X, y, w[:, np.newaxis], design=design)
+    fast_mstep([without], X, y, w[:, np.newaxis])
+    np.testing.assert_array_equal(with_design.coef_, without.coef_)
+    # A design of other arrays (other labels) is not used for these.
+    other = logistic_design(X, (y + 1) % 3)
+    fast_mstep([other_design], X, y, w[:, np.newaxis], design=other)
+    np.testing.assert_array_equal(other_design.coef_, without.coef_)
+    assert not np.array_equal(without.coef_, fresh.coef_)
