@@ -179,13 +179,7 @@ def fast_mstep(experts, X, y, weights, *, own_first_fit=True, design=None):
     >>> np.round([a.coef_[0], b.coef_[0]], 3)
     array([ 2., -1.])
     """
-    dense = (
-        isinstance(X, np.ndarray)
-        and X.ndim == 2
-        and X.dtype == np.float64
-        and isinstance(y, np.ndarray)
-        and y.ndim == 1
-    )
+    dense = _dense(X, y)
     fitted = []
     for i, expert in enumerate(experts):
         w = weights[:, i]
@@ -202,6 +196,18 @@ def fast_mstep(experts, X, y, weights, *, own_first_fit=True, design=None):
             expert.fit(X, y, sample_weight=w)
         fitted.append(expert)
     return fitted
+
+
+def _dense(X, y):
+    """Whether ``X`` and ``y`` are what the direct solvers take: a dense
+    float64 matrix and a 1-D target."""
+    return (
+        isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and X.dtype == np.float64
+        and isinstance(y, np.ndarray)
+        and y.ndim == 1
+    )
 
 
 def _forget_feature_names(expert, n_features):
@@ -291,16 +297,9 @@ def logistic_design(X, y):
 def solves_logistic(experts, X, y):
     """Whether :func:`fast_mstep` would solve some of ``experts`` as logistic
     regressions on ``X`` and ``y``: then a :func:`logistic_design` pays."""
-    return (
-        isinstance(X, np.ndarray)
-        and X.ndim == 2
-        and X.dtype == np.float64
-        and isinstance(y, np.ndarray)
-        and y.ndim == 1
-        and any(
-            isinstance(expert, LogisticRegression) and supports_fast_mstep(expert)
-            for expert in experts
-        )
+    return _dense(X, y) and any(
+        isinstance(expert, LogisticRegression) and supports_fast_mstep(expert)
+        for expert in experts
     )
 
 
