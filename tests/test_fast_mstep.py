@@ -329,9 +329,10 @@ def test_a_first_fit_among_several_experts_is_solved_from_zero(expert):
     # In a mixture of several experts, the first fit is solved here too:
     # to the estimator's own optimum, from zero, not by its own solver.
     logistic = isinstance(expert, LogisticRegression)
-    X, y, w = (
-        classification_data(3, standardize=True) if logistic else (regression_data())
-    )
+    if logistic:
+        X, y, w = classification_data(3, standardize=True)
+    else:
+        X, y, w = regression_data()
     (first,) = fast_mstep([clone(expert)], X, y, w[:, np.newaxis], own_first_fit=False)
     reference = tight(expert).fit(X, y, sample_weight=w)
     np.testing.assert_allclose(first.coef_, reference.coef_, atol=ATOL)
