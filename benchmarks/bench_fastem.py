@@ -11,11 +11,11 @@ gate's output computed through their own ``predict`` / ``predict_proba``
 iteration, each expert's first fit by its own ``fit`` and a gate of two
 experts fitted on two logits. "After" is the default: one warm-started
 Newton step per M-step for the gate and the logistic experts (generalised
-EM), the gate's inputs
-standardised once per run, outputs of LinearRegression, Ridge,
-LogisticRegression and the SoftmaxGate computed from their coefficients,
-and in a mixture of several experts their first fit solved the same way
-(from zero, to convergence) once its parameters are checked.
+EM), the gate's inputs standardised once per run, outputs of
+LinearRegression, Ridge, LogisticRegression and the SoftmaxGate computed
+from their coefficients, and in a mixture of several experts their first
+fit solved the same way (from zero, to convergence) once its parameters are
+checked.
 
 1. ``breast_cancer``: ``MixtureOfExpertsClassifier(n_experts=2,
    random_state=0)`` with every other parameter at its default (2 logistic
