@@ -8,13 +8,20 @@ same as a repeated row. Shapes use ``n`` for samples, ``M`` for experts and
 
 import numpy as np
 
+# Below this many columns, row-wise reductions run column by column: numpy's
+# pairwise sum adds eight or more in another order.
+_FEW_COLUMNS = 8
+
 
 def logsumexp_rows(values):
     """``log(sum(exp(values), axis=1))`` without overflow or underflow.
 
     A plain max-shift formula: on the (n, M) arrays of EM it costs half of
     :func:`scipy.special.logsumexp`, which matters because EM calls it several
-    times per iteration.
+    times per iteration. With few columns it runs column by column: numpy
+    reduces a short row slowly (a quarter of the speed at M = 2), and for
+    fewer than eight columns adding them in turn is the order of numpy's own
+    sum, so the result is the same to the bit.
 
     Parameters
     ----------
@@ -25,11 +32,21 @@ def logsumexp_rows(values):
     lse : ndarray of shape (n,)
         ``-inf`` for a row of ``-inf``.
     """
-    shift = values.max(axis=1, keepdims=True)
-    shift[~np.isfinite(shift)] = 0.0
+    if values.shape[1] >= _FEW_COLUMNS:
+        shift = values.max(axis=1)
+        shift[~np.isfinite(shift)] = 0.0
+        total = np.exp(values - shift[:, np.newaxis]).sum(axis=1)
+    else:
+        columns = values.T
+        shift = columns[0].copy()
+        for column in columns[1:]:
+            np.maximum(shift, column, out=shift)
+        shift[~np.isfinite(shift)] = 0.0
+        total = np.exp(columns[0] - shift)
+        for column in columns[1:]:
+            total += np.exp(column - shift)
     with np.errstate(divide="ignore"):
-        total = np.log(np.exp(values - shift).sum(axis=1))
-    return total + shift[:, 0]
+        return np.log(total) + shift
 
 
 def log_softmax(logits):
