@@ -275,6 +275,7 @@ class LogisticDesign(NamedTuple):
     classes: np.ndarray  # (C,), sorted
     targets: object  # (n, 1) for two classes, one-hot (n, C) for more; None for one
     Z: np.ndarray  # X with a last column of ones, (n, d + 1)
+    memos: dict  # id(expert) -> the memo of its last Newton run (see _newton)
 
     def matches(self, X, y):
         """Whether this design was made from these very arrays."""
@@ -291,7 +292,7 @@ def logistic_design(X, y):
     else:
         targets = None
     Z = np.hstack([X, np.ones((len(X), 1))])
-    return LogisticDesign(X, y, classes, targets, Z)
+    return LogisticDesign(X, y, classes, targets, Z, {})
 
 
 def solves_logistic(experts, X, y):
@@ -337,7 +338,10 @@ def _fit_logistic(expert, X, y, w, design=None):
     penalised = np.zeros((q, n_logits), dtype=bool)
     penalised[:n_features] = True
     max_iter = EM_NEWTON_STEPS if warm else NEWTON_MAX_ITER
-    W, n_iter = _newton(W, Z, targets, weight, alpha, penalised, binary, max_iter)
+    memo = design.memos.setdefault(id(expert), {})
+    W, n_iter = _newton(
+        W, Z, targets, weight, alpha, penalised, binary, max_iter, memo=memo
+    )
     coef, intercept = W[:n_features].T, W[n_features:].ravel()
     if expert.fit_intercept and not binary:
         # Softmax ignores a constant added to every intercept; the solvers
@@ -373,17 +377,26 @@ def _logistic_start(expert, classes, q, n_logits):
     return np.zeros((q, n_logits)), False
 
 
-def _logistic_loss(W, Z, targets, weight, alpha, penalised, binary):
-    """Penalised loss, gradient and class probabilities at ``W`` (q, L)."""
+def _logistic_terms(W, Z, binary):
+    """What the loss at ``W`` (q, L) takes from ``W`` and ``Z`` alone: the
+    linear predictor ``eta`` (n, L), each row's log-normaliser (n,) and the
+    class probabilities (n, L). The weights and targets enter only after."""
     eta = Z @ W
     if binary:
-        # log(1 + exp(eta)) - t * eta, stable for large |eta|.
-        loss = weight @ (np.logaddexp(0.0, eta[:, 0]) - targets[:, 0] * eta[:, 0])
-        proba = expit(eta)
+        # log(1 + exp(eta)), stable for large |eta|.
+        return eta, np.logaddexp(0.0, eta[:, 0]), expit(eta)
+    log_norm = np.logaddexp.reduce(eta, axis=1, keepdims=True)
+    return eta, log_norm[:, 0], np.exp(eta - log_norm)
+
+
+def _logistic_loss(W, Z, targets, weight, alpha, penalised, binary, terms=None):
+    """Penalised loss, gradient and class probabilities at ``W`` (q, L);
+    ``terms`` are :func:`_logistic_terms` of ``W`` and ``Z`` when known."""
+    eta, log_norm, proba = _logistic_terms(W, Z, binary) if terms is None else terms
+    if binary:
+        loss = weight @ (log_norm - targets[:, 0] * eta[:, 0])
     else:
-        log_norm = np.logaddexp.reduce(eta, axis=1, keepdims=True)
-        loss = weight @ (log_norm[:, 0] - np.einsum("nk,nk->n", targets, eta))
-        proba = np.exp(eta - log_norm)
+        loss = weight @ (log_norm - np.einsum("nk,nk->n", targets, eta))
     coef = W * penalised
     loss += 0.5 * alpha * np.vdot(coef, coef)
     grad = Z.T @ (weight[:, np.newaxis] * (proba - targets)) + alpha * coef
@@ -421,6 +434,7 @@ def _newton(
     binary,
     max_iter=NEWTON_MAX_ITER,
     tol=NEWTON_TOL,
+    memo=None,
 ):
     """Damped Newton with a backtracking line search; returns ``(W, n_iter)``.
 
@@ -433,17 +447,48 @@ def _newton(
     gradient is orthogonal to that direction, and so is the step solved with
     the rank-one term that pins the intercepts' sum: it is the exact Newton
     step of the identified problem.
+
+    ``memo`` is a dict the caller keeps between calls on the same ``Z``: it
+    holds the solution of the last call with its :func:`_logistic_terms`.
+    EM's next M-step starts from that solution with new weights, and the
+    terms do not depend on the weights, so its first evaluation of the loss
+    only re-weights them (the same numbers, one pass over ``Z`` fewer).
     """
+    terms = _recall(memo, W, Z)
+    if terms is None:
+        terms = _logistic_terms(W, Z, binary)
+    W, n_iter, terms = _newton_steps(
+        W, Z, targets, weight, alpha, penalised, binary, max_iter, tol, terms
+    )
+    if memo is not None:
+        memo.update(W=W, Z=Z, terms=terms)
+    return W, n_iter
+
+
+def _recall(memo, W, Z):
+    """The terms ``memo`` keeps for this very ``W`` and ``Z``, else None."""
+    if memo and memo["Z"] is Z and np.array_equal(memo["W"], W):
+        return memo["terms"]
+    return None
+
+
+def _newton_steps(
+    W, Z, targets, weight, alpha, penalised, binary, max_iter, tol, terms
+):
+    """:func:`_newton`'s iterations from ``W`` with its ``terms``; returns
+    ``(W, n_iter, terms)``, the terms those of the returned ``W``."""
     q, L = W.shape
     gauge = None
     if not binary and not penalised[-1, 0]:
         gauge = np.zeros((q, L))
         gauge[-1] = 1.0 / np.sqrt(L)
         gauge = gauge.ravel()
-    loss, grad, proba = _logistic_loss(W, Z, targets, weight, alpha, penalised, binary)
+    loss, grad, proba = _logistic_loss(
+        W, Z, targets, weight, alpha, penalised, binary, terms
+    )
     for n_iter in range(max_iter):
         if np.max(np.abs(grad)) <= tol:
-            return W, n_iter
+            return W, n_iter, terms
         H = _logistic_hessian(Z, proba, weight, alpha, penalised, binary)
         if gauge is not None:
             H += np.outer(gauge, gauge)
@@ -457,13 +502,16 @@ def _newton(
         t = 1.0
         while True:
             W_new = W - t * step
-            new = _logistic_loss(W_new, Z, targets, weight, alpha, penalised, binary)
+            new_terms = _logistic_terms(W_new, Z, binary)
+            new = _logistic_loss(
+                W_new, Z, targets, weight, alpha, penalised, binary, new_terms
+            )
             if new[0] <= loss - 1e-4 * t * slope or t < 1e-10:
                 break
             t *= 0.5
         if new[0] >= loss:
             # No descent left at machine precision: the gradient is at its
             # rounding floor (features far from 0 or of unequal scales).
-            return W, n_iter + 1
-        W, (loss, grad, proba) = W_new, new
-    return W, max_iter
+            return W, n_iter + 1, terms
+        W, terms, (loss, grad, proba) = W_new, new_terms, new
+    return W, max_iter, terms

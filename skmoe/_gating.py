@@ -150,7 +150,7 @@ def _fit_newton(W, Z, targets, weight, alpha, max_iter, tol):
     return W, max_iter
 
 
-def _fit_two(W, Z, targets, weight, alpha, max_iter, tol):
+def _fit_two(W, Z, targets, weight, alpha, max_iter, tol, memo=None):
     """:func:`_fit_newton` for two classes, on one logit.
 
     Two classes need one logit, the difference of the two columns: the
@@ -158,13 +158,23 @@ def _fit_two(W, Z, targets, weight, alpha, max_iter, tol):
     only, the penalty is smallest at opposite ones), so Newton on that
     difference, with the penalty it implies (``|w_0|^2 + |w_1|^2 =
     |beta|^2 / 2`` at ``w_1 = -w_0 = beta / 2``), reaches the same optimum at
-    a quarter of the Hessian. Returns ``(W, n_iter)`` with ``W`` (d + 1, 2).
+    a quarter of the Hessian. Returns ``(W, n_iter)`` with ``W`` (d + 1, 2);
+    ``memo`` is :func:`~skmoe._fast_mstep._newton`'s.
     """
     beta = W[:, 1:] - W[:, :1]
     penalised = np.ones_like(beta, dtype=bool)
     penalised[0] = False  # the intercept
     beta, n_iter = _newton(
-        beta, Z, targets[:, 1:], weight, alpha / 2, penalised, True, max_iter, tol
+        beta,
+        Z,
+        targets[:, 1:],
+        weight,
+        alpha / 2,
+        penalised,
+        True,
+        max_iter,
+        tol,
+        memo,
     )
     return np.hstack([-beta / 2, beta / 2]), n_iter
 
@@ -419,16 +429,13 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         step is taken.
         """
         alpha = self.penalty(design.mean.shape[0], design.total) / design.total
-        solve = _fit_two if resp.shape[1] == 2 else _fit_newton
-        W, self.n_iter_ = solve(
-            self._W.copy(),
-            design.Z,
-            resp,
-            design.weight,
-            alpha,
-            max_steps,
-            self.tol,
-        )
+        args = (design.Z, resp, design.weight, alpha, max_steps, self.tol)
+        if resp.shape[1] == 2:
+            # The next M-step starts where this one ends: it reuses the
+            # linear predictor there (see _newton's memo).
+            W, self.n_iter_ = _fit_two(self._W.copy(), *args, memo=design.memo)
+        else:
+            W, self.n_iter_ = _fit_newton(self._W.copy(), *args)
         return self._set_weights(W, design.mean, design.scale)
 
     def penalty(self, n_features, total_weight):
@@ -605,6 +612,7 @@ class GateDesign(NamedTuple):
     scale: np.ndarray  # (d,)
     weight: np.ndarray  # sample_weight / total, (n,)
     total: float
+    memo: dict  # the last two-expert Newton run's (see _fast_mstep._newton)
 
     def matches(self, X, sample_weight):
         """Whether this design was made from these very arrays."""
@@ -631,7 +639,9 @@ def gate_design(gate, X, sample_weight):
     scale = standard_scale(mean, var, X.shape[0])
     total = sample_weight.sum()
     Z = _with_intercept((X - mean) / scale)
-    return GateDesign(X, sample_weight, Z, mean, scale, sample_weight / total, total)
+    return GateDesign(
+        X, sample_weight, Z, mean, scale, sample_weight / total, total, {}
+    )
 
 
 def _can_em_refit(gate, design, X, resp, sample_weight, params):

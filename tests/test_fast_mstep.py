@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
+from skmoe import MixtureOfExpertsClassifier, _fast_mstep
 from skmoe._fast_mstep import (
     EM_NEWTON_STEPS,
     fast_mstep,
@@ -386,3 +389,77 @@ def test_a_logistic_design_is_used_only_for_its_own_arrays():
     fast_mstep([other_design], X, y, w[:, np.newaxis], design=other)
     np.testing.assert_array_equal(other_design.coef_, without.coef_)
     assert not np.array_equal(without.coef_, fresh.coef_)
+
+
+def _counting_terms(monkeypatch):
+    """Count the passes over ``Z`` that :func:`_newton` makes."""
+    calls = []
+    terms = _fast_mstep._logistic_terms
+
+    def counted(*args):
+        calls.append(1)
+        return terms(*args)
+
+    monkeypatch.setattr(_fast_mstep, "_logistic_terms", counted)
+    return calls
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_newton_from_its_memo_gives_the_same_bits_in_one_pass_fewer(
+    monkeypatch, n_classes
+):
+    # EM's next M-step starts where the last one ended, with new weights: the
+    # memo of the last run spares the first pass over Z, and nothing else.
+    X, y, w = classification_data(n_classes, standardize=True)
+    design = logistic_design(X, y)
+    binary = n_classes == 2
+    q, n_logits = X.shape[1] + 1, 1 if binary else n_classes
+    penalised = np.zeros((q, n_logits), dtype=bool)
+    penalised[:-1] = True
+    args = (design.Z, design.targets)
+    memo = {}
+    W, _ = _fast_mstep._newton(
+        np.zeros((q, n_logits)), *args, w / w.sum(), 1e-3, penalised, binary, memo=memo
+    )
+    calls = _counting_terms(monkeypatch)
+    new_weight = np.random.RandomState(3).uniform(0.1, 1.0, size=len(y))
+    new_weight /= new_weight.sum()
+    step = (new_weight, 1e-3, penalised, binary, 1)
+    with_memo = _fast_mstep._newton(W.copy(), *args, *step, memo=memo)
+    with_memo_passes = len(calls)
+    without = _fast_mstep._newton(W.copy(), *args, *step)
+    np.testing.assert_array_equal(with_memo[0], without[0])
+    assert with_memo_passes == len(calls) - with_memo_passes - 1
+    # Another W (or another Z) does not take the memo's terms.
+    calls.clear()
+    moved = W + 1e-12
+    np.testing.assert_array_equal(
+        _fast_mstep._newton(moved.copy(), *args, *step, memo={**memo})[0],
+        _fast_mstep._newton(moved.copy(), *args, *step)[0],
+    )
+    assert len(calls) % 2 == 0  # both runs made every pass themselves
+
+
+@fast_logistic
+# Thirty iterations (short of convergence) make the comparison; the warning
+# saying so is expected.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_em_with_memos_is_em_without_them_to_the_bit(monkeypatch):
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    moe = MixtureOfExpertsClassifier(n_experts=2, n_init=1, max_iter=30, random_state=0)
+    with_memos = clone(moe).fit(X, y)
+    used = []
+    recall = _fast_mstep._recall
+
+    def forgetful(memo, W, Z):
+        used.append(recall(memo, W, Z) is not None)
+        return None
+
+    monkeypatch.setattr(_fast_mstep, "_recall", forgetful)
+    without = clone(moe).fit(X, y)
+    assert sum(used) > 50  # the experts' and the gate's memos were there to use
+    np.testing.assert_array_equal(with_memos.log_likelihoods_, without.log_likelihoods_)
+    np.testing.assert_array_equal(with_memos.gate_.coef_, without.gate_.coef_)
+    for a, b in zip(with_memos.experts_, without.experts_, strict=True):
+        np.testing.assert_array_equal(a.coef_, b.coef_)
