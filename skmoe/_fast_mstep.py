@@ -461,7 +461,8 @@ def _newton(
         W, Z, targets, weight, alpha, penalised, binary, max_iter, tol, terms
     )
     if memo is not None:
-        memo.update(W=W, Z=Z, terms=terms)
+        # A copy: the caller may hand out views of W (an expert's coef_).
+        memo.update(W=W.copy(), Z=Z, terms=terms)
     return W, n_iter
 
 

@@ -463,3 +463,21 @@ def test_em_with_memos_is_em_without_them_to_the_bit(monkeypatch):
     np.testing.assert_array_equal(with_memos.gate_.coef_, without.gate_.coef_)
     for a, b in zip(with_memos.experts_, without.experts_, strict=True):
         np.testing.assert_array_equal(a.coef_, b.coef_)
+
+
+@fast_logistic
+def test_an_expert_changed_in_place_is_not_taken_for_the_memos_solution():
+    # coef_ may be a view of the solution Newton returned: a change made to
+    # it in place must not pass for that solution.
+    X, y, w = classification_data(2, standardize=True)
+    design = logistic_design(X, y)
+    expert = LogisticRegression(warm_start=True)
+    fast_mstep([expert], X, y, w[:, np.newaxis], own_first_fit=False, design=design)
+    expert.coef_ += 0.1
+    expert.intercept_ -= 0.2
+    with_a_new_design = copy.deepcopy(expert)
+    reweighted = w[::-1, np.newaxis].copy()
+    fast_mstep([expert], X, y, reweighted, design=design)
+    fast_mstep([with_a_new_design], X, y, reweighted, design=logistic_design(X, y))
+    np.testing.assert_array_equal(expert.coef_, with_a_new_design.coef_)
+    np.testing.assert_array_equal(expert.intercept_, with_a_new_design.intercept_)
