@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skmoe._noise import nn_noise_variance
+from skmoe._noise import _distinct_rows, nn_noise_variance
 
 
 def test_it_measures_the_noise_not_the_spread_of_the_regimes():
@@ -46,3 +46,16 @@ def test_no_two_distinct_rows_give_zero():
     # Rows of zero weight do not count.
     y = np.array([3.0, 3.0, 7.0, 3.0, 3.0])
     assert nn_noise_variance(X, y, np.array([1.0, 1, 0, 1, 1])) == 0.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_distinct_rows_are_numpys_unique_rows(seed):
+    rng = np.random.default_rng(seed)
+    A = rng.integers(-2, 3, size=(400, 3)).astype(float) * 0.5
+    A[rng.random(A.shape) < 0.1] = -0.0  # equal to 0.0, as np.unique says
+    A[:50] = rng.normal(size=(50, 3))  # and rows seen once
+    rows, inverse = _distinct_rows(A)
+    expected_rows, expected_inverse = np.unique(A, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(rows, expected_rows)
+    np.testing.assert_array_equal(inverse, expected_inverse.ravel())
+    np.testing.assert_array_equal(rows[inverse], A)
