@@ -26,6 +26,7 @@ convergence.
 """
 
 import numbers
+import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -275,7 +276,9 @@ class LogisticDesign(NamedTuple):
     classes: np.ndarray  # (C,), sorted
     targets: object  # (n, 1) for two classes, one-hot (n, C) for more; None for one
     Z: np.ndarray  # X with a last column of ones, (n, d + 1)
-    memos: dict  # id(expert) -> the memo of its last Newton run (see _newton)
+    # expert -> the memo of its last Newton run (see _newton); weakly held,
+    # so the memo of an expert EM dropped (a rejected jump's) goes with it.
+    memos: weakref.WeakKeyDictionary
 
     def matches(self, X, y):
         """Whether this design was made from these very arrays."""
@@ -292,7 +295,7 @@ def logistic_design(X, y):
     else:
         targets = None
     Z = np.hstack([X, np.ones((len(X), 1))])
-    return LogisticDesign(X, y, classes, targets, Z, {})
+    return LogisticDesign(X, y, classes, targets, Z, weakref.WeakKeyDictionary())
 
 
 def solves_logistic(experts, X, y):
@@ -338,7 +341,7 @@ def _fit_logistic(expert, X, y, w, design=None):
     penalised = np.zeros((q, n_logits), dtype=bool)
     penalised[:n_features] = True
     max_iter = EM_NEWTON_STEPS if warm else NEWTON_MAX_ITER
-    memo = design.memos.setdefault(id(expert), {})
+    memo = design.memos.setdefault(expert, {})
     W, n_iter = _newton(
         W, Z, targets, weight, alpha, penalised, binary, max_iter, memo=memo
     )

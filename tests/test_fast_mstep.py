@@ -2,6 +2,7 @@
 real, usable scikit-learn estimators, and leaves every other case to ``fit``."""
 
 import copy
+import gc
 import warnings
 
 import numpy as np
@@ -481,3 +482,20 @@ def test_an_expert_changed_in_place_is_not_taken_for_the_memos_solution():
     fast_mstep([with_a_new_design], X, y, reweighted, design=logistic_design(X, y))
     np.testing.assert_array_equal(expert.coef_, with_a_new_design.coef_)
     np.testing.assert_array_equal(expert.intercept_, with_a_new_design.intercept_)
+
+
+@fast_logistic
+def test_the_memo_of_an_expert_em_dropped_goes_with_it():
+    # A rejected SQUAREM jump hands back copies of the experts: the memos of
+    # the ones dropped must not pile up over a long run (each holds three
+    # arrays of n values).
+    X, y, w = classification_data(2, standardize=True)
+    design = logistic_design(X, y)
+    experts = [LogisticRegression(warm_start=True) for _ in range(3)]
+    fast_mstep(
+        experts, X, y, np.tile(w[:, np.newaxis], 3), own_first_fit=False, design=design
+    )
+    assert len(design.memos) == 3
+    del experts[:2]
+    gc.collect()
+    assert len(design.memos) == 1
