@@ -13,9 +13,12 @@ they agree on:
 responsibilities, where it is valid whatever the experts are (their
 parameters need not be exposed), and projected back onto it: non-negative
 rows that sum to 1. The mixture then takes one EM step from ``R'`` and keeps
-it only if its log-likelihood is at least that of ``R2``'s step; otherwise it
-goes on from ``R2`` by plain EM, so the accepted log-likelihoods never fall
-below plain EM's path.
+it only if it climbs at least as high as ``R2``'s step; otherwise it goes on
+from ``R2`` by plain EM, so the accepted steps never fall below plain EM's
+path. What EM climbs, and what the steps are compared on, is the
+log-likelihood less the penalties of the gate's and the experts' fits
+(``_objective.py``): on a penalised fit the log-likelihood itself can fall
+while EM climbs.
 
 The M-steps of the gate and of linear and logistic experts are partial (a
 few Newton steps from the previous solution: generalised EM), so plain EM
@@ -133,15 +136,16 @@ class Squarem:
         early = n_iter is not None and n_iter <= self.delay
         self.cycle, self.pending = ([] if early else [resp]), None
 
-    def judge(self, ll):
+    def judge(self, objective):
         """None after a plain step; after a jump, whether it is kept: its
-        log-likelihood ``ll`` is at least that of the plain step it left.
-        A kept jump starts the next cycle; after a rejected one, plain EM
-        goes on from :meth:`fallback`."""
+        ``objective`` (what EM climbs) is at least that of the plain step it
+        left. A kept jump starts the next cycle; after a rejected one, plain
+        EM goes on from :meth:`fallback`."""
         if self.pending is None:
             return None
-        R2, ll2, alpha = self.pending
-        accepted = ll >= ll2
+        R2, objective2, alpha = self.pending
+        # A bool, not numpy's: EM asks whether the answer `is False`.
+        accepted = bool(objective >= objective2)
         self.step_max = next_step_max(self.step_max, alpha, accepted)
         self.cycle = [] if accepted else [R2]
         self.pending = None
@@ -157,15 +161,16 @@ class Squarem:
             self.before_jump = None
         return self.cycle[0]
 
-    def next_resp(self, resp, ll, can_jump, n_iter=None):
+    def next_resp(self, resp, objective, can_jump, n_iter=None):
         """The responsibilities of the next M-step.
 
         Parameters
         ----------
         resp : ndarray of shape (n, M)
             What the last EM step's E-step gave.
-        ll : float
-            Its log-likelihood.
+        objective : float
+            What EM climbs at that step: its log-likelihood less the fits'
+            penalties.
         can_jump : bool
             Whether a jump may be tried now (there must be iterations left
             to fall back if it fails).
@@ -186,7 +191,7 @@ class Squarem:
             self.step_max = next_step_max(self.step_max, alpha, accepted=True)
             self.cycle = [R2]
             return R2
-        self.cycle, self.pending = [R2], (R2, ll, alpha)
+        self.cycle, self.pending = [R2], (R2, objective, alpha)
         if self.mixture is not None:
             self.before_jump = copy.deepcopy(
                 (self.mixture.experts_, self.mixture.gate_)

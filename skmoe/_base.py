@@ -56,6 +56,7 @@ from ._gating import (
 from ._inference import _InferenceMixin
 from ._init import best_run, initial_resp, reseed, start_rule
 from ._math import log_responsibilities, log_softmax, mean_log_likelihood
+from ._objective import penalty_per_weight
 from ._persistence import VersionedStateMixin
 from ._progress import _ProgressMixin
 from ._routing import (
@@ -574,11 +575,15 @@ class _BaseMixtureOfExperts(
             False,
             time(),
         )
+        # What EM climbs, and what its steps are judged on: the
+        # log-likelihood less the penalties of the gate's and the experts' fits.
+        objective = ll - self._penalty(data) if curve else -np.inf
         for n_iter in range(first, last + 1):
-            previous = ll
+            previous, previous_objective = ll, objective
             log_resp, log_norm, ll = self._em_iteration(data, resp, rng, n_iter)
-            if squarem is not None and squarem.judge(ll) is False:
-                resp, ll = squarem.fallback(), previous
+            objective = ll - self._penalty(data)
+            if squarem is not None and squarem.judge(objective) is False:
+                resp, ll, objective = squarem.fallback(), previous, previous_objective
                 continue
             self._record(n_iter, ll, previous, log_resp, data, curve, start)
             if stochastic and (best is None or ll > best[0]):
@@ -595,7 +600,7 @@ class _BaseMixtureOfExperts(
                 not (stochastic or revived)
                 and n_iter > settle
                 and (
-                    abs(ll - previous) < self.tol
+                    abs(objective - previous_objective) < self.tol
                     # Cross-fitted EM, and EM with flexible experts whether
                     # cross-fitted or not, need not settle: stop when it
                     # stalls.
@@ -613,7 +618,7 @@ class _BaseMixtureOfExperts(
                 if squarem is not None:
                     squarem.restart(resp, n_iter)
             elif squarem is not None:
-                resp = squarem.next_resp(resp, ll, n_iter + 2 <= last, n_iter)
+                resp = squarem.next_resp(resp, objective, n_iter + 2 <= last, n_iter)
         if stochastic:
             ll, state = best
             self._set_state(state)
@@ -649,6 +654,13 @@ class _BaseMixtureOfExperts(
                 return None
             return Squarem(self, AUTO_DELAY, data.sample_weight)
         return Squarem(self, 0, data.sample_weight)
+
+    def _penalty(self, data):
+        """The gate's and the experts' penalties per unit weight: EM climbs
+        the log-likelihood less them (see ``_objective.py``)."""
+        return penalty_per_weight(
+            self.experts_, self.gate_, data.Xg.shape[1], data.sample_weight.sum()
+        )
 
     def _em_iteration(self, data, resp, rng, n_iter):
         """One application of the EM map: the M-step from ``resp``, then the

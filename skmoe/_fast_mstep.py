@@ -307,6 +307,27 @@ def solves_logistic(experts, X, y):
     )
 
 
+def expert_penalty(expert):
+    """What a fitted expert's weighted fit subtracts from its log-likelihood
+    summed over rows: ``||coef||^2 / (2 C)`` for a LogisticRegression whose
+    objective is the one solved here (:func:`supports_fast_mstep`), else 0.
+
+    EM's M-steps maximise each expert's weighted log-likelihood less this
+    penalty, so what EM climbs is the mixture's log-likelihood less the
+    experts' (and the gate's) penalties. Ridge's penalty is left out: it is
+    on the squared error, so in units of the likelihood it would depend on the
+    noise variance, whose update does not include it; EM with Ridge experts
+    is judged on its log-likelihood, as before.
+    """
+    if (
+        type(expert) is LogisticRegression
+        and hasattr(expert, "coef_")
+        and supports_fast_mstep(expert)
+    ):
+        return float(np.vdot(expert.coef_, expert.coef_)) / (2.0 * expert.C)
+    return 0.0
+
+
 def _fit_logistic(expert, X, y, w, design=None):
     """L2-penalised weighted logistic regression by damped Newton steps.
 

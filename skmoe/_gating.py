@@ -579,6 +579,29 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         return self.classes_[np.argmax(logits, axis=1)]
 
 
+def gate_penalty(gate, n_features, total_weight):
+    """A fitted SoftmaxGate's L2 penalty in units of the log-likelihood
+    summed over rows, ``alpha / 2 * ||W||^2`` on the standardised
+    coefficients (the intercepts are not penalised); 0 for any other gate.
+
+    Parameters
+    ----------
+    gate : object
+    n_features : int
+        Number of the gate's input features.
+    total_weight : float
+        Sum of the sample weights.
+
+    Returns
+    -------
+    penalty : float
+    """
+    if not isinstance(gate, SoftmaxGate) or not hasattr(gate, "_W"):
+        return 0.0
+    W = gate._W[1:]
+    return 0.5 * gate.penalty(n_features, total_weight) * float(np.vdot(W, W))
+
+
 def check_gate(gate):
     """Raise a clear error if ``gate`` cannot be a mixture's gate."""
     if gate is None or isinstance(gate, SoftmaxGate):

@@ -167,8 +167,11 @@ default="auto"
         Maximum number of EM iterations per start: a bound for safety, so
         that ``tol`` decides.
     tol : float, default=1e-5
-        EM stops when the mean log-likelihood per unit weight changes by less
-        than ``tol`` from one iteration to the next. The change is absolute,
+        EM stops when what it climbs, the mean log-likelihood per unit weight
+        less the penalties of the gate's and the experts' fits (a
+        ``SoftmaxGate``'s ``alpha``, an L2 ``LogisticRegression`` expert's
+        ``C``), changes by less than ``tol`` from one iteration to the next;
+        the recorded curve can then still move. The change is absolute,
         so it does not depend on the units of ``y`` (a relative rule would
         stop at other iterations for ``y`` in metres and in millimetres);
         1e-4 stops early where regimes are buried in noise.
@@ -181,18 +184,18 @@ default="auto"
     acceleration : {"auto", "squarem"} or None, default="auto"
         ``"squarem"`` accelerates soft EM by SQUAREM (Varadhan & Roland,
         2008): after two EM steps it extrapolates the responsibilities along
-        the path they took, and keeps the jump only if the log-likelihood is
-        at least that of plain EM's step. It reaches the same optimum in
-        fewer iterations where EM crawls (flat likelihoods, overlapping
-        regimes, nearly separable classes); ``log_likelihoods_`` records the
-        accepted steps. ``"auto"`` does the same once a run has taken 20
-        iterations: EM that settles sooner (most fits, and every start's
-        short run of ``init_max_iter``) is plain EM, step for step, and
-        only a run that still climbs is extrapolated (measured in
-        ``benchmarks/FASTEM.md``). None: plain EM. Other ``assignment``
-        values run plain, and so, with ``"auto"``, do fits on Dask
-        collections and mixtures whose EM is not an ascent (flexible
-        experts, cross-fitting: see ``tol`` and ``crossfit``).
+        the path they took, and keeps the jump only if it climbs at least as
+        high as plain EM's step (in what EM climbs, see ``tol``). It reaches
+        the same optimum in fewer iterations where EM crawls (flat
+        likelihoods, overlapping regimes, nearly separable classes);
+        ``log_likelihoods_`` records the accepted steps. ``"auto"`` does the
+        same once a run has taken 20 iterations: EM that settles sooner
+        (most fits, and every start's short run of ``init_max_iter``) is
+        plain EM, step for step, and only a run that still climbs is
+        extrapolated (measured in ``benchmarks/FASTEM.md``). None: plain
+        EM. Other ``assignment`` values run plain, and so, with ``"auto"``,
+        do fits on Dask collections and mixtures whose EM is not an ascent
+        (flexible experts, cross-fitting: see ``tol`` and ``crossfit``).
     crossfit : "auto", bool or int, default="auto"
         Keep flexible experts (a tree, k-nearest neighbours) from winning
         rows by fitting them in sample, which plain EM rewards. With

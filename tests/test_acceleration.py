@@ -60,6 +60,20 @@ def test_a_rejected_jump_falls_back_to_the_plain_step():
     assert squarem.step_max == 2.0
 
 
+def test_a_rejection_is_false_itself_for_numpy_floats():
+    # EM asks `judge(...) is False`: numpy's False is not False, and a
+    # rejected jump taken for a kept one would never fall back.
+    R0, R1, R2 = (
+        np.full((3, 2), 0.5) + d * np.array([0.1, -0.1]) for d in (1, 0.5, 0.25)
+    )
+    squarem = Squarem()
+    squarem.step_max = 8.0
+    squarem.restart(R0)
+    squarem.next_resp(R1, np.float64(-1.0), can_jump=True)
+    squarem.next_resp(R2, np.float64(-0.5), can_jump=True)
+    assert squarem.judge(np.float64(-0.6)) is False
+
+
 def test_steps_within_the_delay_are_not_used():
     rng = np.random.RandomState(0)
     R = [project(rng.rand(6, 2)) for _ in range(5)]

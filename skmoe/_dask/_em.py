@@ -11,6 +11,7 @@ from sklearn.base import clone
 from .._fast_mstep import EM_NEWTON_STEPS, supports_fast_mstep
 from .._gating import EM_GATE_STEPS, SoftmaxGate
 from .._init import start_rule, weighted_kmeans
+from .._objective import penalty_per_weight
 from .._warn import warn
 from ._checks import _expert_kind
 from ._solvers import (
@@ -101,11 +102,11 @@ class _EM:
         self.gate_W = None
         self.reseeds = {}
         self.logistic_W = {}
-        curve, ll, converged = [], -np.inf, False
+        curve, ll, objective, converged = [], -np.inf, -np.inf, False
         stats = self.pass_for_m_step(source)
         last = model.max_iter if budget is None else min(budget, model.max_iter)
         for n_iter in range(1, last + 1):
-            previous = ll
+            previous, previous_objective = ll, objective
             self.m_step(source, stats)
             params = self.params()
             source = ("estep", params, None)
@@ -116,6 +117,11 @@ class _EM:
                     f"The log-likelihood became {ll} at iteration {n_iter}: an "
                     "expert's likelihood is not finite."
                 )
+            # EM climbs the log-likelihood less the fits' penalties, and
+            # stops on it, as in memory (see _objective.py).
+            objective = ll - penalty_per_weight(
+                self.experts, self.gate, len(self.ctx.gate_columns), self.total
+            )
             curve.append(ll)
             seconds = time.perf_counter() - started
             _progress(model, "_print_iter", n_iter, ll, ll - previous, seconds)
@@ -127,7 +133,7 @@ class _EM:
             revived, source = self.revive(params, n_iter)
             if revived:
                 stats = self.pass_for_m_step(source)
-            elif abs(ll - previous) < model.tol:
+            elif abs(objective - previous_objective) < model.tol:
                 converged = True
                 break
         if not converged and last < model.max_iter:

@@ -55,7 +55,7 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
     >>> len(disp.lines_)  # one per start: n_init=3
     3
     >>> disp.best_line_.get_label()
-    'start 0 (kept)'
+    'start 1 (kept)'
     """
 
     def __init__(self, *, curves, best_start=None):

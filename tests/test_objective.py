@@ -1,0 +1,101 @@
+"""What EM climbs: the log-likelihood less the penalties of the gate's and the
+experts' fits. EM's steps are judged, and its stop decided, on it."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from skmoe import MixtureOfExpertsClassifier, SoftmaxGate
+from skmoe._fast_mstep import supports_fast_mstep
+from skmoe._objective import penalty_per_weight
+
+
+@pytest.fixture(scope="module")
+def breast_cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def logistic_mixture(**params):
+    return MixtureOfExpertsClassifier(n_experts=2, n_init=1, random_state=0, **params)
+
+
+def fit_quietly(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def test_the_penalty_is_the_gates_and_the_l2_logistic_experts(breast_cancer):
+    X, y = breast_cancer
+    experts = [("l2", LogisticRegression(C=0.5)), ("tree", DecisionTreeClassifier())]
+    model = fit_quietly(
+        MixtureOfExpertsClassifier(
+            experts, gate=SoftmaxGate(alpha=0.3), crossfit=False, max_iter=5
+        ),
+        X,
+        y,
+    )
+    l2, tree = model.experts_
+    assert supports_fast_mstep(l2) and not hasattr(tree, "coef_")
+    # LogisticRegression's ||coef||^2 / (2 C); the gate's alpha / 2 ||W||^2 on
+    # standardised inputs: W = coef * scale, the scale the gate standardised by.
+    scale = X.std(axis=0)
+    gate_W = model.gate_.coef_ * scale
+    expected = l2.coef_.ravel() @ l2.coef_.ravel() / (2 * 0.5)
+    expected += 0.5 * 0.3 * np.sum(gate_W**2)
+    got = penalty_per_weight(model.experts_, model.gate_, X.shape[1], len(y))
+    assert got == pytest.approx(expected / len(y), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "expert", [LinearRegression(), Ridge(alpha=10.0), LogisticRegression(l1_ratio=1.0)]
+)
+def test_experts_of_unknown_penalty_count_nothing(expert):
+    X = np.random.RandomState(0).randn(60, 2)
+    y = (X[:, 0] > 0).astype(int) if isinstance(expert, LogisticRegression) else X[:, 0]
+    if isinstance(expert, LogisticRegression):
+        expert.set_params(solver="saga", max_iter=2000)
+    expert.fit(X, y)
+    assert penalty_per_weight([expert], None, 2, 60.0) == 0.0
+    assert (
+        penalty_per_weight([expert], LogisticRegression().fit(X, y > 0), 2, 60.0) == 0.0
+    )
+
+
+def test_em_climbs_and_stops_on_the_penalised_objective(breast_cancer, objectives):
+    # LogisticRegression(C=0.1) experts on breast_cancer: the recorded
+    # log-likelihood peaks and turns down while what EM climbs still rises. A
+    # stop on the recorded curve stopped after 36 iterations, near its peak,
+    # where the objective still rose by 2e-5 per iteration (tol: 1e-6).
+    X, y = breast_cancer
+    model = logistic_mixture(
+        experts=LogisticRegression(C=0.1), tol=1e-6, acceleration=None
+    ).fit(X, y)
+    curve = np.asarray(objectives)
+    assert model.converged_
+    assert len(curve) == model.n_iter_
+    assert np.all(np.diff(curve) >= -1e-12)  # generalised EM: an ascent
+    assert abs(curve[-1] - curve[-2]) < model.tol
+    ll = model.log_likelihoods_
+    assert ll.max() > ll[-1] + 1e-4  # ... of the objective, not of the curve
+
+
+def test_squarem_never_falls_below_the_plain_step_in_the_objective(
+    breast_cancer, objectives
+):
+    # The safeguard compares what EM climbs: a jump is kept only if it climbs
+    # at least as high as the plain step it left.
+    X, y = breast_cancer
+    model = fit_quietly(
+        logistic_mixture(tol=0, max_iter=150, acceleration="squarem"), X, y
+    )
+    curve = np.asarray(objectives)
+    assert len(curve) < model.n_iter_  # some jumps were rejected ...
+    assert np.all(np.diff(curve) >= -1e-12)  # ... and none that fell was kept
