@@ -880,7 +880,8 @@ class _BaseMixtureOfExperts(
         if not self.converged_:
             warn(
                 "Best performing initialization did not converge: the "
-                f"log-likelihood still changed by more than tol={self.tol} after "
+                "log-likelihood less the fits' penalties (what EM climbs) still "
+                f"changed by more than tol={self.tol} after "
                 f"max_iter={self.max_iter} iterations. Try increasing max_iter, "
                 "raising tol, or a different init_params; check for degenerate "
                 "data.",

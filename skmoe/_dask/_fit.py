@@ -388,7 +388,8 @@ def _finish(model, fitted, runs, spec):
     if not model.converged_:
         warn(
             "Best performing initialization did not converge: the "
-            f"log-likelihood still changed by more than tol={model.tol} after "
+            "log-likelihood less the fits' penalties (what EM climbs) still "
+            f"changed by more than tol={model.tol} after "
             f"max_iter={model.max_iter} iterations. Try increasing max_iter, "
             "raising tol, or a different init_params.",
             ConvergenceWarning,
