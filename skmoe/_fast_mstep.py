@@ -309,23 +309,38 @@ def solves_logistic(experts, X, y):
 
 def expert_penalty(expert):
     """What a fitted expert's weighted fit subtracts from its log-likelihood
-    summed over rows: ``||coef||^2 / (2 C)`` for a LogisticRegression whose
-    objective is the one solved here (:func:`supports_fast_mstep`), else 0.
+    summed over rows: ``||coef||^2 / (2 C)`` for a LogisticRegression with
+    the plain L2 objective, else 0.
 
     EM's M-steps maximise each expert's weighted log-likelihood less this
     penalty, so what EM climbs is the mixture's log-likelihood less the
-    experts' (and the gate's) penalties. Ridge's penalty is left out: it is
-    on the squared error, so in units of the likelihood it would depend on the
-    noise variance, whose update does not include it; EM with Ridge experts
-    is judged on its log-likelihood, as before.
+    experts' (and the gate's) penalties. The L2 objective is the one solved
+    here (:func:`supports_fast_mstep`), or, before scikit-learn 1.8, the
+    default ``penalty="l2"`` with an unpenalised intercept (not liblinear's)
+    and unweighted classes. Ridge's penalty is left out: it is on the squared
+    error, so in units of the likelihood it would depend on the noise
+    variance, whose update does not include it; EM with Ridge experts is
+    judged on its log-likelihood.
     """
-    if (
-        type(expert) is LogisticRegression
-        and hasattr(expert, "coef_")
-        and supports_fast_mstep(expert)
-    ):
+    if type(expert) is not LogisticRegression or not hasattr(expert, "coef_"):
+        return 0.0
+    if supports_fast_mstep(expert) or _plain_l2(expert.__dict__):
         return float(np.vdot(expert.coef_, expert.coef_)) / (2.0 * expert.C)
     return 0.0
+
+
+def _plain_l2(params):
+    """Whether LogisticRegression's parameters ``params`` name the L2
+    objective by the ``penalty`` of scikit-learn before 1.8."""
+    C = params.get("C")
+    return (
+        params.get("penalty") == "l2"
+        and isinstance(C, numbers.Real)
+        and 0 < C < np.inf
+        and params.get("class_weight") is None
+        and params.get("solver") != "liblinear"
+        and not params.get("dual", False)
+    )
 
 
 def _fit_logistic(expert, X, y, w, design=None):
