@@ -424,9 +424,9 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
 
         The inputs were validated and standardised once, in ``design``
         (:func:`gate_design`); they do not change between EM iterations.
-        Every step lowers the objective that :meth:`fit` minimises, so the
-        log-likelihood of EM stays monotone, and from a converged start no
-        step is taken.
+        Every step lowers the objective that :meth:`fit` minimises, so EM
+        stays an ascent of its log-likelihood less the penalties, and from a
+        converged start no step is taken.
         """
         alpha = self.penalty(design.mean.shape[0], design.total) / design.total
         args = (design.Z, resp, design.weight, alpha, max_steps, self.tol)
