@@ -44,6 +44,7 @@ from ._cv_path import (
     TrainingData,
     candidate_grid,
     check_grid,
+    chosen_candidate,
     cv_results,
     refit_path,
     score_path,
@@ -59,6 +60,8 @@ __all__ = ["MixtureOfExpertsClassifierCV", "MixtureOfExpertsRegressorCV"]
 # n_experts, runs folds (not experts) in parallel with n_jobs, and every
 # candidate is a fresh fit.
 _NOT_PASSED_ON = ("n_experts", "n_jobs", "warm_start")
+
+_SELECTIONS = ("one_se", "best")
 
 
 def _take(X, rows):
@@ -102,6 +105,10 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
 
     def _check_params(self):
         ks, alphas = check_grid(self.n_experts_grid, self.alphas)
+        if not (isinstance(self.selection, str) and self.selection in _SELECTIONS):
+            raise ValueError(
+                f"'selection' must be one of {_SELECTIONS!r}, got {self.selection!r}."
+            )
         if alphas is not None and not (
             self.gate is None or isinstance(self.gate, SoftmaxGate)
         ):
@@ -195,8 +202,9 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         n_iter = np.array([path.n_iter for path in paths])
         params = candidate_grid(ks, alphas)
         self.cv_results_ = cv_results(params, scores, seconds, n_iter)
-        # The first of equal bests: fewer experts, then the larger penalty.
-        self.best_index_ = int(np.argmax(self.cv_results_["mean_test_score"]))
+        self.best_index_ = chosen_candidate(
+            scores, self.cv_results_["param_n_experts"], self.selection
+        )
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
         self.best_params_ = dict(params[self.best_index_])
         self.n_experts_ = self.best_params_["n_experts"]
@@ -251,7 +259,8 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
 
     Every candidate ``(n_experts, gate__alpha)`` of the grid is scored by the
     mean held-out log-likelihood per row (``log_likelihood`` on the
-    validation fold); the best is refitted on all the data as
+    validation fold); by default the fewest experts within one standard
+    error of the best mean are refitted on all the data as
     ``best_estimator_``, which ``predict`` and ``score`` use. Within a fold,
     candidates start from each other (more experts by splitting the largest
     expert of the fitted smaller mixture; smaller penalties from the larger
@@ -271,6 +280,16 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
         to compare; None keeps the gate as ``gate`` says, untuned.
     cv : int, cross-validation generator, iterable or None, default=None
         As in :func:`~sklearn.model_selection.check_cv`: None means 5 folds.
+    selection : {"one_se", "best"}, default="one_se"
+        Which candidate is refitted. ``"one_se"``: the fewest experts whose
+        best mean held-out log-likelihood is within one standard error of
+        the highest (the standard error of the best candidate's fold
+        scores), with the best penalty at that number: the
+        one-standard-error rule of Hastie, Tibshirani and Friedman, applied
+        to the capacity. A difference smaller than that is one another draw
+        of the folds could reverse, and the smaller mixture is then the
+        better bet. ``"best"``: the highest mean, as
+        :class:`~sklearn.model_selection.GridSearchCV` chooses.
     n_jobs : int or None, default=None
         Folds fitted in parallel; None means one at a time.
     gate, gate_features, expert_features, unweighted_fit, assignment, \
@@ -303,8 +322,9 @@ random_state, verbose, verbose_interval, blas_threads
         ``mean_fit_time``, ``std_fit_time`` and ``mean_n_iter`` (EM
         iterations; 0 where a fit was reused).
     best_index_ : int
-        Index of the chosen candidate in ``cv_results_``; among equal scores,
-        the one with fewer experts, then the larger penalty.
+        Index of the chosen candidate in ``cv_results_`` (by ``selection``;
+        with ``"one_se"`` not always the highest ``mean_test_score``); among
+        equal scores, the one with fewer experts, then the larger penalty.
     best_score_ : float
         Its mean held-out log-likelihood per row.
     best_params_ : dict
@@ -361,6 +381,7 @@ random_state, verbose, verbose_interval, blas_threads
         n_experts_grid=(1, 2, 3, 4),
         alphas=(1.0, 1e-2, 1e-4, 1e-6),
         cv=None,
+        selection="one_se",
         n_jobs=None,
         gate=None,
         gate_features=None,
@@ -389,6 +410,7 @@ random_state, verbose, verbose_interval, blas_threads
         self.n_experts_grid = n_experts_grid
         self.alphas = alphas
         self.cv = cv
+        self.selection = selection
         self.n_jobs = n_jobs
         self.gate = gate
         self.gate_features = gate_features
@@ -449,8 +471,9 @@ class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
 
     Every candidate ``(n_experts, gate__alpha)`` is scored by the mean
     held-out log-likelihood per row (the negative log-loss of
-    ``predict_proba``) over stratified folds; the best is refitted on all
-    the data as ``best_estimator_``, which ``predict``, ``predict_proba`` and
+    ``predict_proba``) over stratified folds; by default the fewest experts
+    within one standard error of the best mean are refitted on all the data
+    as ``best_estimator_``, which ``predict``, ``predict_proba`` and
     ``score`` use. Candidates start from each other within a fold, as in
     :class:`MixtureOfExpertsRegressorCV`.
 
@@ -466,6 +489,10 @@ class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
     cv : int, cross-validation generator, iterable or None, default=None
         As in :func:`~sklearn.model_selection.check_cv`: None means 5
         stratified folds, an int that many.
+    selection : {"one_se", "best"}, default="one_se"
+        Which candidate is refitted: the fewest experts within one standard
+        error of the highest mean held-out log-likelihood, or the highest;
+        as in :class:`MixtureOfExpertsRegressorCV`.
     n_jobs : int or None, default=None
         Folds fitted in parallel; None means one at a time.
     gate, gate_features, expert_features, unweighted_fit, assignment, \
@@ -487,7 +514,7 @@ verbose, verbose_interval, blas_threads
     cv_results_ : dict of ndarray
         As for :class:`MixtureOfExpertsRegressorCV`.
     best_index_ : int
-        Index of the chosen candidate in ``cv_results_``.
+        Index of the chosen candidate in ``cv_results_`` (by ``selection``).
     best_score_ : float
         Its mean held-out log-likelihood per row.
     best_params_ : dict
@@ -534,6 +561,7 @@ verbose, verbose_interval, blas_threads
         n_experts_grid=(1, 2, 3, 4),
         alphas=(1.0, 1e-2, 1e-4, 1e-6),
         cv=None,
+        selection="one_se",
         n_jobs=None,
         gate=None,
         gate_features=None,
@@ -561,6 +589,7 @@ verbose, verbose_interval, blas_threads
         self.n_experts_grid = n_experts_grid
         self.alphas = alphas
         self.cv = cv
+        self.selection = selection
         self.n_jobs = n_jobs
         self.gate = gate
         self.gate_features = gate_features

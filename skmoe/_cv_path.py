@@ -398,6 +398,58 @@ def refit_path(make, data, ks, alphas, n_experts, alpha, rng):
 # ---- cv_results_ -------------------------------------------------------------
 
 
+def chosen_candidate(scores, n_experts, selection):
+    """Index of the candidate that ``selection`` picks from the fold scores.
+
+    ``"best"`` picks the highest mean held-out score. ``"one_se"`` picks the
+    fewest experts whose best mean is within one standard error of the
+    highest mean -- the standard error being that of the best candidate's
+    fold scores, ``std(ddof=1) / sqrt(n_splits)`` -- and at that number of
+    experts the best penalty: the one-standard-error rule of Hastie,
+    Tibshirani and Friedman (*Elements of Statistical Learning*, 7.10),
+    applied to the capacity. A difference within a standard error is one
+    another draw of the folds could reverse, and an extra expert is then
+    variance without a measured gain. The gate's penalty is left to the
+    best mean: a larger one is simpler too, but trading it away costs
+    held-out likelihood the folds do measure (``benchmarks/CV.md``).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_splits, n_candidates)
+        Mean held-out log-likelihood per row of each candidate on each fold,
+        candidates in :func:`candidate_grid` order.
+    n_experts : ndarray of shape (n_candidates,)
+        Each candidate's number of experts.
+    selection : {"one_se", "best"}
+
+    Returns
+    -------
+    index : int
+        Among equal means, the first (fewer experts, then the larger
+        penalty).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe._cv_path import chosen_candidate
+    >>> scores = np.array([[-0.30, -0.26], [-0.31, -0.32], [-0.30, -0.29]])
+    >>> chosen_candidate(scores, [1, 2], "best")
+    1
+    >>> chosen_candidate(scores, [1, 2], "one_se")
+    0
+    """
+    mean = scores.mean(axis=0)
+    mean = np.where(np.isnan(mean), -np.inf, mean)  # a failed score ranks last
+    best = int(np.argmax(mean))
+    n_splits = scores.shape[0]
+    if selection == "best" or n_splits < 2 or not np.isfinite(mean[best]):
+        return best
+    se = np.std(scores[:, best], ddof=1) / np.sqrt(n_splits)
+    n_experts = np.asarray(n_experts)
+    fewest = n_experts[mean >= mean[best] - se].min()
+    return int(np.argmax(np.where(n_experts == fewest, mean, -np.inf)))
+
+
 def cv_results(params, scores, seconds, n_iter):
     """``cv_results_`` as :class:`~sklearn.model_selection.GridSearchCV`
     reports it.

@@ -18,6 +18,7 @@ from skmoe import (
     SoftmaxGate,
 )
 from skmoe._cv import candidate_grid, split_features, split_responsibilities
+from skmoe._cv_path import chosen_candidate
 
 # Small grids, three folds and short EM runs keep scikit-learn's checks quick;
 # two penalties, so that the path between them is checked too.
@@ -112,11 +113,70 @@ def test_cv_results_have_one_entry_per_candidate_and_fold():
     for key in ("rank_test_score", "mean_fit_time", "std_fit_time", "mean_n_iter"):
         assert results[key].shape == (n_candidates,)
     assert moe.n_splits_ == 4
-    # The chosen candidate is the best mean, ranked first.
-    assert moe.best_index_ == np.argmax(results["mean_test_score"])
+    # Three regimes: no fewer experts come within one standard error of the
+    # best mean, so the chosen candidate is the best, ranked first.
+    best = np.argmax(results["mean_test_score"])
+    se = splits[:, best].std(ddof=1) / 2.0
+    within = results["mean_test_score"] >= results["mean_test_score"][best] - se
+    assert results["param_n_experts"][within].min() == results["param_n_experts"][best]
+    assert moe.best_index_ == best
     assert results["rank_test_score"][moe.best_index_] == 1
     assert moe.best_score_ == results["mean_test_score"][moe.best_index_]
     assert moe.best_params_ == {"n_experts": moe.n_experts_, "gate__alpha": moe.alpha_}
+
+
+def test_one_se_picks_the_fewest_experts_within_a_standard_error():
+    # Candidates in grid order: (1 expert), (2, alpha=1), (2, alpha=0.01),
+    # (3, alpha=1). The last has the best mean (-0.29), whose fold scores
+    # have a standard error of 0.0173.
+    ks = np.array([1, 2, 2, 3])
+    scores = np.array(
+        [
+            [-0.40, -0.30, -0.30, -0.26],
+            [-0.41, -0.31, -0.30, -0.32],
+            [-0.39, -0.30, -0.30, -0.29],
+        ]
+    )
+    assert chosen_candidate(scores, ks, "best") == 3
+    # Two experts are within it (-0.3033, -0.3000 >= -0.3073); of their
+    # penalties, the better mean.
+    assert chosen_candidate(scores, ks, "one_se") == 2
+    # Narrower fold scores of the best leave two experts outside.
+    scores[:, 3] = [-0.285, -0.295, -0.29]
+    assert chosen_candidate(scores, ks, "one_se") == 3
+    # Equal means at the chosen number: the first, the larger penalty.
+    scores[:, 3] = [-0.26, -0.32, -0.29]
+    scores[:, 2] = scores[:, 1]
+    assert chosen_candidate(scores, ks, "one_se") == 1
+    # A candidate that failed to score is never chosen, nor is its NaN the best.
+    scores[:, 3] = np.nan
+    assert chosen_candidate(scores, ks, "best") == 1
+    # One split has no standard error: the best.
+    scores[:, 3] = [-0.26, -0.32, -0.29]
+    assert chosen_candidate(scores[:1], ks, "one_se") == 3
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_selection_best_takes_the_highest_mean_one_se_the_simpler_mixture():
+    # One linear model with heavy-tailed noise: two Gaussian experts score a
+    # little better on held-out rows (a scale mixture fits the tails), by
+    # less than the folds' standard error.
+    rng = np.random.RandomState(9)
+    X = rng.normal(size=(150, 2))
+    y = X @ [1.0, -2.0] + rng.standard_t(3, size=150)
+    params = dict(n_experts_grid=(1, 2), alphas=(1e-2,), cv=3, random_state=0)
+    best = MixtureOfExpertsRegressorCV(selection="best", **params).fit(X, y)
+    one_se = MixtureOfExpertsRegressorCV(**params).fit(X, y)
+    mean = one_se.cv_results_["mean_test_score"]
+    np.testing.assert_array_equal(best.cv_results_["mean_test_score"], mean)
+    assert mean[1] > mean[0]
+    assert best.n_experts_ == best.best_estimator_.n_experts == 2
+    assert one_se.n_experts_ == one_se.best_estimator_.n_experts == 1
+    assert one_se.best_score_ == mean[0]
+    # The single expert is the linear regression alone.
+    np.testing.assert_allclose(
+        one_se.predict(X), LinearRegression().fit(X, y).predict(X), atol=1e-10
+    )
 
 
 def test_fold_scores_are_held_out_log_likelihoods():
@@ -233,7 +293,7 @@ def test_parallel_folds_give_the_same_results():
     ],
 )
 def test_the_mixture_parameters_are_offered_with_its_defaults(cv_class, mixture_class):
-    own = {"n_experts_grid", "alphas", "cv", "n_jobs"}
+    own = {"n_experts_grid", "alphas", "cv", "selection", "n_jobs"}
     not_offered = {"n_experts", "n_jobs", "warm_start"}
     mixture = inspect.signature(mixture_class).parameters
     offered = inspect.signature(cv_class).parameters
@@ -283,6 +343,7 @@ def test_the_mixture_parameters_reach_every_candidate():
             r"'experts' must be None or one estimator",
         ),
         (dict(init_params=np.ones((10, 2))), ValueError, r"'init_params'.*ndarray"),
+        (dict(selection="1se"), ValueError, r"'selection'.*'one_se', 'best'.*'1se'"),
     ],
 )
 def test_bad_parameters_are_named(params, error, match):
