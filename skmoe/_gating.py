@@ -582,7 +582,9 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
 def gate_penalty(gate, n_features, total_weight):
     """A fitted SoftmaxGate's L2 penalty in units of the log-likelihood
     summed over rows, ``alpha / 2 * ||W||^2`` on the standardised
-    coefficients (the intercepts are not penalised); 0 for any other gate.
+    coefficients (the intercepts are not penalised); 0 for any other gate
+    (:func:`~skmoe._objective.penalty_per_weight` counts a LogisticRegression
+    gate as it counts an expert).
 
     Parameters
     ----------

@@ -90,9 +90,46 @@ def test_experts_of_unknown_penalty_count_nothing(expert):
         warnings.simplefilter("ignore", FutureWarning)  # penalty, from 1.8
         expert.fit(X, y)
     assert penalty_per_weight([expert], None, 2, 60.0) == 0.0
-    assert (
-        penalty_per_weight([expert], LogisticRegression().fit(X, y > 0), 2, 60.0) == 0.0
+    gate = DecisionTreeClassifier(max_depth=1).fit(X, X[:, 1] > 0)
+    assert penalty_per_weight([expert], gate, 2, 60.0) == 0.0
+
+
+def test_a_logistic_regression_gate_counts_its_l2_penalty(breast_cancer):
+    # Fitted on the rows replicated once per expert and weighted by the
+    # responsibilities, its weighted log-loss is the gate's part of EM's
+    # objective; its fit subtracts ||coef||^2 / (2 C) from it.
+    X, y = breast_cancer
+    model = fit_quietly(
+        logistic_mixture(gate=LogisticRegression(C=0.05), max_iter=5), X, y
     )
+    coef = model.gate_.coef_
+    expected = np.sum(coef**2) / (2 * 0.05)
+    expected += sum(np.sum(e.coef_**2) / 2.0 for e in model.experts_)  # C=1
+    got = penalty_per_weight(model.experts_, model.gate_, X.shape[1], len(y))
+    assert got == pytest.approx(expected / len(y), rel=1e-9)
+    assert np.sum(coef**2) / (2 * 0.05) > 1e-3 * len(y)  # far above tol per row
+
+
+@exact_logistic_mstep
+def test_em_with_a_logistic_regression_gate_climbs_what_it_counts(
+    breast_cancer, objectives
+):
+    # With the gate's L2 penalty left out, the objective EM was judged on fell
+    # by 7.4e-6 nats per row at one step of this fit (the gate's penalty grew
+    # faster than the log-likelihood): EM climbs it only with that penalty in.
+    # The gate is refitted by L-BFGS to its own tolerance at every M-step, so
+    # the ascent holds up to that: 1e-7 here.
+    X, y = breast_cancer
+    model = fit_quietly(
+        logistic_mixture(gate=LogisticRegression(), tol=1e-6, acceleration=None),
+        X,
+        y,
+    )
+    curve = np.asarray(objectives)
+    assert model.converged_ and len(curve) == model.n_iter_
+    assert np.all(np.diff(curve) >= -1e-7)
+    assert abs(curve[-1] - curve[-2]) < model.tol
+    assert np.all(np.abs(np.diff(curve)[:-1]) >= model.tol)
 
 
 @exact_logistic_mstep
