@@ -183,9 +183,24 @@ def reseed(resp, dead, log_norm, sample_weight):
     return resp
 
 
+# Mean log-likelihoods (nats per row) closer than this are the same optimum.
+SAME_OPTIMUM = 1e-10
+
+
 def best_run(runs, finished=False):
     """Index of the run with the highest log-likelihood; with ``finished``,
-    among the runs that were not left after their short run."""
+    among the runs that were not left after their short run.
+
+    Not the highest in what EM climbs (the log-likelihood less the fits'
+    penalties), although each run stops on that: on the defaults grid's
+    generated cases (10 cases, 300 and 1,000 rows, 8 seeds, default fits),
+    keeping the start highest in the penalised objective changed the kept
+    start in 14 of 160 fits beyond ties, and the held-out log-likelihood per
+    row was lower in 10 of them: by 0.0009 on average over the 14, by 0.011
+    at worst.
+    """
     candidates = [i for i, r in enumerate(runs) if not (finished and r.paused)]
-    # max keeps the first of equal bests, as a loop of strict improvements.
-    return max(candidates, key=lambda i: runs[i].log_likelihood)
+    top = max(runs[i].log_likelihood for i in candidates)
+    # Starts that reached the same optimum end apart by rounding alone, which
+    # differs between machines: the first of them is kept, on every machine.
+    return next(i for i in candidates if runs[i].log_likelihood >= top - SAME_OPTIMUM)

@@ -14,7 +14,7 @@ from sklearn.tree import DecisionTreeRegressor
 
 from skmoe import MixtureOfExpertsRegressor
 from skmoe._base import _Run
-from skmoe._init import weighted_kmeans
+from skmoe._init import best_run, weighted_kmeans
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,19 @@ def test_short_runs_continue_only_the_leading_start(data):
     assert_array_equal(short.log_likelihoods_, curves[short.best_start_])
     assert short.n_iter_ == len(short.log_likelihoods_) > 5
     assert short.converged_
+
+
+def test_starts_at_the_same_optimum_keep_the_first_on_every_machine():
+    # Two starts that reach the same optimum end apart by rounding alone, and
+    # rounding differs between CPUs: the first is kept whichever is ahead.
+    def run(ll, paused=False):
+        return _Run(ll, {}, [ll], not paused, resume=(lambda: None) if paused else None)
+
+    runs = [run(-1.3), run(-1.3 + 1e-13), run(-1.2, paused=True)]
+    assert best_run(runs, finished=True) == 0
+    assert best_run(runs) == 2
+    runs[1] = run(-1.3 + 1e-6)  # a better optimum, however close
+    assert best_run(runs, finished=True) == 1
 
 
 def test_a_leader_that_ends_below_a_paused_start_hands_on(data):
