@@ -138,6 +138,27 @@ def _caught(func, *args):
         return exc
 
 
+def hold_noise_floors(experts, hold):
+    """Let the nested mixtures among ``experts`` keep their noise floor when
+    refitted (``hold=True``), or estimate it again at every fit; a release
+    reaches every level below.
+
+    A parent's EM refits its children on the same rows at every iteration,
+    with new weights only; the floor's estimate (nearest neighbours over all
+    the child's rows) took a quarter of a two-level fit when repeated. The
+    parent holds the floors after its run's first M-step, so a warm-started
+    parent refitted on other data estimates them again once.
+    """
+    for expert in experts:
+        if not isinstance(expert, _BaseMixtureOfExperts):
+            continue
+        if hold:
+            expert._hold_floor = True
+        else:
+            expert.__dict__.pop("_hold_floor", None)
+            hold_noise_floors(getattr(expert, "experts_", ()), False)
+
+
 class _BaseMixtureOfExperts(
     _ProgressMixin,
     InformationCriteriaMixin,
@@ -581,6 +602,7 @@ class _BaseMixtureOfExperts(
         for n_iter in range(first, last + 1):
             previous, previous_objective = ll, objective
             log_resp, log_norm, ll = self._em_iteration(data, resp, rng, n_iter)
+            hold_noise_floors(self.experts_, True)
             objective = ll - self._penalty(data)
             if squarem is not None and squarem.judge(objective) is False:
                 resp, ll, objective = squarem.fallback(), previous, previous_objective
@@ -877,6 +899,8 @@ class _BaseMixtureOfExperts(
             self.experts_,
             [template_of[n].get_params().get("warm_start") for n in self._expert_names],
         )
+        if not self.__dict__.get("_hold_floor"):  # else the parent's EM goes on
+            hold_noise_floors(self.experts_, False)
         if not self.converged_:
             warn(
                 "Best performing initialization did not converge: the "

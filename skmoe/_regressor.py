@@ -407,6 +407,10 @@ default="auto"
     def _check_target(self, X, y, sample_weight):
         y = _numeric_target(y)
         check_magnitude(y, "y")
+        if self.__dict__.get("_hold_floor") and hasattr(self, "_var_floor"):
+            # A child refitted by its parent's EM: the same rows, new weights
+            # (see _base.hold_noise_floors).
+            return y, y
         mean, var = weighted_mean_and_var(y, sample_weight)
         # The rounding error of n values of y's size, as StandardScaler
         # judges a constant column: a variance within it means y is constant,

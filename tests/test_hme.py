@@ -57,6 +57,69 @@ def test_children_are_warm_started_then_handed_back(two_level):
     assert all(child.warm_start is False for child in hme.experts_)
 
 
+def floor_estimates(monkeypatch):
+    """The number of rows of every noise-floor estimate made from now on."""
+    import skmoe._regressor
+
+    rows = []
+    estimate = skmoe._regressor.nn_noise_variance
+
+    def counting(X, y, sample_weight):
+        rows.append(len(y))
+        return estimate(X, y, sample_weight)
+
+    monkeypatch.setattr(skmoe._regressor, "nn_noise_variance", counting)
+    return rows
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_children_estimate_their_noise_floor_once_per_run(monkeypatch):
+    # The parent refits its children on the same rows at every iteration;
+    # the floor's estimate, repeated, took a quarter of the fit.
+    X, y = make_hard_regimes(600, random_state=4)
+    rows = floor_estimates(monkeypatch)
+    child = MixtureOfExpertsRegressor(n_experts=2, n_init=1)
+    hme = MixtureOfExpertsRegressor(child, n_experts=2, n_init=1, random_state=0)
+    hme.fit(X, y)
+    assert hme.n_iter_ > 5
+    assert rows == [600, 600, 600]  # the parent's, then each child's first fit
+    # No level keeps the hold once the parent's fit is over.
+    assert not any("_hold_floor" in child.__dict__ for child in hme.experts_)
+    # Refitted alone, a child estimates its floor again.
+    hme.experts_[0].fit(X, y)
+    assert rows == [600] * 4
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_warm_started_parent_on_other_rows_estimates_the_floors_again(
+    monkeypatch,
+):
+    X, y = make_hard_regimes(600, random_state=4)
+    child = MixtureOfExpertsRegressor(n_experts=2, n_init=1)
+    hme = MixtureOfExpertsRegressor(
+        child, n_experts=2, n_init=1, warm_start=True, random_state=0
+    ).fit(X, y)
+    rows = floor_estimates(monkeypatch)
+    hme.fit(X[:400], y[:400])
+    # The children were fitted on the 600 rows; on the 400 their floors are
+    # estimated again, once, at the refit's first M-step.
+    assert rows == [400, 400, 400]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_three_levels_release_every_hold():
+    X, y = make_hard_regimes(600, random_state=2)
+    grandchild = MixtureOfExpertsRegressor(n_experts=2, n_init=1, max_iter=10)
+    child = MixtureOfExpertsRegressor(grandchild, n_experts=2, n_init=1, max_iter=10)
+    hme = MixtureOfExpertsRegressor(
+        child, n_experts=2, n_init=1, max_iter=10, random_state=0
+    )
+    hme.fit(X, y)
+    levels = [*hme.experts_, *(g for c in hme.experts_ for g in c.experts_)]
+    assert len(levels) == 6
+    assert not any("_hold_floor" in level.__dict__ for level in levels)
+
+
 def test_leaf_probabilities_multiply_along_paths(two_level):
     hme, X, _ = two_level
     leaves = hme.leaf_proba(X)
