@@ -138,25 +138,27 @@ def _caught(func, *args):
         return exc
 
 
-def hold_noise_floors(experts, hold):
-    """Let the nested mixtures among ``experts`` keep their noise floor when
-    refitted (``hold=True``), or estimate it again at every fit; a release
-    reaches every level below.
+def hold_noise_floors(experts, noise):
+    """Give the nested mixtures among ``experts`` the parent's noise
+    estimate (``noise``, a float) for their floors, or, with None, let them
+    estimate their own again; a release reaches every level below.
 
     A parent's EM refits its children on the same rows at every iteration,
-    with new weights only; the floor's estimate (nearest neighbours over all
-    the child's rows) took a quarter of a two-level fit when repeated. The
-    parent holds the floors after its run's first M-step, so a warm-started
-    parent refitted on other data estimates them again once.
+    with new weights only. Each refit estimated the child's noise again
+    (nearest neighbours over all its rows, weighted by its share): a quarter
+    of a two-level fit, and a floor that moved with the responsibilities.
+    A flat mixture's experts share one floor, from the noise of all rows;
+    the children of a hierarchy now share it too, each with its own
+    ``reg_var``.
     """
     for expert in experts:
         if not isinstance(expert, _BaseMixtureOfExperts):
             continue
-        if hold:
-            expert._hold_floor = True
+        if noise is not None:
+            expert._parent_noise = noise
         else:
-            expert.__dict__.pop("_hold_floor", None)
-            hold_noise_floors(getattr(expert, "experts_", ()), False)
+            expert.__dict__.pop("_parent_noise", None)
+            hold_noise_floors(getattr(expert, "experts_", ()), None)
 
 
 class _BaseMixtureOfExperts(
@@ -590,6 +592,7 @@ class _BaseMixtureOfExperts(
         last = self.max_iter if budget is None else min(budget, self.max_iter)
         squarem = self._accelerator(data)
         set_warm_start(self.experts_, [True] * len(self.experts_))
+        hold_noise_floors(self.experts_, getattr(self, "_noise", None))
         ll, best, converged, start = (
             (curve[-1] if curve else -np.inf),
             None,
@@ -602,7 +605,6 @@ class _BaseMixtureOfExperts(
         for n_iter in range(first, last + 1):
             previous, previous_objective = ll, objective
             log_resp, log_norm, ll = self._em_iteration(data, resp, rng, n_iter)
-            hold_noise_floors(self.experts_, True)
             objective = ll - self._penalty(data)
             if squarem is not None and squarem.judge(objective) is False:
                 resp, ll, objective = squarem.fallback(), previous, previous_objective
@@ -899,8 +901,8 @@ class _BaseMixtureOfExperts(
             self.experts_,
             [template_of[n].get_params().get("warm_start") for n in self._expert_names],
         )
-        if not self.__dict__.get("_hold_floor"):  # else the parent's EM goes on
-            hold_noise_floors(self.experts_, False)
+        if "_parent_noise" not in self.__dict__:  # else the parent's EM goes on
+            hold_noise_floors(self.experts_, None)
         if not self.converged_:
             warn(
                 "Best performing initialization did not converge: the "

@@ -407,10 +407,6 @@ default="auto"
     def _check_target(self, X, y, sample_weight):
         y = _numeric_target(y)
         check_magnitude(y, "y")
-        if self.__dict__.get("_hold_floor") and hasattr(self, "_var_floor"):
-            # A child refitted by its parent's EM: the same rows, new weights
-            # (see _base.hold_noise_floors).
-            return y, y
         mean, var = weighted_mean_and_var(y, sample_weight)
         # The rounding error of n values of y's size, as StandardScaler
         # judges a constant column: a variance within it means y is constant,
@@ -422,7 +418,14 @@ default="auto"
         # would lift it above the noise), and never below that rounding
         # error: for a constant y it would otherwise be ~1e-308, and
         # residuals of 1e-16 would cost ~1e276 per row.
-        noise = 0.0 if self._constant_target else nn_noise_variance(X, y, sample_weight)
+        if self._constant_target:
+            noise = 0.0
+        elif "_parent_noise" in self.__dict__:
+            # A child in its parent's EM (see _base.hold_noise_floors).
+            noise = self._parent_noise
+        else:
+            noise = nn_noise_variance(X, y, sample_weight)
+        self._noise = noise
         self._var_floor = max(self.reg_var * noise, rounding, np.finfo(np.float64).tiny)
         return y, y
 

@@ -73,37 +73,41 @@ def floor_estimates(monkeypatch):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_children_estimate_their_noise_floor_once_per_run(monkeypatch):
-    # The parent refits its children on the same rows at every iteration;
-    # the floor's estimate, repeated, took a quarter of the fit.
+def test_children_take_their_floor_from_the_parents_noise_estimate(monkeypatch):
+    # A flat mixture's experts share one floor, from the noise of all rows;
+    # a hierarchy's children share the parent's estimate, each with its own
+    # reg_var. Estimated by each child at every refit it took a quarter of
+    # the fit and moved with the responsibilities.
     X, y = make_hard_regimes(600, random_state=4)
     rows = floor_estimates(monkeypatch)
-    child = MixtureOfExpertsRegressor(n_experts=2, n_init=1)
+    child = MixtureOfExpertsRegressor(n_experts=2, n_init=1, reg_var=0.05)
     hme = MixtureOfExpertsRegressor(child, n_experts=2, n_init=1, random_state=0)
     hme.fit(X, y)
     assert hme.n_iter_ > 5
-    assert rows == [600, 600, 600]  # the parent's, then each child's first fit
-    # No level keeps the hold once the parent's fit is over.
-    assert not any("_hold_floor" in child.__dict__ for child in hme.experts_)
-    # Refitted alone, a child estimates its floor again.
+    assert rows == [600]  # the parent's estimate, once
+    for fitted in hme.experts_:
+        assert fitted._var_floor == pytest.approx(0.05 * hme._noise, rel=1e-12)
+    assert hme._var_floor == pytest.approx(1e-2 * hme._noise, rel=1e-12)
+    # No level keeps the parent's estimate once the parent's fit is over:
+    # refitted alone, a child estimates its own.
+    assert not any("_parent_noise" in c.__dict__ for c in hme.experts_)
     hme.experts_[0].fit(X, y)
-    assert rows == [600] * 4
+    assert rows == [600, 600]
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_a_warm_started_parent_on_other_rows_estimates_the_floors_again(
-    monkeypatch,
-):
+def test_a_warm_started_parent_on_other_rows_passes_on_their_noise(monkeypatch):
     X, y = make_hard_regimes(600, random_state=4)
     child = MixtureOfExpertsRegressor(n_experts=2, n_init=1)
     hme = MixtureOfExpertsRegressor(
         child, n_experts=2, n_init=1, warm_start=True, random_state=0
     ).fit(X, y)
+    before = hme._noise
     rows = floor_estimates(monkeypatch)
     hme.fit(X[:400], y[:400])
-    # The children were fitted on the 600 rows; on the 400 their floors are
-    # estimated again, once, at the refit's first M-step.
-    assert rows == [400, 400, 400]
+    assert rows == [400] and hme._noise != before
+    for fitted in hme.experts_:
+        assert fitted._var_floor == pytest.approx(1e-2 * hme._noise, rel=1e-12)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -117,7 +121,9 @@ def test_three_levels_release_every_hold():
     hme.fit(X, y)
     levels = [*hme.experts_, *(g for c in hme.experts_ for g in c.experts_)]
     assert len(levels) == 6
-    assert not any("_hold_floor" in level.__dict__ for level in levels)
+    assert not any("_parent_noise" in level.__dict__ for level in levels)
+    # The grandchildren got the same estimate, through the children.
+    assert all(level._noise == hme._noise for level in levels)
 
 
 def test_leaf_probabilities_multiply_along_paths(two_level):
