@@ -49,8 +49,8 @@ checked.
    experts under a gate, four bent regimes, 1,200 and 12,000 rows), with the
    children's noise floors from the parent's noise estimate (the default)
    and estimated by each child at every refit (the former code path,
-   switched back on by making ``hold_noise_floors`` a no-op): seconds per fit
-   (best of 5, or 2 with ``--quick``, taken in turn), iterations and the
+   switched back on by making ``share_noise_estimate`` a no-op): seconds per
+   fit (best of 5, or 2 with ``--quick``, taken in turn), iterations and the
    final log-likelihood.
 
 Everything runs with one BLAS and one OpenMP thread (``--threads``). The load
@@ -392,7 +392,7 @@ def bench_hme(sizes, repeats):
                 hold = (
                     nullcontext()
                     if label == "parent's estimate"
-                    else mock.patch("skmoe._base.hold_noise_floors", lambda *a: None)
+                    else mock.patch("skmoe._base.share_noise_estimate", lambda *a: None)
                 )
                 child = MixtureOfExpertsRegressor(n_experts=2, n_init=1, tol=1e-3)
                 model = MixtureOfExpertsRegressor(

@@ -138,7 +138,7 @@ def _caught(func, *args):
         return exc
 
 
-def hold_noise_floors(experts, noise):
+def share_noise_estimate(experts, noise):
     """Give the nested mixtures among ``experts`` the parent's noise
     estimate (``noise``, a float) for their floors, or, with None, let them
     estimate their own again; a release reaches every level below.
@@ -148,7 +148,7 @@ def hold_noise_floors(experts, noise):
     (nearest neighbours over all its rows, weighted by its share): a quarter
     of a two-level fit, and a floor that moved with the responsibilities.
     A flat mixture's experts share one floor, from the noise of all rows;
-    the children of a hierarchy now share it too, each with its own
+    the children of a hierarchy share it too, each with its own
     ``reg_var``.
     """
     for expert in experts:
@@ -158,7 +158,7 @@ def hold_noise_floors(experts, noise):
             expert._parent_noise = noise
         else:
             expert.__dict__.pop("_parent_noise", None)
-            hold_noise_floors(getattr(expert, "experts_", ()), None)
+            share_noise_estimate(getattr(expert, "experts_", ()), None)
 
 
 class _BaseMixtureOfExperts(
@@ -592,7 +592,7 @@ class _BaseMixtureOfExperts(
         last = self.max_iter if budget is None else min(budget, self.max_iter)
         squarem = self._accelerator(data)
         set_warm_start(self.experts_, [True] * len(self.experts_))
-        hold_noise_floors(self.experts_, getattr(self, "_noise", None))
+        share_noise_estimate(self.experts_, getattr(self, "_noise", None))
         ll, best, converged, start = (
             (curve[-1] if curve else -np.inf),
             None,
@@ -902,7 +902,7 @@ class _BaseMixtureOfExperts(
             [template_of[n].get_params().get("warm_start") for n in self._expert_names],
         )
         if "_parent_noise" not in self.__dict__:  # else the parent's EM goes on
-            hold_noise_floors(self.experts_, None)
+            share_noise_estimate(self.experts_, None)
         if not self.converged_:
             warn(
                 "Best performing initialization did not converge: the "

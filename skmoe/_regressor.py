@@ -421,7 +421,7 @@ default="auto"
         if self._constant_target:
             noise = 0.0
         elif "_parent_noise" in self.__dict__:
-            # A child in its parent's EM (see _base.hold_noise_floors).
+            # A child in its parent's EM (see _base.share_noise_estimate).
             noise = self._parent_noise
         else:
             noise = nn_noise_variance(X, y, sample_weight)
