@@ -7,8 +7,8 @@ ascent of the mixture's log-likelihood less those penalties (a MAP fit), not
 of the log-likelihood itself. Near the optimum the two can move in opposite
 directions: on breast_cancer with two ``LogisticRegression()`` experts the
 log-likelihood peaks after about 150 iterations and then falls by 7e-5 nats
-per row while the penalised objective still rises. EM's stopping rule and SQUAREM's
-safeguard therefore look at the penalised objective.
+per row while the penalised objective still rises. EM's stopping rule and
+SQUAREM's safeguard therefore look at the penalised objective.
 """
 
 from ._fast_mstep import expert_penalty

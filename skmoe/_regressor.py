@@ -171,10 +171,10 @@ default="auto"
         less the penalties of the gate's and the experts' fits (a
         ``SoftmaxGate``'s ``alpha``, an L2 ``LogisticRegression`` expert's
         or gate's ``C``), changes by less than ``tol`` from one iteration to
-        the next; the recorded curve can then still move. The change is absolute,
-        so it does not depend on the units of ``y`` (a relative rule would
-        stop at other iterations for ``y`` in metres and in millimetres);
-        1e-4 stops early where regimes are buried in noise.
+        the next; the recorded curve can then still move. The change is
+        absolute, so it does not depend on the units of ``y`` (a relative
+        rule would stop at other iterations for ``y`` in metres and in
+        millimetres); 1e-4 stops early where regimes are buried in noise.
         With a flexible expert (a tree, kNN, boosting; anything but linear
         and logistic models, fixed experts and nested mixtures) a refit is
         not an ascent step and the curve may jump by more than ``tol`` for

@@ -110,22 +110,6 @@ def test_a_warm_started_parent_on_other_rows_passes_on_their_noise(monkeypatch):
         assert fitted._var_floor == pytest.approx(1e-2 * hme._noise, rel=1e-12)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_three_levels_release_every_hold():
-    X, y = make_hard_regimes(600, random_state=2)
-    grandchild = MixtureOfExpertsRegressor(n_experts=2, n_init=1, max_iter=10)
-    child = MixtureOfExpertsRegressor(grandchild, n_experts=2, n_init=1, max_iter=10)
-    hme = MixtureOfExpertsRegressor(
-        child, n_experts=2, n_init=1, max_iter=10, random_state=0
-    )
-    hme.fit(X, y)
-    levels = [*hme.experts_, *(g for c in hme.experts_ for g in c.experts_)]
-    assert len(levels) == 6
-    assert not any("_parent_noise" in level.__dict__ for level in levels)
-    # The grandchildren got the same estimate, through the children.
-    assert all(level._noise == hme._noise for level in levels)
-
-
 def test_leaf_probabilities_multiply_along_paths(two_level):
     hme, X, _ = two_level
     leaves = hme.leaf_proba(X)
@@ -159,6 +143,12 @@ def test_three_levels_fit_predict_clone_and_pickle():
     hme.fit(X, y)
     assert hme.leaf_proba(X).shape == (len(X), 8)
     assert len(hme.leaf_names_) == 8 and hme.leaf_names_[0].count("/") == 2
+    # Every level below got the parent's noise estimate, through the
+    # children, and none keeps it once the fit is over.
+    levels = [*hme.experts_, *(g for c in hme.experts_ for g in c.experts_)]
+    assert len(levels) == 6
+    assert not any("_parent_noise" in level.__dict__ for level in levels)
+    assert all(level._noise == hme._noise for level in levels)
     restored = pickle.loads(pickle.dumps(hme))
     assert_array_equal(restored.predict(X), hme.predict(X))
     twin = clone(hme)
