@@ -323,7 +323,8 @@ NEURAL_TREES_ACCURACY = {"iris": 0.904, "wine": 0.979, "breast_cancer": 0.977}
 
 
 def neural_trees_hme(torch_threads):
-    """neural-trees' depth-2 HME at its defaults, or None if not installed.
+    """A maker of neural-trees' depth-2 HME at its defaults and the PyTorch
+    threads it will use, or ``(None, 0)`` if neural-trees is not installed.
 
     It needs PyTorch; ``torch_threads`` sets PyTorch's own thread pool,
     which threadpoolctl does not reach (0 leaves it as configured).
@@ -332,10 +333,10 @@ def neural_trees_hme(torch_threads):
         import torch
         from neural_trees import HierarchicalMixtureOfExperts
     except ImportError:
-        return None
+        return None, 0
     if torch_threads:
         torch.set_num_threads(torch_threads)
-    return lambda: HierarchicalMixtureOfExperts(random_state=0)
+    return lambda: HierarchicalMixtureOfExperts(random_state=0), torch.get_num_threads()
 
 
 def bench_protocol(n_repeats, torch_threads):
@@ -352,12 +353,9 @@ def bench_protocol(n_repeats, torch_threads):
             n_experts=2, random_state=0, **FULL_STARTS
         ),
     }
-    hme = neural_trees_hme(torch_threads)
+    hme, threads = neural_trees_hme(torch_threads)
     if hme is not None:
         settings["neural-trees HME, its defaults"] = hme
-        import torch
-
-        threads = torch.get_num_threads()
         print(f"\nneural-trees' HME with {threads} PyTorch thread(s)")
     print(f"\nneural-trees' protocol: 5x{n_repeats} stratified CV\n")
     print(
