@@ -3,6 +3,7 @@ or later. The error names the expert and the EM iteration, and the mixture is
 left exactly as it was before ``fit``; so is it after a KeyboardInterrupt."""
 
 import _thread
+import gc
 import threading
 import time
 import warnings
@@ -373,7 +374,16 @@ class InterruptingGate(LogisticRegression):
 
 def interrupted_fit(model, X, y, after):
     """Fit, with a KeyboardInterrupt sent to this thread ``after`` seconds in,
-    as Ctrl-C would. Returns whether the fit was interrupted."""
+    as Ctrl-C would. Returns whether the fit was interrupted.
+
+    Python raises the interrupt in whatever code runs when it arrives, and
+    drops it ("Exception ignored in ...") when that is a finalizer. Garbage
+    that earlier tests left (a multiprocessing connection's ``__del__`` has
+    caught it) is therefore collected first, and the cyclic collector stays
+    off until the interrupt has landed, so that it lands in the fit.
+    """
+    gc.collect()
+    gc.disable()
     timer = threading.Timer(after, _thread.interrupt_main)
     timer.start()
     try:
@@ -388,6 +398,7 @@ def interrupted_fit(model, X, y, after):
         return True
     finally:
         timer.cancel()
+        gc.enable()
     return False
 
 
