@@ -382,6 +382,7 @@ def interrupted_fit(model, X, y, after):
     caught it) is therefore collected first, and the cyclic collector stays
     off until the interrupt has landed, so that it lands in the fit.
     """
+    collecting = gc.isenabled()
     gc.collect()
     gc.disable()
     timer = threading.Timer(after, _thread.interrupt_main)
@@ -398,7 +399,8 @@ def interrupted_fit(model, X, y, after):
         return True
     finally:
         timer.cancel()
-        gc.enable()
+        if collecting:
+            gc.enable()
     return False
 
 
