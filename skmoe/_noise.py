@@ -7,7 +7,10 @@ fitted sd of 0.46 and intervals five times too wide), so the floor is set
 relative to an estimate of the noise itself: half the mean squared difference
 of ``y`` between nearest neighbours in ``x`` (Rice 1984, in several
 dimensions). It measures noise, not misfit: a mean that bends or jumps does
-not inflate it as a single linear fit's residuals would.
+not inflate it as a single linear fit's residuals would. Where neighbours lie
+far apart (several dimensions), a sloped mean does inflate it, so the
+differences of the residuals of one linear fit are taken too, and the smaller
+estimate kept.
 """
 
 import numpy as np
@@ -65,7 +68,41 @@ def nn_noise_variance(X, y, sample_weight):
         _, index = NearestNeighbors(n_neighbors=2).fit(Z).kneighbors(Z)
     # With another y at the same x, either row may come first.
     other = np.where(index[:, 0] == np.arange(len(y)), index[:, 1], index[:, 0])
-    return 0.5 * float(np.average((y - y[other]) ** 2, weights=weight))
+    estimate = _half_mean_squared_difference(y, other, weight)
+    # Neighbours in several dimensions lie far apart, and the slope of the
+    # mean times their distance then adds to the difference: on one line
+    # y = 3 (x1 + ... + x5) + noise at 200 rows the raw estimate is 5,000
+    # times the noise variance. Differences of the residuals of a linear fit
+    # carry no linear trend; either estimate exceeds the noise by what the
+    # mean does between neighbours, so the smaller one is the closer.
+    residual, dof = _linear_residual(Z, y, weight)
+    if residual is not None:
+        detrended = _half_mean_squared_difference(residual, other, weight) / dof
+        estimate = min(estimate, detrended)
+    return estimate
+
+
+def _half_mean_squared_difference(values, other, weight):
+    """Half the weighted mean of ``(values - values[other]) ** 2``."""
+    return 0.5 * float(np.average((values - values[other]) ** 2, weights=weight))
+
+
+def _linear_residual(Z, y, weight):
+    """Residuals of the weighted least-squares line of ``y`` on ``Z`` (n, d),
+    and the share of the data's effective size left to them (a residual's
+    variance is ``(1 - leverage)`` times the noise's); ``(None, None)`` when
+    the fit has too few rows per parameter to leave the noise in its
+    residuals (fewer than two)."""
+    design = np.column_stack([Z, np.ones(len(y))])
+    # Kish's effective number of rows: unchanged when all weights are scaled.
+    n_eff = weight.sum() ** 2 / (weight**2).sum()
+    root = np.sqrt(weight)
+    coef, _, rank, _ = np.linalg.lstsq(
+        design * root[:, np.newaxis], y * root, rcond=None
+    )
+    if n_eff < 2 * rank:
+        return None, None
+    return y - design @ coef, 1.0 - rank / n_eff
 
 
 def _distinct_rows(A):

@@ -3,7 +3,10 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.linear_model import LinearRegression
+from sklearn.neighbors import NearestNeighbors
 
+from skmoe import MixtureOfExpertsRegressor
 from skmoe._noise import _distinct_rows, nn_noise_variance
 
 
@@ -59,3 +62,58 @@ def test_distinct_rows_are_numpys_unique_rows(seed):
     np.testing.assert_array_equal(rows, expected_rows)
     np.testing.assert_array_equal(inverse, expected_inverse.ravel())
     np.testing.assert_array_equal(rows[inverse], A)
+
+
+@pytest.mark.parametrize("n_features", [3, 5, 10])
+def test_a_sloped_mean_in_several_dimensions_is_not_taken_for_noise(n_features):
+    # Neighbours among 200 rows in 5 dimensions lie ~1 standard deviation
+    # apart: differences of y alone see the slope and come out thousands of
+    # times the noise variance.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(200, n_features))
+    y = X @ np.full(n_features, 3.0) + 0.05 * rng.standard_normal(200)
+    assert nn_noise_variance(X, y, np.ones(200)) == pytest.approx(0.0025, rel=0.3)
+
+
+def test_it_is_the_raw_difference_estimate_when_that_is_smaller():
+    # Two flat clusters far apart in x1: the line through them has slope 10,
+    # which its residuals carry within each cluster; y's own differences
+    # between neighbours there are noise alone.
+    rng = np.random.RandomState(0)
+    far = rng.uniform(size=300) < 0.5
+    X = np.column_stack([rng.uniform(0, 1, 300) + 10 * far, rng.uniform(0, 1, 300)])
+    y = 100.0 * far + 0.1 * rng.standard_normal(300)
+    assert nn_noise_variance(X, y, np.ones(300)) == pytest.approx(0.01, rel=0.3)
+
+
+def test_scaling_every_weight_leaves_it_unchanged():
+    rng = np.random.RandomState(2)
+    X = rng.standard_normal((100, 4))
+    y = X @ [1.0, -2.0, 0.5, 3.0] + 0.3 * rng.standard_normal(100)
+    w = rng.uniform(0.5, 2.0, size=100)
+    assert nn_noise_variance(X, y, 7.0 * w) == pytest.approx(
+        nn_noise_variance(X, y, w), rel=1e-12
+    )
+
+
+def test_too_few_rows_per_parameter_keep_the_raw_estimate():
+    # 12 rows and 10 inputs: a linear fit would leave no noise in its
+    # residuals, and the floor would vanish.
+    rng = np.random.RandomState(3)
+    X = rng.standard_normal((12, 10))
+    y = X @ np.arange(10.0) + 0.1 * rng.standard_normal(12)
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    _, index = NearestNeighbors(n_neighbors=2).fit(Z).kneighbors(Z)
+    raw = 0.5 * np.mean((y - y[index[:, 1]]) ** 2)
+    assert nn_noise_variance(X, y, np.ones(12)) == pytest.approx(raw, rel=1e-12)
+
+
+def test_one_linear_expert_in_several_dimensions_keeps_its_own_noise():
+    # One expert is the expert alone: its noise variance is the residual
+    # mean square, not a floor lifted by the slope between neighbours.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(200, 5))
+    y = X @ np.full(5, 3.0) + 0.05 * rng.standard_normal(200)
+    moe = MixtureOfExpertsRegressor(n_experts=1).fit(X, y)
+    residual = y - LinearRegression().fit(X, y).predict(X)
+    assert moe.noise_var_[0] == pytest.approx(np.mean(residual**2), rel=1e-6)
