@@ -22,6 +22,7 @@ candidates lives in :mod:`skmoe._cv_path`.
 """
 
 from functools import partial
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import (
@@ -34,11 +35,17 @@ from sklearn.base import (
 )
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._classifier import MixtureOfExpertsClassifier
-from ._compat import _check_sample_weight
+from ._compat import _fit_context, _raise_for_params, _routing_enabled
 from ._cv_path import (
     HeldOut,
     TrainingData,
@@ -53,6 +60,7 @@ from ._cv_path import (
 )
 from ._gating import SoftmaxGate
 from ._regressor import MixtureOfExpertsRegressor
+from ._validation import check_numeric_input, check_sample_weight
 
 __all__ = ["MixtureOfExpertsClassifierCV", "MixtureOfExpertsRegressorCV"]
 
@@ -69,6 +77,97 @@ def _take(X, rows):
     if hasattr(X, "iloc"):
         return X.iloc[rows]
     return X[rows]
+
+
+def _constraints(mixture_class):
+    """The CV estimator's ``_parameter_constraints``: the mixture's, for the
+    parameters passed on, and its own.
+
+    Declared on the CV estimator so that a bad value is reported as one of
+    its parameters, before any fold is fitted. The grids and ``selection``
+    are checked by :meth:`_BaseMixtureOfExpertsCV._check_params`, whose
+    messages say more than a type would. ``n_jobs`` is declared as
+    LogisticRegressionCV and LassoCV declare it: joblib refuses 0 itself.
+    """
+    constraints = {
+        name: constraint
+        for name, constraint in mixture_class._parameter_constraints.items()
+        if name not in _NOT_PASSED_ON
+    }
+    constraints.update(
+        n_experts_grid="no_validation",
+        alphas="no_validation",
+        cv=["cv_object"],
+        selection="no_validation",
+        n_jobs=[None, Integral],
+    )
+    return constraints
+
+
+# ---- folds every candidate would fail on -------------------------------------
+#
+# Both checks look at the splits alone, before any fit: what they find does not
+# depend on the candidate, so fitting first would spend the whole search to
+# fail at its end (or, for a class, to score every candidate -inf).
+
+
+def _check_fold_weights(splits, sample_weight):
+    """Refuse a split whose training or validation rows weigh nothing.
+
+    A validation fold of zero weight has no weighted mean to score the
+    candidates with; leaving it out of the mean instead would let the other
+    folds speak for it unnoticed, when the cause is how the weights fall
+    into the folds, which the user can change.
+    """
+    for i, (train, test) in enumerate(splits):
+        for rows, role, why in (
+            (train, "training", "there is nothing to fit the candidates on"),
+            (test, "validation", "there is nothing to score the candidates on"),
+        ):
+            if not sample_weight[rows].sum() > 0:
+                raise ValueError(
+                    f"sample_weight sums to 0 over the {rows.size} {role} rows "
+                    f"of split {i} of cv, so {why}. Let every fold hold rows of "
+                    "positive weight: shuffle the rows into the folds (for "
+                    "example cv=KFold(n_splits, shuffle=True)), or drop the rows "
+                    "of weight 0 before fitting."
+                )
+
+
+def _class_rows(label, y):
+    """``label`` and how many rows of ``y`` hold it, for a message."""
+    count = int(np.sum(y == label))
+    return f"{np.asarray(label).item()!r} ({count} row{'' if count == 1 else 's'} in y)"
+
+
+def _check_fold_classes(splits, y, classes):
+    """Refuse a split whose training rows lack a class of ``y``.
+
+    A mixture fitted without a class gives it probability 0, so the
+    held-out log-likelihood of every candidate on that split is -inf and
+    no candidate can be ranked against another. LogisticRegressionCV fits
+    each fold with the classes of the whole ``y``, its penalty keeping an
+    absent class's probability small but positive; a mixture's experts
+    learn nothing of a class they never see. GridSearchCV scoring by
+    log-loss (with its default ``error_score=np.nan``) would score the split
+    NaN for every candidate, warn, and choose among NaN means. Refusing the
+    split by name, before any fit, says what to change instead.
+    """
+    for i, (train, _) in enumerate(splits):
+        missing = np.setdiff1d(classes, y[train])
+        if missing.size:
+            named = ", ".join(_class_rows(c, y) for c in missing[:5])
+            if missing.size > 5:
+                named += f" and {missing.size - 5} more"
+            raise ValueError(
+                f"The training rows of split {i} of cv hold no row of class "
+                f"{named}, so every candidate fitted on them gives it "
+                "probability 0 and a held-out log-likelihood of -inf: no "
+                "candidate can be ranked. Every class needs rows in the "
+                "training rows of every split: use stratified folds (an int "
+                "cv is StratifiedKFold) or shuffled ones, and give each class "
+                "at least 2 rows."
+            )
 
 
 class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
@@ -133,7 +232,8 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             )
         return ks, alphas
 
-    def fit(self, X, y, sample_weight=None):
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, **params):
         """Choose ``n_experts`` and ``gate__alpha`` by cross-validation, then
         refit the chosen mixture on all the data.
 
@@ -145,14 +245,63 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, used in every fit and to average the held-out
-            log-likelihood of each validation fold.
+            log-likelihood of each validation fold. Every fold's training
+            and validation rows must have a positive total weight.
+        **params : dict
+            Parameters passed to the ``split`` method of ``cv``, such as
+            ``groups`` for :class:`~sklearn.model_selection.GroupKFold`.
+            Only available with
+            ``sklearn.set_config(enable_metadata_routing=True)``, as in
+            :class:`~sklearn.linear_model.LassoCV`; see
+            :meth:`get_metadata_routing`.
 
         Returns
         -------
         self : object
             The fitted estimator.
+
+        Notes
+        -----
+        The fit is all or nothing: if it raises, the estimator is left as it
+        was before ``fit``, fitted or not.
         """
+        _raise_for_params(params, self, "fit")
+        work = self._snapshot()
+        work._fit(X, y, sample_weight, params)
+        self.__dict__ = work.__dict__
+        return self
+
+    def _snapshot(self):
+        """A shallow copy sharing the parameters and the fitted objects."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
+    def _fit(self, X, y, sample_weight, params):
         ks, alphas = self._check_params()
+        X_raw, X, y, weights = self._validate_fit_data(X, y, sample_weight)
+        splits = self._splits(X, y, sample_weight, params)
+        _check_fold_weights(splits, weights)
+        self._check_folds(splits, y)
+        # One seed for every candidate, fold and the refit, so that candidates
+        # differ only in what the grid says.
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        make = partial(self._mixture, seed=seed)
+        data = TrainingData(X_raw, X, y, weights, self._target_columns(y))
+        self._search(make, data, splits, ks, alphas, seed)
+        rng = check_random_state(seed)
+        best = refit_path(make, data, ks, alphas, self.n_experts_, self.alpha_, rng)
+        # EM started it once, from grown responsibilities; fitted again
+        # (without init_resp) it starts as the user asked.
+        best.set_params(n_init=self.n_init)
+        self.best_estimator_ = best
+        self.n_iter_ = self.best_estimator_.n_iter_
+
+    def _validate_fit_data(self, X, y, sample_weight):
+        """``X`` as the candidates take it, ``X`` and ``y`` validated, and
+        the weights as float64 (n,); sets the input attributes."""
+        # As the mixtures do: a column of text is named, not left to numpy.
+        check_numeric_input(X)
         X_raw = X
         X, y = validate_data(
             self,
@@ -164,34 +313,25 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             y_numeric=not is_classifier(self),
         )
         y = column_or_1d(y, warn=True)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        weights = check_sample_weight(sample_weight, X)
         self._check_target(y)
         # A DataFrame reaches the candidates as it is (column selectors may
         # name its columns); anything else as the validated array.
         if not hasattr(X_raw, "iloc"):
             X_raw = X
-        cv = check_cv(self.cv, y, classifier=is_classifier(self))
-        splits = list(cv.split(X, y))
-        # One seed for every candidate, fold and the refit, so that candidates
-        # differ only in what the grid says.
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return X_raw, X, y, weights
 
-        target = self._target_columns(y)  # where experts are split
-        make = partial(self._mixture, seed=seed)
+    def _search(self, make, data, splits, ks, alphas, seed):
+        """Score every candidate on every split; set ``cv_results_`` and the
+        chosen candidate's attributes."""
 
         def fold(train, test):
-            data = TrainingData(
-                _take(X_raw, train),
-                X[train],
-                y[train],
-                sample_weight[train],
-                target[train],
+            rows = TrainingData(*(_take(part, train) for part in data))
+            held_out = HeldOut(
+                _take(data.X_raw, test), data.y[test], data.sample_weight[test]
             )
-            held_out = HeldOut(_take(X_raw, test), y[test], sample_weight[test])
             rng = check_random_state(seed)
-            return score_path(make, data, held_out, ks, alphas, rng)
+            return score_path(make, rows, held_out, ks, alphas, rng)
 
         paths = Parallel(n_jobs=self.n_jobs)(
             delayed(fold)(train, test) for train, test in splits
@@ -210,15 +350,42 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         self.n_experts_ = self.best_params_["n_experts"]
         self.alpha_ = self.best_params_.get("gate__alpha")
         self.n_splits_ = len(splits)
-        data = TrainingData(X_raw, X, y, sample_weight, target)
-        rng = check_random_state(seed)
-        best = refit_path(make, data, ks, alphas, self.n_experts_, self.alpha_, rng)
-        # EM started it once, from grown responsibilities; fitted again
-        # (without init_resp) it starts as the user asked.
-        best.set_params(n_init=self.n_init)
-        self.best_estimator_ = best
-        self.n_iter_ = self.best_estimator_.n_iter_
-        return self
+
+    def _splits(self, X, y, sample_weight, params):
+        """The ``(train, test)`` index pairs of ``cv``, given the metadata
+        routed to its ``split`` (``groups``) when routing is enabled."""
+        cv = check_cv(self.cv, y, classifier=is_classifier(self))
+        split_params = {}
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            split_params = routed.splitter.split
+        return list(cv.split(X, y, **split_params))
+
+    def get_metadata_routing(self):
+        """How ``fit`` routes metadata: to the ``split`` of ``cv``.
+
+        The estimator consumes ``sample_weight`` itself; other metadata
+        (``groups``) goes to the splitter, as in
+        :class:`~sklearn.linear_model.LassoCV`. Only used with
+        ``sklearn.set_config(enable_metadata_routing=True)``.
+
+        Returns
+        -------
+        routing : :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+        """
+        # self.cv as given (as LogisticRegressionCV does), not check_cv's
+        # wrapper, which would use up an iterator of splits before fit.
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                splitter=self.cv,
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        )
+
+    def _check_folds(self, splits, y):
+        """Hook: refuse splits on which no candidate can be scored."""
 
     def _check_target(self, y):
         """Hook: validate ``y`` for the kind of mixture."""
@@ -280,6 +447,11 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
         to compare; None keeps the gate as ``gate`` says, untuned.
     cv : int, cross-validation generator, iterable or None, default=None
         As in :func:`~sklearn.model_selection.check_cv`: None means 5 folds.
+        A splitter that takes ``groups`` (such as
+        :class:`~sklearn.model_selection.GroupKFold`) gets them from
+        ``fit(X, y, groups=groups)``, with metadata routing enabled.
+        Every split's training and validation rows need a positive total
+        ``sample_weight``.
     selection : {"one_se", "best"}, default="one_se"
         Which candidate is refitted. ``"one_se"``: the fewest experts whose
         best mean held-out log-likelihood is within one standard error of
@@ -346,7 +518,9 @@ random_state, verbose, verbose_interval, blas_threads
 
     Notes
     -----
-    A candidate that fails to fit raises (GridSearchCV's
+    Folds on which no candidate could be scored (training or validation
+    rows of zero total weight) are refused before any fit, with an error
+    naming the split. A candidate that fails to fit raises (GridSearchCV's
     ``error_score="raise"``). Warnings of the candidates' fits (experts that
     starve when there are more experts than regimes) are silenced; those of
     the final refit are not.
@@ -373,6 +547,7 @@ random_state, verbose, verbose_interval, blas_threads
     """
 
     _mixture_class = MixtureOfExpertsRegressor
+    _parameter_constraints = _constraints(MixtureOfExpertsRegressor)
 
     def __init__(
         self,
@@ -488,7 +663,11 @@ class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
         The gate penalties to compare; None keeps the gate untuned.
     cv : int, cross-validation generator, iterable or None, default=None
         As in :func:`~sklearn.model_selection.check_cv`: None means 5
-        stratified folds, an int that many.
+        stratified folds, an int that many. Every split's training rows must
+        hold every class (a mixture fitted without one gives it probability
+        0, so no candidate could be scored): give each class at least 2
+        rows. Split parameters (``groups``) and weights as in
+        :class:`MixtureOfExpertsRegressorCV`.
     selection : {"one_se", "best"}, default="one_se"
         Which candidate is refitted: the fewest experts within one standard
         error of the highest mean held-out log-likelihood, or the highest;
@@ -553,6 +732,7 @@ verbose, verbose_interval, blas_threads
     """
 
     _mixture_class = MixtureOfExpertsClassifier
+    _parameter_constraints = _constraints(MixtureOfExpertsClassifier)
 
     def __init__(
         self,
@@ -614,10 +794,16 @@ verbose, verbose_interval, blas_threads
         self.blas_threads = blas_threads
 
     def _check_target(self, y):
+        # Before the folds are checked for missing classes: a continuous
+        # target is refused as such, not as thousands of missing classes.
+        check_classification_targets(y)
         self.classes_ = np.unique(y)
 
     def _target_columns(self, y):
         return (np.asarray(y)[:, np.newaxis] == self.classes_).astype(np.float64)
+
+    def _check_folds(self, splits, y):
+        _check_fold_classes(splits, y, self.classes_)
 
     def predict(self, X, top_k=None):
         """Most probable class under the chosen mixture.

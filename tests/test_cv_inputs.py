@@ -1,0 +1,194 @@
+"""What the CV estimators refuse, and how: folds no candidate can be scored
+on, bad parameters and text columns, each named; and split metadata
+(``groups``) routed to ``cv``, as LassoCV routes it."""
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold
+
+from skmoe import MixtureOfExpertsClassifierCV, MixtureOfExpertsRegressorCV
+
+# A small grid and short EM runs: these tests are about inputs, not fits.
+SMALL = dict(n_experts_grid=(1, 2), alphas=(1e-2,), max_iter=20, random_state=0)
+CV_CLASSES = [MixtureOfExpertsRegressorCV, MixtureOfExpertsClassifierCV]
+
+
+def regression(n=60, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n, 3))
+    return X, X[:, 0] + 0.1 * rng.standard_normal(n)
+
+
+def classification(n=60, seed=0):
+    X, y = regression(n, seed)
+    return X, (y > 0).astype(int)
+
+
+def data_for(cls):
+    return regression() if cls is MixtureOfExpertsRegressorCV else classification()
+
+
+@pytest.fixture
+def routing():
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+# ---- folds no candidate can be scored on ---------------------------------------
+
+
+def one_row_of_class_2():
+    X, y = classification()
+    y[0] = 2  # stratified folds hold it out once, leaving it out of training
+    return X, y, 3
+
+
+def sorted_classes():
+    X, _ = classification()
+    return X, np.sort(np.arange(60) % 3), KFold(3)  # split 0 trains on 1 and 2
+
+
+def sorted_text_classes():
+    X, y, cv = sorted_classes()
+    return X, np.array(["a", "b", "c"], dtype=object)[y], cv
+
+
+# StratifiedKFold warns of the class with one row; the fit then says why.
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+@pytest.mark.parametrize(
+    "make, missing",
+    [
+        (one_row_of_class_2, r"class 2 \(1 row in y\)"),
+        (sorted_classes, r"class 0 \(20 rows in y\)"),
+        (sorted_text_classes, r"class 'a' \(20 rows in y\)"),
+    ],
+)
+def test_a_class_missing_from_a_training_fold_is_named(make, missing):
+    X, y, cv = make()
+    y_given = y.copy()
+    clf = MixtureOfExpertsClassifierCV(cv=cv, **SMALL)
+    with pytest.raises(ValueError, match=rf"split 0 of cv hold no row of {missing}"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match=r"stratified folds.*at least 2 rows"):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(y, y_given)
+
+
+@pytest.mark.parametrize(
+    "zero, rows",
+    [
+        (slice(0, 20), r"the 20 validation rows of split 0"),
+        (slice(20, 60), r"the 40 training rows of split 0"),
+    ],
+)
+def test_a_fold_without_weight_is_named(zero, rows):
+    X, y = regression()
+    sample_weight = np.ones(60)
+    sample_weight[zero] = 0
+    given = sample_weight.copy()
+    moe = MixtureOfExpertsRegressorCV(cv=3, **SMALL)
+    with pytest.raises(ValueError, match=rf"sample_weight sums to 0 over {rows} of cv"):
+        moe.fit(X, y, sample_weight=sample_weight)
+    with pytest.raises(ValueError, match=r"KFold\(n_splits, shuffle=True\)"):
+        moe.fit(X, y, sample_weight=sample_weight)
+    np.testing.assert_array_equal(sample_weight, given)
+
+
+def failing_fits():
+    """(estimator class, fit arguments that fail) for the new checks, on two
+    of the three features, so a partial fit would change n_features_in_."""
+    X, y, _ = one_row_of_class_2()
+    yield MixtureOfExpertsClassifierCV, (X[:, :2], y), {}
+    X, y = regression()
+    weights = np.r_[np.zeros(20), np.ones(40)]
+    yield MixtureOfExpertsRegressorCV, (X[:, :2], y), {"sample_weight": weights}
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+@pytest.mark.parametrize("cls, args, kwargs", list(failing_fits()))
+def test_a_failed_fit_leaves_the_estimator_as_it_was(cls, args, kwargs):
+    estimator = cls(cv=3, **SMALL).fit(*data_for(cls))
+    before = dict(vars(estimator))
+    with pytest.raises(ValueError, match="split 0 of cv"):
+        estimator.fit(*args, **kwargs)
+    assert vars(estimator).keys() == before.keys()
+    assert all(vars(estimator)[key] is value for key, value in before.items())
+
+
+# ---- the estimators' own checks -----------------------------------------------
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+@pytest.mark.parametrize(
+    "name, value", [("tol", -1), ("max_iter", 0), ("n_jobs", "2"), ("cv", "three")]
+)
+def test_bad_parameters_are_named_as_the_cv_estimators(cls, name, value):
+    X, y = data_for(cls)
+    estimator = cls(**{**SMALL, name: value})
+    with pytest.raises(ValueError, match=rf"'{name}' parameter of {cls.__name__} "):
+        estimator.fit(X, y)
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+@pytest.mark.parametrize("as_frame", [True, False])
+def test_columns_of_text_are_named(cls, as_frame):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"a": np.arange(20.0), "c": ["u", "v"] * 10})
+    y = np.arange(20.0) if cls is MixtureOfExpertsRegressorCV else np.arange(20) % 2
+    if not as_frame:
+        X = X.to_numpy()
+    named = r"columns 'c' \(" if as_frame else r"dtype is object"
+    with pytest.raises(ValueError, match=rf"X must hold numbers.*{named}.*Encode"):
+        cls(cv=2, **SMALL).fit(X, y)
+
+
+# ---- metadata routed to cv -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cls, cv",
+    [
+        (MixtureOfExpertsRegressorCV, GroupKFold(3)),
+        (MixtureOfExpertsClassifierCV, StratifiedGroupKFold(3)),
+    ],
+)
+def test_groups_reach_a_group_splitter(routing, cls, cv):
+    X, y = data_for(cls)
+    groups = np.arange(60) // 10
+    sample_weight = np.linspace(0.5, 2.0, 60)
+    routed = cls(cv=cv, **SMALL).fit(X, y, sample_weight=sample_weight, groups=groups)
+    splits = list(cv.split(X, y, groups))
+    given = cls(cv=splits, **SMALL).fit(X, y, sample_weight=sample_weight)
+    assert routed.n_splits_ == 3
+    for i in range(3):
+        np.testing.assert_array_equal(
+            routed.cv_results_[f"split{i}_test_score"],
+            given.cv_results_[f"split{i}_test_score"],
+        )
+    # Each split holds out whole groups.
+    for train, test in splits:
+        assert not set(groups[train]) & set(groups[test])
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_the_router_sends_groups_to_cv_only_if_it_takes_them(cls):
+    assert cls(cv=GroupKFold(3)).get_metadata_routing().consumes(
+        "fit", ["groups", "other"]
+    ) == {"groups"}
+    assert cls(cv=KFold(3)).get_metadata_routing().consumes("fit", ["groups"]) == set()
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_groups_need_metadata_routing_enabled(cls):
+    X, y = data_for(cls)
+    estimator = cls(cv=GroupKFold(3), **SMALL)
+    with pytest.raises(ValueError, match=r"enable_metadata_routing=True.*'groups'"):
+        estimator.fit(X, y, groups=np.arange(60) // 10)
+
+
+def test_metadata_no_one_takes_is_refused(routing):
+    X, y = regression()
+    moe = MixtureOfExpertsRegressorCV(cv=KFold(3), **SMALL)
+    with pytest.raises(TypeError, match=r"unexpected argument.*'groups'"):
+        moe.fit(X, y, groups=np.arange(60) // 10)
