@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import validate_data
 
@@ -70,6 +70,7 @@ from ._threads import em_thread_limits
 from ._validation import (
     check_magnitude,
     check_missing,
+    check_n_experts,
     check_numeric_input,
     check_sample_weight,
     check_sparse,
@@ -343,8 +344,8 @@ class _BaseMixtureOfExperts(
         """Validate everything, set the input attributes; return the training
         data, the experts' names and templates and the starting responsibilities."""
         X_raw = X
-        params = self._route(fit_params)
         X, y = self._validate_fit_data(X, y)
+        params = self._route(fit_params)
         sample_weight = check_sample_weight(sample_weight, X)
         y_fit, y_lik = self._check_target(X, y, sample_weight)
         names, templates, _ = self._expert_specs()
@@ -368,7 +369,6 @@ class _BaseMixtureOfExperts(
 
     def _validate_fit_data(self, X, y):
         check_numeric_input(X)
-        check_sparse(X, self._experts_refusing_sparse)
         X, y = validate_data(
             self,
             X,
@@ -380,6 +380,11 @@ class _BaseMixtureOfExperts(
             # Where NaN may go is decided once the columns are known (_split).
             ensure_all_finite="allow-nan",
         )
+        # Before anything is built per expert (names, templates, routing): a
+        # huge n_experts is refused at once, as GaussianMixture does.
+        if not _is_named_list(self.experts):
+            check_n_experts(self.n_experts, X.shape[0])
+        check_sparse(X, self._experts_refusing_sparse)
         check_magnitude(X, "X")
         return X, y
 
@@ -388,11 +393,7 @@ class _BaseMixtureOfExperts(
         are declared in ``_parameter_constraints``. Returns the starting
         responsibilities given as ``init_resp`` (or, deprecated, as
         ``init_params``), or None."""
-        if n_experts > n_samples:
-            raise ValueError(
-                f"'n_experts' must be at most the number of samples ({n_samples}); "
-                f"got {n_experts} experts."
-            )
+        check_n_experts(n_experts, n_samples)
         check_gate(self.gate)
         check_top_k(self.top_k, n_experts)
         check_temperatures(self.temperatures)
@@ -854,13 +855,20 @@ class _BaseMixtureOfExperts(
             ]
         if len(dead) == 0 or self.dead_expert == "keep":
             return log_resp, False
+        spared = ""
+        if self.dead_expert == "prune" and len(dead) == len(self.experts_):
+            # Every expert fell below a threshold above 1 / n_experts; a
+            # mixture needs one expert, so the heaviest stays.
+            heaviest = int(np.argmax(self.expert_weights_))
+            spared = f" ({self._expert_names[heaviest]}, the heaviest, was kept)"
+            dead = np.delete(dead, heaviest)
         names = [self._expert_names[i] for i in dead]
         shares = ", ".join(f"{self.expert_weights_[i]:.2g}" for i in dead)
         if self.dead_expert == "prune":
             keep = np.setdiff1d(np.arange(len(self.experts_)), dead)
             self._take_experts(keep, data, np.exp(log_resp))
             log_resp = log_softmax(log_resp[:, keep])
-            action = f"pruned; {len(self.experts_)} experts remain"
+            action = f"pruned{spared}; {len(self.experts_)} experts remain"
         else:
             for name in names:
                 self._reseeds[name] = self._reseeds.get(name, 0) + 1
@@ -940,8 +948,27 @@ class _BaseMixtureOfExperts(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = not (
-            self._experts_refusing_nan() or self._gate_refusing_nan()
+        tags.input_tags.allow_nan = self._experts_accept("allow_nan") and not (
+            self._gate_refusing_nan()
         )
-        tags.input_tags.sparse = not self._experts_refusing_sparse()
+        tags.input_tags.sparse = self._experts_accept("sparse")
         return tags
+
+    def _experts_accept(self, input_tag):
+        """Whether every expert's ``input_tag`` (``"sparse"``, ``"allow_nan"``)
+        is set, asking each distinct template once.
+
+        ``n_experts`` clones of one template are one question, not
+        ``n_experts``: tags are read by every ``validate_data`` call, before
+        ``fit`` can refuse a huge ``n_experts``.
+        """
+        try:
+            if _is_named_list(self.experts):
+                _, templates, _ = self._expert_specs()
+            else:
+                experts = self.experts
+                templates = [self._default_expert() if experts is None else experts]
+            return all(getattr(get_tags(t).input_tags, input_tag) for t in templates)
+        except Exception:
+            # Invalid experts are reported by fit, with their own message.
+            return False

@@ -18,7 +18,11 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled
-from sklearn.utils.validation import _check_method_params, _check_sample_weight
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _check_method_params,
+    _check_sample_weight,
+)
 
 try:  # scikit-learn >= 1.7
     from sklearn.utils._repr_html.estimator import _VisualBlock
@@ -32,6 +36,7 @@ __all__ = [
     "InvalidParameterError",
     "StrOptions",
     "_VisualBlock",
+    "_check_feature_names_in",
     "_check_method_params",
     "_raise_for_params",
     "_routing_enabled",

@@ -8,6 +8,7 @@ which names are allowed, how metadata is routed to them, and what their
 input tags allow (sparse X, NaN). It knows nothing of EM.
 """
 
+from sklearn.base import clone
 from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -71,7 +72,9 @@ class _NamedExpertsMixin:
         ``set_params(lin__alpha=2.0)`` changes one of its parameters;
         ``set_params(gate__alpha=0.1)`` reaches the default gate even while
         ``gate=None`` (the default gate is then built with that value), and
-        likewise ``experts__...`` for the default experts.
+        likewise ``experts__...`` for the default experts. All or nothing:
+        if one parameter is refused, the mixture, its experts and its gate
+        keep every parameter they had.
 
         Parameters
         ----------
@@ -82,6 +85,14 @@ class _NamedExpertsMixin:
         -------
         self : estimator instance
         """
+        # Parameters are set one at a time, and a default expert or gate is
+        # built before its nested parameters are checked, so a refused
+        # parameter would leave the others set: a trial on a clone raises
+        # before anything here changes.
+        clone(self)._apply_params(dict(params))
+        return self._apply_params(params)
+
+    def _apply_params(self, params):
         if "experts" in params:
             self.experts = params.pop("experts")
         if _is_named_list(self.experts):

@@ -12,6 +12,7 @@ from sklearn.base import TransformerMixin
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._compat import _check_feature_names_in
 from ._dask import is_dask_collection, predict_blocks
 from ._routing import check_top_k, top_k_weights
 from ._validation import check_numeric_input, check_sparse
@@ -195,7 +196,9 @@ class _InferenceMixin(TransformerMixin):
         Parameters
         ----------
         input_features : array-like of str or None, default=None
-            Not used; present for API consistency.
+            Only checked, as by VotingClassifier: it must have
+            ``n_features_in_`` entries, equal to ``feature_names_in_`` if
+            ``fit`` saw column names. The names out do not depend on it.
 
         Returns
         -------
@@ -204,6 +207,7 @@ class _InferenceMixin(TransformerMixin):
             VotingClassifier names its outputs.
         """
         check_is_fitted(self)
+        _check_feature_names_in(self, input_features, generate_names=False)
         prefix = type(self).__name__.lower()
         return np.array(
             [f"{prefix}_{name}" for name in self._expert_names], dtype=object

@@ -136,6 +136,23 @@ def check_sample_weight(sample_weight, X):
     return sample_weight
 
 
+def check_n_experts(n_experts, n_samples):
+    """Refuse more experts than rows: each needs rows of its own.
+
+    Parameters
+    ----------
+    n_experts : int
+        The experts asked for.
+    n_samples : int
+        The training rows.
+    """
+    if n_experts > n_samples:
+        raise ValueError(
+            f"'n_experts' must be at most the number of samples ({n_samples}); "
+            f"got {n_experts} experts."
+        )
+
+
 def take_columns(X, columns):
     """``X[:, columns]``, without a copy when ``columns`` is every column."""
     if len(columns) == X.shape[1] and np.all(columns == np.arange(X.shape[1])):
@@ -162,10 +179,10 @@ def feature_columns(selector, X_raw, n_features, feature_names, name):
     -------
     columns : ndarray of intp of shape (n_selected,)
     """
-    if selector is None:
-        return np.arange(n_features)
     if callable(selector):
         selector = selector(X_raw)
+    if selector is None:  # from a callable too: None means every column
+        return np.arange(n_features)
     allowed = (
         "None, an int, a 1-D list or array of int indices, a boolean mask, "
         "column names (with a DataFrame) or a callable returning one of these"

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.utils import get_tags
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
 from skmoe.rules import RuleExpert
@@ -421,3 +422,70 @@ def test_a_child_mixture_of_the_wrong_task():
         r"should be a regressor",
     ):
         MixtureOfExpertsRegressor(child).fit(X, y_reg)
+
+
+@pytest.mark.parametrize(
+    "Estimator", [MixtureOfExpertsRegressor, MixtureOfExpertsClassifier]
+)
+def test_a_huge_n_experts_is_refused_before_any_expert_is_built(Estimator):
+    # A billion names or templates would not fit in memory: the check has
+    # to come first, and the tags must not look at each clone.
+    y = y_reg if Estimator is MixtureOfExpertsRegressor else y_clf
+    moe = Estimator(n_experts=10**9)
+    assert get_tags(moe).input_tags.sparse == get_tags(Estimator()).input_tags.sparse
+    with pytest.raises(
+        ValueError,
+        match=r"'n_experts' must be at most the number of samples \(30\); "
+        r"got 1000000000 experts",
+    ):
+        moe.fit(X, y)
+
+
+def test_get_feature_names_out_checks_input_features():
+    pd = pytest.importorskip("pandas")
+    moe = MixtureOfExpertsClassifier(random_state=0).fit(X, y_clf)
+    names = moe.get_feature_names_out()
+    with pytest.raises(
+        ValueError,
+        match=r"input_features should have length equal to number of features "
+        r"\(3\), got 2",
+    ):
+        moe.get_feature_names_out(["a", "b"])
+    np.testing.assert_array_equal(moe.get_feature_names_out(["a", "b", "c"]), names)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    moe = MixtureOfExpertsRegressor(random_state=0).fit(frame, y_reg)
+    with pytest.raises(ValueError, match="input_features is not equal to"):
+        moe.get_feature_names_out(["a", "b", "z"])
+    np.testing.assert_array_equal(
+        moe.get_feature_names_out(["a", "b", "c"]), moe.get_feature_names_out()
+    )
+
+
+@pytest.mark.parametrize(
+    "params, bad",
+    [
+        ({}, {"experts__alpha": 1.0}),  # LinearRegression has no alpha
+        ({}, {"gate__no_such": 1.0}),
+        ({}, {"tol": 0.5, "no_such": 1}),
+        ({"experts": [("lin", Ridge())]}, {"lin__alpha": 5.0, "lin__no_such": 1}),
+        ({"experts": Ridge()}, {"experts__alpha": 5.0, "experts__no_such": 1}),
+    ],
+)
+def test_a_failed_set_params_changes_nothing(params, bad):
+    moe = MixtureOfExpertsRegressor(**params)
+    before = moe.get_params(deep=True)
+    with pytest.raises(ValueError, match="no_such|alpha"):
+        moe.set_params(**bad)
+    after = moe.get_params(deep=True)
+    assert after.keys() == before.keys()
+    assert all(after[key] is before[key] for key in before)
+    assert repr(moe) == repr(MixtureOfExpertsRegressor(**params))
+
+
+@pytest.mark.parametrize("name", ["gate_features", "expert_features"])
+def test_a_selector_returning_none_selects_every_column(name):
+    moe = MixtureOfExpertsRegressor(**{name: lambda X: None}, random_state=0)
+    moe.fit(X, y_reg)
+    np.testing.assert_array_equal(getattr(moe, name + "_"), [0, 1, 2])
+    reference = MixtureOfExpertsRegressor(random_state=0).fit(X, y_reg)
+    np.testing.assert_allclose(moe.predict(X), reference.predict(X))
