@@ -70,7 +70,8 @@ class MixtureOfExpertsRegressor(
         The columns the gate and the experts see: int indices, a boolean
         mask, column names (with a DataFrame), or a callable such as
         :func:`~sklearn.compose.make_column_selector` applied to ``X`` in
-        ``fit``; ``None`` means every column. Letting the gate see only the
+        ``fit`` and returning one of these; ``None`` (given, or returned by
+        the callable) means every column. Letting the gate see only the
         variables that decide the regime (flexmix's concomitant variables)
         and the experts only those that drive the target often fits better.
     unweighted_fit : {"hard", "resample"}, default="hard"
@@ -114,13 +115,18 @@ class MixtureOfExpertsRegressor(
         ``"reseed"``: hand the expert the rows the mixture explains worst (at
         most twice per expert and start, warm-started refits included);
         ``"prune"``: remove it (for good: a warm-started refit continues with
-        the survivors); ``"keep"``: leave it. Each case raises a
+        the survivors), but never the last one: when every expert falls below
+        ``min_expert_weight`` (possible only above ``1 / n_experts``), the
+        heaviest stays and the mixture becomes that single expert;
+        ``"keep"``: leave it. Each case raises a
         ``DeadExpertWarning`` saying what was done, and so does a fit that ends
         with an expert still dead.
     reg_var : float, default=1e-2
         Floor of every expert's noise variance, relative to an estimate of the
         noise variance of ``y``: half the weighted mean squared difference of
-        ``y`` between nearest neighbours in the standardised inputs. It stops
+        ``y`` between nearest neighbours in the standardised inputs, or of the
+        residuals of one linear fit of ``y`` on them where that is smaller (a
+        sloped mean between neighbours far apart is not noise). It stops
         an expert from collapsing onto a few rows it fits exactly, where its
         likelihood would grow without bound. Being relative to the noise and
         not to ``var(y)``, it does not bind when regimes lie far apart
