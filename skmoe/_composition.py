@@ -117,6 +117,13 @@ class _NamedExpertsMixin:
                 setattr(self, attr, make_default())
         return super().set_params(**params)
 
+    def _n_experts_asked(self):
+        """How many experts the parameters ask for: the named experts not
+        dropped, else ``n_experts``."""
+        if _is_named_list(self.experts):
+            return sum(not _is_drop(expert) for _, expert in self.experts)
+        return self.n_experts
+
     def _expert_specs(self):
         """The experts as ``(names, unfitted estimators, cloned_from_template)``."""
         experts = self.experts
@@ -220,6 +227,12 @@ class _NamedExpertsMixin:
             return ["experts"]
 
     def _gate_refusing_nan(self):
-        """The gate's class name if it does not accept NaN, else None."""
+        """The gate's class name if it does not accept NaN, else None.
+
+        A single expert has no gate (it owns every row), so NaN is then for
+        the expert alone to accept or refuse.
+        """
+        if self._n_experts_asked() == 1:
+            return None
         gate = SoftmaxGate() if self.gate is None else self.gate
         return None if get_tags(gate).input_tags.allow_nan else type(gate).__name__

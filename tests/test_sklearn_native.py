@@ -19,7 +19,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, RidgeCV
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import estimator_html_repr
+from sklearn.utils import estimator_html_repr, get_tags
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
 
@@ -225,14 +225,26 @@ def test_nan_at_predict_time_is_checked_by_column(data):
 
 
 def test_allow_nan_tag_follows_the_experts_and_the_gate():
-    from sklearn.utils import get_tags
-
     hgb = HistGradientBoostingClassifier()
     assert not get_tags(MixtureOfExpertsClassifier(hgb)).input_tags.allow_nan
     assert get_tags(MixtureOfExpertsClassifier(hgb, gate=hgb)).input_tags.allow_nan
     assert not get_tags(
         MixtureOfExpertsClassifier(LogisticRegression(), gate=hgb)
     ).input_tags.allow_nan
+
+
+def test_one_expert_has_no_gate_to_refuse_nan(data):
+    # One expert owns every row; NaN is for it alone to accept, as it would
+    # be fitted alone.
+    X, y, _ = data
+    X = with_missing(X, 0)
+    hgb = HistGradientBoostingRegressor(max_iter=20)
+    for experts in (dict(experts=hgb, n_experts=1), dict(experts=[("hgb", hgb)])):
+        moe = MixtureOfExpertsRegressor(**experts)
+        assert get_tags(moe).input_tags.allow_nan
+        assert_allclose(moe.fit(X, y).predict(X), clone(hgb).fit(X, y).predict(X))
+    with pytest.raises(ValueError, match=r"the gate \(SoftmaxGate\)"):
+        MixtureOfExpertsRegressor(hgb, n_experts=2).fit(X, y)
 
 
 # ---- transform ------------------------------------------------------------------
