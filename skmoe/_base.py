@@ -347,11 +347,6 @@ class _BaseMixtureOfExperts(
         X, y = self._validate_fit_data(X, y)
         params = self._route(fit_params)
         sample_weight = check_sample_weight(sample_weight, X)
-        y_fit, y_lik = self._check_target(X, y, sample_weight)
-        names, templates, _ = self._expert_specs()
-        for name, expert in zip(names, templates, strict=True):
-            check_expert(name, expert, self._kind)
-        init_resp = self._check_data_params(X.shape[0], len(templates), init_resp)
         feature_names = getattr(self, "feature_names_in_", None)
         self.gate_features_, self.expert_features_ = (
             feature_columns(
@@ -359,6 +354,14 @@ class _BaseMixtureOfExperts(
             )
             for name in ("gate_features", "expert_features")
         )
+        # The target is judged on the columns the mixture sees: the noise
+        # left around its mean is that of y given them, not given all of X.
+        seen = np.union1d(self.gate_features_, self.expert_features_)
+        y_fit, y_lik = self._check_target(take_columns(X, seen), y, sample_weight)
+        names, templates, _ = self._expert_specs()
+        for name, expert in zip(names, templates, strict=True):
+            check_expert(name, expert, self._kind)
+        init_resp = self._check_data_params(X.shape[0], len(templates), init_resp)
         Xe, Xg = self._split(X)
         return (
             _TrainingData(Xe, Xg, y_fit, y_lik, sample_weight, params),

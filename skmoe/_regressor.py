@@ -124,16 +124,17 @@ class MixtureOfExpertsRegressor(
     reg_var : float, default=1e-2
         Floor of every expert's noise variance, relative to an estimate of the
         noise variance of ``y``: half the weighted mean squared difference of
-        ``y`` between nearest neighbours in the standardised inputs, or of the
-        residuals of one linear fit of ``y`` on them where that is smaller (a
-        sloped mean between neighbours far apart is not noise). It stops
-        an expert from collapsing onto a few rows it fits exactly, where its
-        likelihood would grow without bound. Being relative to the noise and
-        not to ``var(y)``, it does not bind when regimes lie far apart
-        compared with their noise. The floor is never below the rounding
-        error of ``y`` itself, so that a constant target keeps a finite
-        likelihood. An expert that ends at the floor with zero residuals, and
-        a constant ``y``, raise a ``DegenerateFitWarning``.
+        ``y`` between nearest neighbours in the standardised columns that the
+        gate and the experts see, or of the residuals of one linear fit of
+        ``y`` on them where that is smaller (a sloped mean between neighbours
+        far apart is not noise). It stops an expert from collapsing onto a
+        few rows it fits exactly, where its likelihood would grow without
+        bound. Being relative to the noise and not to ``var(y)``, it does not
+        bind when regimes lie far apart compared with their noise. The floor
+        is never below the rounding error of ``y`` itself, so that a constant
+        target keeps a finite likelihood. An expert that ends at the floor
+        with zero residuals, and a constant ``y``, raise a
+        ``DegenerateFitWarning``.
     init_params : {"auto", "kmeans", "kmeans_xy", "random"} or array-like, \
 default="auto"
         How the first responsibilities are chosen: weighted k-means on the

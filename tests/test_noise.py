@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.linear_model import LinearRegression
 from sklearn.neighbors import NearestNeighbors
+from sklearn.tree import DecisionTreeRegressor
 
 from skmoe import MixtureOfExpertsRegressor
 from skmoe._noise import _distinct_rows, nn_noise_variance
@@ -117,3 +118,20 @@ def test_one_linear_expert_in_several_dimensions_keeps_its_own_noise():
     moe = MixtureOfExpertsRegressor(n_experts=1).fit(X, y)
     residual = y - LinearRegression().fit(X, y).predict(X)
     assert moe.noise_var_[0] == pytest.approx(np.mean(residual**2), rel=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::skmoe.DegenerateFitWarning")
+def test_the_floor_is_set_on_the_columns_the_mixture_sees():
+    # A tree that fits its rows exactly sits at the floor. Four columns that
+    # neither the gate nor the expert sees must not move it: with them, the
+    # nearest neighbours lie far apart in x0 and differ by the curve.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(200, 5))
+    y = 5 * np.sin(2 * X[:, 0]) + 0.05 * rng.standard_normal(200)
+    tree = DecisionTreeRegressor(random_state=0)
+    params = dict(n_experts=1, crossfit=False)
+    seen = MixtureOfExpertsRegressor(
+        tree, gate_features=[0], expert_features=[0], **params
+    ).fit(X, y)
+    alone = MixtureOfExpertsRegressor(tree, **params).fit(X[:, [0]], y)
+    assert seen.noise_var_[0] == pytest.approx(alone.noise_var_[0], rel=1e-12)
