@@ -15,7 +15,6 @@ from ._compat import (
     Interval,
     StrOptions,
     _check_method_params,
-    _check_sample_weight,
     _fit_context,
 )
 from ._estimators import check_proba, fit_mode, fit_weighted
@@ -23,6 +22,7 @@ from ._fast_mstep import _newton
 from ._likelihood import PROBA_FLOOR
 from ._math import log_softmax, standard_scale, weighted_mean_and_var
 from ._persistence import VersionedStateMixin
+from ._validation import check_magnitude, check_sample_weight
 from .exceptions import ExpertOutputError
 
 # Newton builds an (n_params x n_params) Hessian from n rows; past this many
@@ -198,6 +198,25 @@ def _fit_lbfgs(W, Z, targets, weight, alpha, max_iter, tol, balance=0.0):
         options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15},
     )
     return result.x.reshape(shape), int(result.nit)
+
+
+def _class_positions(index, n_classes):
+    """``index`` as distinct positions in ``range(n_classes)``, at least one:
+    what :meth:`SoftmaxGate.take_classes` keeps."""
+    positions = np.asarray(index)
+    if (
+        positions.ndim != 1
+        or positions.size == 0
+        or not np.issubdtype(positions.dtype, np.integer)
+        or positions.min() < 0
+        or positions.max() >= n_classes
+        or len(np.unique(positions)) < positions.size
+    ):
+        raise ValueError(
+            "take_classes needs distinct positions in classes_, from 0 to "
+            f"{n_classes - 1}, at least one; got {np.ravel(index).tolist()!r}."
+        )
+    return positions.astype(np.intp)
 
 
 class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
@@ -376,9 +395,10 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
             multi_output=True,
             y_numeric=False,
         )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
+        # As the mixture checks them: beyond these magnitudes the
+        # standardisation and the penalty over the total weight overflow.
+        check_magnitude(X, "X")
+        sample_weight = check_sample_weight(sample_weight, X)
         classes, targets = self._targets(y)
         X = X.astype(np.float64, copy=False)
         mean, var = weighted_mean_and_var(X, sample_weight)
@@ -461,6 +481,8 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         >>> SoftmaxGate(alpha=0.5).penalty(n_features=2, total_weight=1000)
         0.5
         """
+        if not total_weight > 0:
+            raise ValueError(f"total_weight must be positive; got {total_weight!r}.")
         if isinstance(self.alpha, str):
             return n_features / total_weight
         return float(self.alpha)
@@ -498,7 +520,7 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         (6, 2)
         """
         check_is_fitted(self)
-        index = np.asarray(index, dtype=np.intp)
+        index = _class_positions(index, len(self.classes_))
         W = self._W[:, index]
         # Centre the kept intercepts again (a permutation keeps them centred).
         shift = W[0].mean() if len(index) < self._W.shape[1] else 0.0

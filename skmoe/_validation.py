@@ -101,10 +101,10 @@ def check_magnitude(values, name):
     if largest > SAFE_MAGNITUDE or 0 < largest < 1 / SAFE_MAGNITUDE:
         raise ValueError(
             f"{name} holds values of magnitude up to {largest:.3g}, outside the "
-            f"range [{1 / SAFE_MAGNITUDE:.0e}, {SAFE_MAGNITUDE:.0e}] in which the "
-            f"mixture's arithmetic is exact; rescale {name} (the mixture is "
-            "equivariant to scaling, so multiplying by a power of ten changes "
-            "nothing but the units)."
+            f"range [{1 / SAFE_MAGNITUDE:.0e}, {SAFE_MAGNITUDE:.0e}] in which "
+            f"skmoe's arithmetic is exact; rescale {name} (the mixture and its "
+            "gate are equivariant to scaling, so multiplying by a power of ten "
+            "changes nothing but the units)."
         )
 
 
@@ -128,8 +128,8 @@ def check_sample_weight(sample_weight, X):
     if not 1 / SAFE_MAGNITUDE <= total <= SAFE_MAGNITUDE:
         raise ValueError(
             f"sample_weight sums to {total:.3g}, outside the range "
-            f"[{1 / SAFE_MAGNITUDE:.0e}, {SAFE_MAGNITUDE:.0e}] in which EM's "
-            "arithmetic is exact. Multiply the weights by a constant to bring "
+            f"[{1 / SAFE_MAGNITUDE:.0e}, {SAFE_MAGNITUDE:.0e}] in which "
+            "skmoe's arithmetic is exact. Multiply the weights by a constant to bring "
             "their sum into it; note that they count as frequencies, so the "
             "gate's penalty is weighed against their sum."
         )

@@ -418,6 +418,35 @@ def test_soft_target_row_of_zeros_raises(rng):
         SoftmaxGate().fit(X, targets)
 
 
+@pytest.mark.parametrize(
+    "scale_X, weight, match",
+    [
+        (1e160, 1.0, r"X holds values of magnitude up to .*e\+160"),
+        (1.0, 1e-160, r"sample_weight sums to .*e-159"),
+    ],
+)
+def test_magnitudes_beyond_exact_arithmetic_raise(rng, scale_X, weight, match):
+    # Standardising such X, or weighing the penalty against such a total,
+    # overflows: the gate would end with NaN coefficients.
+    X = rng.normal(size=(20, 2))
+    with pytest.raises(ValueError, match=match):
+        SoftmaxGate().fit(scale_X * X, np.arange(20) % 2, np.full(20, weight))
+
+
+@pytest.mark.parametrize("index", [[5], [], [0, 0], [1.5], [[0, 1]], [-1]])
+def test_take_classes_refuses_what_is_not_distinct_positions(rng, index):
+    X = rng.normal(size=(30, 2))
+    gate = SoftmaxGate().fit(X, np.arange(30) % 3)
+    with pytest.raises(ValueError, match=r"distinct positions in classes_, from 0"):
+        gate.take_classes(index)
+    assert gate.classes_.tolist() == [0, 1, 2]
+
+
+def test_penalty_needs_a_positive_total_weight():
+    with pytest.raises(ValueError, match="total_weight must be positive; got 0"):
+        SoftmaxGate().penalty(2, 0)
+
+
 def test_single_class_raises(rng):
     X = rng.normal(size=(10, 2))
     with pytest.raises(ValueError, match="class"):
