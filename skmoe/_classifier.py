@@ -22,6 +22,8 @@ from ._likelihood import (
     smoothed_one_hot,
 )
 from ._routing import routed_blocks
+from ._warn import warn
+from .exceptions import DegenerateFitWarning
 
 
 class MixtureOfExpertsClassifier(
@@ -361,6 +363,25 @@ class MixtureOfExpertsClassifier(
                 f"{self.classes_[np.argmax(mass)]!r}."
             )
         return y, y_index
+
+    def _warn_if_degenerate(self, data):
+        # Only a prefit expert can: a fitted one learns y's own classes.
+        strangers = {
+            name: np.asarray(expert.classes_).tolist()
+            for name, expert in zip(self._expert_names, self.experts_, strict=True)
+            if hasattr(expert, "classes_")
+            and not class_index(np.asarray(expert.classes_), self.classes_)[1].any()
+        }
+        if strangers:
+            warn(
+                f"Experts {list(strangers)} know none of y's classes "
+                f"{self.classes_.tolist()!r} (theirs: "
+                f"{'; '.join(map(repr, strangers.values()))}), so they give every "
+                "row the same probabilities and explain no row better than "
+                "chance. If they were trained on the same labels encoded "
+                "otherwise, encode y as they do; else leave them out.",
+                DegenerateFitWarning,
+            )
 
     def _check_new_target(self, y, n_samples):
         y = column_or_1d(y, warn=True)

@@ -55,10 +55,13 @@ class DegenerateFitWarning(UserWarning):
     """The fit finished, but on a degenerate solution.
 
     Raised at the end of ``fit`` when the data leave the mixture nothing to
-    estimate in some part: a constant regression target, or regression experts
+    estimate in some part: a constant regression target; regression experts
     that fit their rows exactly, so that their noise variance sits at its
-    floor (``reg_var`` times an estimate of the noise variance) and the gate's trust in
-    them is set by that floor rather than by the data. The model is usable
+    floor (``reg_var`` times an estimate of the noise variance) and the
+    gate's trust in them is set by that floor rather than by the data; or a
+    prefit classification expert that knows none of ``y``'s classes (labels
+    encoded otherwise), whose probabilities are then the same for every row.
+    The model is usable
     (its predictions and log-likelihood are finite); the message says what is
     degenerate and what to change.
 

@@ -41,7 +41,12 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
+from skmoe import (
+    DegenerateFitWarning,
+    MixtureOfExpertsClassifier,
+    MixtureOfExpertsRegressor,
+    SoftmaxGate,
+)
 from skmoe._estimators import fit_mode
 from skmoe._experts import MIN_HARD_ROWS, fallback_rows, fit_expert
 from skmoe._gating import fit_gate
@@ -679,6 +684,21 @@ def test_frozen_classifier_that_knows_an_extra_class():
     assert proba.shape == (600, 3)
     assert_allclose(proba.sum(axis=1), 1.0)
     assert moe.score(X, y) > 0.8
+
+
+def test_frozen_classifier_that_knows_none_of_the_classes_is_named():
+    X, y = _three_blobs(600, random_state=0)
+    coded = LogisticRegression().fit(X, np.searchsorted(["a", "b", "c"], y))
+    moe = MixtureOfExpertsClassifier(
+        [("coded", FrozenEstimator(coded)), ("lr", LogisticRegression())],
+        random_state=0,
+    )
+    with pytest.warns(
+        DegenerateFitWarning, match=r"Experts \['coded'\] know none of y's classes"
+    ):
+        moe.fit(X, y)
+    # It says the same for every row: no opinion.
+    assert_allclose(moe.expert_predictions(X)[:, 0], 1 / 3)
 
 
 # ---- 7. any classifier as the gate -------------------------------------------
