@@ -42,7 +42,12 @@ from ._crossfit import (
     stalled,
 )
 from ._dask import fit_dask, is_dask_collection
-from ._diagnostics import dead_experts, restart_spread, small_experts
+from ._diagnostics import (
+    dead_experts,
+    experts_remaining,
+    restart_spread,
+    small_experts,
+)
 from ._estimators import same_type_error, seeded_clone, set_warm_start
 from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts
 from ._fast_mstep import logistic_design, solves_logistic
@@ -871,7 +876,7 @@ class _BaseMixtureOfExperts(
             keep = np.setdiff1d(np.arange(len(self.experts_)), dead)
             self._take_experts(keep, data, np.exp(log_resp))
             log_resp = log_softmax(log_resp[:, keep])
-            action = f"pruned{spared}; {len(self.experts_)} experts remain"
+            action = f"pruned{spared}; {experts_remaining(len(self.experts_))}"
         else:
             for name in names:
                 self._reseeds[name] = self._reseeds.get(name, 0) + 1

@@ -37,6 +37,15 @@ def dead_experts(names, shares, min_expert_weight, policy):
     )
 
 
+def experts_remaining(n_experts):
+    """What pruning leaves, for its message.
+
+    >>> experts_remaining(1), experts_remaining(2)
+    ('1 expert remains', '2 experts remain')
+    """
+    return "1 expert remains" if n_experts == 1 else f"{n_experts} experts remain"
+
+
 def small_experts(names, shares, min_expert_weight):
     """Live experts far below their fair share, which a poor start leaves."""
     fair = 1 / len(shares)

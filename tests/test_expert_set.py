@@ -97,7 +97,7 @@ def test_pruning_to_one_expert_drops_the_gate():
     moe = MixtureOfExpertsRegressor(
         n_experts=2, dead_expert="prune", min_expert_weight=0.01, random_state=0
     )
-    with pytest.warns(DeadExpertWarning, match="pruned; 1 experts remain"):
+    with pytest.warns(DeadExpertWarning, match="pruned; 1 expert remains"):
         moe.fit(X, y, init_resp=start)
     assert moe.gate_ is None
     assert_allclose(moe.gate_proba(X), 1.0)

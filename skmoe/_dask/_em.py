@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import clone
 
+from .._diagnostics import experts_remaining
 from .._fast_mstep import EM_NEWTON_STEPS, supports_fast_mstep
 from .._gating import EM_GATE_STEPS, SoftmaxGate
 from .._init import start_rule, weighted_kmeans
@@ -292,7 +293,7 @@ class _EM:
             keep = np.ones(len(self.experts), dtype=bool)
             keep[dead] = False
             self._prune(keep)
-            action = f"pruned; {len(self.experts)} experts remain"
+            action = f"pruned; {experts_remaining(len(self.experts))}"
             source = ("estep", self.params(), None)
         else:
             for name in names:
