@@ -111,6 +111,21 @@ def test_regressor_equals_in_memory_fit(client, experts, params):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_noise_floor_is_set_on_the_columns_seen_as_in_memory(client):
+    # A column neither the gate nor the experts see must not enter the noise
+    # estimate out of core either (every row is in the sample here).
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(600, 2))
+    y = 5 * np.sin(2 * X[:, 0]) + 0.3 * rng.standard_normal(600)
+    kw = dict(n_experts=2, gate_features=[0], expert_features=[0], max_iter=3)
+    in_memory = MixtureOfExpertsRegressor(**kw).fit(X, y)
+    on_x0 = MixtureOfExpertsRegressor(n_experts=2, max_iter=3).fit(X[:, [0]], y)
+    out_of_core = MixtureOfExpertsRegressor(**kw).fit(chunked(X), chunked(y))
+    assert in_memory._var_floor == pytest.approx(on_x0._var_floor, rel=1e-12)
+    assert out_of_core._var_floor == pytest.approx(in_memory._var_floor, rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_default_acceleration_runs_plain_em_out_of_core(client):
     # Out-of-core EM never holds the responsibilities, so "auto" (the
     # default) is plain EM there: the in-memory fit without acceleration,

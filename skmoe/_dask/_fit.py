@@ -285,7 +285,9 @@ def _scale_target(model, ctx, mean_y, var_y, n_samples, sample):
     model._constant_target = var_y <= n_samples * eps * var_y + rounding
     noise = 0.0
     if not model._constant_target and sample["w"].sum() > 0:
-        noise = nn_noise_variance(sample["X"], sample["y"], sample["w"])
+        # On the columns the mixture sees, as in memory (_base._prepare).
+        seen = np.union1d(model.gate_features_, model.expert_features_)
+        noise = nn_noise_variance(sample["X"][:, seen], sample["y"], sample["w"])
     model._var_floor = ctx.var_floor = max(
         model.reg_var * noise, rounding, np.finfo(np.float64).tiny
     )
