@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import validate_data
 
@@ -961,22 +961,3 @@ class _BaseMixtureOfExperts(
         )
         tags.input_tags.sparse = self._experts_accept("sparse")
         return tags
-
-    def _experts_accept(self, input_tag):
-        """Whether every expert's ``input_tag`` (``"sparse"``, ``"allow_nan"``)
-        is set, asking each distinct template once.
-
-        ``n_experts`` clones of one template are one question, not
-        ``n_experts``: tags are read by every ``validate_data`` call, before
-        ``fit`` can refuse a huge ``n_experts``.
-        """
-        try:
-            if _is_named_list(self.experts):
-                _, templates, _ = self._expert_specs()
-            else:
-                experts = self.experts
-                templates = [self._default_expert() if experts is None else experts]
-            return all(getattr(get_tags(t).input_tags, input_tag) for t in templates)
-        except Exception:
-            # Invalid experts are reported by fit, with their own message.
-            return False

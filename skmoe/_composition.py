@@ -206,6 +206,25 @@ class _NamedExpertsMixin:
             )
         return router
 
+    def _experts_accept(self, input_tag):
+        """Whether every expert's ``input_tag`` (``"sparse"``, ``"allow_nan"``)
+        is set, asking each distinct template once.
+
+        ``n_experts`` clones of one template are one question, not
+        ``n_experts``: tags are read by every ``validate_data`` call, before
+        ``fit`` can refuse a huge ``n_experts``.
+        """
+        try:
+            if _is_named_list(self.experts):
+                _, templates, _ = self._expert_specs()
+            else:
+                experts = self.experts
+                templates = [self._default_expert() if experts is None else experts]
+            return all(getattr(get_tags(t).input_tags, input_tag) for t in templates)
+        except Exception:
+            # Invalid experts are reported by fit, with their own message.
+            return False
+
     def _experts_refusing_sparse(self):
         """Names of the experts that do not accept sparse ``X``."""
         return self._experts_without("sparse")
