@@ -48,7 +48,12 @@ from ._diagnostics import (
     restart_spread,
     small_experts,
 )
-from ._estimators import same_type_error, seeded_clone, set_warm_start
+from ._estimators import (
+    same_type_error,
+    seeded_clone,
+    set_warm_start,
+    shallow_copy,
+)
 from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts
 from ._fast_mstep import logistic_design, solves_logistic
 from ._gating import (
@@ -317,9 +322,7 @@ class _BaseMixtureOfExperts(
 
     def _snapshot(self):
         """A shallow copy sharing the parameters and the fitted objects."""
-        twin = object.__new__(type(self))
-        twin.__dict__.update(self.__dict__)
-        return twin
+        return shallow_copy(self)
 
     def _fit(self, X, y, sample_weight, init_resp, fit_params):
         previous = self._fit_signature if self._can_warm_start() else None

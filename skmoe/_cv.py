@@ -58,6 +58,7 @@ from ._cv_path import (
     split_features,  # noqa: F401 (imported from here by tests)
     split_responsibilities,  # noqa: F401 (imported from here by tests)
 )
+from ._estimators import shallow_copy
 from ._gating import SoftmaxGate
 from ._regressor import MixtureOfExpertsRegressor
 from ._validation import check_numeric_input, check_sample_weight
@@ -266,16 +267,10 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         was before ``fit``, fitted or not.
         """
         _raise_for_params(params, self, "fit")
-        work = self._snapshot()
+        work = shallow_copy(self)
         work._fit(X, y, sample_weight, params)
         self.__dict__ = work.__dict__
         return self
-
-    def _snapshot(self):
-        """A shallow copy sharing the parameters and the fitted objects."""
-        twin = object.__new__(type(self))
-        twin.__dict__.update(self.__dict__)
-        return twin
 
     def _fit(self, X, y, sample_weight, params):
         ks, alphas = self._check_params()

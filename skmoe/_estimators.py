@@ -38,6 +38,17 @@ __all__ = [
 ]
 
 
+def shallow_copy(estimator):
+    """A copy of ``estimator`` sharing its parameters and fitted objects.
+
+    ``fit`` runs on it and swaps its state in at the end, so that a fit that
+    raises leaves the estimator as it was.
+    """
+    twin = object.__new__(type(estimator))
+    twin.__dict__.update(estimator.__dict__)
+    return twin
+
+
 def has_own_likelihood(expert):
     """Whether ``expert`` reports its own per-row ``log_likelihood(X, y)``."""
     return callable(getattr(expert, "log_likelihood", None))
