@@ -45,7 +45,12 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._classifier import MixtureOfExpertsClassifier
-from ._compat import _fit_context, _raise_for_params, _routing_enabled
+from ._compat import (
+    _check_method_params,
+    _fit_context,
+    _raise_for_params,
+    _routing_enabled,
+)
 from ._cv_path import (
     HeldOut,
     TrainingData,
@@ -249,10 +254,11 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             log-likelihood of each validation fold. Every fold's training
             and validation rows must have a positive total weight.
         **params : dict
-            Parameters passed to the ``split`` method of ``cv``, such as
-            ``groups`` for :class:`~sklearn.model_selection.GroupKFold`.
-            Only available with
-            ``sklearn.set_config(enable_metadata_routing=True)``, as in
+            Metadata for the ``split`` method of ``cv``, such as ``groups``
+            for :class:`~sklearn.model_selection.GroupKFold`, and for the
+            experts that request it (``set_fit_request``), which every
+            candidate's fit receives cut to its training rows. Only available
+            with ``sklearn.set_config(enable_metadata_routing=True)``, as in
             :class:`~sklearn.linear_model.LassoCV`; see
             :meth:`get_metadata_routing`.
 
@@ -275,14 +281,21 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, params):
         ks, alphas = self._check_params()
         X_raw, X, y, weights = self._validate_fit_data(X, y, sample_weight)
-        splits = self._splits(X, y, sample_weight, params)
+        split_params, mixture_params = self._route(params)
+        splits = list(
+            check_cv(self.cv, y, classifier=is_classifier(self)).split(
+                X, y, **split_params
+            )
+        )
         _check_fold_weights(splits, weights)
         self._check_folds(splits, y)
         # One seed for every candidate, fold and the refit, so that candidates
         # differ only in what the grid says.
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         make = partial(self._mixture, seed=seed)
-        data = TrainingData(X_raw, X, y, weights, self._target_columns(y))
+        data = TrainingData(
+            X_raw, X, y, weights, self._target_columns(y), mixture_params
+        )
         self._search(make, data, splits, ks, alphas, seed)
         rng = check_random_state(seed)
         best = refit_path(make, data, ks, alphas, self.n_experts_, self.alpha_, rng)
@@ -321,7 +334,10 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         chosen candidate's attributes."""
 
         def fold(train, test):
-            rows = TrainingData(*(_take(part, train) for part in data))
+            rows = TrainingData(
+                *(_take(part, train) for part in data[:-1]),
+                _check_method_params(data.X, data.fit_params, train),
+            )
             held_out = HeldOut(
                 _take(data.X_raw, test), data.y[test], data.sample_weight[test]
             )
@@ -346,36 +362,42 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         self.alpha_ = self.best_params_.get("gate__alpha")
         self.n_splits_ = len(splits)
 
-    def _splits(self, X, y, sample_weight, params):
-        """The ``(train, test)`` index pairs of ``cv``, given the metadata
-        routed to its ``split`` (``groups``) when routing is enabled."""
-        cv = check_cv(self.cv, y, classifier=is_classifier(self))
-        split_params = {}
-        if _routing_enabled():
-            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
-            split_params = routed.splitter.split
-        return list(cv.split(X, y, **split_params))
+    def _route(self, params):
+        """The metadata for ``cv.split`` (``groups``) and for the candidates'
+        ``fit`` (their experts' and gate's), when routing is enabled."""
+        if not _routing_enabled():
+            return {}, {}
+        routed = process_routing(self, "fit", **params)
+        return dict(routed.splitter.split), dict(routed.mixture.fit)
 
     def get_metadata_routing(self):
-        """How ``fit`` routes metadata: to the ``split`` of ``cv``.
+        """How ``fit`` routes metadata: to the ``split`` of ``cv``, and to
+        the candidates' ``fit``, which routes it on to their experts and gate.
 
-        The estimator consumes ``sample_weight`` itself; other metadata
-        (``groups``) goes to the splitter, as in
-        :class:`~sklearn.linear_model.LassoCV`. Only used with
-        ``sklearn.set_config(enable_metadata_routing=True)``.
+        The estimator consumes ``sample_weight`` itself; ``groups`` goes to a
+        splitter that takes it, as in :class:`~sklearn.linear_model.LassoCV`,
+        and metadata the experts request (``set_fit_request`` on ``experts``)
+        to every candidate's fit, cut to its training rows, as
+        :class:`~sklearn.model_selection.GridSearchCV` passes it on. Only used
+        with ``sklearn.set_config(enable_metadata_routing=True)``.
 
         Returns
         -------
         routing : :class:`~sklearn.utils.metadata_routing.MetadataRouter`
         """
         # self.cv as given (as LogisticRegressionCV does), not check_cv's
-        # wrapper, which would use up an iterator of splits before fit.
+        # wrapper, which would use up an iterator of splits before fit. Any
+        # candidate routes as every other: its experts are clones of one.
         return (
             MetadataRouter(owner=self)
             .add_self_request(self)
             .add(
                 splitter=self.cv,
                 method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+            .add(
+                mixture=self._mixture(2, None, seed=None),
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
             )
         )
 

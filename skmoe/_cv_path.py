@@ -39,7 +39,9 @@ class TrainingData(NamedTuple):
     column selectors may name its columns); ``X`` the validated array of
     shape (n, p); ``y`` of shape (n,); ``sample_weight`` of shape (n,);
     ``target`` the target as columns, of shape (n, c) (one column for
-    regression, one-hot labels for classification), where experts are split.
+    regression, one-hot labels for classification), where experts are split;
+    ``fit_params`` the metadata routed to the mixtures' ``fit`` (for their
+    experts), row-aligned values cut to these rows.
     """
 
     X_raw: Any
@@ -47,6 +49,7 @@ class TrainingData(NamedTuple):
     y: np.ndarray
     sample_weight: np.ndarray
     target: np.ndarray
+    fit_params: dict = {}
 
 
 class HeldOut(NamedTuple):
@@ -296,7 +299,13 @@ def fit_candidate(make, n_experts, alpha, start, data, quiet):
             # Candidates with too many experts starve some of them: that is
             # what the held-out score is there to judge.
             warnings.simplefilter("ignore", UserWarning)
-        model.fit(data.X_raw, data.y, sample_weight=data.sample_weight, init_resp=start)
+        model.fit(
+            data.X_raw,
+            data.y,
+            sample_weight=data.sample_weight,
+            init_resp=start,
+            **data.fit_params,
+        )
     return model, time.perf_counter() - begin
 
 

@@ -1,10 +1,12 @@
 """What the CV estimators refuse, and how: folds no candidate can be scored
 on, bad parameters and text columns, each named; and split metadata
-(``groups``) routed to ``cv``, as LassoCV routes it."""
+(``groups``) routed to ``cv``, as LassoCV routes it, and metadata the experts
+request to every candidate's fit, cut to its rows."""
 
 import numpy as np
 import pytest
 import sklearn
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold
 
 from skmoe import MixtureOfExpertsClassifierCV, MixtureOfExpertsRegressorCV
@@ -192,3 +194,74 @@ def test_metadata_no_one_takes_is_refused(routing):
     moe = MixtureOfExpertsRegressorCV(cv=KFold(3), **SMALL)
     with pytest.raises(TypeError, match=r"unexpected argument.*'groups'"):
         moe.fit(X, y, groups=np.arange(60) // 10)
+
+
+# ---- metadata routed to the candidates' experts --------------------------------
+
+
+class _Recording:
+    """Keeps the ``groups`` each fit received (in ``received``, a list)."""
+
+    received = []
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        type(self).received.append(None if groups is None else np.array(groups))
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+class RecordingRegressor(_Recording, LinearRegression):
+    received = []
+
+
+class RecordingClassifier(_Recording, LogisticRegression):
+    received = []
+
+
+RECORDER = {
+    MixtureOfExpertsRegressorCV: RecordingRegressor,
+    MixtureOfExpertsClassifierCV: RecordingClassifier,
+}
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+@pytest.mark.parametrize("cv", [KFold(3), GroupKFold(3)], ids=["KFold", "GroupKFold"])
+def test_metadata_an_expert_requests_reaches_it_cut_to_the_training_rows(
+    routing, cls, cv
+):
+    X, y = data_for(cls)
+    recorder = RECORDER[cls]
+    recorder.received = []
+    # Row ids as groups, six rows each: what an expert gets tells which rows
+    # it was fitted on.
+    groups = np.arange(60) // 6
+    expert = recorder().set_fit_request(groups=True)
+    moe = cls(experts=expert, cv=cv, **SMALL).fit(X, y, groups=groups)
+    split_groups = groups if isinstance(cv, GroupKFold) else None
+    train_sets = [groups[train] for train, _ in cv.split(X, y, split_groups)]
+    received = recorder.received
+    assert len(received) > 0 and all(g is not None for g in received)
+    # Every fit got the groups of its own rows: a fold's or, in the refit, all.
+    allowed = [*train_sets, groups]
+    assert all(any(np.array_equal(g, a) for a in allowed) for g in received)
+    for rows in allowed:
+        assert any(np.array_equal(g, rows) for g in received)
+    assert np.array_equal(received[-1], groups)
+    assert moe.best_estimator_.experts_[0].__class__ is recorder
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_the_router_sends_what_the_experts_request_to_the_candidates(routing, cls):
+    expert = RECORDER[cls]().set_fit_request(groups=True)
+    router = cls(experts=expert, cv=KFold(3)).get_metadata_routing()
+    assert router.consumes("fit", ["groups", "other"]) == {"groups"}
+    # Not requested by the experts: not consumed, as before.
+    router = cls(experts=RECORDER[cls](), cv=KFold(3)).get_metadata_routing()
+    assert router.consumes("fit", ["groups"]) == set()
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_expert_metadata_needs_metadata_routing_enabled(cls):
+    X, y = data_for(cls)
+    expert = RECORDER[cls]()
+    with pytest.raises(ValueError, match=r"enable_metadata_routing=True.*'groups'"):
+        cls(experts=expert, cv=KFold(3), **SMALL).fit(X, y, groups=np.arange(60))
