@@ -19,6 +19,10 @@ from sklearn.utils.metadata_routing import (
 from ._compat import _raise_for_params, _routing_enabled, _VisualBlock
 from ._gating import SoftmaxGate
 
+# The HTML repr draws each clone of a template up to this many; more are
+# drawn as one box (n_experts=10**5 made a 700 MB page).
+_CLONES_SHOWN = 10
+
 
 def _is_drop(expert):
     return isinstance(expert, str) and expert == "drop"
@@ -168,9 +172,12 @@ class _NamedExpertsMixin:
         (the default SoftmaxGate too), as StackingClassifier draws its
         estimators and final estimator."""
         try:
-            names, templates, _ = self._expert_specs()
+            names, templates, cloned = self._expert_specs()
         except Exception:  # invalid experts: show what was given
-            names, templates = ["experts"], [self.experts]
+            names, templates, cloned = ["experts"], [self.experts], False
+        if cloned and len(names) > _CLONES_SHOWN:
+            # Clones of one template: one box, not a page per clone.
+            names, templates = [f"{names[0]} ... {names[-1]}"], templates[:1]
         gate = SoftmaxGate() if self.gate is None else self.gate
         experts = _VisualBlock("parallel", templates, names=names, dash_wrapped=False)
         gate = _VisualBlock("parallel", [gate], names=["gate"], dash_wrapped=False)

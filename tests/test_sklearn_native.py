@@ -279,3 +279,12 @@ def test_softmax_gate_parameters_are_validated():
         InvalidParameterError, match="'solver' parameter of SoftmaxGate"
     ):
         SoftmaxGate(solver="sgd").fit([[0.0], [1.0]], [0, 1])
+
+
+def test_html_repr_of_many_clones_draws_the_template_once():
+    html = estimator_html_repr(MixtureOfExpertsClassifier(n_experts=10**5))
+    text = re.sub(r"<[^>]+>", " ", html).split()
+    assert {"expert0", "...", "expert99999", "gate"} <= set(text)
+    assert "expert1" not in text
+    # One template box and the gate's, not one per clone.
+    assert len(html) < 100_000
