@@ -334,8 +334,9 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         chosen candidate's attributes."""
 
         def fold(train, test):
+            arrays = (data.X_raw, data.X, data.y, data.sample_weight, data.target)
             rows = TrainingData(
-                *(_take(part, train) for part in data[:-1]),
+                *(_take(part, train) for part in arrays),
                 _check_method_params(data.X, data.fit_params, train),
             )
             held_out = HeldOut(
