@@ -27,6 +27,16 @@ def add_threads_argument(parser):
     )
 
 
+def total_iterations(model):
+    """EM iterations over all of a fitted mixture's starts (the short runs
+    and the continued leader), which its fit time pays for; ``n_iter_`` is
+    the chosen start's alone."""
+    curves = getattr(model, "start_log_likelihoods_", None)
+    if not curves:
+        return int(model.n_iter_)
+    return int(sum(len(curve) for curve in curves))
+
+
 def limit_threads(threads):
     """Limit BLAS and OpenMP to ``threads`` (0: no limit); a context manager."""
     return threadpool_limits(limits=threads or None)
