@@ -49,7 +49,7 @@ class TrainingData(NamedTuple):
     y: np.ndarray
     sample_weight: np.ndarray
     target: np.ndarray
-    fit_params: dict = {}
+    fit_params: dict
 
 
 class HeldOut(NamedTuple):
