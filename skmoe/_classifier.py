@@ -360,7 +360,7 @@ class MixtureOfExpertsClassifier(
             raise ValueError(
                 "MixtureOfExpertsClassifier needs samples of at least 2 classes "
                 "with positive weight in y, but the data contain only one class: "
-                f"{self.classes_[np.argmax(mass)]!r}."
+                f"{np.asarray(self.classes_[np.argmax(mass)]).item()!r}."
             )
         return y, y_index
 

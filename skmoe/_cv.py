@@ -425,6 +425,38 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.best_estimator_.log_likelihood(X, y)
 
+    def gate_proba(self, X):
+        """The chosen mixture's gate probability of each expert for each row.
+
+        A single chosen expert has no gate: every row gives it probability 1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        gate : ndarray of shape (n_samples, n_experts_)
+            ``g_i(x)``; rows sum to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressorCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(300, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(300)
+        >>> moe = MixtureOfExpertsRegressorCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, random_state=0
+        ... ).fit(X, y)
+        >>> gate = moe.gate_proba([[-2.0], [2.0]])
+        >>> moe.n_experts_, gate.max(axis=1).round(2)
+        (2, array([1., 1.]))
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.gate_proba(X)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
@@ -654,6 +686,112 @@ random_state, verbose, verbose_interval, blas_threads
         """
         check_is_fitted(self)
         return self.best_estimator_.predict(X, return_std=return_std, top_k=top_k)
+
+    # The predictive distribution of the chosen mixture, as in
+    # MixtureOfExpertsRegressor (a single chosen expert: its own Gaussian).
+
+    def predict_quantiles(self, X, quantiles):
+        """Quantiles of the chosen mixture's predictive distribution.
+
+        See :meth:`MixtureOfExpertsRegressor.predict_quantiles`: from the
+        exact mixture CDF, model-based.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        quantiles : float or array-like of shape (n_quantiles,)
+            Probabilities strictly between 0 and 1.
+
+        Returns
+        -------
+        y_quantiles : ndarray of shape (n_samples, n_quantiles)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressorCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(300, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(300)
+        >>> moe = MixtureOfExpertsRegressorCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, random_state=0
+        ... ).fit(X, y)
+        >>> moe.predict_quantiles([[-2.0], [2.0]], [0.025, 0.5, 0.975]).round(1)
+        array([[-3.2, -3. , -2.8],
+               [ 1.8,  2. ,  2.2]])
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict_quantiles(X, quantiles)
+
+    def predict_interval(self, X, coverage=0.9):
+        """Central prediction interval of the chosen mixture.
+
+        See :meth:`MixtureOfExpertsRegressor.predict_interval`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        coverage : float, default=0.9
+            Probability strictly between 0 and 1 that the interval holds.
+
+        Returns
+        -------
+        y_interval : ndarray of shape (n_samples, 2)
+            Lower and upper ends.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressorCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(300, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(300)
+        >>> moe = MixtureOfExpertsRegressorCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, random_state=0
+        ... ).fit(X, y)
+        >>> moe.predict_interval([[2.0]], coverage=0.95).round(1)
+        array([[1.8, 2.2]])
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict_interval(X, coverage=coverage)
+
+    def sample_y(self, X, n_samples=1, random_state=None):
+        """Draw targets from the chosen mixture's predictive distribution.
+
+        See :meth:`MixtureOfExpertsRegressor.sample_y`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+        n_samples : int, default=1
+            Draws per row.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws; pass an int for reproducible samples.
+
+        Returns
+        -------
+        y_samples : ndarray of shape (n_samples_X, n_samples)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressorCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(300, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(300)
+        >>> moe = MixtureOfExpertsRegressorCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, random_state=0
+        ... ).fit(X, y)
+        >>> moe.sample_y([[-2.0], [2.0]], n_samples=500, random_state=0).shape
+        (2, 500)
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.sample_y(
+            X, n_samples=n_samples, random_state=random_state
+        )
 
 
 class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):

@@ -5,6 +5,7 @@ import inspect
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.tree import DecisionTreeRegressor
@@ -230,6 +231,56 @@ def test_refit_uses_the_chosen_candidate_and_delegates():
     assert moe.score(X, y) == best.score(X, y)
 
 
+def test_the_predictive_distribution_is_the_chosen_mixtures():
+    X, y = three_regimes(n=300)
+    moe = MixtureOfExpertsRegressorCV(
+        n_experts_grid=(2, 3), alphas=(1e-4,), cv=3, random_state=0
+    ).fit(X, y)
+    best = moe.best_estimator_
+    q = [0.05, 0.5, 0.95]
+    np.testing.assert_array_equal(
+        moe.predict_quantiles(X, q), best.predict_quantiles(X, q)
+    )
+    np.testing.assert_array_equal(
+        moe.predict_interval(X, coverage=0.8), best.predict_interval(X, coverage=0.8)
+    )
+    np.testing.assert_array_equal(
+        moe.sample_y(X[:5], n_samples=3, random_state=0),
+        best.sample_y(X[:5], n_samples=3, random_state=0),
+    )
+    np.testing.assert_array_equal(moe.gate_proba(X), best.gate_proba(X))
+    assert moe.gate_proba(X).shape == (300, moe.n_experts_)
+    # The mixture's own checks of the arguments answer for it.
+    with pytest.raises(ValueError, match="coverage"):
+        moe.predict_interval(X, coverage=1.5)
+
+
+def test_one_chosen_expert_predicts_its_own_gaussian():
+    X, y = one_regime()
+    moe = MixtureOfExpertsRegressorCV(cv=3, random_state=0).fit(X, y)
+    assert moe.n_experts_ == 1
+    np.testing.assert_array_equal(moe.gate_proba(X[:4]), np.ones((4, 1)))
+    mean, std = moe.predict(X, return_std=True)
+    low, high = moe.predict_interval(X, coverage=0.9).T
+    np.testing.assert_allclose(low, mean - 1.6448536 * std, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(high, mean + 1.6448536 * std, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "method, args",
+    [
+        ("predict_quantiles", ([0.5],)),
+        ("predict_interval", ()),
+        ("sample_y", ()),
+        ("gate_proba", ()),
+        ("log_likelihood", (np.zeros(3),)),
+    ],
+)
+def test_delegates_need_a_fit(method, args):
+    with pytest.raises(NotFittedError):
+        getattr(MixtureOfExpertsRegressorCV(), method)(np.zeros((3, 1)), *args)
+
+
 def test_classifier_delegates_to_the_refitted_mixture():
     rng = np.random.RandomState(0)
     X = rng.standard_normal((150, 2))
@@ -243,6 +294,7 @@ def test_classifier_delegates_to_the_refitted_mixture():
     np.testing.assert_array_equal(clf.predict(X), best.predict(X))
     np.testing.assert_array_equal(clf.predict_proba(X), best.predict_proba(X))
     np.testing.assert_array_equal(clf.predict_log_proba(X), best.predict_log_proba(X))
+    np.testing.assert_array_equal(clf.gate_proba(X), best.gate_proba(X))
 
 
 def test_an_int_cv_is_stratified_for_the_classifier():
