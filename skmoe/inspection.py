@@ -5,7 +5,9 @@ A mixture usually sits at the end of a :class:`~sklearn.pipeline.Pipeline`
 Its own methods (``gate_proba``, ``predict_expert``, ``routing_summary``,
 ``responsibilities``) want the rows as the mixture sees them, after the
 preceding steps. The functions here take the fitted mixture *or* the fitted
-Pipeline, apply the preceding steps' ``transform`` themselves, and follow
+Pipeline (and a fitted ``MixtureOfExpertsRegressorCV`` or
+``MixtureOfExpertsClassifierCV`` for the mixture it chose), apply the
+preceding steps' ``transform`` themselves, and follow
 scikit-learn's ``set_output`` convention: given a pandas DataFrame they return
 pandas objects with the input's index and the experts' names (the keys of
 ``named_experts_``) as columns; given anything else, numpy arrays as the
@@ -26,9 +28,11 @@ __all__ = ["gate_proba", "predict_expert", "responsibilities", "routing_summary"
 def _unwrap_mixture(estimator, X=None, *, caller):
     """The mixture at the end of ``estimator``, and ``X`` as that mixture sees it.
 
-    ``estimator`` is a fitted skmoe mixture or a fitted Pipeline whose last
-    step is one (Pipelines may nest). The steps before the mixture transform
-    ``X``, outermost Pipeline first; ``X=None`` transforms nothing.
+    ``estimator`` is a fitted skmoe mixture, or one of its CV variants (whose
+    chosen and refitted mixture, ``best_estimator_``, is looked at), or a
+    fitted Pipeline whose last step is either (Pipelines may nest). The steps
+    before the mixture transform ``X``, outermost Pipeline first; ``X=None``
+    transforms nothing.
 
     Returns
     -------
@@ -36,20 +40,25 @@ def _unwrap_mixture(estimator, X=None, *, caller):
     X_mixture : the transformed ``X``, or ``X`` itself without preceding steps.
     """
     from ._base import _BaseMixtureOfExperts
+    from ._cv import _BaseMixtureOfExpertsCV
 
     heads, last = [], estimator
     while isinstance(last, Pipeline):
         if len(last.steps) > 1:
             heads.append(last[:-1])
         last = last.steps[-1][1]
+    if isinstance(last, _BaseMixtureOfExpertsCV):
+        # The mixture it chose, refitted on all rows: what its predict uses.
+        check_is_fitted(last)
+        last = last.best_estimator_
     if not isinstance(last, _BaseMixtureOfExperts):
         got = type(estimator).__name__
         if last is not estimator:
             got += f" whose last step is {type(last).__name__}"
         raise TypeError(
             f"{caller} needs a fitted skmoe MixtureOfExpertsRegressor or "
-            "MixtureOfExpertsClassifier, or a fitted Pipeline whose last step "
-            f"is one; got a {got}."
+            "MixtureOfExpertsClassifier (or their CV variants), or a fitted "
+            f"Pipeline whose last step is one; got a {got}."
         )
     # The mixture first: a Pipeline that was never fitted fails here, with
     # scikit-learn's NotFittedError, before its transformers are asked.
@@ -85,8 +94,8 @@ def gate_proba(estimator, X):
     Parameters
     ----------
     estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or Pipeline
-        A fitted mixture, or a fitted Pipeline whose last step is one; the
-        Pipeline's other steps transform ``X`` first.
+        A fitted mixture or CV variant, or a fitted Pipeline whose last step is
+        one; the Pipeline's other steps transform ``X`` first.
     X : array-like or pandas DataFrame of shape (n_samples, n_features)
         Rows as the estimator takes them.
 
@@ -131,8 +140,8 @@ def predict_expert(estimator, X):
     Parameters
     ----------
     estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or Pipeline
-        A fitted mixture, or a fitted Pipeline whose last step is one; the
-        Pipeline's other steps transform ``X`` first.
+        A fitted mixture or CV variant, or a fitted Pipeline whose last step is
+        one; the Pipeline's other steps transform ``X`` first.
     X : array-like or pandas DataFrame of shape (n_samples, n_features)
         Rows as the estimator takes them.
 
@@ -186,8 +195,8 @@ def routing_summary(estimator, X):
     Parameters
     ----------
     estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or Pipeline
-        A fitted mixture, or a fitted Pipeline whose last step is one; the
-        Pipeline's other steps transform ``X`` first.
+        A fitted mixture or CV variant, or a fitted Pipeline whose last step is
+        one; the Pipeline's other steps transform ``X`` first.
     X : array-like or pandas DataFrame of shape (n_samples, n_features)
         Rows as the estimator takes them.
 
@@ -246,9 +255,9 @@ def responsibilities(estimator, X, y):
     Parameters
     ----------
     estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or Pipeline
-        A fitted mixture, or a fitted Pipeline whose last step is one; the
-        Pipeline's other steps transform ``X`` first (``y`` is used as given,
-        as a Pipeline does).
+        A fitted mixture or CV variant, or a fitted Pipeline whose last step is
+        one; the Pipeline's other steps transform ``X`` first (``y`` is used as
+        given, as a Pipeline does).
     X : array-like or pandas DataFrame of shape (n_samples, n_features)
         Rows as the estimator takes them.
     y : array-like of shape (n_samples,)

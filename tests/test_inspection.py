@@ -15,7 +15,11 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
+from skmoe import (
+    MixtureOfExpertsClassifier,
+    MixtureOfExpertsRegressor,
+    MixtureOfExpertsRegressorCV,
+)
 from skmoe.inspection import (
     gate_proba,
     predict_expert,
@@ -197,6 +201,26 @@ def test_classifier_through_pipeline(frame):
     gate = gate_proba(pipe, X)
     assert list(gate.columns) == ["a", "b"]
     assert_allclose(responsibilities(pipe, X, labels).sum(axis=1), 1.0)
+
+
+def test_a_cv_estimator_is_looked_at_through_its_chosen_mixture(regimes_1d):
+    X, y, _ = regimes_1d
+    cv_moe = MixtureOfExpertsRegressorCV(
+        n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, random_state=0
+    )
+    pipe = make_pipeline(StandardScaler(), cv_moe).fit(X, y)
+    chosen = pipe[-1].best_estimator_
+    assert len(chosen.experts_) == 2
+    X_scaled = pipe[0].transform(X)
+    assert_allclose(gate_proba(pipe, X), chosen.gate_proba(X_scaled))
+    assert_array_equal(predict_expert(pipe, X), chosen.predict_expert(X_scaled))
+    assert_allclose(responsibilities(pipe, X, y), chosen.responsibilities(X_scaled, y))
+    assert_allclose(
+        routing_summary(pipe[-1], X_scaled)["share"],
+        chosen.routing_summary(X_scaled)["share"],
+    )
+    with pytest.raises(NotFittedError):
+        gate_proba(MixtureOfExpertsRegressorCV(), X)
 
 
 # ---- what is refused --------------------------------------------------------------

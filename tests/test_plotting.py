@@ -15,7 +15,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmoe import MixtureOfExpertsRegressor
+from skmoe import MixtureOfExpertsRegressor, MixtureOfExpertsRegressorCV
 from skmoe.plotting import (
     ConvergenceDisplay,
     ExpertCurvesDisplay,
@@ -189,6 +189,29 @@ def test_pipeline_draws_what_its_mixture_draws(scaled, display, args, kwargs, co
     if display is GateRegionsDisplay:
         assert_array_equal(through_pipe.data_experts, moe.predict_expert(X_scaled))
         assert_allclose(through_pipe.data, X)
+
+
+@pytest.mark.parametrize("display, needs", ALL_DISPLAYS)
+def test_a_cv_estimator_draws_its_chosen_mixture(display, needs, scaled):
+    _, _, _, X, y = scaled
+    cv_moe = MixtureOfExpertsRegressorCV(
+        n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, random_state=0
+    ).fit(X, y)
+    assert cv_moe.n_experts_ == 2
+    kwargs = {ExpertCurvesDisplay: {"feature": 0}}.get(display, {})
+    drawn = _call(display, needs, cv_moe, X, y, **kwargs)
+    chosen = _call(display, needs, cv_moe.best_estimator_, X, y, **kwargs)
+    compared = {
+        GateRegionsDisplay: "gate_proba",
+        GateProfileDisplay: "gate_proba",
+        ExpertCurvesDisplay: "expert_curves",
+        ConvergenceDisplay: "curves",
+        ExpertUsageDisplay: "shares",
+    }[display]
+    got, expected = getattr(drawn, compared), getattr(chosen, compared)
+    if compared == "curves":
+        got, expected = np.concatenate(got), np.concatenate(expected)
+    assert_array_equal(got, expected)
 
 
 # ---- the package's layout --------------------------------------------------------

@@ -7,7 +7,8 @@ them and ``from_estimator`` computes them from a fitted
 :class:`~skmoe.MixtureOfExpertsClassifier` and draws. ``from_estimator``
 also takes a fitted Pipeline whose last step is a mixture, as the functions of
 :mod:`skmoe.inspection` do: its other steps transform the rows first, and
-grids are laid in the columns the Pipeline takes.
+grids are laid in the columns the Pipeline takes; and a fitted CV variant
+(:class:`~skmoe.MixtureOfExpertsRegressorCV`), for the mixture it chose.
 
 - :class:`GateRegionsDisplay`: the region of the plane of two features each
   expert is trusted with by the gate (other features held at their medians or

@@ -129,8 +129,9 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
         ----------
         estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or \
                 Pipeline
-            A fitted mixture, or a fitted Pipeline whose last step is one; the
-            mixture's ``start_log_likelihoods_`` and ``best_start_`` are drawn.
+            A fitted mixture or CV variant, or a fitted Pipeline whose last step
+            is one; the mixture's ``start_log_likelihoods_`` and ``best_start_``
+            are drawn.
         ax, color, title, **kwargs
             As in :meth:`plot`.
 

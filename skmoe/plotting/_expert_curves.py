@@ -355,9 +355,9 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
         Parameters
         ----------
         estimator : MixtureOfExpertsRegressor or Pipeline
-            A fitted regression mixture, or a fitted Pipeline whose last step
-            is one (the grid is laid in the Pipeline's input columns and sent
-            through its other steps).
+            A fitted regression mixture or CV variant, or a fitted Pipeline
+            whose last step is one (the grid is laid in the Pipeline's input
+            columns and sent through its other steps).
         X : array-like or DataFrame of shape (n_samples, n_features)
             The input as the estimator takes it; the range of ``feature`` sets
             the grid.

@@ -176,8 +176,8 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
         ----------
         estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or \
                 Pipeline
-            A fitted mixture, or a fitted Pipeline whose last step is one; the
-            Pipeline's other steps transform ``X`` first.
+            A fitted mixture or CV variant, or a fitted Pipeline whose last step
+            is one; the Pipeline's other steps transform ``X`` first.
         X : array-like of shape (n_samples, n_features)
             Rows to route, as the estimator takes them.
         ax, colors, title, **kwargs

@@ -194,9 +194,10 @@ class GateProfileDisplay(_MixtureDisplayMixin):
         ----------
         estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or \
                 Pipeline
-            A fitted mixture, or a fitted Pipeline whose last step is one (the
-            grid is laid in the Pipeline's input columns and sent through its
-            other steps). For a hierarchical mixture, the top-level gate.
+            A fitted mixture or CV variant, or a fitted Pipeline whose last step
+            is one (the grid is laid in the Pipeline's input columns and sent
+            through its other steps). For a hierarchical mixture, the top-level
+            gate.
         X : array-like or DataFrame of shape (n_samples, n_features)
             Data as the estimator takes it: sets the range of the grid and the
             held values, and, with ``plot_data``, is drawn as a rug.

@@ -270,11 +270,11 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
         ----------
         estimator : MixtureOfExpertsRegressor, MixtureOfExpertsClassifier or \
                 Pipeline
-            A fitted mixture, or a fitted Pipeline whose last step is one (the
-            grid is laid in the Pipeline's input columns and sent through its
-            other steps). A mixture of one expert has no gate: it is drawn as
-            one region. For a hierarchical mixture, the regions are those of
-            the top-level gate.
+            A fitted mixture or CV variant, or a fitted Pipeline whose last step
+            is one (the grid is laid in the Pipeline's input columns and sent
+            through its other steps). A mixture of one expert has no gate: it is
+            drawn as one region. For a hierarchical mixture, the regions are
+            those of the top-level gate.
         X : array-like or DataFrame of shape (n_samples, n_features)
             Data as the estimator takes it: sets the extent of the grid and
             the held values, and, with ``plot_data``, is drawn.
