@@ -478,11 +478,13 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
     mean held-out log-likelihood per row (``log_likelihood`` on the
     validation fold); by default the fewest experts within one standard
     error of the best mean are refitted on all the data as
-    ``best_estimator_``, which ``predict`` and ``score`` use. Within a fold,
-    candidates start from each other (more experts by splitting the largest
-    expert of the fitted smaller mixture; smaller penalties from the larger
-    one's solution), so the search costs a fraction of a
-    :class:`~sklearn.model_selection.GridSearchCV` over the same grid.
+    ``best_estimator_``, which ``predict``, ``score``, ``gate_proba`` and the
+    predictive distribution (``predict_quantiles``, ``predict_interval``,
+    ``sample_y``) use. Within a fold, candidates start from each other (more
+    experts by splitting the largest expert of the fitted smaller mixture;
+    smaller penalties from the larger one's solution), so the search costs a
+    fraction of a :class:`~sklearn.model_selection.GridSearchCV` over the
+    same grid.
 
     Parameters
     ----------
@@ -804,8 +806,9 @@ class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
     held-out log-likelihood per row (the negative log-loss of
     ``predict_proba``) over stratified folds; by default the fewest experts
     within one standard error of the best mean are refitted on all the data
-    as ``best_estimator_``, which ``predict``, ``predict_proba`` and
-    ``score`` use. Candidates start from each other within a fold, as in
+    as ``best_estimator_``, which ``predict``, ``predict_proba``,
+    ``score`` and ``gate_proba`` use. Candidates start from each other within
+    a fold, as in
     :class:`MixtureOfExpertsRegressorCV`.
 
     Parameters
