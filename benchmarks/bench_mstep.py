@@ -20,7 +20,14 @@ M-step off (``supports_fast_mstep`` patched to say no) in the same process.
    - ``3 classes 20k``: ``MixtureOfExpertsClassifier(n_experts=3,
      random_state=0)`` on 20,000 rows (``--quick``: 5,000) of 5 features
      whose labels follow one multinomial logit left of 0 and another right
-     of it.
+     of it;
+   - ``wide 100x1000``: ``MixtureOfExpertsRegressor(n_experts=2,
+     random_state=0)`` on 100 rows of 1,000 features (y linear in the first
+     three). More features than rows: the normal equations are singular (or,
+     for Ridge, larger than the estimator's own system), so the fast path
+     hands these fits to the experts' own ``fit`` on the shapes alone and
+     should cost what the generic path costs (it took 10x as long while it
+     built and decomposed the 1,000-square system first).
 
    ``s/iter`` is the fit's wall time over its EM iterations (k-means start
    included, so a little above the true per-iteration cost); ``iters`` and
@@ -112,6 +119,15 @@ def cases(quick):
     yield (
         f"3 classes {n // 1000}k",
         lambda: MixtureOfExpertsClassifier(n_experts=3, random_state=0),
+        X,
+        y,
+    )
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 1000))
+    y = X[:, :3] @ [1.0, 2.0, 3.0] + rng.standard_normal(100)
+    yield (
+        "wide 100x1000",
+        lambda: MixtureOfExpertsRegressor(n_experts=2, random_state=0),
         X,
         y,
     )

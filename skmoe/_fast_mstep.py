@@ -226,10 +226,11 @@ def _fit_least_squares(expert, X, y, w):
     on the weighted means when fitting an intercept, as scikit-learn does.
 
     Returns False, leaving ``expert`` untouched, when the normal equations
-    are too ill-conditioned to match the estimator's own solver.
+    are too ill-conditioned to match the estimator's own solver, or when
+    there are more features than rows (see :func:`_wide`).
     """
     mass = w.sum()
-    if not mass > 0:
+    if not mass > 0 or _wide(X, w, expert.fit_intercept):
         return False
     if expert.fit_intercept:
         mean_x = (w @ X) / mass
@@ -262,6 +263,21 @@ def _fit_least_squares(expert, X, y, w):
         expert.n_iter_ = None
         expert.solver_ = "cholesky" if expert.solver == "auto" else expert.solver
     return True
+
+
+def _wide(X, w, fit_intercept):
+    """Whether the design has at least as many columns as the rows that
+    carry weight can span (one fewer once centred for an intercept).
+
+    Its normal equations are then ``n_features`` square and at most of the
+    rows' rank: singular without a penalty (LinearRegression's own lstsq
+    gives the minimum-norm solution), and for Ridge larger than the
+    ``n_samples`` square system its own solver uses instead. Deciding from
+    the shapes skips forming them and the eigen-decomposition that would
+    only find this out: 70 ms per M-step at 100 rows of 1,000 features.
+    """
+    rows = np.count_nonzero(w > 0) - int(bool(fit_intercept))
+    return X.shape[1] > rows
 
 
 # ---- logistic experts -------------------------------------------------------

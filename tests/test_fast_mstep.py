@@ -297,6 +297,44 @@ def test_collinear_features_use_the_least_squares_solver():
     own_fit_equal(LinearRegression(), X, y, w)
 
 
+@pytest.mark.parametrize(
+    "expert, n_rows",
+    [
+        (LinearRegression(), 12),  # 12 centred rows span 11 of 12 columns
+        (LinearRegression(fit_intercept=False), 11),
+        (Ridge(alpha=1.0), 12),
+    ],
+    ids=repr,
+)
+def test_more_features_than_rows_use_the_own_fit_without_the_normal_equations(
+    expert, n_rows, monkeypatch
+):
+    # The shapes alone decide: the features' square system is never formed
+    # nor decomposed (LinearRegression's lstsq, Ridge's n_samples-square one).
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(n_rows, 12)), rng.normal(size=n_rows)
+    w = rng.uniform(0.5, 2.0, size=n_rows)
+    before = fitted_before(expert, X, y)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the normal equations were decomposed")
+
+    monkeypatch.setattr(_fast_mstep.linalg, "eigvalsh", refuse)
+    (fitted,) = fast_mstep([before], X, y, w[:, np.newaxis])
+    reference = clone(expert).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(fitted.coef_, reference.coef_)
+    np.testing.assert_array_equal(fitted.intercept_, reference.intercept_)
+
+
+def test_rows_without_weight_do_not_count_towards_the_rank(monkeypatch):
+    X, y, w = regression_data(n=20)
+    w[3:] = 0.0  # three rows carry the fit: 3 centred rows span 2 of 4 columns
+    monkeypatch.setattr(
+        _fast_mstep.linalg, "eigvalsh", lambda *a, **k: pytest.fail("decomposed")
+    )
+    own_fit_equal(LinearRegression(), X, y, w)
+
+
 @pytest.mark.parametrize("before", [False, True])
 def test_a_single_class_raises_the_estimators_own_error(before):
     X, y, w = classification_data(2, standardize=True)
