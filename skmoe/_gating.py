@@ -38,6 +38,19 @@ _HESSIAN_CHUNK = 8192
 # monotone ascent needs, and as EM settles one step lands on the optimum.
 EM_GATE_STEPS = 1
 
+# L-BFGS iterations per EM iteration for a gate past _NEWTON_MAX_PARAMS, once
+# fitted: each iteration lowers the objective (its line search asks for a
+# decrease), so this is generalised EM too. Measured (benchmarks/FASTEM.md,
+# section 10) against refits to tol: 20 leaves the EM iterations as they were
+# and halves the time where the gate dominates; 5 takes more iterations.
+EM_GATE_LBFGS_STEPS = 20
+
+
+def _by_newton(solver, n_params):
+    """Whether a gate of ``n_params`` parameters is solved by Newton's method
+    (``solver="auto"``: up to ``_NEWTON_MAX_PARAMS``), else by L-BFGS."""
+    return solver == "newton" or (solver == "auto" and n_params <= _NEWTON_MAX_PARAMS)
+
 
 def _with_intercept(Z):
     """Prepend a column of ones: (n, d) -> (n, d + 1)."""
@@ -413,9 +426,7 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         weight = sample_weight / total
         alpha = self.penalty(X.shape[1], total)
         args = (Z, targets, weight, alpha / total, self.max_iter, self.tol)
-        solver = self.solver
-        if solver == "auto":
-            solver = "newton" if n_params <= _NEWTON_MAX_PARAMS else "lbfgs"
+        solver = "newton" if _by_newton(self.solver, n_params) else "lbfgs"
         if self.balance > 0:
             W, self.n_iter_ = _fit_lbfgs(W, *args, balance=self.balance)
         elif solver == "newton" and targets.shape[1] == 2:
@@ -440,7 +451,9 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
 
     def _em_refit(self, design, resp, max_steps=EM_GATE_STEPS):
         """EM's M-step of a fitted gate: at most ``max_steps`` Newton steps
-        from the current weights towards the fit on soft targets ``resp``.
+        (:data:`EM_GATE_LBFGS_STEPS` L-BFGS iterations for a gate that
+        :meth:`fit` would solve by L-BFGS) from the current weights towards
+        the fit on soft targets ``resp``.
 
         The inputs were validated and standardised once, in ``design``
         (:func:`gate_design`); they do not change between EM iterations.
@@ -449,6 +462,17 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         converged start no step is taken.
         """
         alpha = self.penalty(design.mean.shape[0], design.total) / design.total
+        if not _by_newton(self.solver, self._W.size):
+            W, self.n_iter_ = _fit_lbfgs(
+                self._W.copy(),
+                design.Z,
+                resp,
+                design.weight,
+                alpha,
+                EM_GATE_LBFGS_STEPS,
+                self.tol,
+            )
+            return self._set_weights(W, design.mean, design.scale)
         args = (design.Z, resp, design.weight, alpha, max_steps, self.tol)
         if resp.shape[1] == 2:
             # The next M-step starts where this one ends: it reuses the
@@ -669,8 +693,8 @@ class GateDesign(NamedTuple):
 def gate_design(gate, X, sample_weight):
     """The standardised inputs :meth:`SoftmaxGate._em_refit` reuses at every
     M-step, as :meth:`SoftmaxGate.fit` computes them; None for gates that
-    refit otherwise (another classifier, a load-balancing or L-BFGS gate, or
-    a subclass, whose ``fit`` may differ) and inputs ``fit`` would convert."""
+    refit otherwise (another classifier, a load-balancing gate, or a
+    subclass, whose ``fit`` may differ) and inputs ``fit`` would convert."""
     if (
         type(gate) is not SoftmaxGate
         or not gate.warm_start
@@ -694,7 +718,7 @@ def gate_design(gate, X, sample_weight):
 def _can_em_refit(gate, design, X, resp, sample_weight, params):
     """Whether :meth:`SoftmaxGate._em_refit` may replace ``fit``: a gate
     already fitted (its first fit checked everything) with the weights of
-    this problem, by Newton, on the inputs ``design`` was made from."""
+    this problem, on the inputs ``design`` was made from."""
     W = getattr(gate, "_W", None)
     return (
         design is not None
@@ -702,10 +726,6 @@ def _can_em_refit(gate, design, X, resp, sample_weight, params):
         and design.matches(X, sample_weight)
         and W is not None
         and W.shape == (design.Z.shape[1], resp.shape[1])
-        and (
-            gate.solver == "newton"
-            or (gate.solver == "auto" and W.size <= _NEWTON_MAX_PARAMS)
-        )
     )
 
 

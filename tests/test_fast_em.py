@@ -16,7 +16,13 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
 from skmoe._fast_mstep import NEWTON_MAX_ITER, supports_fast_mstep
-from skmoe._gating import _objective, fit_gate, gate_design, gate_log_proba
+from skmoe._gating import (
+    EM_GATE_LBFGS_STEPS,
+    _objective,
+    fit_gate,
+    gate_design,
+    gate_log_proba,
+)
 from skmoe._likelihood import aligned_proba, predict_mean
 from skmoe.exceptions import ExpertOutputError
 
@@ -84,7 +90,7 @@ def test_the_gate_refits_in_full_on_other_inputs_or_for_other_gates():
     fit_gate(gate, X.copy(), resp, w, design=design)
     full = SoftmaxGate().fit(X, resp, sample_weight=w)
     assert_allclose(gate.coef_, full.coef_, atol=1e-7)
-    # Gates whose fit differs (load balance, L-BFGS, a subclass) get no design.
+    # Gates whose fit differs (load balance, a subclass) get no design.
     assert gate_design(SoftmaxGate(warm_start=True, balance=0.1), X, w) is None
     assert gate_design(SoftmaxGate(warm_start=False), X, w) is None
 
@@ -92,10 +98,38 @@ def test_the_gate_refits_in_full_on_other_inputs_or_for_other_gates():
         pass
 
     assert gate_design(MyGate(warm_start=True), X, w) is None
-    lbfgs = SoftmaxGate(warm_start=True, solver="lbfgs").fit(X, resp, sample_weight=w)
-    with mock.patch.object(SoftmaxGate, "_em_refit") as refit:
-        fit_gate(lbfgs, X, resp, w, design=design)
-    refit.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    "solver, n_features, n_experts",
+    [("lbfgs", 50, 3), ("auto", 70, 3)],  # "auto": 71 * 3 > 200 parameters
+    ids=["lbfgs", "auto, many parameters"],
+)
+def test_partial_lbfgs_gate_steps_go_downhill_to_the_full_fit(
+    solver, n_features, n_experts
+):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, n_features))
+    logits = X[:, :3] @ rng.normal(size=(3, n_experts))
+    resp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    resp /= resp.sum(axis=1, keepdims=True)
+    w = rng.uniform(0.5, 2.0, size=400)
+    gate = SoftmaxGate(ALPHA, warm_start=True, solver=solver, tol=1e-10)
+    design = gate_design(gate, X, w)
+    gate.fit(X, resp[::-1], sample_weight=w)
+    losses, iterations = [gate_loss(gate, design, resp)], []
+    for _ in range(40):
+        fit_gate(gate, X, resp, w, design=design)
+        iterations.append(gate.n_iter_)
+        losses.append(gate_loss(gate, design, resp))
+    assert np.all(np.diff(losses) <= 1e-12)
+    # The first M-step stops at the cap, short of the fit to tol.
+    full = SoftmaxGate(ALPHA, solver=solver, tol=1e-10, max_iter=5000)
+    full.fit(X, resp, sample_weight=w)
+    assert full.n_iter_ > EM_GATE_LBFGS_STEPS
+    assert iterations[0] == EM_GATE_LBFGS_STEPS == max(iterations)
+    assert losses[-1] == pytest.approx(gate_loss(full, design, resp), abs=1e-9)
+    assert_allclose(gate.predict_proba(X), full.predict_proba(X), atol=1e-4)
 
 
 def fit_quietly(model, X, y):
