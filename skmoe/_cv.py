@@ -436,7 +436,7 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        gate : ndarray of shape (n_samples, n_experts_)
+        gate : ndarray of shape (n_samples, `n_experts_`)
             ``g_i(x)``; rows sum to 1.
 
         Examples
