@@ -266,8 +266,8 @@ def _fit_least_squares(expert, X, y, w):
 
 
 def _wide(X, w, fit_intercept):
-    """Whether the design has at least as many columns as the rows that
-    carry weight can span (one fewer once centred for an intercept).
+    """Whether the design has more columns than the rows that carry weight
+    can span (one fewer once centred for an intercept).
 
     Its normal equations are then ``n_features`` square and at most of the
     rows' rank: singular without a penalty (LinearRegression's own lstsq
