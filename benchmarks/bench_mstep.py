@@ -26,8 +26,9 @@ M-step off (``supports_fast_mstep`` patched to say no) in the same process.
      three). More features than rows: the normal equations are singular (or,
      for Ridge, larger than the estimator's own system), so the fast path
      hands these fits to the experts' own ``fit`` on the shapes alone and
-     should cost what the generic path costs (it took 10x as long while it
-     built and decomposed the 1,000-square system first).
+     should cost what the generic path costs (it took 14x as long, 13.2 s
+     against 0.95 s, while it built and decomposed the 1,000-square system
+     first).
 
    ``s/iter`` is the fit's wall time over its EM iterations (k-means start
    included, so a little above the true per-iteration cost); ``iters`` and
