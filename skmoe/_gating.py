@@ -462,19 +462,12 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         converged start no step is taken.
         """
         alpha = self.penalty(design.mean.shape[0], design.total) / design.total
-        if not _by_newton(self.solver, self._W.size):
-            W, self.n_iter_ = _fit_lbfgs(
-                self._W.copy(),
-                design.Z,
-                resp,
-                design.weight,
-                alpha,
-                EM_GATE_LBFGS_STEPS,
-                self.tol,
-            )
-            return self._set_weights(W, design.mean, design.scale)
-        args = (design.Z, resp, design.weight, alpha, max_steps, self.tol)
-        if resp.shape[1] == 2:
+        newton = _by_newton(self.solver, self._W.size)
+        steps = max_steps if newton else EM_GATE_LBFGS_STEPS
+        args = (design.Z, resp, design.weight, alpha, steps, self.tol)
+        if not newton:
+            W, self.n_iter_ = _fit_lbfgs(self._W.copy(), *args)
+        elif resp.shape[1] == 2:
             # The next M-step starts where this one ends: it reuses the
             # linear predictor there (see _newton's memo).
             W, self.n_iter_ = _fit_two(self._W.copy(), *args, memo=design.memo)
