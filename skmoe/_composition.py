@@ -37,6 +37,21 @@ def _is_named_list(experts):
     )
 
 
+def build_nested_defaults(estimator, params, default_expert):
+    """Build the default gate and expert that ``params`` reach into.
+
+    While ``gate=None`` (``experts=None``), ``gate__alpha`` (``experts__C``)
+    addresses the default that ``fit`` would build, so it is built now
+    (``SoftmaxGate()``, ``default_expert()``) and its parameter can be set,
+    unless ``params`` replaces it outright.
+    """
+    defaults = {"gate": SoftmaxGate, "experts": default_expert}
+    for attr, make_default in defaults.items():
+        nested = any(key.startswith(attr + "__") for key in params)
+        if nested and attr not in params and getattr(estimator, attr) is None:
+            setattr(estimator, attr, make_default())
+
+
 class _NamedExpertsMixin:
     """Nested parameters and specs of a mixture's experts and gate.
 
@@ -114,11 +129,7 @@ class _NamedExpertsMixin:
                     (name, value if name == key else expert)
                     for name, expert in self.experts
                 ]
-        defaults = {"gate": SoftmaxGate, "experts": self._default_expert}
-        for attr, make_default in defaults.items():
-            nested = any(key.startswith(attr + "__") for key in params)
-            if nested and attr not in params and getattr(self, attr) is None:
-                setattr(self, attr, make_default())
+        build_nested_defaults(self, params, self._default_expert)
         return super().set_params(**params)
 
     def _n_experts_asked(self):

@@ -30,6 +30,7 @@ from sklearn.base import (
     ClassifierMixin,
     MetaEstimatorMixin,
     RegressorMixin,
+    TransformerMixin,
     clone,
     is_classifier,
 )
@@ -51,6 +52,7 @@ from ._compat import (
     _raise_for_params,
     _routing_enabled,
 )
+from ._composition import build_nested_defaults
 from ._cv_path import (
     HeldOut,
     TrainingData,
@@ -176,8 +178,12 @@ def _check_fold_classes(splits, y, classes):
             )
 
 
-class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
-    """Cross-validated choice of ``n_experts`` and ``gate__alpha``."""
+class _BaseMixtureOfExpertsCV(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
+    """Cross-validated choice of ``n_experts`` and ``gate__alpha``.
+
+    A transformer as the mixtures are: ``transform`` is the chosen mixture's
+    (its gate's probabilities), and ``set_output`` applies to it.
+    """
 
     _mixture_class = None
 
@@ -205,6 +211,37 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         if not restarts:
             params["n_init"] = 1
         return self._mixture_class(**params)
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator, of its expert or of its gate.
+
+        As on the mixtures, ``experts__C=5`` (``gate__alpha=0.1``) reaches
+        the default expert (gate) while ``experts=None`` (``gate=None``): the
+        default is built with that value, so a GridSearchCV can tune it. All
+        or nothing: if one parameter is refused, none changes.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values.
+
+        Returns
+        -------
+        self : estimator instance
+
+        Examples
+        --------
+        >>> from skmoe import MixtureOfExpertsClassifierCV
+        >>> MixtureOfExpertsClassifierCV().set_params(experts__C=5.0).experts
+        LogisticRegression(C=5.0)
+        """
+        clone(self)._set_params(dict(params))
+        return self._set_params(params)
+
+    def _set_params(self, params):
+        default_expert = self._mixture_class()._default_expert
+        build_nested_defaults(self, params, default_expert)
+        return super().set_params(**params)
 
     # ---- fit -----------------------------------------------------------------
 
@@ -319,6 +356,7 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             ensure_min_samples=2,
             y_numeric=not is_classifier(self),
+            ensure_all_finite="allow-nan",
         )
         y = column_or_1d(y, warn=True)
         weights = check_sample_weight(sample_weight, X)
@@ -457,14 +495,68 @@ class _BaseMixtureOfExpertsCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.best_estimator_.gate_proba(X)
 
+    def transform(self, X):
+        """The chosen mixture's gate probabilities as features.
+
+        As :class:`~sklearn.model_selection.GridSearchCV` passes ``transform``
+        on to its best estimator, so that the estimator can be a step of a
+        Pipeline. See :meth:`MixtureOfExpertsRegressor.transform`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        gate : ndarray of shape (n_samples, `n_experts_`)
+            Equal to :meth:`gate_proba`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressorCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(300, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> moe = MixtureOfExpertsRegressorCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, random_state=0
+        ... ).fit(X, y + 0.1 * rng.standard_normal(300))
+        >>> moe.transform(X).shape
+        (300, 2)
+        >>> moe.get_feature_names_out().tolist()
+        ['mixtureofexpertsregressor_expert0', 'mixtureofexpertsregressor_expert1']
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.transform(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns of :meth:`transform`: the chosen mixture's.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked, as by the mixtures.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.get_feature_names_out(input_features)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
         try:
-            mixture = self._mixture(2, None, None)
-            tags.input_tags.sparse = get_tags(mixture).input_tags.sparse
-        except Exception:
-            tags.input_tags.sparse = False  # invalid parameters: fit says why
+            # The tags of the candidates: NaN only where every one takes it
+            # (a single expert has no gate to refuse it).
+            mixtures = [self._mixture(k, None, None) for k in set(self.n_experts_grid)]
+            tags.input_tags.sparse = get_tags(mixtures[0]).input_tags.sparse
+            tags.input_tags.allow_nan = all(
+                get_tags(mixture).input_tags.allow_nan for mixture in mixtures
+            )
+        except Exception:  # invalid parameters: fit says why
+            tags.input_tags.sparse = False
+            tags.input_tags.allow_nan = False
         return tags
 
 

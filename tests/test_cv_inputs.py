@@ -265,3 +265,103 @@ def test_expert_metadata_needs_metadata_routing_enabled(cls):
     expert = RECORDER[cls]()
     with pytest.raises(ValueError, match=r"enable_metadata_routing=True.*'groups'"):
         cls(experts=expert, cv=KFold(3), **SMALL).fit(X, y, groups=np.arange(60))
+
+
+# ---- NaN, nested parameters and transform, as on the mixtures ------------------
+
+
+def with_nan_in_column_0(cls):
+    X, y = data_for(cls)
+    X = X.copy()
+    X[::7, 0] = np.nan
+    return X, y
+
+
+def hist_gradient_boosting(cls, **kwargs):
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+
+    if cls is MixtureOfExpertsRegressorCV:
+        return HistGradientBoostingRegressor(max_iter=5, **kwargs)
+    return HistGradientBoostingClassifier(max_iter=5, **kwargs)
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_nan_is_taken_where_every_candidate_takes_it(cls):
+    """Experts that take NaN and a gate on complete columns: the mixtures fit
+    this, and so does GridSearchCV around them; the CV estimator did not."""
+    X, y = with_nan_in_column_0(cls)
+    search = cls(hist_gradient_boosting(cls), gate_features=[1, 2], **SMALL)
+    search.fit(X, y)
+    assert np.isnan(X).any()  # the input is left as it was
+    np.testing.assert_array_equal(search.predict(X), search.best_estimator_.predict(X))
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_nan_a_candidate_refuses_gets_that_candidates_error(cls):
+    X, y = with_nan_in_column_0(cls)
+    with pytest.raises(ValueError, match="NaN in the gate's columns"):
+        cls(hist_gradient_boosting(cls), **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match=r"NaN in the experts' columns.*'expert0'"):
+        cls(**SMALL).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_the_allow_nan_tag_is_that_of_every_candidate(cls):
+    """With a gate that refuses NaN only a grid of one expert (no gate) takes
+    it; experts that refuse it refuse it on every grid."""
+    from sklearn.utils import get_tags
+
+    hgb = hist_gradient_boosting(cls)
+    assert get_tags(cls(hgb, n_experts_grid=(1,))).input_tags.allow_nan
+    assert not get_tags(cls(hgb, n_experts_grid=(1, 2))).input_tags.allow_nan
+    assert not get_tags(cls(n_experts_grid=(1,))).input_tags.allow_nan
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_nested_parameters_reach_the_default_expert_and_gate(cls):
+    """As on the mixtures, so that GridSearchCV can tune experts__... while
+    experts=None; the CV estimators raised AttributeError on None."""
+    name, value = (
+        ("fit_intercept", False) if cls is MixtureOfExpertsRegressorCV else ("C", 5.0)
+    )
+    search = cls().set_params(**{f"experts__{name}": value}, gate__alpha=0.5)
+    assert search.experts.get_params()[name] == value
+    assert search.gate.alpha == 0.5
+    assert search.get_params()[f"experts__{name}"] == value
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_set_params_is_all_or_nothing(cls):
+    search = cls()
+    with pytest.raises(ValueError, match="Invalid parameter 'no_such'"):
+        search.set_params(gate__alpha=0.5, no_such=1)
+    assert search.gate is None and search.experts is None
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_transform_is_the_chosen_mixtures_in_a_pipeline(cls):
+    """As GridSearchCV passes transform on, so that the estimator can be a
+    Pipeline's intermediate step."""
+    from sklearn.pipeline import make_pipeline
+
+    X, y = data_for(cls)
+    search = cls(**SMALL).fit(X, y)
+    best = search.best_estimator_
+    np.testing.assert_array_equal(search.transform(X), best.transform(X))
+    np.testing.assert_array_equal(
+        search.get_feature_names_out(), best.get_feature_names_out()
+    )
+    final = (
+        LinearRegression()
+        if cls is MixtureOfExpertsRegressorCV
+        else (LogisticRegression())
+    )
+    frame = cls(**SMALL).set_output(transform="pandas").fit(X, y).transform(X)
+    assert frame.columns.tolist() == best.get_feature_names_out().tolist()
+    pipe = make_pipeline(cls(**SMALL), final).fit(X, y)
+    assert pipe[:-1].get_feature_names_out().tolist() == [
+        f"{type(best).__name__.lower()}_{name}" for name in best._expert_names
+    ]
