@@ -94,3 +94,15 @@ def test_convergence_from_arrays_on_given_ax():
     assert len(ax.get_lines()) == 2
     assert disp.best_line_ is disp.lines_[1]
     assert disp.ax_.get_title() == "EM convergence (2 starts)"
+
+
+def test_convergence_user_kwargs_win_for_every_line(moe_restarts):
+    disp = ConvergenceDisplay.from_estimator(moe_restarts, lw=3, ls=":", alpha=0.5)
+    for line in disp.lines_:
+        assert line.get_linewidth() == 3
+        assert line.get_linestyle() == ":"
+        assert line.get_alpha() == 0.5
+    # The display's own style where not given: the kept start's marker.
+    assert disp.best_line_.get_marker() == "o"
+    with pytest.raises(TypeError, match="aliases of one another"):
+        ConvergenceDisplay.from_estimator(moe_restarts, lw=3, linewidth=2)

@@ -1,5 +1,7 @@
 """ExpertCurvesDisplay: expert lines, band, gate panel and axes."""
 
+import re
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -159,6 +161,10 @@ def test_expert_curves_bad_input(moe_1d, data_1d, moe_2d, data_2d, classifier):
             ExpertCurvesDisplay.from_estimator(moe_1d, X, y, min_gate=min_gate)
     with pytest.raises(ValueError, match="'n_points' must be an int >= 2"):
         ExpertCurvesDisplay.from_estimator(moe_1d, X, y, n_points=1)
+    for n_points in (2.7, "abc", None):
+        message = f"'n_points' must be an int >= 2; got {n_points!r}"
+        with pytest.raises(TypeError, match=re.escape(message)):
+            ExpertCurvesDisplay.from_estimator(moe_1d, X, y, n_points=n_points)
     with pytest.raises(ValueError, match="y has 3 samples but X has 80"):
         ExpertCurvesDisplay.from_estimator(moe_1d, X, y[:3])
     with pytest.raises(ValueError, match="'gate_ax' needs 'ax'"):
@@ -260,3 +266,36 @@ def test_one_feature_of_many_others_held(moe_2d, data_2d):
     )
     rows[:, 0] = X[3, 0]
     assert_allclose(at_row.mean, moe_2d.predict(rows))
+
+
+# ---- the user's keyword arguments win over the display's style -----------------------
+
+
+def test_user_kwargs_win_for_every_expert_curve(moe_1d, data_1d):
+    X, y = data_1d
+    disp = ExpertCurvesDisplay.from_estimator(
+        moe_1d, X, y, n_points=20, color="r", ls=":", lw=3
+    )
+    for line in disp.expert_lines_:
+        assert_allclose(to_rgba(line.get_color()), to_rgba("r"))
+        assert line.get_linestyle() == ":"
+        assert line.get_linewidth() == 3
+        assert line.get_zorder() == 4  # the display's own style where not given
+    # The gate panel keeps the experts' colours.
+    gate_colors = [to_rgba(line.get_color()) for line in disp.gate_lines_]
+    assert_allclose(gate_colors, disp.colors_)
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+def test_cv_on_a_frame_labels_an_array_as_its_best_estimator(data_1d):
+    from skmoe import MixtureOfExpertsRegressorCV
+
+    X, y = data_1d
+    frame = pd.DataFrame(X, columns=["dose"])
+    cv = MixtureOfExpertsRegressorCV(
+        n_experts_grid=(2,), alphas=(1.0,), cv=3, n_init=1
+    ).fit(frame, y)
+    drawn = ExpertCurvesDisplay.from_estimator(cv, X, y, n_points=20)
+    chosen = ExpertCurvesDisplay.from_estimator(cv.best_estimator_, X, y, n_points=20)
+    assert_allclose(drawn.expert_curves, chosen.expert_curves)
+    assert drawn.gate_ax_.get_xlabel() == chosen.gate_ax_.get_xlabel() == "dose"

@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from _data import make_linear_mixture, make_xor
+from matplotlib.colors import to_rgba
 from numpy.testing import assert_allclose
 from sklearn.linear_model import LogisticRegression
 
@@ -86,3 +87,38 @@ def test_usage_classifier(classifier):
     assert_allclose(disp.shares, np.bincount(clf.predict_expert(X), minlength=2) / 120)
     ticks = [label.get_text() for label in disp.ax_.get_xticklabels()]
     assert ticks == ["left", "right"]
+
+
+# ---- the user's keyword arguments win over the display's style -----------------------
+
+
+def test_usage_user_kwargs_win_for_every_bar(moe_2d, data_2d):
+    X, _ = data_2d
+    disp = ExpertUsageDisplay.from_estimator(
+        moe_2d, X, alpha=0.5, color="red", ec="blue", lw=2
+    )
+    for bars in disp.bars_:
+        for bar in bars:
+            assert bar.get_alpha() == 0.5
+            assert_allclose(bar.get_facecolor(), to_rgba("red", 0.5))
+            assert_allclose(bar.get_edgecolor(), to_rgba("blue", 0.5))
+            assert bar.get_linewidth() == 2
+    # The legend's keys are drawn as the bars are.
+    keys = disp.ax_.get_legend().legend_handles[:2]
+    assert [key.get_alpha() for key in keys] == [0.5, 0.5]
+    assert [key.get_linewidth() for key in keys] == [2, 2]
+    # The display's own style where not given: the confidences are hatched.
+    assert [bar.get_hatch() for bar in disp.bars_[1]] == ["//"] * 3
+    with pytest.raises(TypeError, match="aliases of one another"):
+        ExpertUsageDisplay.from_estimator(moe_2d, X, lw=2, linewidth=1)
+
+
+def test_usage_of_a_dask_array_is_computed(moe_2d, data_2d):
+    da = pytest.importorskip("dask.array")
+    X, _ = data_2d
+    disp = ExpertUsageDisplay.from_estimator(moe_2d, da.from_array(X, chunks=50))
+    expected = ExpertUsageDisplay.from_estimator(moe_2d, X)
+    assert type(disp.shares) is np.ndarray
+    assert type(disp.confidences) is np.ndarray
+    assert_allclose(disp.shares, expected.shares)
+    assert_allclose(disp.confidences, expected.confidences)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _data import make_concomitant, make_xor
+from matplotlib.colors import to_rgba
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
@@ -148,6 +149,9 @@ def test_classifier_and_numpy_input():
         (3, {}, ValueError, "column index from 0 to 2"),
         (None, {}, TypeError, "'feature' must be a column index"),
         ("x", {"n_points": 1}, ValueError, "'n_points' must be an int >= 2"),
+        ("x", {"n_points": 2.7}, TypeError, "'n_points' must be an int >= 2; got 2.7"),
+        ("x", {"n_points": "abc"}, TypeError, "'n_points' must be .*got 'abc'"),
+        ("x", {"n_points": None}, TypeError, "'n_points' must be .*got None"),
         ("x", {"held_at": "mode"}, ValueError, "'held_at' must be 'median'"),
     ],
 )
@@ -172,3 +176,49 @@ def test_from_arrays_on_given_ax():
     assert disp.ax_.get_xlabel() == "feature"
     assert disp.ax_.get_title() == "Gate along feature"
     assert_allclose(disp.rug_.get_facecolors()[:, :3], [[0, 0, 1], [1, 0, 0]])
+
+
+# ---- the user's keyword arguments win over the display's style -----------------------
+
+
+def test_user_line_kwargs_win_for_every_line(gate_on_three):
+    moe, frame, _ = gate_on_three
+    disp = GateProfileDisplay.from_estimator(
+        moe, frame, "z", n_points=20, color="red", label="gate", lw=3, ls=":"
+    )
+    for line in disp.lines_:
+        assert_allclose(to_rgba(line.get_color()), to_rgba("red"))
+        assert line.get_label() == "gate"
+        assert line.get_linewidth() == 3
+        assert line.get_linestyle() == ":"
+    # The rug keeps the experts' colours.
+    rug = disp.rug_.get_facecolors()[:, :3]
+    assert_allclose(rug, disp.colors_[disp.data_experts][:, :3])
+    with pytest.raises(TypeError, match="aliases of one another"):
+        GateProfileDisplay.from_estimator(
+            moe, frame, "z", n_points=20, lw=3, linewidth=2
+        )
+
+
+# ---- a CV estimator draws as the mixture it chose ------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+def test_cv_titles_and_labels_as_its_best_estimator():
+    from skmoe import MixtureOfExpertsRegressorCV
+
+    X, y = make_concomitant(150, random_state=0, n_noise=1)
+    frame = pd.DataFrame(X, columns=["x", "z", "n"])
+    cv = MixtureOfExpertsRegressorCV(
+        gate_features=[1], n_experts_grid=(2,), alphas=(1.0,), cv=3, n_init=1
+    ).fit(frame, y)
+    for estimator in (cv, make_pipeline(cv)):
+        drawn = GateProfileDisplay.from_estimator(estimator, X, 1, n_points=20)
+        chosen = GateProfileDisplay.from_estimator(
+            cv.best_estimator_, X, 1, n_points=20
+        )
+        assert_allclose(drawn.gate_proba, chosen.gate_proba)
+        # The gate sees z alone: no other feature is held, and none said so;
+        # fitted on a DataFrame, the axis has its column's name for an array X.
+        assert drawn.ax_.get_title() == chosen.ax_.get_title() == "Gate along z"
+        assert drawn.ax_.get_xlabel() == chosen.ax_.get_xlabel() == "z"

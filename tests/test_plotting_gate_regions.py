@@ -1,5 +1,6 @@
 """GateRegionsDisplay: regions, contours, colours and the grid behind them."""
 
+import re
 import warnings
 
 import matplotlib
@@ -320,3 +321,130 @@ def test_gate_regions_from_arrays():
     assert_allclose(disp.colors_, [to_rgba("red"), to_rgba("blue")])
     with pytest.raises(ValueError, match="one colour per expert"):
         disp.plot(colors=["red"])
+
+
+# ---- the user's keyword arguments win over the display's style -----------------------
+
+
+def test_gate_regions_user_contourf_kwargs_win(moe_2d, data_2d):
+    X, _ = data_2d
+    disp = GateRegionsDisplay.from_estimator(
+        moe_2d, X, grid_resolution=20, levels=[-0.5, 0.5, 2.5], zorder=-3
+    )
+    assert_allclose(disp.surface_.levels, [-0.5, 0.5, 2.5])
+    assert disp.surface_.get_zorder() == -3
+
+
+def test_gate_regions_cmap_replaces_the_experts_colours(moe_2d, data_2d):
+    X, _ = data_2d
+    disp = GateRegionsDisplay.from_estimator(
+        moe_2d, X, grid_resolution=20, cmap="viridis"
+    )
+    expected = disp.surface_.to_rgba(np.arange(3))
+    assert_allclose(disp.colors_, expected)
+    viridis = matplotlib.colormaps["viridis"]
+    assert_allclose(disp.colors_, viridis((np.arange(3) + 0.5) / 3), atol=0.01)
+    # Regions, points and legend agree on the colormap's colours.
+    assert_allclose(disp.surface_.get_facecolor()[:, :3], expected[:, :3])
+    assert_allclose(disp.scatter_.get_facecolors(), expected[disp.data_experts])
+    keys = [handle.get_facecolor() for handle in disp.legend_.legend_handles]
+    assert_allclose(keys, expected)
+    with pytest.raises(ValueError, match="either as 'colors' or as a 'cmap'"):
+        disp.plot(colors=["red", "green", "blue"], cmap="viridis")
+
+
+# ---- parameters are checked, naming the parameter and the value given ----------------
+
+
+@pytest.mark.parametrize(
+    "name, value, error, allowed",
+    [
+        ("grid_resolution", "abc", TypeError, "an int >= 2"),
+        ("grid_resolution", None, TypeError, "an int >= 2"),
+        ("grid_resolution", 20.5, TypeError, "an int >= 2"),
+        ("grid_resolution", 1, ValueError, "an int >= 2"),
+        ("eps", "abc", TypeError, "a finite float >= 0"),
+        ("eps", -1.0, ValueError, "a finite float >= 0"),
+        ("confidence_levels", 0.7, TypeError, "None or a sequence of numbers"),
+    ],
+)
+def test_gate_regions_bad_parameters(moe_2d, data_2d, name, value, error, allowed):
+    X, _ = data_2d
+    message = (
+        re.escape(f"'{name}' must be {allowed}") + ".*" + re.escape(f"got {value!r}.")
+    )
+    with pytest.raises(error, match=message):
+        GateRegionsDisplay.from_estimator(moe_2d, X, **{name: value})
+    if name == "confidence_levels":
+        with pytest.raises(TypeError, match=r"such as \(0.7,\) for one level"):
+            GateRegionsDisplay.from_estimator(moe_2d, X, **{name: value})
+        with pytest.raises(TypeError, match="holds 'high'"):
+            GateRegionsDisplay.from_estimator(moe_2d, X, **{name: ["high"]})
+
+
+def test_gate_regions_bad_confidence_levels_in_plot():
+    xx0, xx1 = np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 4))
+    disp = GateRegionsDisplay(
+        xx0=xx0,
+        xx1=xx1,
+        gate_proba=np.stack([xx0, 1 - xx0], axis=-1),
+        expert_names=["a", "b"],
+    )
+    with pytest.raises(TypeError, match="'confidence_levels' must be .*got 0.7"):
+        disp.plot(confidence_levels=0.7)
+    assert disp.plot(confidence_levels=np.array([0.7])).confidence_ is not None
+
+
+# ---- a CV estimator draws as the mixture it chose ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cv_on_frame():
+    """A CV estimator fitted on a three-column DataFrame, its gate on two."""
+    from skmoe import MixtureOfExpertsRegressorCV
+
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, (150, 3))
+    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    y = y + 0.3 * rng.standard_normal(150)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    cv = MixtureOfExpertsRegressorCV(
+        gate_features=[0, 1], n_experts_grid=(2,), alphas=(1.0,), cv=3, n_init=1
+    ).fit(frame, y)
+    return cv, frame, y
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_gate_regions_cv_draws_as_its_best_estimator(cv_on_frame, in_pipeline):
+    from sklearn.pipeline import Pipeline
+
+    cv, frame, _ = cv_on_frame
+    X = frame.to_numpy()
+    wrap = (lambda est: Pipeline([("moe", est)])) if in_pipeline else (lambda est: est)
+    chosen = GateRegionsDisplay.from_estimator(
+        wrap(cv.best_estimator_), X, grid_resolution=15
+    )
+    # features=None: the two features the gate sees, as for best_estimator_.
+    drawn = GateRegionsDisplay.from_estimator(wrap(cv), X, grid_resolution=15)
+    assert_allclose(drawn.gate_proba, chosen.gate_proba)
+    # The gate sees only the grid's features: nothing held, none said so.
+    title = "Gate regions: expert trusted most"
+    assert drawn.ax_.get_title() == chosen.ax_.get_title() == title
+    with_features = GateRegionsDisplay.from_estimator(
+        wrap(cv), X, features=[0, 1], grid_resolution=15
+    )
+    assert with_features.ax_.get_title() == title
+    # Fitted on a DataFrame, the axes carry its column names for an array X.
+    assert (drawn.ax_.get_xlabel(), drawn.ax_.get_ylabel()) == ("a", "b")
+    assert (chosen.ax_.get_xlabel(), chosen.ax_.get_ylabel()) == ("a", "b")
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+def test_gate_regions_pipeline_with_a_transformer_still_asks_for_features(cv_on_frame):
+    # Behind a transformer, which columns reach the gate is not known.
+    _, frame, y = cv_on_frame
+    moe = MixtureOfExpertsRegressor(gate_features=[0, 1], n_init=1, random_state=0)
+    pipe = make_pipeline(StandardScaler(), moe).fit(frame, y)
+    with pytest.raises(ValueError, match="needs 'features'"):
+        GateRegionsDisplay.from_estimator(pipe, frame.to_numpy())

@@ -2,9 +2,9 @@
 
 The checks every ``from_estimator`` and ``plot`` starts with live in
 :class:`_MixtureDisplayMixin`, as scikit-learn keeps its curve displays'
-checks in a mixin of ``sklearn/utils/_plotting.py``; the colour, label and
-axes helpers are plain functions. Nothing here imports matplotlib at import
-time.
+checks in a mixin of ``sklearn/utils/_plotting.py``; the colour, style,
+label, parameter and axes helpers are plain functions. Nothing here imports
+matplotlib at import time.
 """
 
 import numbers
@@ -61,6 +61,46 @@ def _expert_colors(n_experts, colors=None):
             f"'colors' must give one colour per expert ({n_experts}); got {len(rgba)}."
         )
     return rgba
+
+
+def _style(defaults, kwargs, artist=None):
+    """The keyword arguments of one matplotlib call: ``defaults`` updated with
+    the user's ``kwargs``, whose values win.
+
+    With ``artist``, the matplotlib Artist class the call draws (``Line2D``,
+    ``Rectangle``), aliases are first resolved to their full names on both
+    sides, as scikit-learn's displays do: a user's ``lw`` replaces a default
+    ``linewidth``. Passing both an alias and its full name raises matplotlib's
+    TypeError.
+    """
+    if artist is not None:
+        from matplotlib.cbook import normalize_kwargs
+
+        defaults = normalize_kwargs(defaults, artist)
+        kwargs = normalize_kwargs(kwargs, artist)
+    return {**defaults, **kwargs}
+
+
+def _check_int(value, name, minimum):
+    """``value`` as an int >= ``minimum``: a TypeError for a value that is not
+    an integer (a float, a string, None, a bool), a ValueError below it."""
+    message = f"'{name}' must be an int >= {minimum}; got {value!r}."
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(message)
+    if value < minimum:
+        raise ValueError(message)
+    return int(value)
+
+
+def _computed(*arrays):
+    """The arrays as float ndarrays; lazy Dask arrays are computed together."""
+    from .._dask import is_dask_collection
+
+    if any(is_dask_collection(array) for array in arrays):
+        import dask
+
+        arrays = dask.compute(*arrays)
+    return [np.asarray(array, dtype=np.float64) for array in arrays]
 
 
 def _new_axes(ax, figsize=None):
@@ -230,13 +270,29 @@ def _grid_rows(reference, positions, values):
     return rows
 
 
+def _sees_input(estimator):
+    """Whether the mixture at the end of ``estimator`` takes X unchanged.
+
+    True for a mixture, a CV variant (whose ``best_estimator_`` takes what it
+    takes), and Pipelines whose steps before the last are all
+    ``"passthrough"``; False when any step transforms X first.
+    """
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(estimator, Pipeline):
+        if any(step not in (None, "passthrough") for _, step in estimator.steps[:-1]):
+            return False
+        estimator = estimator.steps[-1][1]
+    return True
+
+
 def _held_title(title, estimator, mixture, X, positions, held_at):
     """``title``, saying where the other features are held if the gate sees any.
 
-    Behind a Pipeline which columns reach the gate is not known, so any
-    other column of X counts.
+    Behind a Pipeline that transforms X, which columns reach the gate is not
+    known, so any other column of X counts.
     """
-    if estimator is mixture:
+    if _sees_input(estimator):
         held = set(np.asarray(mixture.gate_features_).tolist()) - set(positions)
     else:
         held = set(range(X.shape[1])) - set(positions)
@@ -246,15 +302,17 @@ def _held_title(title, estimator, mixture, X, positions, held_at):
     return f"{title}\n(other features at {where})"
 
 
-def _feature_label(X, mixture, position):
-    """The name of column ``position`` of X as the estimator takes it.
+def _feature_label(X, estimator, position):
+    """The name of column ``position`` of X as ``estimator`` takes it.
 
-    A DataFrame's column name; else the name the mixture was fitted with, if
-    the mixture takes X directly (``mixture`` is None behind a Pipeline).
+    A DataFrame's column name; else the name of that column when
+    ``estimator`` (a mixture, a CV variant or a Pipeline) was fitted on a
+    DataFrame (its ``feature_names_in_``); else "feature <position>".
     """
     if _is_dataframe(X):
         return str(X.columns[position])
-    names = getattr(mixture, "feature_names_in_", None)
+    # None too for a Pipeline whose first step has no names.
+    names = getattr(estimator, "feature_names_in_", None)
     if names is not None and len(names) == X.shape[1]:
         return str(names[position])
     return f"feature {position}"

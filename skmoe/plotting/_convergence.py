@@ -5,6 +5,7 @@ import numpy as np
 from ._common import (
     _MixtureDisplayMixin,
     _new_axes,
+    _style,
 )
 
 
@@ -74,7 +75,11 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
         title : str or None, default=None
             Axes title; None: "EM convergence (n starts)".
         **kwargs
-            Passed to :meth:`~matplotlib.axes.Axes.plot` for every line.
+            Passed to :meth:`~matplotlib.axes.Axes.plot` for every line, over
+            the display's own style (``color``, ``linewidth``, ``alpha``,
+            ``label``, and ``marker``, ``markevery`` and ``zorder`` for the
+            kept start): a value given here wins, for every line, and aliases
+            such as ``lw`` or ``ls`` replace their full names.
 
         Returns
         -------
@@ -82,6 +87,7 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
             ``self``, with the artists as attributes.
         """
         self._validate_plot_params()
+        from matplotlib.lines import Line2D
         from matplotlib.ticker import MaxNLocator
 
         ax = _new_axes(ax)
@@ -106,7 +112,7 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
                 label = "other starts" if not labelled_other else f"_start {i}"
                 labelled_other = True
                 style = dict(color="0.55", linewidth=1.0, alpha=0.8, label=label)
-            (line,) = ax.plot(iterations, curve, **{**style, **kwargs})
+            (line,) = ax.plot(iterations, curve, **_style(style, kwargs, Line2D))
             self.lines_.append(line)
             if i == self.best_start:
                 self.best_line_ = line

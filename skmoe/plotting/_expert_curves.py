@@ -7,6 +7,7 @@ import numpy as np
 
 from ._common import (
     _as_table,
+    _check_int,
     _column,
     _expert_colors,
     _expert_names,
@@ -17,6 +18,7 @@ from ._common import (
     _MixtureDisplayMixin,
     _numeric_column,
     _reference_row,
+    _style,
 )
 
 
@@ -172,7 +174,13 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
         title : str or None, default=None
             Title of the top panel; None: "Experts and mixture".
         **kwargs
-            Passed to :meth:`~matplotlib.axes.Axes.plot` for the expert curves.
+            Passed to :meth:`~matplotlib.axes.Axes.plot` for the expert curves,
+            over the display's own style (each expert's ``color`` and
+            ``label``, ``linestyle="--"``, ``linewidth=1.5``, ``zorder=4``): a
+            value given here wins, for every expert curve, and aliases such as
+            ``ls`` or ``c`` replace their full names. A ``color`` draws every
+            expert's curve in one colour (``colors`` gives each expert its
+            own; the gate panel and ``colors_`` keep the experts' colours).
 
         Returns
         -------
@@ -262,18 +270,18 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
 
     def _draw_experts(self, ax, threshold, **kwargs):
         """Each expert's curve where the gate gives it at least ``threshold``."""
+        from matplotlib.lines import Line2D
+
         grid, curves = np.asarray(self.grid), np.asarray(self.expert_curves)
         self.trusted_ = _trusted(np.asarray(self.gate_proba), threshold)
         # Above the mean: where an expert is trusted the mean follows it, and
         # the dashes show through which expert makes the mean there.
-        line_kwargs = {"linestyle": "--", "linewidth": 1.5, "zorder": 4, **kwargs}
+        style = {"linestyle": "--", "linewidth": 1.5, "zorder": 4}
         self.expert_lines_ = [
             ax.plot(
                 grid,
                 np.where(self.trusted_[:, i], curves[:, i], np.nan),
-                color=color,
-                label=name,
-                **line_kwargs,
+                **_style({**style, "color": color, "label": name}, kwargs, Line2D),
             )[0]
             for i, (color, name) in enumerate(
                 zip(self.colors_, self.expert_names, strict=True)
@@ -372,7 +380,7 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
             Where the other columns are held: each column's median (the most
             frequent value of a non-numeric column), or the values of one row
             (a Series with X's columns, a one-row DataFrame or an array).
-        n_points : int, default=200
+        n_points : int >= 2, default=200
             Number of grid points.
         ax, gate_ax, plot_gate, min_gate, colors, title, **kwargs
             As in :meth:`plot`.
@@ -393,11 +401,10 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
             )
         X = _as_table(X, cls._caller())
         position = _one_feature(X, feature, cls._caller())
-        if int(n_points) < 2:
-            raise ValueError(f"'n_points' must be an int >= 2; got {n_points!r}.")
+        n_points = _check_int(n_points, "n_points", 2)
         y_data = _check_y(y, len(X))
         values = _numeric_column(X, position, "feature")
-        grid = np.linspace(values.min(), values.max(), int(n_points))
+        grid = np.linspace(values.min(), values.max(), n_points)
         rows = _grid_rows(_reference_row(X, held_at), [position], [grid])
         rows = cls._mixture_input(estimator, rows)
         mean, std = mixture.predict(rows, return_std=True)
@@ -410,9 +417,7 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
             expert_names=_expert_names(mixture),
             x_data=_column(X, position) if y_data is not None else None,
             y_data=y_data,
-            xlabel=_feature_label(
-                X, mixture if estimator is mixture else None, position
-            ),
+            xlabel=_feature_label(X, estimator, position),
             ylabel=getattr(y, "name", None),
         )
         return display.plot(

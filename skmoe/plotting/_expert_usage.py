@@ -3,10 +3,12 @@
 import numpy as np
 
 from ._common import (
+    _computed,
     _expert_colors,
     _expert_names,
     _MixtureDisplayMixin,
     _new_axes,
+    _style,
 )
 
 
@@ -90,7 +92,15 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
         title : str or None, default=None
             Axes title; None: "Expert usage".
         **kwargs
-            Passed to :meth:`~matplotlib.axes.Axes.bar` for both bar groups.
+            Passed to :meth:`~matplotlib.axes.Axes.bar` for both bar groups,
+            over the display's own style (``color``, ``edgecolor``,
+            ``linewidth``, ``label``, and ``alpha`` and ``hatch`` for the
+            confidences): a value given here wins, for every bar, and aliases
+            such as ``ec`` or ``lw`` replace their full names. A ``color``
+            paints every expert's bars in one colour (``colors`` gives each
+            expert its own; ``colors_`` keeps the experts' colours). The
+            legend's keys take the bars' edge colour, line width, hatch and
+            opacity.
 
         Returns
         -------
@@ -98,37 +108,59 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
             ``self``, with the artists as attributes.
         """
         self._validate_plot_params()
-        from matplotlib.patches import Patch
-
         ax = _new_axes(ax)
-        shares = np.asarray(self.shares, dtype=np.float64)
-        confidences = np.asarray(self.confidences, dtype=np.float64)
         n_experts = len(self.expert_names)
         self.colors_ = _expert_colors(n_experts, colors)
+        self._draw_bars(ax, kwargs)
+        self.equal_share_line_ = ax.axhline(
+            1 / n_experts, color="0.3", linestyle="--", linewidth=0.8, zorder=0
+        )
+        self.equal_share_line_.set_label(f"equal share (1/{n_experts})")
+        handles = [
+            _legend_key(self.bars_[0], "share of rows routed"),
+            _legend_key(self.bars_[1], "mean top gate probability on those rows"),
+            self.equal_share_line_,
+        ]
+        ax.legend(handles=handles, loc="upper center", fontsize="small")
         positions = np.arange(n_experts)
+        ax.set_xticks(positions, [str(name) for name in self.expert_names])
+        ax.set_ylim(0, 1.45)
+        ax.set_yticks(np.linspace(0, 1, 6))
+        ax.set_xlabel("expert")
+        ax.set_ylabel("fraction")
+        ax.set_title(title or "Expert usage")
+        self._set_axes(ax)
+        return self
+
+    def _draw_bars(self, ax, kwargs):
+        """Both bar groups, labelled with their values; the user's ``kwargs``
+        win over the display's style."""
+        from matplotlib.patches import Rectangle
+
+        shares = np.asarray(self.shares, dtype=np.float64)
+        confidences = np.asarray(self.confidences, dtype=np.float64)
+        missing = np.isnan(confidences)
+        positions = np.arange(len(self.expert_names))
         width = 0.38
+        common = {"color": self.colors_, "edgecolor": "black", "linewidth": 0.6}
+        share_style = {**common, "label": "share of rows routed"}
+        confidence_style = {
+            **common,
+            "alpha": 0.45,
+            "hatch": "//",
+            "label": "mean top gate probability on those rows",
+        }
         share_bars = ax.bar(
             positions - width / 2,
             shares,
             width,
-            color=self.colors_,
-            edgecolor="black",
-            linewidth=0.6,
-            label="share of rows routed",
-            **kwargs,
+            **_style(share_style, kwargs, Rectangle),
         )
-        missing = np.isnan(confidences)
         confidence_bars = ax.bar(
             positions + width / 2,
             np.where(missing, 0.0, confidences),
             width,
-            color=self.colors_,
-            alpha=0.45,
-            hatch="//",
-            edgecolor="black",
-            linewidth=0.6,
-            label="mean top gate probability on those rows",
-            **kwargs,
+            **_style(confidence_style, kwargs, Rectangle),
         )
         self.bars_ = [share_bars, confidence_bars]
         ax.bar_label(share_bars, fmt="%.2f", fontsize=8, padding=2)
@@ -141,30 +173,6 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
             fontsize=8,
             padding=2,
         )
-        self.equal_share_line_ = ax.axhline(
-            1 / n_experts, color="0.3", linestyle="--", linewidth=0.8, zorder=0
-        )
-        handles = [
-            Patch(facecolor="0.6", edgecolor="black", label="share of rows routed"),
-            Patch(
-                facecolor="0.6",
-                alpha=0.45,
-                hatch="//",
-                edgecolor="black",
-                label="mean top gate probability on those rows",
-            ),
-            self.equal_share_line_,
-        ]
-        self.equal_share_line_.set_label(f"equal share (1/{n_experts})")
-        ax.legend(handles=handles, loc="upper center", fontsize="small")
-        ax.set_xticks(positions, [str(name) for name in self.expert_names])
-        ax.set_ylim(0, 1.45)
-        ax.set_yticks(np.linspace(0, 1, 6))
-        ax.set_xlabel("expert")
-        ax.set_ylabel("fraction")
-        ax.set_title(title or "Expert usage")
-        self._set_axes(ax)
-        return self
 
     @classmethod
     def from_estimator(
@@ -179,7 +187,9 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
             A fitted mixture or CV variant, or a fitted Pipeline whose last step
             is one; the Pipeline's other steps transform ``X`` first.
         X : array-like of shape (n_samples, n_features)
-            Rows to route, as the estimator takes them.
+            Rows to route, as the estimator takes them. A Dask array is
+            routed lazily and computed once: ``shares`` and ``confidences``
+            are ndarrays.
         ax, colors, title, **kwargs
             As in :meth:`plot`.
 
@@ -189,9 +199,26 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
         """
         mixture, X_mixture = cls._validate_from_estimator_params(estimator, X)
         summary = mixture.routing_summary(X_mixture)
+        shares, confidences = _computed(summary.share, summary.confidence)
         display = cls(
-            shares=summary.share,
-            confidences=summary.confidence,
+            shares=shares,
+            confidences=confidences,
             expert_names=_expert_names(mixture),
         )
         return display.plot(ax=ax, colors=colors, title=title, **kwargs)
+
+
+def _legend_key(bars, label):
+    """A grey legend key drawn as the first bar of ``bars`` is: its edge
+    colour, line width, hatch and opacity."""
+    from matplotlib.patches import Patch
+
+    bar = bars.patches[0]
+    return Patch(
+        facecolor="0.6",
+        edgecolor=bar.get_edgecolor(),
+        linewidth=bar.get_linewidth(),
+        hatch=bar.get_hatch(),
+        alpha=bar.get_alpha(),
+        label=label,
+    )

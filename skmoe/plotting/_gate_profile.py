@@ -4,6 +4,7 @@ import numpy as np
 
 from ._common import (
     _as_table,
+    _check_int,
     _column,
     _expert_colors,
     _expert_names,
@@ -16,6 +17,7 @@ from ._common import (
     _new_axes,
     _numeric_column,
     _reference_row,
+    _style,
 )
 
 
@@ -118,7 +120,13 @@ class GateProfileDisplay(_MixtureDisplayMixin):
         title : str or None, default=None
             Axes title; None: "Gate along <xlabel>".
         **kwargs
-            Passed to :meth:`~matplotlib.axes.Axes.plot` for the gate's lines.
+            Passed to :meth:`~matplotlib.axes.Axes.plot` for the gate's lines,
+            over the display's own style (each expert's ``color`` and
+            ``label``, ``linewidth=1.8``): a value given here wins, for every
+            line, and aliases such as ``lw`` or ``c`` replace their full names.
+            A ``color`` draws every expert's line in one colour and a
+            ``label`` names them all alike (``colors`` gives each expert its
+            own colour; the rug and ``colors_`` keep the experts' colours).
 
         Returns
         -------
@@ -126,13 +134,22 @@ class GateProfileDisplay(_MixtureDisplayMixin):
             ``self``, with the artists as attributes.
         """
         self._validate_plot_params()
+        from matplotlib.lines import Line2D
+
         ax = _new_axes(ax, figsize=(7.2, 4.0))
         grid, gate = np.asarray(self.grid), np.asarray(self.gate_proba)
         n_experts = len(self.expert_names)
         self.colors_ = _expert_colors(n_experts, colors)
-        line_kwargs = {"linewidth": 1.8, **kwargs}
         self.lines_ = [
-            ax.plot(grid, gate[:, i], color=color, label=name, **line_kwargs)[0]
+            ax.plot(
+                grid,
+                gate[:, i],
+                **_style(
+                    {"color": color, "label": name, "linewidth": 1.8},
+                    kwargs,
+                    Line2D,
+                ),
+            )[0]
             for i, (color, name) in enumerate(
                 zip(self.colors_, self.expert_names, strict=True)
             )
@@ -208,7 +225,7 @@ class GateProfileDisplay(_MixtureDisplayMixin):
             Where the other columns are held: each column's median (the most
             frequent value of a non-numeric column), or the values of one row
             (a Series with X's columns, a one-row DataFrame or an array).
-        n_points : int, default=200
+        n_points : int >= 2, default=200
             Number of grid points, from the feature's minimum to its maximum.
         plot_data : bool, default=True
             Draw the rug of the data, coloured by the expert the gate trusts
@@ -226,10 +243,9 @@ class GateProfileDisplay(_MixtureDisplayMixin):
         mixture, _ = cls._validate_from_estimator_params(estimator)
         X = _as_table(X, cls._caller())
         position = _feature_position(X, feature, "feature")
-        if int(n_points) < 2:
-            raise ValueError(f"'n_points' must be an int >= 2; got {n_points!r}.")
+        n_points = _check_int(n_points, "n_points", 2)
         values = _numeric_column(X, position, "feature")
-        grid = np.linspace(values.min(), values.max(), int(n_points))
+        grid = np.linspace(values.min(), values.max(), n_points)
         rows = _grid_rows(_reference_row(X, held_at), [position], [grid])
         gate = mixture.gate_proba(cls._mixture_input(estimator, rows))
         data = data_experts = None
@@ -242,9 +258,7 @@ class GateProfileDisplay(_MixtureDisplayMixin):
             expert_names=_expert_names(mixture),
             data=data,
             data_experts=data_experts,
-            xlabel=_feature_label(
-                X, mixture if estimator is mixture else None, position
-            ),
+            xlabel=_feature_label(X, estimator, position),
         )
         if title is None:
             title = _held_title(

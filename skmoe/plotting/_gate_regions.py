@@ -1,9 +1,12 @@
 """GateRegionsDisplay: the region of the input each expert is trusted with."""
 
+import numbers
+
 import numpy as np
 
 from ._common import (
     _as_table,
+    _check_int,
     _column,
     _expert_colors,
     _expert_names,
@@ -15,6 +18,8 @@ from ._common import (
     _new_axes,
     _numeric_column,
     _reference_row,
+    _sees_input,
+    _style,
 )
 
 
@@ -54,7 +59,8 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
     confidence : ndarray of shape (n_rows, n_cols)
         The top gate probability at each grid point.
     surface_ : matplotlib QuadContourSet
-        The filled regions: one level per expert, level ``i`` for expert ``i``.
+        The filled regions: one level per expert, level ``i`` for expert ``i``
+        (unless ``levels`` are passed to :meth:`plot`).
     confidence_ : matplotlib QuadContourSet or None
         Contour lines of ``confidence``; None if not drawn (one expert, or
         ``confidence_levels`` outside the range of the confidence).
@@ -63,7 +69,8 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
     legend_ : matplotlib Legend
         One entry per expert, labelled with its name.
     colors_ : ndarray of shape (n_experts, 4)
-        The RGBA colour of each expert.
+        The RGBA colour of each expert: from ``colors``, or from a ``cmap``
+        passed to :meth:`plot`.
     ax_ : matplotlib Axes
         The axes drawn on.
     figure_ : matplotlib Figure
@@ -147,12 +154,21 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
         alpha : float, default=0.35
             Opacity of the filled regions.
         confidence_levels : sequence of float or None, default=(0.6, 0.8, 0.95)
-            Top gate probabilities at which to draw labelled contour lines.
-            None or empty draws none.
+            Top gate probabilities at which to draw labelled contour lines
+            (a sequence even for one level: ``(0.7,)``); levels the top gate
+            probability does not cross are left out. None or empty draws
+            none.
         title : str or None, default=None
             Axes title; None: "Gate regions: expert trusted most".
         **kwargs
-            Passed to :meth:`~matplotlib.axes.Axes.contourf`.
+            Passed to :meth:`~matplotlib.axes.Axes.contourf` for the filled
+            regions, over the display's own ``levels`` (one per expert),
+            ``colors`` (the experts') and ``zorder=-1``: a value given here
+            wins. A ``cmap`` replaces the experts' colours: the regions, the
+            data points, the legend and ``colors_`` then take the colour the
+            colormap gives each expert's index (a ``cmap`` together with
+            ``colors`` raises a ValueError). Other ``levels`` no longer give
+            each expert a level of its own.
 
         Returns
         -------
@@ -160,9 +176,16 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
             ``self``, with the artists as attributes.
         """
         self._validate_plot_params()
+        confidence_levels = _check_confidence_levels(confidence_levels)
+        if colors is not None and kwargs.get("cmap") is not None:
+            raise ValueError(
+                "Pass the experts' colours either as 'colors' or as a 'cmap' "
+                f"keyword argument, not both; got colors={colors!r} and "
+                f"cmap={kwargs['cmap']!r}."
+            )
         ax = _new_axes(ax)
         self.colors_ = _expert_colors(len(self.expert_names), colors)
-        self._draw_regions(ax, alpha, **kwargs)
+        self._draw_regions(ax, alpha, kwargs)
         self._draw_confidence(ax, confidence_levels)
         self._draw_data(ax)
         self._draw_legend(ax)
@@ -174,18 +197,27 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
 
     # ---- drawing steps of plot ---------------------------------------------
 
-    def _draw_regions(self, ax, alpha, **kwargs):
-        """One filled level per expert: level ``i`` where expert ``i`` leads."""
-        kwargs.setdefault("zorder", -1)
+    def _draw_regions(self, ax, alpha, kwargs):
+        """One filled level per expert: level ``i`` where expert ``i`` leads.
+
+        The user's ``kwargs`` win over these defaults; a ``cmap`` among them
+        replaces the experts' colours, here and in ``colors_``.
+        """
+        n_experts = len(self.expert_names)
+        defaults = {
+            "levels": np.arange(n_experts + 1) - 0.5,
+            "colors": self.colors_,
+            "alpha": alpha,
+            "zorder": -1,
+        }
+        with_cmap = kwargs.get("cmap") is not None
+        if with_cmap:
+            del defaults["colors"]
         self.surface_ = ax.contourf(
-            self.xx0,
-            self.xx1,
-            self.regions,
-            levels=np.arange(len(self.expert_names) + 1) - 0.5,
-            colors=self.colors_,
-            alpha=alpha,
-            **kwargs,
+            self.xx0, self.xx1, self.regions, **_style(defaults, kwargs)
         )
+        if with_cmap:
+            self.colors_ = self.surface_.to_rgba(np.arange(n_experts))
 
     def _draw_confidence(self, ax, confidence_levels):
         """Labelled contours of the top gate probability, at the levels it
@@ -193,7 +225,7 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
         self.confidence_ = None
         levels = [
             level
-            for level in (confidence_levels or ())
+            for level in confidence_levels
             if self.confidence.min() < level < self.confidence.max()
         ]
         if levels and len(self.expert_names) > 1:
@@ -281,15 +313,16 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
         features : pair of int or str, or None, default=None
             The two columns of ``X`` spanning the grid: indices, or column
             names of a DataFrame. None: X's two columns if it has two, else the
-            gate's two features of a mixture whose gate sees two
-            (``gate_features_``).
+            two features the gate sees (``gate_features_``), if it sees two
+            and takes X unchanged (a mixture, or a CV variant through its
+            ``best_estimator_``, not behind a Pipeline's transformers).
         held_at : "median" or a row of X, default="median"
             Where the other columns are held: each column's median (the most
             frequent value of a non-numeric column), or the values of one row
             (a Series with X's columns, a one-row DataFrame or an array).
-        grid_resolution : int, default=200
+        grid_resolution : int >= 2, default=200
             Grid points along each axis.
-        eps : float, default=0.5
+        eps : float >= 0, default=0.5
             Margin added to each side of the data's range, in the units of
             each feature.
         plot_data : bool, default=True
@@ -309,13 +342,12 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
         """
         mixture, _ = cls._validate_from_estimator_params(estimator)
         X = _as_table(X, cls._caller())
-        if int(grid_resolution) < 2:
-            raise ValueError(
-                f"'grid_resolution' must be an int >= 2; got {grid_resolution!r}."
-            )
+        grid_resolution = _check_int(grid_resolution, "grid_resolution", 2)
+        eps = _check_eps(eps)
+        _check_confidence_levels(confidence_levels)
         positions = _two_features(X, features, estimator, mixture, cls._caller())
         axes = [
-            np.linspace(column.min() - eps, column.max() + eps, int(grid_resolution))
+            np.linspace(column.min() - eps, column.max() + eps, grid_resolution)
             for column in (_numeric_column(X, p, "features") for p in positions)
         ]
         xx0, xx1 = np.meshgrid(*axes)
@@ -328,10 +360,7 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
             data = np.column_stack([_column(X, p) for p in positions])
             data = data.astype(np.float64)
             data_experts = mixture.predict_expert(cls._mixture_input(estimator, X))
-        labels = [
-            _feature_label(X, mixture if estimator is mixture else None, p)
-            for p in positions
-        ]
+        labels = [_feature_label(X, estimator, p) for p in positions]
         display = cls(
             xx0=xx0,
             xx1=xx1,
@@ -367,7 +396,7 @@ def _two_features(X, features, estimator, mixture, caller):
         if X.shape[1] == 2:
             return [0, 1]
         gate_columns = np.asarray(mixture.gate_features_)
-        if estimator is mixture and len(gate_columns) == 2:
+        if _sees_input(estimator) and len(gate_columns) == 2:
             return [int(column) for column in gate_columns]
         raise ValueError(
             f"{caller} needs 'features', the two columns of X spanning the "
@@ -385,3 +414,31 @@ def _two_features(X, features, estimator, mixture, caller):
             f"'features' must be two different columns of X; got {features!r}."
         )
     return positions
+
+
+def _check_eps(eps):
+    """``eps`` as a finite float >= 0."""
+    message = f"'eps' must be a finite float >= 0; got {eps!r}."
+    if not isinstance(eps, numbers.Real) or isinstance(eps, bool):
+        raise TypeError(message)
+    if not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(message)
+    return float(eps)
+
+
+def _check_confidence_levels(levels):
+    """``confidence_levels`` as a list of floats; None is none. Levels the
+    confidence does not cross are left out when drawing, not here."""
+    if levels is None:
+        return []
+    allowed = "None or a sequence of numbers, such as (0.7,) for one level"
+    if isinstance(levels, str) or not np.iterable(levels):
+        raise TypeError(f"'confidence_levels' must be {allowed}; got {levels!r}.")
+    levels = list(levels)
+    for level in levels:
+        if not isinstance(level, numbers.Real) or isinstance(level, bool):
+            raise TypeError(
+                f"'confidence_levels' must be {allowed}; got {levels!r}, which "
+                f"holds {level!r}."
+            )
+    return [float(level) for level in levels]
