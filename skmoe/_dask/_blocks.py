@@ -33,6 +33,7 @@ class _Data:
         self.n_samples = X.shape[0]
 
     def blocks(self):
+        """``(index, [X, y, weights, init])`` of every block that holds rows."""
         if not hasattr(self, "_blocks"):  # built once: every pass reuses them
             self._blocks = self._split_blocks()
         return self._blocks
@@ -40,8 +41,14 @@ class _Data:
     def _split_blocks(self):
         columns = [self.X, self.y, self.sample_weight, self.init]
         delayed = [None if c is None else list(c.to_delayed().ravel()) for c in columns]
-        n_blocks = len(delayed[0])
-        return [[None if d is None else d[b] for d in delayed] for b in range(n_blocks)]
+        # An empty block (a filtered-out partition) adds nothing to any sum,
+        # and estimators refuse zero rows: it is left out of every pass. The
+        # others keep their index, which seeds their sample of rows.
+        return [
+            (b, [None if d is None else d[b] for d in delayed])
+            for b, n_rows in enumerate(self.X.chunks[0])
+            if n_rows > 0
+        ]
 
     def run(self, plan):
         """Evaluate ``plan`` on every block and add the results."""
@@ -50,7 +57,7 @@ class _Data:
         shared = dask.delayed(plan, traverse=False)
         parts = [
             dask.delayed(_block_pass)(shared, index, *blocks)
-            for index, blocks in enumerate(self.blocks())
+            for index, blocks in self.blocks()
         ]
         while len(parts) > 1:
             parts = [

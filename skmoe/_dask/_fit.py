@@ -15,7 +15,7 @@ from .._noise import nn_noise_variance
 from .._warn import warn
 from ._blocks import _Data, _Spread, _Summary
 from ._checks import _check_options, _refuse_experts
-from ._collections import _column, _is_frame, _rows
+from ._collections import _align_rows, _is_frame, _rows, is_dask_collection
 from ._em import _EM
 from ._solvers import _Logistic
 from ._sums import _Context
@@ -45,11 +45,14 @@ def fit_dask(model, X, y, sample_weight=None, init_resp=None, **fit_params):
         ``assignment="soft"``; anything else raises a TypeError or ValueError
         that says what to do instead.
     X : dask.array.Array or dask.dataframe.DataFrame of shape (n_samples, n_features)
-        Training inputs, partitioned by rows.
+        Training inputs, partitioned by rows. Row counts Dask does not know
+        (a DataFrame's partitions, an array after boolean masking) are
+        computed in one pass, with those of ``y`` and the weights; empty
+        blocks are skipped.
     y : dask.array.Array, dask.dataframe.Series or ndarray of shape (n_samples,)
         Targets, aligned with the rows of ``X``.
-    sample_weight : Dask or NumPy array of shape (n_samples,), default=None
-        Row weights.
+    sample_weight : Dask or NumPy array of shape (n_samples,) or float, default=None
+        Row weights; a number is the weight of every row.
     init_resp : Dask or NumPy array of shape (n_samples, n_experts), default=None
         Responsibilities to start EM from, instead of ``init_params``; rows
         are normalised to sum to 1.
@@ -125,17 +128,24 @@ def _prepare(model, X, y, sample_weight, init_resp, spec):
     EM driver that runs the starts on them."""
     n_experts = len(spec.templates)
     meta = X._meta if _is_frame(X) else None
-    X, feature_names = _rows(X, lengths=True)
-    y, w = _target_and_weights(X, y, sample_weight)
-    init, init_blocks = _start_params(model, init_resp, X, n_experts)
+    X, feature_names = _rows(X)
+    init = _start_params(model, init_resp)
+    weight = _scalar_weight(sample_weight)
+    X, (y, w, init_blocks) = _align_rows(
+        X,
+        [
+            ("y", y, 1),
+            ("sample_weight", sample_weight if weight is None else None, 1),
+            ("init_params", None if isinstance(init, str) else init, 2),
+        ],
+    )
+    if weight is not None:  # as in memory: every row weighs the number given
+        w = _full_weight(X, weight)
+    _check_init_width(init_blocks, n_experts)
     data = _Data(X, y, w, init_blocks)
+    _check_n_samples(data.n_samples, n_experts)
     summary, total = _summarise(data, model._kind)
     _select_features(model, meta if meta is not None else X, feature_names)
-    if n_experts > data.n_samples:
-        raise ValueError(
-            f"'n_experts' must be at most the number of samples ({data.n_samples}); "
-            f"got {n_experts} experts."
-        )
     ctx, sample = _describe(model, data, summary, total, init, spec)
     em = _EM(model, data, ctx, spec.names, spec.templates, total, X.shape[1])
     em.init = init
@@ -145,38 +155,56 @@ def _prepare(model, X, y, sample_weight, init_resp, spec):
     return em
 
 
-def _target_and_weights(X, y, sample_weight):
-    """``y`` and ``sample_weight`` chunked as the rows of ``X``."""
-    row_chunks = X.chunks[0]
-    y = _column(y, row_chunks, "y")
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D (n_samples,); got shape {y.shape}.")
-    w = (
-        None
-        if sample_weight is None
-        else _column(sample_weight, row_chunks, "sample_weight")
-    )
-    return y, w
+def _scalar_weight(sample_weight):
+    """A number given as ``sample_weight`` (the weight of every row, as
+    scikit-learn reads it), else None."""
+    if isinstance(sample_weight, numbers.Real):
+        return float(sample_weight)
+    if sample_weight is not None and np.ndim(sample_weight) == 0:
+        raise ValueError(
+            "sample_weight must be a number, an array of shape (n_samples,) or "
+            f"None; got {sample_weight!r}."
+        )
+    return None
 
 
-def _start_params(model, init_resp, X, n_experts):
-    """``init_params`` (or ``init_resp``), and its row blocks if an array."""
+def _full_weight(X, value):
+    """A weight of ``value`` for every row, chunked as ``X``."""
+    import dask.array as da
+
+    return da.full(X.shape[0], value, chunks=(X.chunks[0],), dtype=np.float64)
+
+
+def _start_params(model, init_resp):
+    """``init_params`` (or ``init_resp``): a rule's name or an array."""
     init = model.init_params if init_resp is None else init_resp
     if init_resp is not None and not isinstance(model.init_params, str):
         raise ValueError(
             "Pass the starting responsibilities once: as 'init_resp', not also "
             "as 'init_params'."
         )
-    if isinstance(init, str):
-        return init, None
-    if not (hasattr(init, "shape") and len(init.shape) == 2):
-        init = np.asarray(init, dtype=np.float64)
-    if init.shape != (X.shape[0], n_experts):
+    if isinstance(init, str) or is_dask_collection(init):
+        return init
+    return np.asarray(init, dtype=np.float64)
+
+
+def _check_init_width(init_blocks, n_experts):
+    if init_blocks is not None and init_blocks.shape[1] != n_experts:
         raise ValueError(
             "'init_params' as an array must have shape (n_samples, n_experts) "
-            f"= ({X.shape[0]}, {n_experts}); got {tuple(init.shape)}."
+            f"= ({init_blocks.shape[0]}, {n_experts}); got {init_blocks.shape}."
         )
-    return init, _column(init, X.chunks[0], "init_params")
+
+
+def _check_n_samples(n_samples, n_experts):
+    """Enough rows, known before any pass (empty blocks count for nothing)."""
+    if n_samples < 2:
+        raise ValueError(f"X has {n_samples} sample(s); at least 2 are required.")
+    if n_experts > n_samples:
+        raise ValueError(
+            f"'n_experts' must be at most the number of samples ({n_samples}); "
+            f"got {n_experts} experts."
+        )
 
 
 def _summarise(data, kind):
@@ -190,12 +218,14 @@ def _summarise(data, kind):
     if kind == "regressor" and summary["nonfinite_y"]:
         raise ValueError("y contains NaN or infinity.")
     if summary["nonfinite_w"] or summary["negative_weight"]:
-        raise ValueError("sample_weight must be finite and non-negative.")
+        raise ValueError(
+            "sample_weight must be finite and non-negative; got "
+            f"{summary['negative_weight']} negative and {summary['nonfinite_w']} "
+            "NaN or infinite weights."
+        )
     total = float(summary["weight"])
     if not total > 0:
         raise ValueError("sample_weight must not be all zero.")
-    if data.n_samples < 2:
-        raise ValueError(f"X has {data.n_samples} sample; at least 2 are required.")
     return summary, total
 
 

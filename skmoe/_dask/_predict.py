@@ -23,7 +23,12 @@ PREDICT_METHODS = (
 )
 
 
-def _predict_block(block, model, method, names, kwargs):
+def _predict_block(block, model, method, names, kwargs, empty=None):
+    if len(block) == 0 and empty is not None:
+        # Estimators refuse zero rows; an empty block (a filtered-out
+        # partition) has an empty result of the probe's width and dtype.
+        tail, dtype = empty
+        return np.empty((0,) + tail, dtype=dtype)
     if names is not None:
         import pandas as pd
 
@@ -79,7 +84,7 @@ def predict_blocks(model, method, X, **kwargs):
     if method not in PREDICT_METHODS:
         raise ValueError(f"'method' must be one of {PREDICT_METHODS}; got {method!r}.")
     frame = _is_frame(X)
-    X, names = _rows(X, lengths=False)
+    X, names = _rows(X)
     if not frame:
         names = None
     # The probe tells the output's width and dtype without touching the data.
@@ -87,21 +92,14 @@ def predict_blocks(model, method, X, **kwargs):
         np.zeros((1, X.shape[1]), dtype=X.dtype), model, method, names, kwargs
     )
     shared = dask.delayed(model, traverse=False)
+    empty = (probe.shape[1:], probe.dtype)
+    args = (_predict_block, shared, method, names, kwargs, empty)
     common = {"dtype": probe.dtype, "meta": np.empty((0,) * probe.ndim, probe.dtype)}
     if probe.ndim == 1:
-        result = X.map_blocks(
-            _predict_block, shared, method, names, kwargs, drop_axis=1, **common
-        )
+        result = X.map_blocks(*args, drop_axis=1, **common)
     else:
-        result = X.map_blocks(
-            _predict_block,
-            shared,
-            method,
-            names,
-            kwargs,
-            chunks=(X.chunks[0], (probe.shape[1],)),
-            **common,
-        )
+        chunks = (X.chunks[0], (probe.shape[1],))
+        result = X.map_blocks(*args, chunks=chunks, **common)
     if method == "predict" and kwargs.get("return_std"):
         return result[:, 0], result[:, 1]
     return result
