@@ -119,7 +119,13 @@ def check_sample_weight(sample_weight, X):
     # Shape, NaN/inf, negative and all-zero weights: decided in _compat, the
     # same on every supported scikit-learn.
     sample_weight = _check_finite_non_negative(sample_weight, X)
-    total = float(np.sum(sample_weight))
+    check_weight_total(float(np.sum(sample_weight)))
+    return sample_weight
+
+
+def check_weight_total(total):
+    """Refuse a total weight of 0, or one beyond :data:`SAFE_MAGNITUDE` (or
+    below its inverse), in memory and out of core alike."""
     if not total > 0:
         raise ValueError(
             "sample_weight must have a positive sum, but every weight is 0: "
@@ -133,7 +139,6 @@ def check_sample_weight(sample_weight, X):
             "their sum into it; note that they count as frequencies, so the "
             "gate's penalty is weighed against their sum."
         )
-    return sample_weight
 
 
 def check_n_experts(n_experts, n_samples):

@@ -277,10 +277,10 @@ def test_a_number_as_sample_weight_weighs_every_row(weight):
             r"sample_weight must be a number, an array of shape \(n_samples,\) "
             r"or None; got 'heavy'",
         ),
-        ({"init_resp": np.ones((10, 2))}, r"init_params has 10 rows but X has 600"),
+        ({"init_resp": np.ones((10, 2))}, r"init_resp has 10 rows but X has 600"),
         (
             {"init_resp": np.ones((600, 3))},
-            r"'init_params' as an array must have shape \(n_samples, n_experts\) "
+            r"'init_resp' as an array must have shape \(n_samples, n_experts\) "
             r"= \(600, 2\); got \(600, 3\)",
         ),
     ],
@@ -307,6 +307,18 @@ def test_mismatched_inputs_are_refused_with_what_is_allowed(change, match):
     with pytest.raises(ValueError, match=match):
         moe.fit(X_lazy, **kwargs)
     assert not hasattr(moe, "experts_")
+
+
+@pytest.mark.parametrize("weight", [1e-160, 1e160])
+def test_a_total_weight_out_of_range_is_refused_as_in_memory(weight):
+    """Beyond this range the penalty over the total weight overflows; the
+    out-of-core fit did not check it."""
+    X, y = regression_data()
+    match = r"sample_weight sums to .*, outside the range \[1e-150, 1e\+150\]"
+    with pytest.raises(ValueError, match=match):
+        MixtureOfExpertsRegressor(**KW).fit(X, y, sample_weight=weight)
+    with pytest.raises(ValueError, match=match):
+        MixtureOfExpertsRegressor(**KW).fit(da.from_array(X, chunks=150), y, weight)
 
 
 def test_negative_number_as_sample_weight_is_refused():

@@ -12,6 +12,7 @@ from .._gating import SoftmaxGate
 from .._init import best_run
 from .._math import standard_scale
 from .._noise import nn_noise_variance
+from .._validation import check_weight_total
 from .._warn import warn
 from ._blocks import _Data, _Spread, _Summary
 from ._checks import _check_options, _refuse_experts
@@ -130,18 +131,20 @@ def _prepare(model, X, y, sample_weight, init_resp, spec):
     meta = X._meta if _is_frame(X) else None
     X, feature_names = _rows(X)
     init = _start_params(model, init_resp)
+    # Errors name the parameter the responsibilities came in.
+    init_name = "init_params" if init_resp is None else "init_resp"
     weight = _scalar_weight(sample_weight)
     X, (y, w, init_blocks) = _align_rows(
         X,
         [
             ("y", y, 1),
             ("sample_weight", sample_weight if weight is None else None, 1),
-            ("init_params", None if isinstance(init, str) else init, 2),
+            (init_name, None if isinstance(init, str) else init, 2),
         ],
     )
     if weight is not None:  # as in memory: every row weighs the number given
         w = _full_weight(X, weight)
-    _check_init_width(init_blocks, n_experts)
+    _check_init_width(init_blocks, n_experts, init_name)
     data = _Data(X, y, w, init_blocks)
     _check_n_samples(data.n_samples, n_experts)
     summary, total = _summarise(data, model._kind)
@@ -188,10 +191,10 @@ def _start_params(model, init_resp):
     return np.asarray(init, dtype=np.float64)
 
 
-def _check_init_width(init_blocks, n_experts):
+def _check_init_width(init_blocks, n_experts, name):
     if init_blocks is not None and init_blocks.shape[1] != n_experts:
         raise ValueError(
-            "'init_params' as an array must have shape (n_samples, n_experts) "
+            f"'{name}' as an array must have shape (n_samples, n_experts) "
             f"= ({init_blocks.shape[0]}, {n_experts}); got {init_blocks.shape}."
         )
 
@@ -224,8 +227,7 @@ def _summarise(data, kind):
             "NaN or infinite weights."
         )
     total = float(summary["weight"])
-    if not total > 0:
-        raise ValueError("sample_weight must not be all zero.")
+    check_weight_total(total)
     return summary, total
 
 
