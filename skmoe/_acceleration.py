@@ -39,9 +39,9 @@ The norms that set the step length weight each row by its sample weight, so
 that, as everywhere in EM, a weight of ``k`` counts as ``k`` repeated rows.
 """
 
-import copy
-
 import numpy as np
+
+from ._estimators import copy_sharing_frozen
 
 # The longest jump allowed at first, and the factor by which it grows after a
 # jump that used all of it (SQUAREM's step.max0 and mstep).
@@ -193,7 +193,7 @@ class Squarem:
             return R2
         self.cycle, self.pending = [R2], (R2, objective, alpha)
         if self.mixture is not None:
-            self.before_jump = copy.deepcopy(
-                (self.mixture.experts_, self.mixture.gate_)
+            self.before_jump = copy_sharing_frozen(
+                (self.mixture.experts_, self.mixture.gate_), self.mixture.experts_
             )
         return R

@@ -49,6 +49,7 @@ from ._diagnostics import (
     small_experts,
 )
 from ._estimators import (
+    copy_sharing_frozen,
     same_type_error,
     seeded_clone,
     set_warm_start,
@@ -557,7 +558,7 @@ class _BaseMixtureOfExperts(
         stays intact until the new fit has succeeded."""
         run = self._snapshot()
         run._print_start(0)
-        run.experts_ = copy.deepcopy(self.experts_)
+        run.experts_ = copy_sharing_frozen(self.experts_, self.experts_)
         run.gate_ = copy.deepcopy(self.gate_)
         # Re-seeds count over the whole run, across warm-started calls.
         run._reseeds = dict(self._reseeds)
@@ -623,7 +624,7 @@ class _BaseMixtureOfExperts(
                 continue
             self._record(n_iter, ll, previous, log_resp, data, curve, start)
             if stochastic and (best is None or ll > best[0]):
-                best = (ll, copy.deepcopy(self._state()))
+                best = (ll, copy_sharing_frozen(self._state(), self.experts_))
             # A single expert owns every row: its first M-step is already the
             # maximum-likelihood fit, and refitting could only add solver noise.
             if log_resp.shape[1] == 1:

@@ -18,6 +18,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.utils.validation import check_is_fitted
 
+from ._estimators import has_own_likelihood
 from .rules import RuleExpert
 
 __all__ = [
@@ -110,7 +111,9 @@ def expert_parameters(name, expert, kind):
     else:
         raise _unknown_count(name, expert, "expert")
     if kind == "regressor":
-        return own + 1  # its noise variance
+        # Its noise variance, unless it reports its own likelihood (a prefit
+        # mixture), which the mixture then uses instead of a Gaussian.
+        return own + int(not has_own_likelihood(expert))
     # A classifier without probabilities gets a smoothed one-hot whose
     # smoothing (its error rate) EM estimates.
     return own + int(not hasattr(expert, "predict_proba"))

@@ -5,6 +5,7 @@ clones, warm starts, and the checks that its output is usable. The gate and
 the experts both rely on them; nothing here knows about EM.
 """
 
+import copy
 import functools
 import inspect
 from contextlib import contextmanager
@@ -47,6 +48,27 @@ def shallow_copy(estimator):
     twin = object.__new__(type(estimator))
     twin.__dict__.update(estimator.__dict__)
     return twin
+
+
+def copy_sharing_frozen(obj, experts):
+    """``copy.deepcopy(obj)``, but with the FrozenEstimator experts among
+    ``experts`` (and among the experts of nested mixtures) kept as the very
+    objects.
+
+    EM copies its experts to continue from them or to undo a jump. A prefit
+    model never changes, and the mixture shares it rather than cloning it
+    (the user's object, not a second copy of a possibly large model).
+    """
+    memo = {id(expert): expert for expert in _frozen_experts(experts)}
+    return copy.deepcopy(obj, memo)
+
+
+def _frozen_experts(experts):
+    for expert in experts:
+        if isinstance(expert, FrozenEstimator):
+            yield expert
+        else:
+            yield from _frozen_experts(getattr(expert, "experts_", ()))
 
 
 def has_own_likelihood(expert):

@@ -4,6 +4,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import MetaEstimatorMixin, RegressorMixin
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression
 from sklearn.utils.validation import column_or_1d
 
@@ -629,10 +630,10 @@ default="auto"
         gate = self._routing_weights(Xg, None)
         parts = []
         for i, where, X_rows in routed_blocks(gate, Xe):
-            expert = self.experts_[i]
-            if isinstance(expert, MixtureOfExpertsRegressor):
-                with naming(self._expert_names[i], expert):
-                    parts.append((i, where, *expert._predictive_mixture(X_rows)))
+            child = _nested_mixture(self.experts_[i])
+            if child is not None:
+                with naming(self._expert_names[i], child):
+                    parts.append((i, where, *child._predictive_mixture(X_rows)))
                 continue
             mean, var = self._one_expert(i, X_rows)
             var = np.broadcast_to(var, mean.shape)
@@ -800,3 +801,12 @@ def _numeric_target(y):
             f"{np.asarray(y).dtype} ({exc}). For class labels use "
             "MixtureOfExpertsClassifier."
         ) from exc
+
+
+def _nested_mixture(expert):
+    """The mixture of regressors an expert is, alone or prefit inside a
+    FrozenEstimator (which passes its ``log_likelihood`` and ``predict`` on,
+    so EM already uses the child's own likelihood); else None."""
+    if isinstance(expert, FrozenEstimator):
+        expert = expert.estimator
+    return expert if isinstance(expert, MixtureOfExpertsRegressor) else None

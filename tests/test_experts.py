@@ -635,6 +635,64 @@ def test_router_over_frozen_regressors_beats_each():
     assert moe.named_experts_.low.estimator is low
 
 
+def _frozen_experts_from_both_halves():
+    """Two regimes and three prefit models of different kinds, frozen."""
+    X, y = make_two_regimes(300, random_state=0, noise_sd=0.3)
+    models = [
+        LinearRegression().fit(X, y),
+        DecisionTreeRegressor(max_depth=2).fit(X, y),
+        KNeighborsRegressor(50).fit(X, y),
+    ]
+    named = [(f"m{i}", FrozenEstimator(m)) for i, m in enumerate(models)]
+    return X, y, models, named
+
+
+@pytest.mark.filterwarnings("ignore::skmoe.exceptions.DeadExpertWarning")
+@pytest.mark.filterwarnings("ignore::skmoe.exceptions.LocalOptimumWarning")
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"warm_start": True},  # continued from a copy of the fitted experts
+        # A copy before each jump, handed back when the jump is rejected (as
+        # from this start).
+        {"acceleration": "squarem", "n_init": 1, "random_state": 2},
+        {"assignment": "stochastic", "max_iter": 30},  # a copy of the best state
+    ],
+    ids=["warm start", "squarem", "stochastic"],
+)
+def test_frozen_experts_stay_the_users_objects_through_every_copy(kwargs):
+    """The guide: a prefit model is shared, not cloned. EM's copies of its
+    experts (to continue, to undo a jump, to keep the best draw) deep-copied
+    it, so the fitted mixture held a second copy of every prefit model."""
+    X, y, models, named = _frozen_experts_from_both_halves()
+    moe = MixtureOfExpertsRegressor(named, **{"random_state": 0, **kwargs})
+    moe.fit(X, y)
+    moe.fit(X, y)  # a warm start continues from the fitted experts
+    for (_, frozen), fitted, model in zip(named, moe.experts_, models, strict=True):
+        assert fitted is frozen
+        assert fitted.estimator is model
+
+
+def test_a_frozen_mixture_gives_its_own_predictive_distribution():
+    """A prefit mixture inside FrozenEstimator reports its own likelihood,
+    which EM uses; its quantiles and draws were those of one Gaussian."""
+    X, y = make_two_regimes(600, random_state=0, noise_sd=0.3)
+    child = MixtureOfExpertsRegressor(n_experts=2, n_init=1, random_state=0)
+    child.fit(X, y)
+    parent = MixtureOfExpertsRegressor([("child", FrozenEstimator(child))]).fit(X, y)
+    border = np.array([[0.0], [-2.0]])
+    assert_allclose(
+        parent.predict_quantiles(border, [0.05, 0.5, 0.95]),
+        child.predict_quantiles(border, [0.05, 0.5, 0.95]),
+    )
+    assert_allclose(
+        parent.sample_y(border, 50, random_state=0),
+        child.sample_y(border, 50, random_state=0),
+    )
+    # Nothing of the prefit mixture is estimated here, not even a variance.
+    assert parent.bic(X, y) == pytest.approx(-2 * parent.log_likelihood(X, y).sum())
+
+
 def _three_blobs(n_samples, random_state):
     rng = np.random.RandomState(random_state)
     centres = np.array([[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]])
