@@ -67,6 +67,7 @@ from ._cv_path import (
 )
 from ._estimators import shallow_copy
 from ._gating import SoftmaxGate
+from ._persistence import VersionedStateMixin
 from ._regressor import MixtureOfExpertsRegressor
 from ._validation import check_numeric_input, check_sample_weight
 
@@ -178,7 +179,9 @@ def _check_fold_classes(splits, y, classes):
             )
 
 
-class _BaseMixtureOfExpertsCV(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
+class _BaseMixtureOfExpertsCV(
+    TransformerMixin, MetaEstimatorMixin, VersionedStateMixin, BaseEstimator
+):
     """Cross-validated choice of ``n_experts`` and ``gate__alpha``.
 
     A transformer as the mixtures are: ``transform`` is the chosen mixture's

@@ -18,13 +18,15 @@ from numpy.testing import assert_array_equal
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
-from test_common import ESTIMATORS
+from test_common import ESTIMATORS as MIXTURES
 
 import skmoe
 from skmoe import (
     InconsistentVersionWarning,
     MixtureOfExpertsClassifier,
+    MixtureOfExpertsClassifierCV,
     MixtureOfExpertsRegressor,
+    MixtureOfExpertsRegressorCV,
     SoftmaxGate,
 )
 from skmoe.rules import RuleExpert
@@ -35,11 +37,21 @@ sio = pytest.importorskip("skops.io")
 # configurations: the list docs/persistence.rst gives users as ``trusted=``.
 SKMOE_TYPES = [
     "skmoe._classifier.MixtureOfExpertsClassifier",
+    "skmoe._cv.MixtureOfExpertsClassifierCV",
+    "skmoe._cv.MixtureOfExpertsRegressorCV",
     "skmoe._gating.SoftmaxGate",
     "skmoe._regressor.MixtureOfExpertsRegressor",
     "skmoe.rules.RuleExpert",
 ]
 DOCS = Path(__file__).parents[1] / "docs" / "persistence.rst"
+
+# The estimator checks' configurations, and the CV estimators.
+SMALL_GRID = dict(n_experts_grid=(1, 2), alphas=(1e-2,), cv=3, max_iter=20)
+ESTIMATORS = [
+    *MIXTURES,
+    MixtureOfExpertsRegressorCV(**SMALL_GRID),
+    MixtureOfExpertsClassifierCV(**SMALL_GRID),
+]
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((60, 3))
@@ -113,6 +125,7 @@ def test_round_trip_gives_identical_predictions(fitted, round_trip, tmp_path):
 
 
 def _leaf_experts(model):
+    model = getattr(model, "best_estimator_", model)  # a CV estimator's choice
     for expert in getattr(model, "experts_", []):
         if isinstance(expert, (MixtureOfExpertsRegressor, MixtureOfExpertsClassifier)):
             yield from _leaf_experts(expert)
@@ -195,6 +208,21 @@ def _objects():
         ),
         "SoftmaxGate": (_fit(SoftmaxGate()), {"SoftmaxGate"}),
         "RuleExpert": (RuleExpert(_rule).fit(X), {"RuleExpert"}),
+        # Unfitted: pickled before any mixture exists in it.
+        "MixtureOfExpertsRegressorCV": (
+            MixtureOfExpertsRegressorCV(**SMALL_GRID),
+            {"MixtureOfExpertsRegressorCV"},
+        ),
+        "MixtureOfExpertsClassifierCV": (
+            _fit(
+                MixtureOfExpertsClassifierCV(**{**SMALL_GRID, "n_experts_grid": (2,)})
+            ),
+            {
+                "MixtureOfExpertsClassifierCV",
+                "MixtureOfExpertsClassifier",
+                "SoftmaxGate",
+            },
+        ),
     }
 
 
@@ -211,6 +239,8 @@ def objects():
         "MixtureOfExpertsClassifier",
         "SoftmaxGate",
         "RuleExpert",
+        "MixtureOfExpertsRegressorCV",
+        "MixtureOfExpertsClassifierCV",
     ],
 )
 def test_another_version_warns_on_loading(objects, saver, name, monkeypatch):
@@ -235,7 +265,8 @@ def test_another_version_warns_on_loading(objects, saver, name, monkeypatch):
         "see the persistence page of the skmoe documentation."
     )
     # Loaded anyway, and whole.
-    assert_array_equal(loaded.predict(X), model.predict(X))
+    if hasattr(model, "n_features_in_"):
+        assert_array_equal(loaded.predict(X), model.predict(X))
 
 
 @pytest.mark.parametrize("saver", SAVERS)
