@@ -289,7 +289,8 @@ class _BaseMixtureOfExperts(
         init_resp : array-like of shape (n_samples, n_experts), default=None
             Responsibilities to start EM from, instead of ``init_params``
             (every start then begins there). Non-negative; rows are
-            normalised to sum to 1.
+            normalised to sum to 1. Ignored, with a ``WarmStartWarning``, when
+            ``warm_start=True`` continues from a fitted model.
         **fit_params : dict
             Other metadata (``groups``, say), routed to the experts and the
             gate that request it. Only available with
@@ -327,6 +328,7 @@ class _BaseMixtureOfExperts(
 
     def _fit(self, X, y, sample_weight, init_resp, fit_params):
         previous = self._fit_signature if self._can_warm_start() else None
+        resp_given = init_resp is not None
         data, names, templates, init_resp = self._prepare(
             X, y, sample_weight, init_resp, fit_params
         )
@@ -337,6 +339,12 @@ class _BaseMixtureOfExperts(
             wanders=may_wander(templates, self._kind),
         )
         plan = self._warm_start_plan(previous, names, templates)
+        if plan is not None and resp_given:
+            warn(
+                "init_resp is ignored: warm_start=True continues from the fitted "
+                "model. Set warm_start=False to start EM from init_resp.",
+                WarmStartWarning,
+            )
         # EM makes many small BLAS calls, on which threads cost more than
         # they give unless the problem is large (see _threads.py).
         with em_thread_limits(self, len(data.sample_weight), self.n_features_in_):

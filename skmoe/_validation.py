@@ -203,15 +203,15 @@ def feature_columns(selector, X_raw, n_features, feature_names, name):
             f"'{name}' must be one-dimensional ({allowed}); got {selector!r} "
             f"with shape {columns.shape}."
         )
+    if not len(columns):  # an empty list, or an empty array of any dtype
+        raise ValueError(f"'{name}' selects no columns; it must select some.")
     if columns.dtype == bool:
         return _mask_columns(columns, n_features, name)
     if columns.dtype.kind in "iu":
         return _index_columns(columns, n_features, name)
-    if columns.dtype.kind in "OUS" and len(columns):
+    if columns.dtype.kind in "OUS":
         return _named_columns(columns, feature_names, name)
-    if len(columns):
-        raise TypeError(f"'{name}' must be {allowed}; got {selector!r}.")
-    raise ValueError(f"'{name}' selects no columns; it must select some.")
+    raise TypeError(f"'{name}' must be {allowed}; got {selector!r}.")
 
 
 def _mask_columns(mask, n_features, name):

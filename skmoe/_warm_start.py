@@ -16,6 +16,7 @@ The signature holds only text, numbers and lists, so a pickled or
 """
 
 import hashlib
+import types
 
 import numpy as np
 
@@ -100,11 +101,27 @@ def _fingerprint(estimator):
         return _type_name(estimator)
     params = estimator.get_params(deep=True)
     items = sorted(
-        (key, _type_name(value) if hasattr(value, "get_params") else repr(value))
+        (key, _value_text(value))
         for key, value in params.items()
         if not (key == "random_state" or key.endswith("__random_state"))
     )
     return (_type_name(estimator), items)
+
+
+def _value_text(value):
+    """A parameter's value as text that is the same in every process.
+
+    A module-level function (a rule's) is named by module and name: its
+    repr holds its address, which differs once the model is loaded
+    elsewhere, and a warm start would then refit from the templates instead
+    of continuing. A lambda or a local function keeps its repr: its name does
+    not tell one from another.
+    """
+    if hasattr(value, "get_params"):
+        return _type_name(value)
+    if isinstance(value, types.FunctionType) and "<" not in value.__qualname__:
+        return f"{value.__module__}.{value.__qualname__}"
+    return repr(value)
 
 
 def _digest(value):

@@ -129,6 +129,18 @@ def invalid(name, allowed, got):
             r"Expert 'expert0' is a RuleExpert with classes",
         ),
         ({"gate_features": []}, ValueError, r"'gate_features' selects no columns"),
+        # An empty integer array, from a callable too: it reached EM and
+        # failed there with an IndexError.
+        (
+            {"expert_features": np.array([], dtype=int)},
+            ValueError,
+            r"'expert_features' selects no columns",
+        ),
+        (
+            {"gate_features": lambda X: np.flatnonzero(np.zeros(X.shape[1]))},
+            ValueError,
+            r"'gate_features' selects no columns",
+        ),
         (
             {"expert_features": [0, 3]},
             ValueError,

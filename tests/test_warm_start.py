@@ -106,3 +106,63 @@ def test_other_classes_start_afresh_with_a_warning(data):
         warm(moe, X, np.digitize(y, [0, 2]))
     assert moe.classes_.tolist() == [0, 1, 2]
     assert moe.predict_proba(X).shape == (len(X), 3)
+
+
+def _first_column(X):
+    return X[:, 0]
+
+
+def _as_loaded_elsewhere(function):
+    """The same module-level function as another process has it after
+    unpickling: equal module and name, another object at another address."""
+    import types
+
+    twin = types.FunctionType(
+        function.__code__, function.__globals__, function.__name__
+    )
+    twin.__qualname__ = function.__qualname__
+    return twin
+
+
+def test_a_rule_loaded_in_another_process_continues(data, monkeypatch):
+    """Parameters were compared by repr, and a function's repr holds its
+    address: after loading a saved model elsewhere, a warm start silently
+    refitted from the templates instead of continuing."""
+    from skmoe._base import _BaseMixtureOfExperts
+    from skmoe.rules import RuleExpert
+
+    X, y = data
+    experts = [("rule", RuleExpert(_first_column)), ("lin", LinearRegression())]
+    moe = MixtureOfExpertsRegressor(experts, warm_start=True, random_state=0)
+    warm(moe, X, y)
+    moe.set_params(rule__rule=_as_loaded_elsewhere(_first_column))
+
+    def refresh(*args):
+        raise AssertionError("refitted from the templates")
+
+    monkeypatch.setattr(_BaseMixtureOfExperts, "_refresh", refresh)
+    warm(moe, X, y)  # continues: _refresh is never called
+    assert moe.n_iter_ <= 2
+
+
+def test_a_changed_lambda_rule_is_a_changed_parameter(data):
+    """A lambda's name does not tell one from another: its repr is kept."""
+    from skmoe._warm_start import _value_text
+
+    assert _value_text(lambda X: X[:, 0]) != _value_text(lambda X: X[:, 1])
+    assert _value_text(_first_column) == _value_text(
+        _as_loaded_elsewhere(_first_column)
+    )
+
+
+def test_init_resp_on_a_warm_refit_is_ignored_with_a_warning(data):
+    """A warm start continues from the fitted model; the responsibilities
+    passed to fit were dropped without a word."""
+    X, y = data
+    moe = MixtureOfExpertsRegressor(warm_start=True, random_state=0).fit(X, y)
+    coef = [expert.coef_.copy() for expert in moe.experts_]
+    resp = np.full((len(y), 2), 0.5)
+    with pytest.warns(WarmStartWarning, match="init_resp is ignored"):
+        moe.fit(X, y, init_resp=resp)
+    for before, expert in zip(coef, moe.experts_, strict=True):
+        assert_allclose(expert.coef_, before, atol=1e-3)
