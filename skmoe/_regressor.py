@@ -5,7 +5,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import MetaEstimatorMixin, RegressorMixin
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.utils.validation import column_or_1d
 
 from ._base import _BaseMixtureOfExperts
@@ -34,6 +34,11 @@ from ._routing import routed_blocks
 from ._validation import check_magnitude
 from ._warn import warn
 from .exceptions import DegenerateFitWarning
+
+# A linear expert with at least this many rows (by responsibility) per
+# coefficient has residuals that measure its noise: when they lie far below
+# the floor, the floor, not the data, set its noise variance.
+ROWS_PER_COEFFICIENT = 20
 
 
 class MixtureOfExpertsRegressor(
@@ -134,8 +139,10 @@ class MixtureOfExpertsRegressor(
         bind when regimes lie far apart compared with their noise. The floor
         is never below the rounding error of ``y`` itself, so that a constant
         target keeps a finite likelihood. An expert that ends at the floor
-        with zero residuals, and a constant ``y``, raise a
-        ``DegenerateFitWarning``.
+        with zero residuals, a linear expert on many rows whose residual
+        variance lies far below the floor (where the estimate overstates the
+        noise: regimes of different slopes far apart compared with it), and a
+        constant ``y`` raise a ``DegenerateFitWarning``.
     init_params : {"auto", "kmeans", "kmeans_xy", "random"} or array-like, \
 default="auto"
         How the first responsibilities are chosen: weighted k-means on the
@@ -457,25 +464,41 @@ default="auto"
                 DegenerateFitWarning,
             )
             return
-        exact = self._exact_experts(data.Xe, data.Xg, data.y_lik, data.sample_weight)
+        exact, bound = self._experts_at_the_floor(data)
         if exact:
             warn(
                 f"Experts {exact} fit their rows exactly: their noise variance "
                 "is at its floor reg_var * (noise variance estimate) = "
                 f"{self._var_floor:.3g}, so how much the gate trusts them is "
                 "set by reg_var, not by the data. If the data are noise-free "
-                "there this is expected; otherwise use simpler experts (a "
-                "shallower tree, a larger min_samples_leaf), fewer experts or "
-                "a larger reg_var.",
+                "there this is expected (a smaller reg_var gives narrower "
+                "intervals); otherwise use simpler experts (a shallower tree, "
+                "a larger min_samples_leaf), fewer experts or a larger reg_var.",
+                DegenerateFitWarning,
+            )
+        if bound:
+            warn(
+                f"The noise floor binds on experts {bound}: their residual "
+                "variance is below a quarter of the floor reg_var * (noise "
+                f"variance estimate) = {self._var_floor:.3g}, so their noise "
+                "variance, and the predictive intervals, are wider than their "
+                "residuals say. The model-free noise estimate overstates the "
+                "noise where regimes of different slopes lie far apart "
+                "relative to the noise; lower reg_var (to 1e-4, say) and "
+                "compare noise_var_ again.",
                 DegenerateFitWarning,
             )
 
-    def _exact_experts(self, Xe, Xg, y, sample_weight):
-        """Names of the live experts whose weighted residuals on the training
-        rows vanish (below a thousandth of the variance floor).
+    def _experts_at_the_floor(self, data):
+        """Names of the live experts at the variance floor whose weighted
+        residuals on the training rows vanish (below a thousandth of the
+        floor), and of the linear ones, with many rows per coefficient, whose
+        residual variance lies well below it (below a quarter).
 
         A floor above the true noise (clean data) is not degenerate; residuals
-        of zero (an interpolating tree, a rule on noise-free rows) are.
+        of zero (an interpolating tree, a rule on noise-free rows) are. A
+        linear expert on many rows has honest residuals: a floor far above
+        them is the noise estimate's error, not protection from overfitting.
         """
         candidates = [
             i
@@ -485,16 +508,26 @@ default="auto"
             and not (reports_std(expert) or has_own_likelihood(expert))
         ]
         if not candidates:
-            return []  # the common case needs no extra pass over the data
+            return [], []  # the common case needs no extra pass over the data
+        Xe, Xg, y = data.Xe, data.Xg, data.y_lik
         means, variances = self._moments(Xe)
         log_resp, _ = self._e_step(Xg, self._log_prob(Xe, y, means, variances))
-        weights = sample_weight[:, np.newaxis] * np.exp(log_resp)
-        raw = noise_variances(y[:, np.newaxis] - means, weights, 0.0)
-        return [
-            self._expert_names[i]
+        resp = np.exp(log_resp)
+        raw = noise_variances(
+            y[:, np.newaxis] - means, data.sample_weight[:, np.newaxis] * resp, 0.0
+        )
+        rows = resp.sum(axis=0)
+        exact = [i for i in candidates if raw[i] <= 1e-3 * self._var_floor]
+        bound = [
+            i
             for i in candidates
-            if raw[i] <= 1e-3 * self._var_floor
+            if i not in exact
+            and raw[i] < self._var_floor / 4
+            and isinstance(self.experts_[i], (LinearRegression, Ridge))
+            and rows[i] >= ROWS_PER_COEFFICIENT * (Xe.shape[1] + 1)
         ]
+        names = self._expert_names
+        return [names[i] for i in exact], [names[i] for i in bound]
 
     def _target_features(self, y):
         return y[:, np.newaxis]

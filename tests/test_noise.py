@@ -135,3 +135,69 @@ def test_the_floor_is_set_on_the_columns_the_mixture_sees():
     ).fit(X, y)
     alone = MixtureOfExpertsRegressor(tree, **params).fit(X[:, [0]], y)
     assert seen.noise_var_[0] == pytest.approx(alone.noise_var_[0], rel=1e-12)
+
+
+# ---- when the floor binds, the fit says so ---------------------------------------
+
+
+def planes_of_different_slopes(n, noise_sd, seed=0):
+    """Two planes over [-3, 3]^2, split at x0 = 0, that differ in slope:
+    neighbours in 2-D lie far apart against a small noise, so the model-free
+    estimate overstates it (by about 5,600 times at sd 0.003)."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(n, 2))
+    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 1], 4 - X[:, 0])
+    return X, y + noise_sd * rng.standard_normal(n)
+
+
+def floor_warnings(record):
+    return [str(w.message) for w in record if "noise floor binds" in str(w.message)]
+
+
+def test_a_binding_floor_on_linear_experts_warns_with_the_remedy():
+    """Intervals 7.5 times too wide (coverage 1.0 at 90 %) came with no
+    word: the exact-fit warning needs residuals below 1/1000 of the floor."""
+    import warnings
+
+    from skmoe.exceptions import DegenerateFitWarning
+
+    X, y = planes_of_different_slopes(1000, noise_sd=0.003)
+    with pytest.warns(DegenerateFitWarning, match=r"noise floor binds.*lower reg_var"):
+        moe = MixtureOfExpertsRegressor(random_state=0).fit(X, y)
+    assert np.all(np.sqrt(moe.noise_var_) > 5 * 0.003)
+    # The remedy it names gives the noise back.
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        lower = MixtureOfExpertsRegressor(reg_var=1e-4, random_state=0).fit(X, y)
+    assert not floor_warnings(record)
+    assert np.allclose(np.sqrt(lower.noise_var_), 0.003, rtol=0.2)
+
+
+@pytest.mark.parametrize("noise_sd", [0.03, 0.3])
+def test_a_floor_that_barely_binds_or_not_at_all_is_silent(noise_sd):
+    import warnings
+
+    X, y = planes_of_different_slopes(1000, noise_sd=noise_sd)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        MixtureOfExpertsRegressor(random_state=0).fit(X, y)
+    assert not floor_warnings(record)
+
+
+def test_a_tree_at_the_floor_is_not_told_to_lower_it():
+    """A flexible expert's small residuals are its fit, not its noise: the
+    floor protects it."""
+    import warnings
+
+    X, y = planes_of_different_slopes(1000, noise_sd=0.003)
+    experts = [
+        ("lin", LinearRegression()),
+        ("tree", DecisionTreeRegressor(max_depth=8)),
+    ]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        moe = MixtureOfExpertsRegressor(experts, random_state=0)
+        moe.fit(X, y)
+    # The linear expert is told; the tree, at the floor too, is not.
+    assert floor_warnings(record)
+    assert all("'tree'" not in message for message in floor_warnings(record))
