@@ -114,12 +114,17 @@ class MixtureOfExpertsClassifier(
         ``"keep"``: leave it. Each case raises a
         ``DeadExpertWarning`` saying what was done, and so does a fit that ends
         with an expert still dead.
-    init_params : {"kmeans", "kmeans_xy", "random"} or array-like, default="kmeans"
+    init_params : {"kmeans", "kmeans_xy", "random", "auto"}, default="kmeans"
         How the first responsibilities are chosen: weighted k-means on the
         standardised inputs (``"kmeans"``) or on inputs and one-hot labels
-        (``"kmeans_xy"``); a random gate drawn in parameter space
-        (``"random"``); or an array of shape (n_samples, n_experts). Hard
-        k-means labels are softened so that EM can move away from them.
+        (``"kmeans_xy"``), or a random gate drawn in parameter space
+        (``"random"``). Hard k-means labels are softened so that EM can move
+        away from them. ``"auto"`` alternates ``"kmeans_xy"`` and
+        ``"kmeans"`` over the ``n_init`` starts, as the regressor's default
+        does; the classifier's default stays ``"kmeans"``, which did better
+        on the real data sets of ``benchmarks/DEFAULTS.md``. To start from
+        given responsibilities, pass them to ``fit`` as ``init_resp``; an
+        array here is deprecated.
     n_init : int, default=3
         Number of EM runs from different starts; the one with the highest
         log-likelihood is kept (see ``init_max_iter``). Restarts are the

@@ -615,9 +615,11 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
 temperatures, top_k, balance, min_expert_weight, dead_expert, reg_var, \
 init_params, n_init, init_max_iter, max_iter, tol, acceleration, crossfit, \
 random_state, verbose, verbose_interval, blas_threads
-        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
-        ``init_params`` and ``n_init`` start the smallest mixture of the grid
-        (larger ones grow from it). ``random_state`` gives every candidate,
+        As in :class:`MixtureOfExpertsRegressor`, with the same defaults, for
+        every candidate. ``init_params`` and ``n_init`` start the smallest
+        mixture of the grid (larger ones grow from it); ``init_params`` must
+        name a rule, since an array of responsibilities fits one data set,
+        not its folds. ``random_state`` gives every candidate,
         fold and the refit the same seed; the default folds are not
         shuffled (pass a splitter such as ``KFold(shuffle=True)`` for that).
 
@@ -932,7 +934,9 @@ class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
 temperatures, top_k, balance, min_expert_weight, dead_expert, init_params, \
 n_init, init_max_iter, max_iter, tol, acceleration, crossfit, random_state, \
 verbose, verbose_interval, blas_threads
-        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+        As in :class:`MixtureOfExpertsClassifier`, with the same defaults, for
+        every candidate (``init_params`` must name a rule, as in
+        :class:`MixtureOfExpertsRegressorCV`).
 
     Attributes
     ----------

@@ -143,13 +143,14 @@ class MixtureOfExpertsRegressor(
         variance lies far below the floor (where the estimate overstates the
         noise: regimes of different slopes far apart compared with it), and a
         constant ``y`` raise a ``DegenerateFitWarning``.
-    init_params : {"auto", "kmeans", "kmeans_xy", "random"} or array-like, \
-default="auto"
+    init_params : {"auto", "kmeans", "kmeans_xy", "random"}, default="auto"
         How the first responsibilities are chosen: weighted k-means on the
         standardised inputs (``"kmeans"``) or on inputs and target
-        (``"kmeans_xy"``); a random gate drawn in parameter space
-        (``"random"``); or an array of shape (n_samples, n_experts). Hard
-        k-means labels are softened so that EM can move away from them.
+        (``"kmeans_xy"``), or a random gate drawn in parameter space
+        (``"random"``). Hard k-means labels are softened so that EM can move
+        away from them. To start from given responsibilities, pass them to
+        ``fit`` as ``init_resp``; an array here is deprecated (it fits one
+        data set, not the folds of a cross-validation).
         ``"auto"`` starts the first of the ``n_init`` starts from
         ``"kmeans_xy"``, the second from ``"kmeans"``, and so on in turn, and
         the best final log-likelihood decides: regimes that overlap in ``x``

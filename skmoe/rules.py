@@ -41,6 +41,9 @@ class RuleExpert(VersionedStateMixin, BaseEstimator):
         ``classes`` as an array; only when ``classes`` is given.
     n_features_in_ : int
         Number of features seen during :meth:`fit`, when it was called.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :meth:`fit`, defined only when ``X``
+        has feature names that are all strings.
 
     See Also
     --------
