@@ -104,6 +104,40 @@ def fallback_rows(resp, index, sample_weight, how, rng, minimum=MIN_HARD_ROWS):
     return candidates[np.argsort(-weight[candidates], kind="stable")[:minimum]]
 
 
+def with_two_classes(rows, y, weight):
+    """``rows``, plus the most responsible row of every other class if they
+    hold only one class of ``y``.
+
+    An expert that owns a region of one class is what a mixture looks for,
+    but many classifiers cannot be fitted on one class (Gaussian processes)
+    or then predict one column only (discriminant analysis). Weighted
+    experts never meet this: every row keeps a small weight.
+
+    Parameters
+    ----------
+    rows : ndarray of int
+        The rows :func:`fallback_rows` picked.
+    y : ndarray of shape (n,)
+        The class labels.
+    weight : ndarray of shape (n,)
+        The expert's share of each row (zero: the row is absent).
+
+    Returns
+    -------
+    rows : ndarray of int
+    """
+    labels = np.unique(y[rows])
+    if len(labels) > 1:
+        return rows
+    others = np.flatnonzero((weight > 0) & (y != labels[0]))
+    if not len(others):
+        return rows  # y itself has one class among the present rows
+    # The most responsible row of each other class (unique keeps the first).
+    ranked = others[np.argsort(-weight[others], kind="stable")]
+    _, first = np.unique(y[ranked], return_index=True)
+    return np.concatenate([rows, ranked[np.sort(first)]])
+
+
 def fit_expert(
     expert, X, y, sample_weight, resp, index, mode, how, seed, params=None, design=None
 ):
@@ -123,6 +157,8 @@ def fit_expert(
         rows = fallback_rows(
             resp, index, sample_weight, how, np.random.RandomState(seed), minimum
         )
+        if is_classifier(expert):
+            rows = with_two_classes(rows, y, sample_weight * resp[:, index])
         expert.fit(X[rows], y[rows], **_check_method_params(X, params, rows))
         return expert
     weight = sample_weight * np.maximum(resp[:, index], RESP_FLOOR)

@@ -25,6 +25,7 @@ from scipy import stats
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import make_column_selector
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     VotingClassifier,
@@ -32,6 +33,7 @@ from sklearn.ensemble import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
+from sklearn.gaussian_process import GaussianProcessClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
@@ -382,6 +384,48 @@ def test_resample_fallback_draws_in_proportion_to_weight_times_resp():
     _, p_value = stats.chisquare(counts[positive], len(draws) * probability[positive])
     assert p_value > 1e-3
     assert_allclose(counts / len(draws), probability, atol=0.01)
+
+
+def test_a_one_class_fallback_gets_the_top_row_of_every_other_class():
+    from skmoe._experts import with_two_classes
+
+    y = np.array(["a", "a", "b", "b", "c", "c", "a"])
+    weight = np.array([0.9, 0.8, 0.1, 0.3, 0.2, 0.0, 0.7])
+    rows = np.array([0, 1, 6])  # class "a" only
+    # Row 3 is the likelier "b"; row 5 has no weight, so row 4 is the "c".
+    assert with_two_classes(rows, y, weight).tolist() == [0, 1, 6, 3, 4]
+    assert with_two_classes(np.array([0, 2]), y, weight).tolist() == [0, 2]
+    only_a = np.array(["a"] * 7)
+    assert with_two_classes(rows, only_a, weight).tolist() == [0, 1, 6]
+
+
+@pytest.mark.parametrize(
+    "expert, how",
+    [
+        # One class: fits, then predicts one column.
+        (LinearDiscriminantAnalysis(), "hard"),
+        (LinearDiscriminantAnalysis(), "resample"),
+        (GaussianProcessClassifier(), "hard"),  # refuses one class
+    ],
+    ids=["LDA-hard", "LDA-resample", "GPC-hard"],
+)
+def test_unweighted_classifiers_that_need_two_classes_fit(expert, how):
+    """An expert that owns a region of one class is what the mixture looks
+    for; these experts crashed there (AxisError, 'requires 2 or more
+    distinct classes')."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(200, 2))
+    middle = (X[:, 1] > 0).astype(int)
+    y = np.where(X[:, 0] < -0.3, 0, np.where(X[:, 0] > 0.3, 2, middle))
+    moe = MixtureOfExpertsClassifier(
+        expert, n_experts=3, n_init=1, random_state=0, unweighted_fit=how
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        moe.fit(X, y)
+    proba = moe.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert moe.score(X, y) > 0.9
 
 
 def test_fit_expert_fits_an_unweighted_expert_on_the_fallback_rows():
