@@ -170,7 +170,10 @@ def assign(log_resp, assignment, n_iter, schedule, rng):
     if assignment == "soft":
         return np.exp(log_resp)
     if assignment == "annealed":
-        return np.exp(log_softmax(log_resp / temperature(schedule, n_iter)))
+        # Each row's largest entry is 0 before dividing: a temperature near
+        # the smallest float would otherwise turn a whole row into -inf.
+        shifted = log_resp - log_resp.max(axis=1, keepdims=True)
+        return np.exp(log_softmax(shifted / temperature(schedule, n_iter)))
     if assignment == "hard":
         chosen = np.argmax(log_resp, axis=1)
     else:

@@ -154,6 +154,18 @@ def test_annealing_ends_hard():
     assert_array_equal(last.argmax(axis=1), log_resp.argmax(axis=1))
 
 
+def test_a_temperature_near_the_smallest_float_is_hard_assignment():
+    """Dividing a row of small negative log posteriors by 1e-320 made it all
+    -inf, and the softmax NaN, blamed on an expert a step later."""
+    rng = np.random.RandomState(0)
+    log_resp = np.log(rng.dirichlet(np.ones(3), size=500))
+    log_resp[0] = np.log([1 - 2e-12, 1e-12, 1e-12])  # largest entry -2e-12
+    resp = assign(log_resp, "annealed", 1, np.array([1e-320]), rng)
+    assert np.all(np.isfinite(resp))
+    hard = assign(log_resp, "hard", 1, None, rng)
+    assert_array_equal(resp, hard)
+
+
 def test_annealed_gate_is_sharper_than_soft(recovery):
     X, y, *_ = recovery
     soft = MixtureOfExpertsRegressor(n_experts=3, random_state=0).fit(X, y)
