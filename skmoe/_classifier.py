@@ -436,7 +436,7 @@ class MixtureOfExpertsClassifier(
         log_prob = np.empty((X.shape[0], len(self.experts_)))
         for i, (name, expert) in enumerate(self._named_experts()):
             with naming(name, expert, n_iter):
-                if has_own_likelihood(expert):
+                if self._own_likelihood(expert):
                     log_prob[:, i] = check_output(
                         expert.log_likelihood(X, self.classes_[y_index]),
                         (X.shape[0],),
@@ -458,9 +458,20 @@ class MixtureOfExpertsClassifier(
             with naming(name, expert, n_iter):
                 if not has_proba(expert):
                     outputs[i] = check_labels(expert.predict(X), X.shape[0])
-                elif not has_own_likelihood(expert):
+                elif not self._own_likelihood(expert):
                     outputs[i] = aligned_proba(expert, X, self.classes_)
         return outputs
+
+    def _own_likelihood(self, expert):
+        """Whether EM asks ``expert`` for its own ``log_likelihood``: a
+        nested mixture on this mixture's classes. A prefit one that knows
+        other classes is read through its aligned probabilities, as any
+        prefit classifier is (a class it lacks has probability 0, one it
+        adds is dropped and the rest renormalised), which for the same
+        classes is the same likelihood."""
+        return has_own_likelihood(expert) and np.array_equal(
+            getattr(expert, "classes_", self.classes_), self.classes_
+        )
 
     def _fit_likelihood(self, outputs, y_lik, weights):
         self.label_noise_ = np.full(len(self.experts_), np.nan)

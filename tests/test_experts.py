@@ -788,6 +788,49 @@ def test_frozen_classifier_that_knows_an_extra_class():
     assert moe.score(X, y) > 0.8
 
 
+def _log_proba_of_y(moe, X, y):
+    proba = moe.predict_proba(X)
+    return np.log(proba[np.arange(len(y)), np.searchsorted(moe.classes_, y)])
+
+
+def test_frozen_mixtures_on_other_classes_are_read_as_any_prefit_classifier():
+    """A prefit mixture reports its own likelihood, which EM asked for with
+    labels it may not know ('y contains labels not seen in fit'), or, with
+    an extra class, not renormalised: EM then fitted another model than the
+    one predict_proba gives."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(600, 2))
+    upper = X[:, 1] >= 0
+    y = np.where(X[:, 0] < 0, np.where(upper, "b", "a"), np.where(upper, "c", "b"))
+    left = X[:, 0] < 0
+    children = {
+        "left": MixtureOfExpertsClassifier(n_init=1, random_state=0),  # a, b
+        "right": MixtureOfExpertsClassifier(n_init=1, random_state=0),  # b, c
+    }
+    children["left"].fit(X[left], y[left])
+    children["right"].fit(X[~left], y[~left])
+    moe = MixtureOfExpertsClassifier(
+        [(name, FrozenEstimator(child)) for name, child in children.items()],
+        n_init=1,
+        random_state=0,
+    ).fit(X, y)
+    assert moe.score(X, y) > 0.95
+    assert_allclose(moe.log_likelihood(X, y), _log_proba_of_y(moe, X, y))
+    # A child that knows a class the mixture does not.
+    y_wide = y.copy()
+    y_wide[:30] = "legacy"
+    wide = MixtureOfExpertsClassifier(n_init=1, random_state=0).fit(X, y_wide)
+    moe = MixtureOfExpertsClassifier(
+        [
+            ("wide", FrozenEstimator(wide)),
+            ("right", FrozenEstimator(children["right"])),
+        ],
+        n_init=1,
+        random_state=0,
+    ).fit(X, y)
+    assert_allclose(moe.log_likelihood(X, y), _log_proba_of_y(moe, X, y))
+
+
 def test_frozen_classifier_that_knows_none_of_the_classes_is_named():
     X, y = _three_blobs(600, random_state=0)
     coded = LogisticRegression().fit(X, np.searchsorted(["a", "b", "c"], y))
