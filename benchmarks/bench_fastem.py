@@ -27,7 +27,7 @@ checked.
    short runs and with every start run to ``tol`` (``init_max_iter=None``),
    SQUAREM from the first iteration (``acceleration="squarem"``) and the
    former defaults (``n_init=1``, ``tol=1e-4``, ``max_iter=100``). Best of
-   ``--repeats`` alternating runs.
+   three alternating runs (two with ``--quick``).
 2. The 150,000-row, 3-expert linear case of ``bench_core.py`` (``--quick``:
    30,000 rows): seconds per EM iteration of skmoe and of the hand-written
    numpy EM ``bench_core.yardstick_em`` (which refits its gate by Newton to a
@@ -539,9 +539,9 @@ def main(argv=None):
     )
     add_threads_argument(parser)
     args = parser.parse_args(argv)
-    print(environment())
-    print(f"load before {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     with limit_threads(args.threads), warnings.catch_warnings():
+        print(environment())  # the threads the runs get
+        print(f"load before {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         warnings.simplefilter("ignore", ConvergenceWarning)
         if args.only in (None, "breast_cancer"):
             bench_breast_cancer(repeats=2 if args.quick else 3)

@@ -199,8 +199,6 @@ def main(argv=None):
     add_threads_argument(parser)
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
-    print(environment())
-    print(f"best of {repeats}; load before {os.getloadavg()[0]:.2f}\n")
     header = (
         "case",
         "fast s",
@@ -213,6 +211,8 @@ def main(argv=None):
         "loglik fast / generic",
     )
     with limit_threads(args.threads):
+        print(environment())  # the threads the runs get
+        print(f"best of {repeats}; load before {os.getloadavg()[0]:.2f}\n")
         rows = bench_paths(args.quick, repeats)
         mixture, single, n_iter = bench_against_one_model(repeats)
     print(f"\nload after {os.getloadavg()[0]:.2f}\n")
