@@ -150,6 +150,20 @@ def _caught(func, *args):
         return exc
 
 
+def mark_nested(experts, inside):
+    """Tell the nested mixtures among ``experts`` that their fits are
+    M-steps of a parent's EM (``inside=True``), or no longer; every level
+    below follows."""
+    for expert in experts:
+        if not isinstance(expert, _BaseMixtureOfExperts):
+            continue
+        if inside:
+            expert._in_parent_em = True
+        else:
+            expert.__dict__.pop("_in_parent_em", None)
+        mark_nested(getattr(expert, "experts_", ()), inside)
+
+
 def share_noise_estimate(experts, noise):
     """Give the nested mixtures among ``experts`` the parent's noise
     estimate (``noise``, a float) for their floors, or, with None, let them
@@ -614,6 +628,7 @@ class _BaseMixtureOfExperts(
         squarem = self._accelerator(data)
         set_warm_start(self.experts_, [True] * len(self.experts_))
         share_noise_estimate(self.experts_, getattr(self, "_noise", None))
+        mark_nested(self.experts_, True)
         ll, best, converged, start = (
             (curve[-1] if curve else -np.inf),
             None,
@@ -931,7 +946,10 @@ class _BaseMixtureOfExperts(
         )
         if "_parent_noise" not in self.__dict__:  # else the parent's EM goes on
             share_noise_estimate(self.experts_, None)
-        if not self.converged_:
+        nested = self.__dict__.get("_in_parent_em", False)
+        if not nested:
+            mark_nested(self.experts_, False)
+        if not self.converged_ and not nested:
             warn(
                 "Best performing initialization did not converge: the "
                 "log-likelihood less the fits' penalties (what EM climbs) still "
@@ -948,13 +966,23 @@ class _BaseMixtureOfExperts(
                 self._take_experts(np.argsort(-self.expert_weights_, kind="stable"))
             self._expert_names = [f"expert{i}" for i in range(len(self.experts_))]
         self._fit_signature = self._signature(names, templates)
+        if nested:
+            # A child's fit is one M-step of its parent's EM, from which
+            # warnings would repeat at every parent iteration with new
+            # figures; its final state is judged when the parent ends.
+            return
         self._warn_if_suspect(runs)
         self._warn_if_degenerate(data)
 
-    def _warn_if_suspect(self, runs):
+    def _warn_if_suspect(self, runs, path=None):
         """Say when EM probably went wrong: dead experts left at the end,
-        live ones far below their fair share, or starts in different optima."""
-        names, shares = self._expert_names, self.expert_weights_
+        live ones far below their fair share, or starts in different optima;
+        and the same of the nested mixtures, whose experts are named by their
+        path (``path/name``)."""
+        names = self._expert_names
+        if path is not None:
+            names = [f"{path}/{name}" for name in names]
+        shares = self.expert_weights_
         dead = dead_experts(names, shares, self.min_expert_weight, self.dead_expert)
         if dead:
             warn(dead, DeadExpertWarning)
@@ -965,6 +993,9 @@ class _BaseMixtureOfExperts(
         ):
             if message:
                 warn(message, LocalOptimumWarning)
+        for name, child in zip(names, self.experts_, strict=True):
+            if isinstance(child, _BaseMixtureOfExperts):
+                child._warn_if_suspect([], path=name)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -265,3 +265,45 @@ def test_grid_search_reaches_the_leaves_parameters():
     assert search.best_params_ == {"experts__experts__alpha": 0.01}
     leaf = search.best_estimator_.experts_[0].experts_[0]
     assert leaf.alpha == 0.01
+
+
+# ---- the children's warnings ---------------------------------------------------
+
+
+def _three_bands(n=400):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 2, size=(n, 2))
+    band = np.digitize(X[:, 0] + (X[:, 1] > 0) * X[:, 1], [-0.5, 0.8])
+    return X, np.array(list("abc"))[band]
+
+
+def test_a_childs_warnings_do_not_repeat_at_every_parent_iteration():
+    """A child's fit is one M-step of its parent's EM: its end-of-fit
+    warnings came again at most parent iterations, with new figures (ten
+    LocalOptimumWarnings for one fit here)."""
+    import warnings
+
+    from skmoe.exceptions import LocalOptimumWarning
+
+    X, y = _three_bands()
+    inner = MixtureOfExpertsClassifier(n_experts=3, n_init=1, tol=1e-3)
+    outer = MixtureOfExpertsClassifier(inner, n_experts=2, n_init=1, random_state=0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        outer.fit(X, y)
+    local = [w for w in record if w.category is LocalOptimumWarning]
+    assert len(local) <= len(outer.experts_)  # at most one per child, at the end
+    assert all("_in_parent_em" not in vars(child) for child in outer.experts_)
+
+
+def test_a_childs_final_state_is_judged_under_its_path():
+    from skmoe.exceptions import DeadExpertWarning
+
+    X, y = _three_bands()
+    inner = MixtureOfExpertsClassifier(n_experts=2, n_init=1, tol=1e-3)
+    outer = MixtureOfExpertsClassifier(inner, n_experts=2, n_init=1, random_state=0)
+    outer.fit(X, y)
+    child = outer.experts_[1]
+    child.expert_weights_ = np.array([1.0 - 1e-5, 1e-5])  # as if one died
+    with pytest.warns(DeadExpertWarning, match=r"'expert1/expert1'"):
+        outer._warn_if_suspect([])
