@@ -48,7 +48,8 @@ How to read it
   printed. Ratios within one run compare like with like.
 
 Run ``nice python benchmarks/bench_dask.py`` (a few minutes on two idle cores),
-or ``--quick`` for smaller sizes.
+or ``--quick`` for smaller sizes. ``--threads`` limits the in-memory fit of
+part 1; the workers of the cluster run one thread each.
 """
 
 import argparse

@@ -20,11 +20,13 @@ The cases:
    scikit-learn's breast-cancer data (569 rows, 30 features) after a
    StandardScaler.
 2. ``linear 150k``: ``MixtureOfExpertsRegressor(n_experts=3, random_state=0)``
-   on the 150,000-row, 2-feature, 3-linear-expert data of ``bench_core.py``.
+   on the 150,000-row (``--quick``: 30,000), 2-feature, 3-linear-expert data
+   of ``bench_core.py``.
 3. ``ridge d=...``: where threads could pay. ``MixtureOfExpertsRegressor(
    Ridge(), n_experts=2, max_iter=5, tol=0, random_state=0)`` (5 EM
    iterations, so the same work at every setting) on 20,000 rows
-   (``--quick``: 5,000) of d standard-normal features, d = 10 to 300, whose
+   (``--quick``: 5,000) of d standard-normal features, d = 10 to 300
+   (``--quick``: to 100), whose
    target switches sign with the first feature; the gate sees all features
    (L-BFGS beyond 200 gate parameters).
 
