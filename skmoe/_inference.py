@@ -9,6 +9,7 @@ import functools
 
 import numpy as np
 from sklearn.base import TransformerMixin
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -16,6 +17,15 @@ from ._compat import _check_feature_names_in
 from ._dask import is_dask_collection, predict_blocks
 from ._routing import check_top_k, top_k_weights
 from ._validation import check_numeric_input, check_sparse
+
+
+def _child_mixture(expert):
+    """The mixture an expert is, alone or prefit inside a FrozenEstimator;
+    None for a leaf. (A Pipeline that ends in a mixture is a leaf: its
+    parent reads it as any regressor or classifier.)"""
+    if isinstance(expert, FrozenEstimator):
+        expert = expert.estimator
+    return expert if isinstance(expert, _InferenceMixin) else None
 
 
 def _one_model(method):
@@ -150,12 +160,11 @@ class _InferenceMixin(TransformerMixin):
         """
         Xe, Xg = self._split(self._validate_predict_data(X))
         gate = np.exp(self._log_gate(Xg))
-        columns = [
-            gate[:, [i]] * expert.leaf_proba(Xe)
-            if isinstance(expert, _InferenceMixin)
-            else gate[:, [i]]
-            for i, expert in enumerate(self.experts_)
-        ]
+        columns = []
+        for i, expert in enumerate(self.experts_):
+            child = _child_mixture(expert)
+            leaves = 1.0 if child is None else child.leaf_proba(Xe)
+            columns.append(gate[:, [i]] * leaves)
         return np.hstack(columns)
 
     @property
@@ -164,10 +173,11 @@ class _InferenceMixin(TransformerMixin):
         check_is_fitted(self)
         names = []
         for name, expert in self._named_experts():
-            if isinstance(expert, _InferenceMixin):
-                names.extend(f"{name}/{leaf}" for leaf in expert.leaf_names_)
-            else:
+            child = _child_mixture(expert)
+            if child is None:
                 names.append(name)
+            else:
+                names.extend(f"{name}/{leaf}" for leaf in child.leaf_names_)
         return np.array(names, dtype=object)
 
     def transform(self, X):

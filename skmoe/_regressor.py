@@ -266,6 +266,11 @@ class MixtureOfExpertsRegressor(
         are reordered with them).
     named_experts_ : :class:`~sklearn.utils.Bunch`
         The fitted experts by name (``expert0``, ``expert1``... for a template).
+    leaf_names_ : ndarray of str
+        The names of the leaf experts, in the order of :meth:`leaf_proba`:
+        ``"parent/child"`` below nested mixtures (fitted as experts or prefit
+        in a FrozenEstimator); the names of :attr:`named_experts_` for a flat
+        mixture.
     gate_ : SoftmaxGate or None
         The fitted gate; None when there is a single expert.
     noise_var_ : ndarray of shape (n_experts,)

@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.dummy import DummyRegressor
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import BayesianRidge, LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 
@@ -128,6 +129,23 @@ def test_leaf_probabilities_multiply_along_paths(two_level):
     quadrant = 2 * (X[:, 0] > 0) + (X[:, 1] > 0)
     leaf = leaves.argmax(axis=1)
     assert len({np.bincount(leaf[quadrant == q]).argmax() for q in range(4)}) == 4
+
+
+def test_a_prefit_child_mixture_is_a_node_of_the_hierarchy(two_level):
+    # EM reads a prefit mixture inside a FrozenEstimator by its own
+    # likelihood, as a child it fits; its leaves are the hierarchy's too.
+    hme, X, y = two_level
+    prefit = hme.experts_[0]
+    mixed = MixtureOfExpertsRegressor(
+        [("prefit", FrozenEstimator(prefit)), ("linear", LinearRegression())],
+        random_state=0,
+    ).fit(X, y)
+    assert list(mixed.leaf_names_) == ["prefit/expert0", "prefit/expert1", "linear"]
+    leaves = mixed.leaf_proba(X)
+    gate = mixed.gate_proba(X)
+    assert_allclose(leaves[:, :2], gate[:, [0]] * prefit.gate_proba(X))
+    assert_allclose(leaves[:, 2], gate[:, 1])
+    assert_allclose(leaves.sum(axis=1), 1.0)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
