@@ -86,6 +86,7 @@ from ._validation import (
     check_sample_weight,
     check_sparse,
     feature_columns,
+    read_only,
     resolve_init_resp,
     take_columns,
 )
@@ -327,6 +328,20 @@ class _BaseMixtureOfExperts(
         parallel worker is lost, ``KeyboardInterrupt``), the mixture is left
         exactly as it was before ``fit``, fitted or not; a thread predicting
         meanwhile sees the old model or the new one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0)
+        >>> moe.fit(X, y) is moe
+        True
+        >>> len(moe.experts_), bool(moe.converged_)
+        (2, True)
         """
         if is_dask_collection(X):  # out of core: the blocks stay on the workers
             refuse_out_of_core(self.crossfit)
@@ -445,14 +460,19 @@ class _BaseMixtureOfExperts(
 
         With sparse ``X`` the experts get sparse columns and the gate a dense
         copy of its own: the softmax gate and the k-means start work on dense
-        arrays, and the gate usually sees few columns.
+        arrays, and the gate usually sees few columns. Dense views are read
+        only: every expert and the gate get the same array, so one that
+        would change its input in place (``StandardScaler(copy=False)`` in
+        a Pipeline) must copy it instead, as scikit-learn's estimators do
+        with read-only arrays, and cannot alter what the next one sees or
+        the caller's ``X``.
         """
         Xg = take_columns(X, self.gate_features_)
         if sp.issparse(Xg):
             Xg = Xg.toarray()
         Xe = take_columns(X, self.expert_features_)
         check_missing(Xe, Xg, self._experts_refusing_nan, self._gate_refusing_nan)
-        return Xe, Xg
+        return read_only(Xe), read_only(Xg)
 
     # ---- starts ------------------------------------------------------------
 

@@ -18,6 +18,8 @@ import scipy.sparse as sp
 from joblib import parallel_backend
 from sklearn.neighbors import NearestNeighbors
 
+from ._math import standard_scale
+
 # Above this many distinct rows the estimate uses evenly spaced rows of the
 # sorted data: neighbours then lie farther apart, which can only raise it
 # (safe for a floor) and keeps its cost bounded.
@@ -120,7 +122,8 @@ def _distinct_rows(A):
 
 
 def _standardised(X, sample_weight):
-    """Dense inputs on unit weighted scale (constant columns left as they are);
+    """Dense inputs on unit weighted scale (constant columns, up to rounding,
+    left as they are);
     sparse ones scaled, then projected onto a few fixed random directions."""
     if sp.issparse(X):
         # Canonical form, so that equal rows project to equal bits.
@@ -130,8 +133,9 @@ def _standardised(X, sample_weight):
     else:
         X = np.asarray(X, dtype=np.float64)
     mean, var = _column_moments(X, sample_weight)
-    scale = np.sqrt(var)
-    scale[scale == 0] = 1.0
+    # Constant up to rounding is constant, as for the gate and the start:
+    # rounding noise on unit scale would decide which rows are neighbours.
+    scale = standard_scale(mean, var, X.shape[0])
     if sp.issparse(X):
         rng = np.random.default_rng(0)
         directions = rng.standard_normal((X.shape[1], SPARSE_DIMENSIONS))

@@ -9,10 +9,14 @@ import numpy as np
 import pytest
 from _data import make_linear_mixture
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
-from skmoe import MixtureOfExpertsRegressor
+from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
 from skmoe._base import _Run
 from skmoe._init import best_run, weighted_kmeans
 
@@ -319,6 +323,37 @@ def test_fit_modifies_nothing_it_was_given(data):
         X_ro, y_ro, sample_weight=weight
     )
     assert joblib.hash((X_ro, y_ro, weight, template)) == before
+
+
+@pytest.mark.parametrize(
+    "Mixture", [MixtureOfExpertsRegressor, MixtureOfExpertsClassifier]
+)
+def test_experts_that_scale_in_place_see_the_data_as_given(Mixture):
+    # Every expert and the gate get the same array. One that changed it in
+    # place (copy=False) would hand the next one scaled data, and the
+    # user's X too; read-only, they copy it, as for joblib's memmaps.
+    rng = np.random.RandomState(0)
+    X = 10 * rng.uniform(-3, 3, size=(400, 2)) + 50
+    y = np.where(X[:, 0] > 50, X[:, 1], -X[:, 1]) + rng.normal(0, 0.1, 400)
+    if Mixture is MixtureOfExpertsClassifier:
+        y = (y > 0).astype(int)
+        expert = LogisticRegression()
+    else:
+        expert = Ridge()
+    X_given = X.copy()
+    fitted = [
+        Mixture(
+            make_pipeline(StandardScaler(copy=copy), clone(expert)),
+            n_experts=2,
+            gate=make_pipeline(StandardScaler(copy=copy), LogisticRegression()),
+            n_init=1,
+            random_state=0,
+        ).fit(X, y)
+        for copy in (True, False)
+    ]
+    assert_array_equal(X, X_given)
+    assert_array_equal(fitted[1].predict(X), fitted[0].predict(X))
+    assert_array_equal(X, X_given)
 
 
 def test_weighted_kmeans_is_invariant_to_repeats_and_order():

@@ -137,6 +137,22 @@ def test_the_floor_is_set_on_the_columns_the_mixture_sees():
     assert seen.noise_var_[0] == pytest.approx(alone.noise_var_[0], rel=1e-12)
 
 
+def test_a_column_constant_up_to_rounding_is_constant():
+    # (u * 0.1) / u * 10 is 1 in exact arithmetic and 1 +- 1 ulp in floats.
+    # Scaled to unit variance, that rounding would decide which rows are
+    # neighbours; StandardScaler, the gate and the start call it constant.
+    rng = np.random.RandomState(0)
+    x = rng.uniform(-3, 3, size=500)
+    y = np.where(x > 0, 20, -20) * x + 0.01 * rng.standard_normal(500)
+    u = rng.uniform(0.1, 1.0, size=500)
+    rounded = (u * 0.1) / u * 10
+    assert np.ptp(rounded) > 0
+    weight = np.ones(500)
+    exact = nn_noise_variance(np.column_stack([x, np.ones(500)]), y, weight)
+    noisy = nn_noise_variance(np.column_stack([x, rounded]), y, weight)
+    assert noisy == pytest.approx(exact, rel=1e-12)
+
+
 # ---- when the floor binds, the fit says so ---------------------------------------
 
 
