@@ -84,7 +84,7 @@ def _is_numeric_column(column, dtype):
     return True
 
 
-def check_magnitude(values, name):
+def check_magnitude(values, name, *, new=False):
     """Refuse finite values too large, or all too small, for EM's arithmetic.
 
     Parameters
@@ -93,19 +93,31 @@ def check_magnitude(values, name):
         Numbers already checked to be finite.
     name : str
         What they are, for the message ("X", "y").
+    new : bool, default=False
+        Rows given to a fitted mixture: only values too large are refused
+        (where the gate's logits or the spread overflow to NaN); a row of
+        tiny values is an ordinary input near zero.
     """
     data = values.data if sp.issparse(values) else np.asarray(values)
     if data.size == 0:
         return
     largest = float(np.nanmax(np.abs(data))) if not np.all(np.isnan(data)) else 0.0
-    if largest > SAFE_MAGNITUDE or 0 < largest < 1 / SAFE_MAGNITUDE:
+    too_small = not new and 0 < largest < 1 / SAFE_MAGNITUDE
+    if largest <= SAFE_MAGNITUDE and not too_small:
+        return
+    if new:
         raise ValueError(
-            f"{name} holds values of magnitude up to {largest:.3g}, outside the "
-            f"range [{1 / SAFE_MAGNITUDE:.0e}, {SAFE_MAGNITUDE:.0e}] in which "
-            f"skmoe's arithmetic is exact; rescale {name} (the mixture and its "
-            "gate are equivariant to scaling, so multiplying by a power of ten "
-            "changes nothing but the units)."
+            f"{name} holds values of magnitude up to {largest:.3g}, above "
+            f"{SAFE_MAGNITUDE:.0e}: the mixture's gate and spread overflow there "
+            "and would give NaN. Rescale such rows as the training data were."
         )
+    raise ValueError(
+        f"{name} holds values of magnitude up to {largest:.3g}, outside the "
+        f"range [{1 / SAFE_MAGNITUDE:.0e}, {SAFE_MAGNITUDE:.0e}] in which "
+        f"skmoe's arithmetic is exact; rescale {name} (the mixture and its "
+        "gate are equivariant to scaling, so multiplying by a power of ten "
+        "changes nothing but the units)."
+    )
 
 
 def check_sample_weight(sample_weight, X):
@@ -163,6 +175,16 @@ def take_columns(X, columns):
     if len(columns) == X.shape[1] and np.all(columns == np.arange(X.shape[1])):
         return X
     return X[:, columns]
+
+
+def read_only(X):
+    """A view of a numpy ``X`` that cannot be written to (anything else as
+    it is); the caller's array keeps its own flags."""
+    if not isinstance(X, np.ndarray) or not X.flags.writeable:
+        return X
+    view = X.view()
+    view.flags.writeable = False
+    return view
 
 
 def feature_columns(selector, X_raw, n_features, feature_names, name):
