@@ -483,7 +483,8 @@ class _BaseMixtureOfExperts(
         # get a seed drawn up front, so that they can run in parallel and
         # n_jobs never changes which model wins. Given responsibilities are
         # one start: every restart would begin where the first did.
-        n_starts = 1 if init_resp is not None else self.n_init
+        # A lone expert has nothing to start from: it is fitted once.
+        n_starts = 1 if init_resp is not None or len(templates) == 1 else self.n_init
         seeds = (
             [rng]
             if n_starts == 1
@@ -557,7 +558,8 @@ class _BaseMixtureOfExperts(
             )
         run._expert_names = list(names)
         run._reseeds = {}
-        run.experts_ = [seeded_clone(t, rng) for t in templates]
+        lone = len(templates) == 1
+        run.experts_ = [seeded_clone(t, rng, keep_given=lone) for t in templates]
         run.gate_ = run._new_gate(len(templates), rng)
         return run._em(data, resp, list(curve), rng, budget=budget, index=index)
 

@@ -131,12 +131,14 @@ def refuses_sample_weight(estimator):
     return requests.get("sample_weight") is False
 
 
-def seeded_clone(expert, rng):
+def seeded_clone(expert, rng, keep_given=False):
     """Clone ``expert`` and fix every ``random_state`` it holds, nested ones too.
 
     Seeds are drawn from the mixture's ``rng`` so that a mixture with an integer
-    ``random_state`` is reproducible, whatever its experts were given. Fixed
-    experts are shared, not cloned: they are never fitted.
+    ``random_state`` is reproducible, whatever its experts were given; with
+    ``keep_given``, only the ``random_state`` left at None are drawn (a lone
+    expert is the estimator it was given). Fixed experts are shared, not
+    cloned: they are never fitted.
     """
     if is_fixed(expert):
         return expert
@@ -145,7 +147,8 @@ def seeded_clone(expert, rng):
     seeds = {
         key: int(rng.randint(np.iinfo(np.int32).max))
         for key in sorted(params)
-        if key == "random_state" or key.endswith("__random_state")
+        if (key == "random_state" or key.endswith("__random_state"))
+        and not (keep_given and params[key] is not None)
     }
     if seeds:
         expert.set_params(**seeds)
@@ -187,6 +190,11 @@ def fit_weighted(estimator, X, y, weight, mode, params=None):
     ``sample_weight`` to the steps that request it.
     """
     params = params or {}
+    if np.all(weight == 1.0):
+        # A lone expert on unweighted rows: the estimator's own unweighted
+        # fit, which some draw differently from a fit with unit weights
+        # (RandomForest's bootstrap), so the mixture is the estimator alone.
+        return estimator.fit(X, y, **params)
     if mode == "weighted" or params:
         return estimator.fit(X, y, sample_weight=weight, **params)
     last = estimator.steps[-1][0]

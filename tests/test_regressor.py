@@ -1,6 +1,7 @@
 """MixtureOfExpertsRegressor: recovery of a known mixture and its predictions."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -12,10 +13,12 @@ from _data import (
     true_log_likelihood,
 )
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.tree import DecisionTreeRegressor
 
-from skmoe import MixtureOfExpertsRegressor, SoftmaxGate
+from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
 from skmoe._noise import nn_noise_variance
 
 
@@ -83,6 +86,27 @@ def test_one_expert_is_that_expert_alone(expert):
     residual_var = np.mean((y - alone.predict(X)) ** 2)
     assert_allclose(moe.noise_var_, [residual_var], rtol=1e-10)
     assert_allclose(moe.gate_proba(X), 1.0)
+
+
+@pytest.mark.parametrize(
+    "Mixture", [MixtureOfExpertsRegressor, MixtureOfExpertsClassifier]
+)
+def test_a_lone_randomised_expert_is_that_estimator_fitted_once(Mixture):
+    # Its own random_state is kept and it gets no unit sample_weight (with
+    # which a forest draws other bootstraps); one fit, no restarts to warn of.
+    X, y = make_linear_mixture(300, random_state=0)
+    if Mixture is MixtureOfExpertsClassifier:
+        y = (y > np.median(y)).astype(int)
+        expert = RandomForestClassifier(n_estimators=5, random_state=3)
+    else:
+        expert = RandomForestRegressor(n_estimators=5, random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        moe = Mixture(expert, n_experts=1, random_state=0).fit(X, y)
+    alone = clone(expert).fit(X, y)
+    method = "predict_proba" if Mixture is MixtureOfExpertsClassifier else "predict"
+    assert_array_equal(getattr(moe, method)(X), getattr(alone, method)(X))
+    assert len(moe.start_log_likelihoods_) == 1
 
 
 def test_prediction_is_gate_weighted_mean_of_experts(recovery_fit):
