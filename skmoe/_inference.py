@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._compat import _check_feature_names_in
 from ._dask import is_dask_collection, predict_blocks
 from ._routing import check_top_k, top_k_weights
-from ._validation import check_numeric_input, check_sparse
+from ._validation import check_magnitude, check_numeric_input, check_sparse
 
 
 def _child_mixture(expert):
@@ -54,7 +54,7 @@ class _InferenceMixin(TransformerMixin):
         check_is_fitted(self)
         check_numeric_input(X)
         check_sparse(X, self._fitted_experts_refusing_sparse)
-        return validate_data(
+        X = validate_data(
             self,
             X,
             dtype=[np.float64, np.float32],
@@ -62,6 +62,8 @@ class _InferenceMixin(TransformerMixin):
             accept_sparse="csr",
             ensure_all_finite="allow-nan",  # checked by column in _split
         )
+        check_magnitude(X, "X", new=True)
+        return X
 
     def _fitted_experts_refusing_sparse(self):
         return [
@@ -76,7 +78,27 @@ class _InferenceMixin(TransformerMixin):
 
     @property
     def named_experts_(self):
-        """Bunch of the fitted experts by name (``expert0``... for a template)."""
+        """Bunch of the fitted experts by name (``expert0``... for a template).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression, Ridge
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(
+        ...     [("lin", LinearRegression()), ("ridge", Ridge())],
+        ...     n_init=1,
+        ...     random_state=0,
+        ... ).fit(X, y)
+        >>> list(moe.named_experts_)
+        ['lin', 'ridge']
+        >>> moe.named_experts_.ridge is moe.experts_[1]
+        True
+        """
         check_is_fitted(self)
         return Bunch(**dict(self._named_experts()))
 
@@ -87,11 +109,25 @@ class _InferenceMixin(TransformerMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to route.
 
         Returns
         -------
         gate : ndarray of shape (n_samples, n_experts)
             ``g_i(x)``; rows sum to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> moe.gate_proba([[-2.0], [2.0]]).round(2)
+        array([[0., 1.],
+               [1., 0.]])
         """
         if is_dask_collection(X):
             return predict_blocks(self, "gate_proba", X)
@@ -118,6 +154,7 @@ class _InferenceMixin(TransformerMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to summarise.
 
         Returns
         -------
@@ -126,6 +163,21 @@ class _InferenceMixin(TransformerMixin):
             expert it is), ``mean_gate`` (mean gate probability over all rows)
             and ``confidence`` (mean gate probability on the rows it is most
             trusted for; NaN if none), each of shape (n_experts,).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> summary = moe.routing_summary([[-2.0], [-1.0], [2.0]])
+        >>> summary.expert.tolist(), summary.share.round(2).tolist()
+        (['expert0', 'expert1'], [0.33, 0.67])
+        >>> summary.confidence.round(2).tolist()
+        [1.0, 1.0]
         """
         gate = self.gate_proba(X)
         top = np.argmax(gate, axis=1)
@@ -152,11 +204,34 @@ class _InferenceMixin(TransformerMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to route down the hierarchy.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_leaves)
             Rows sum to 1.
+
+        Examples
+        --------
+        Three regimes: a linear expert next to a nested mixture of two.
+
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.select([X[:, 0] < -1, X[:, 0] < 1], [-2 * X[:, 0], 2.0], X[:, 0])
+        >>> y = y + 0.1 * rng.standard_normal(200)
+        >>> sub = MixtureOfExpertsRegressor(n_init=1, random_state=0)
+        >>> moe = MixtureOfExpertsRegressor(
+        ...     [("lin", LinearRegression()), ("sub", sub)], n_init=1, random_state=0
+        ... ).fit(X, y)
+        >>> moe.leaf_names_.tolist()
+        ['lin', 'sub/expert0', 'sub/expert1']
+        >>> moe.leaf_proba([[-2.0], [0.0], [2.0]]).round(2)
+        array([[0., 0., 1.],
+               [0., 1., 0.],
+               [1., 0., 0.]])
         """
         Xe, Xg = self._split(self._validate_predict_data(X))
         gate = np.exp(self._log_gate(Xg))
@@ -169,7 +244,26 @@ class _InferenceMixin(TransformerMixin):
 
     @property
     def leaf_names_(self):
-        """Names of the leaf experts, ``"parent/child"`` below nested mixtures."""
+        """Names of the leaf experts, ``"parent/child"`` below nested mixtures.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.select([X[:, 0] < -1, X[:, 0] < 1], [-2 * X[:, 0], 2.0], X[:, 0])
+        >>> y = y + 0.1 * rng.standard_normal(200)
+        >>> sub = MixtureOfExpertsRegressor(n_init=1, random_state=0)
+        >>> moe = MixtureOfExpertsRegressor(
+        ...     [("lin", LinearRegression()), ("sub", sub)], n_init=1, random_state=0
+        ... ).fit(X, y)
+        >>> moe.leaf_names_.tolist()
+        ['lin', 'sub/expert0', 'sub/expert1']
+        >>> list(moe.named_experts_)
+        ['lin', 'sub']
+        """
         check_is_fitted(self)
         names = []
         for name, expert in self._named_experts():
@@ -192,16 +286,30 @@ class _InferenceMixin(TransformerMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to transform.
 
         Returns
         -------
         gate : ndarray of shape (n_samples, n_experts)
             Equal to :meth:`gate_proba`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> features = moe.transform(X)
+        >>> features.shape, bool(np.allclose(features.sum(axis=1), 1.0))
+        ((200, 2), True)
         """
         return self.gate_proba(X)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the columns of :meth:`transform`.
+        """Get the names of the columns of :meth:`transform`.
 
         Parameters
         ----------
@@ -215,6 +323,23 @@ class _InferenceMixin(TransformerMixin):
         feature_names_out : ndarray of str objects
             ``"<mixture class in lower case>_<expert name>"``, as
             VotingClassifier names its outputs.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression, Ridge
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(
+        ...     [("lin", LinearRegression()), ("ridge", Ridge())],
+        ...     n_init=1,
+        ...     random_state=0,
+        ... ).fit(X, y)
+        >>> moe.get_feature_names_out().tolist()
+        ['mixtureofexpertsregressor_lin', 'mixtureofexpertsregressor_ridge']
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
@@ -229,45 +354,102 @@ class _InferenceMixin(TransformerMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to route.
 
         Returns
         -------
         expert : ndarray of shape (n_samples,)
             Positions in ``experts_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> moe.predict_expert([[-2.0], [2.0]])
+        array([1, 0])
+        >>> [round(float(moe.experts_[i].coef_[0])) for i in (1, 0)]
+        [2, -1]
         """
         if is_dask_collection(X):
             return predict_blocks(self, "predict_expert", X)
         return np.argmax(self.gate_proba(X), axis=1)
 
     def log_likelihood(self, X, y):
-        """Log-likelihood of each labelled row under the mixture.
+        """Compute the log-likelihood of each labelled row under the mixture.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows.
         y : array-like of shape (n_samples,)
+            Their targets.
 
         Returns
         -------
         log_likelihood : ndarray of shape (n_samples,)
             ``log sum_i g_i(x) p_i(y | x)``. Its weighted mean over the training
             data is ``log_likelihood_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> log_lik = moe.log_likelihood(X, y)
+        >>> log_lik.shape, bool(np.isclose(log_lik.mean(), moe.log_likelihood_))
+        ((200,), True)
+
+        A target far from both experts' lines is unlikely:
+
+        >>> bool(moe.log_likelihood([[2.0]], [10.0])[0] < log_lik.min())
+        True
         """
         _, log_norm = self._posterior(X, y)
         return log_norm
 
     def responsibilities(self, X, y):
-        """Posterior probability of each expert for each labelled row.
+        """Compute the posterior probability of each expert for labelled rows.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows.
         y : array-like of shape (n_samples,)
+            Their targets.
 
         Returns
         -------
         resp : ndarray of shape (n_samples, n_experts)
             ``g_i(x) p_i(y | x) / sum_k g_k(x) p_k(y | x)``; rows sum to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> resp = moe.responsibilities(X, y)
+        >>> resp.shape, bool(np.allclose(resp.sum(axis=1), 1.0))
+        ((200, 2), True)
+
+        At ``x = 0`` both lines are in reach; the target says which expert
+        produced it:
+
+        >>> moe.responsibilities([[0.0], [0.0]], [1.0, 4.0]).round(2)
+        array([[0., 1.],
+               [1., 0.]])
         """
         log_resp, _ = self._posterior(X, y)
         return np.exp(log_resp)

@@ -306,8 +306,8 @@ class MixtureOfExpertsRegressor(
 
     See Also
     --------
-    MixtureOfExpertsClassifier : the same model for classification.
-    sklearn.ensemble.VotingRegressor : every model on every row, fixed weights.
+    MixtureOfExpertsClassifier : The same model for classification.
+    sklearn.ensemble.VotingRegressor : Every model on every row, fixed weights.
 
     References
     ----------
@@ -437,8 +437,8 @@ class MixtureOfExpertsRegressor(
         self._constant_target = var <= len(y) * eps * var + rounding
         # The floor is relative to the noise, not to var(y) (regimes far apart
         # would lift it above the noise), and never below that rounding
-        # error: for a constant y it would otherwise be ~1e-308, and
-        # residuals of 1e-16 would cost ~1e276 per row.
+        # error: for a constant or noise-free y it would otherwise be ~1e-308,
+        # and residuals of 1e-16 would cost ~1e276 per row.
         if self._constant_target:
             noise = 0.0
         elif "_parent_noise" in self.__dict__:
@@ -447,7 +447,12 @@ class MixtureOfExpertsRegressor(
         else:
             noise = nn_noise_variance(X, y, sample_weight)
         self._noise = noise
-        self._var_floor = max(self.reg_var * noise, rounding, np.finfo(np.float64).tiny)
+        # Rounding of values of y's size: its root mean square, so that a
+        # noise-free y of mean 0 gets the floor of the same y shifted.
+        size_rounding = (len(y) * eps) ** 2 * (mean**2 + var)
+        self._var_floor = max(
+            self.reg_var * noise, size_rounding, np.finfo(np.float64).tiny
+        )
         return y, y
 
     def _check_new_target(self, y, n_samples):
@@ -458,6 +463,7 @@ class MixtureOfExpertsRegressor(
             )
         if not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or inf.")
+        check_magnitude(y, "y", new=True)
         return y
 
     def _warn_if_degenerate(self, data):
@@ -471,7 +477,15 @@ class MixtureOfExpertsRegressor(
             )
             return
         exact, bound = self._experts_at_the_floor(data)
-        if exact:
+        if exact and self._var_floor > self.reg_var * self._noise:
+            warn(
+                f"Experts {exact} fit their rows exactly and y looks noise-free: "
+                "their noise variance is at its floor, the rounding error of "
+                f"y's values ({self._var_floor:.3g}), so log_likelihood_ and how "
+                "much the gate trusts them are set by rounding, not by the data.",
+                DegenerateFitWarning,
+            )
+        elif exact:
             warn(
                 f"Experts {exact} fit their rows exactly: their noise variance "
                 "is at its floor reg_var * (noise variance estimate) = "
@@ -620,11 +634,12 @@ class MixtureOfExpertsRegressor(
 
     @_one_model
     def predict(self, X, return_std=False, top_k=None):
-        """Gate-weighted mean of the experts' predictions.
+        """Predict the gate-weighted mean of the experts' predictions.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         return_std : bool, default=False
             Also return the standard deviation of the predictive mixture: the
             experts' noise plus their disagreement, weighted by the gate.
@@ -638,6 +653,21 @@ class MixtureOfExpertsRegressor(
             ``sum_i g_i(x) mu_i(x)``.
         y_std : ndarray of shape (n_samples,)
             Only with ``return_std=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> moe.predict([[-2.0], [2.0]]).round(1)
+        array([-3.,  2.])
+        >>> mean, std = moe.predict([[-2.0], [2.0]], return_std=True)
+        >>> bool(np.all(std < 0.2))
+        True
         """
         if is_dask_collection(X):
             return predict_blocks(
@@ -683,7 +713,7 @@ class MixtureOfExpertsRegressor(
 
     @_one_model
     def predict_quantiles(self, X, quantiles):
-        """Quantiles of the predictive distribution, from its exact CDF.
+        """Compute quantiles of the predictive distribution, from its exact CDF.
 
         The predictive distribution is the mixture
         ``p(y | x) = sum_i g_i(x) N(y; mu_i(x), sigma_i^2)`` (nested mixtures
@@ -698,6 +728,7 @@ class MixtureOfExpertsRegressor(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         quantiles : float or array-like of shape (n_quantiles,)
             Probabilities strictly between 0 and 1.
 
@@ -746,6 +777,7 @@ class MixtureOfExpertsRegressor(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         coverage : float, default=0.9
             Probability the interval holds, strictly between 0 and 1.
 
@@ -785,6 +817,7 @@ class MixtureOfExpertsRegressor(
         Parameters
         ----------
         X : array-like of shape (n_samples_X, n_features)
+            The rows to draw targets for.
         n_samples : int, default=1
             Draws per row.
         random_state : int, RandomState instance or None, default=None
@@ -793,6 +826,7 @@ class MixtureOfExpertsRegressor(
         Returns
         -------
         y_samples : ndarray of shape (n_samples_X, n_samples)
+            ``y_samples[j]`` holds the draws for ``X[j]``.
 
         Examples
         --------
@@ -816,15 +850,33 @@ class MixtureOfExpertsRegressor(
 
     @_one_model
     def expert_predictions(self, X):
-        """Every expert's prediction for every row.
+        """Predict with every expert, for every row.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
         predictions : ndarray of shape (n_samples, n_experts)
+            ``predictions[:, i]`` is the prediction of ``experts_[i]``,
+            whatever the gate's weight on it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> moe.expert_predictions([[-2.0], [2.0]]).round(0)
+        array([[ 6., -3.],
+               [ 2.,  5.]])
+        >>> moe.predict([[-2.0], [2.0]]).round(0)
+        array([-3.,  2.])
         """
         Xe, _ = self._split(self._validate_predict_data(X))
         return self._expert_means(Xe)

@@ -313,8 +313,10 @@ def fitted(request):
         (lambda X: X[:, :2], ValueError, r"X has 2 features, but .* is expecting 3"),
         (lambda X: object_X("tall"), ValueError, r"X must hold numbers"),
         (lambda X: X[:0], ValueError, r"Found array with 0 sample\(s\)"),
+        # Finite, but the gate's logits overflow: NaN probabilities before.
+        (lambda X: X * 1e300, ValueError, r"X holds values of magnitude up to"),
     ],
-    ids=["NaN", "too few features", "text", "empty"],
+    ids=["NaN", "too few features", "text", "empty", "huge"],
 )
 def test_rejected_at_predict_time(fitted, transform, error, match):
     method = getattr(fitted, "predict_proba", fitted.predict)
@@ -322,6 +324,21 @@ def test_rejected_at_predict_time(fitted, transform, error, match):
         method(transform(X))
     with pytest.raises(error, match=match):
         fitted.gate_proba(transform(X))
+
+
+def test_tiny_rows_are_ordinary_at_predict_time(fitted):
+    # All-tiny training data are refused (nothing to standardise against);
+    # a new row near zero is an ordinary input.
+    method = getattr(fitted, "predict_proba", fitted.predict)
+    near_zero = np.full((1, X.shape[1]), 1e-200)
+    assert_allclose(method(near_zero), method(np.zeros_like(near_zero)))
+
+
+def test_new_targets_too_large_are_refused():
+    model = fit_quietly(Reg(random_state=0), X, target(Reg))
+    for method in (model.log_likelihood, model.responsibilities):
+        with pytest.raises(ValueError, match=r"y holds values of magnitude up to"):
+            method(X, np.full(len(X), 1e200))
 
 
 def _first_column(X):

@@ -18,7 +18,12 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.tree import DecisionTreeRegressor
 
-from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
+from skmoe import (
+    DegenerateFitWarning,
+    MixtureOfExpertsClassifier,
+    MixtureOfExpertsRegressor,
+    SoftmaxGate,
+)
 from skmoe._noise import nn_noise_variance
 
 
@@ -176,6 +181,20 @@ def test_noise_variance_floor_stops_collapse():
     noise = nn_noise_variance(X, y, np.ones(len(y)))
     assert_allclose(moe.noise_var_.min(), moe.reg_var * noise, rtol=1e-6)
     assert np.isfinite(moe.log_likelihood_)
+
+
+@pytest.mark.parametrize("shift", [0.0, 10.0])
+def test_a_noise_free_target_of_any_mean_settles_at_the_rounding_floor(shift):
+    # The floor's last resort is the rounding error of y's values. Scaled by
+    # y's mean alone it was ~1e-34 for a mean of 0: exact residuals then
+    # moved the log-likelihood by nats per iteration until max_iter.
+    X = np.random.RandomState(0).standard_normal((100, 2))
+    y = X[:, 0] + shift
+    with pytest.warns(DegenerateFitWarning, match="y looks noise-free"):
+        moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
+    assert moe.converged_ and moe.n_iter_ < 50
+    eps = np.finfo(np.float64).eps
+    assert moe.noise_var_.min() >= (len(y) * eps) ** 2 * np.mean(y**2) * (1 - 1e-9)
 
 
 class HeavyTailedExpert(LinearRegression):
