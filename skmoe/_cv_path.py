@@ -397,7 +397,10 @@ def refit_path(make, data, ks, alphas, n_experts, alpha, rng):
     for k in ks:
         if k > n_experts:
             break
-        model, _ = grow(make, model, k, first, data, rng, k < n_experts)
+        # Quiet unless this is the chosen fit itself: at the chosen number
+        # of experts, the first penalty is a step along the way to another.
+        quiet = k < n_experts or alpha != first
+        model, _ = grow(make, model, k, first, data, rng, quiet)
     if alphas is not None:
         for a in alphas[1 : alphas.index(alpha) + 1]:
             model, _ = next_penalty(make, model, n_experts, a, data, rng, a != alpha)

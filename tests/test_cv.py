@@ -61,6 +61,37 @@ def test_three_regimes_choose_three_experts():
     np.testing.assert_allclose(slopes, [-2.0, 0.0, 1.0], atol=0.05)
 
 
+def test_only_the_chosen_fit_of_the_refit_speaks(monkeypatch):
+    # The refit walks the path to the chosen candidate; the fits along the
+    # way, including the chosen number of experts at an earlier penalty,
+    # are quiet, as the guide promises: their warnings are not the model's.
+    import skmoe._cv as cv_module
+    import skmoe._cv_path as path_module
+
+    calls, in_refit = [], []
+    fit_candidate, refit_path = path_module.fit_candidate, cv_module.refit_path
+
+    def recording_fit(make, n_experts, alpha, start, data, quiet):
+        if in_refit:
+            calls.append((n_experts, alpha, quiet))
+        return fit_candidate(make, n_experts, alpha, start, data, quiet)
+
+    def recording_refit(*args, **kwargs):
+        in_refit.append(True)
+        return refit_path(*args, **kwargs)
+
+    monkeypatch.setattr(path_module, "fit_candidate", recording_fit)
+    monkeypatch.setattr(cv_module, "refit_path", recording_refit)
+    X, y = three_regimes(300)
+    moe = MixtureOfExpertsRegressorCV(
+        n_experts_grid=(1, 2, 3), alphas=(1.0, 1e-3), cv=3, random_state=0
+    ).fit(X, y)
+    assert moe.alpha_ == 1e-3
+    speaking = [call for call in calls if not call[2]]
+    assert speaking == [(moe.n_experts_, moe.alpha_, False)]
+    assert (moe.n_experts_, 1.0, True) in calls
+
+
 def test_no_regimes_choose_the_expert_alone():
     X, y = one_regime()
     moe = MixtureOfExpertsRegressorCV(cv=3, random_state=0).fit(X, y)
