@@ -143,6 +143,21 @@ def _check_fold_weights(splits, sample_weight):
                 )
 
 
+def _check_fold_size(splits, sample_weight, ks):
+    """Refuse a grid with more experts than a split has training rows of
+    positive weight: that candidate could not be fitted on the split."""
+    fewest, split = min(
+        (int(np.count_nonzero(sample_weight[train] > 0)), i)
+        for i, (train, _) in enumerate(splits)
+    )
+    if max(ks) > fewest:
+        raise ValueError(
+            f"n_experts_grid asks for up to {max(ks)} experts, but split {split} "
+            f"of cv trains on {fewest} rows of positive weight; keep the grid "
+            "at most that, or use fewer folds (more training rows each)."
+        )
+
+
 def _class_rows(label, y):
     """``label`` and how many rows of ``y`` hold it, for a message."""
     count = int(np.sum(y == label))
@@ -231,6 +246,7 @@ class _BaseMixtureOfExpertsCV(
         Returns
         -------
         self : estimator instance
+            This estimator, with the parameters set.
 
         Examples
         --------
@@ -280,8 +296,10 @@ class _BaseMixtureOfExpertsCV(
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, **params):
-        """Choose ``n_experts`` and ``gate__alpha`` by cross-validation, then
-        refit the chosen mixture on all the data.
+        """Choose ``n_experts`` and ``gate__alpha`` by CV, then refit on all rows.
+
+        Every candidate of the grid is scored on the folds of ``cv``; the
+        chosen one is refitted on all the data as ``best_estimator_``.
 
         Parameters
         ----------
@@ -311,6 +329,22 @@ class _BaseMixtureOfExpertsCV(
         -----
         The fit is all or nothing: if it raises, the estimator is left as it
         was before ``fit``, fitted or not.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressorCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressorCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, n_init=1, random_state=0
+        ... )
+        >>> moe.fit(X, y) is moe
+        True
+        >>> moe.best_params_, moe.n_splits_
+        ({'n_experts': 2, 'gate__alpha': 0.001}, 3)
         """
         _raise_for_params(params, self, "fit")
         work = shallow_copy(self)
@@ -327,7 +361,13 @@ class _BaseMixtureOfExpertsCV(
                 X, y, **split_params
             )
         )
+        if not splits:
+            raise ValueError(
+                f"cv={self.cv!r} gave no train/test splits; pass an int of at "
+                "least 2, a splitter, or an iterable of (train, test) pairs."
+            )
         _check_fold_weights(splits, weights)
+        _check_fold_size(splits, weights, ks)
         self._check_folds(splits, y)
         # One seed for every candidate, fold and the refit, so that candidates
         # differ only in what the grid says.
@@ -413,9 +453,10 @@ class _BaseMixtureOfExpertsCV(
         return dict(routed.splitter.split), dict(routed.mixture.fit)
 
     def get_metadata_routing(self):
-        """How ``fit`` routes metadata: to the ``split`` of ``cv``, and to
-        the candidates' ``fit``, which routes it on to their experts and gate.
+        """Get the metadata routing of ``fit``: to ``cv`` and the candidates.
 
+        ``fit`` routes metadata to the ``split`` of ``cv``, and to the
+        candidates' ``fit``, which routes it on to their experts and gate.
         The estimator consumes ``sample_weight`` itself; ``groups`` goes to a
         splitter that takes it, as in :class:`~sklearn.linear_model.LassoCV`,
         and metadata the experts request (``set_fit_request`` on ``experts``)
@@ -426,6 +467,19 @@ class _BaseMixtureOfExpertsCV(
         Returns
         -------
         routing : :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            The routing of this estimator, its ``splitter`` (``cv``) and a
+            ``mixture`` standing for every candidate.
+
+        Examples
+        --------
+        >>> from sklearn.model_selection import GroupKFold
+        >>> from skmoe import MixtureOfExpertsRegressorCV
+        >>> moe = MixtureOfExpertsRegressorCV(cv=GroupKFold(3))
+        >>> routing = moe.get_metadata_routing()
+        >>> [name for name, _ in routing]
+        ['$self_request', 'splitter', 'mixture']
+        >>> routing.consumes("fit", ["groups"])
+        {'groups'}
         """
         # self.cv as given (as LogisticRegressionCV does), not check_cv's
         # wrapper, which would use up an iterator of splits before fit. Any
@@ -452,16 +506,37 @@ class _BaseMixtureOfExpertsCV(
     # ---- delegation to the refitted mixture -------------------------------
 
     def log_likelihood(self, X, y):
-        """Log-likelihood of each labelled row under the chosen mixture.
+        """Compute the log-likelihood of each labelled row under the chosen mixture.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows.
         y : array-like of shape (n_samples,)
+            Their targets.
 
         Returns
         -------
         log_likelihood : ndarray of shape (n_samples,)
+            ``log p(y | x)`` of each row under ``best_estimator_``, as its
+            :meth:`~MixtureOfExpertsRegressor.log_likelihood` gives it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressorCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressorCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, n_init=1, random_state=0
+        ... ).fit(X, y)
+        >>> log_lik = moe.log_likelihood(X, y)
+        >>> log_lik.shape
+        (200,)
+        >>> bool(np.allclose(log_lik, moe.best_estimator_.log_likelihood(X, y)))
+        True
         """
         check_is_fitted(self)
         return self.best_estimator_.log_likelihood(X, y)
@@ -474,6 +549,7 @@ class _BaseMixtureOfExpertsCV(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to route.
 
         Returns
         -------
@@ -508,6 +584,7 @@ class _BaseMixtureOfExpertsCV(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to transform.
 
         Returns
         -------
@@ -533,7 +610,10 @@ class _BaseMixtureOfExpertsCV(
         return self.best_estimator_.transform(X)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the columns of :meth:`transform`: the chosen mixture's.
+        """Get the names of the columns of :meth:`transform`.
+
+        They are the chosen mixture's
+        (:meth:`MixtureOfExpertsRegressor.get_feature_names_out`).
 
         Parameters
         ----------
@@ -543,6 +623,22 @@ class _BaseMixtureOfExpertsCV(
         Returns
         -------
         feature_names_out : ndarray of str objects
+            ``"<mixture class in lower case>_<expert name>"``, one per
+            expert of ``best_estimator_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressorCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressorCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, n_init=1, random_state=0
+        ... ).fit(X, y)
+        >>> moe.get_feature_names_out().tolist()
+        ['mixtureofexpertsregressor_expert0', 'mixtureofexpertsregressor_expert1']
         """
         check_is_fitted(self)
         return self.best_estimator_.get_feature_names_out(input_features)
@@ -611,17 +707,55 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
         :class:`~sklearn.model_selection.GridSearchCV` chooses.
     n_jobs : int or None, default=None
         Folds fitted in parallel; None means one at a time.
-    gate, gate_features, expert_features, unweighted_fit, assignment, \
-temperatures, top_k, balance, min_expert_weight, dead_expert, reg_var, \
-init_params, n_init, init_max_iter, max_iter, tol, acceleration, crossfit, \
-random_state, verbose, verbose_interval, blas_threads
-        As in :class:`MixtureOfExpertsRegressor`, with the same defaults, for
-        every candidate. ``init_params`` and ``n_init`` start the smallest
-        mixture of the grid (larger ones grow from it); ``init_params`` must
-        name a rule, since an array of responsibilities fits one data set,
-        not its folds. ``random_state`` gives every candidate,
-        fold and the refit the same seed; the default folds are not
-        shuffled (pass a splitter such as ``KFold(shuffle=True)`` for that).
+    gate : classifier or None, default=None
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate. Unless
+        ``alphas=None`` it must be None or a :class:`SoftmaxGate`, whose
+        ``alpha`` the grid sets.
+    gate_features, expert_features : selector or None, default=None
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    unweighted_fit : {"hard", "resample"}, default="hard"
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    assignment : {"soft", "hard", "stochastic", "annealed"}, default="soft"
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    temperatures : array-like of float or None, default=None
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    top_k : int or None, default=None
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    balance : float, default=0.0
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    min_expert_weight : float, default=1e-3
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    dead_expert : {"reseed", "prune", "keep"}, default="reseed"
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    reg_var : float, default=1e-2
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    init_params : {"auto", "kmeans", "kmeans_xy", "random"}, default="auto"
+        As in :class:`MixtureOfExpertsRegressor`, but it must name a rule,
+        since an array of responsibilities fits one data set, not its folds.
+        It starts the smallest mixture of the grid (larger ones grow from it).
+    n_init : int, default=3
+        As in :class:`MixtureOfExpertsRegressor`, for the smallest mixture
+        of the grid (larger ones grow from it).
+    init_max_iter : int or None, default=20
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    max_iter : int, default=1000
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    tol : float, default=1e-5
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    acceleration : {"auto", "squarem"} or None, default="auto"
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    crossfit : "auto", bool or int, default="auto"
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    random_state : int, RandomState instance or None, default=None
+        As in :class:`MixtureOfExpertsRegressor`; every candidate, fold and
+        the refit get the same seed. The default folds are not shuffled
+        (pass a splitter such as ``KFold(shuffle=True)`` for that).
+    verbose : int, default=0
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    verbose_interval : int, default=10
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+    blas_threads : "auto", int or None, default="auto"
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
 
     Attributes
     ----------
@@ -661,8 +795,8 @@ random_state, verbose, verbose_interval, blas_threads
 
     See Also
     --------
-    MixtureOfExpertsRegressor : the mixture with a fixed number of experts.
-    MixtureOfExpertsRegressor.bic : choosing the number of linear experts
+    MixtureOfExpertsRegressor : The mixture with a fixed number of experts.
+    MixtureOfExpertsRegressor.bic : Choosing the number of linear experts
         by BIC, without refitting on folds.
 
     Notes
@@ -782,6 +916,20 @@ random_state, verbose, verbose_interval, blas_threads
             The gate-weighted mean of the experts' predictions.
         y_std : ndarray of shape (n_samples,)
             Only with ``return_std=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressorCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressorCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, n_init=1, random_state=0
+        ... ).fit(X, y)
+        >>> moe.predict([[-2.0], [2.0]]).round(1)
+        array([-3.,  2.])
         """
         check_is_fitted(self)
         return self.best_estimator_.predict(X, return_std=return_std, top_k=top_k)
@@ -790,7 +938,7 @@ random_state, verbose, verbose_interval, blas_threads
     # MixtureOfExpertsRegressor (a single chosen expert: its own Gaussian).
 
     def predict_quantiles(self, X, quantiles):
-        """Quantiles of the chosen mixture's predictive distribution.
+        """Compute quantiles of the chosen mixture's predictive distribution.
 
         See :meth:`MixtureOfExpertsRegressor.predict_quantiles`: from the
         exact mixture CDF, model-based.
@@ -798,12 +946,15 @@ random_state, verbose, verbose_interval, blas_threads
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         quantiles : float or array-like of shape (n_quantiles,)
             Probabilities strictly between 0 and 1.
 
         Returns
         -------
         y_quantiles : ndarray of shape (n_samples, n_quantiles)
+            ``y_quantiles[j, k]`` is the ``quantiles[k]`` quantile of
+            ``p(y | X[j])``.
 
         Examples
         --------
@@ -831,6 +982,7 @@ random_state, verbose, verbose_interval, blas_threads
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         coverage : float, default=0.9
             Probability strictly between 0 and 1 that the interval holds.
 
@@ -864,6 +1016,7 @@ random_state, verbose, verbose_interval, blas_threads
         Parameters
         ----------
         X : array-like of shape (n_samples_X, n_features)
+            The rows to draw targets for.
         n_samples : int, default=1
             Draws per row.
         random_state : int, RandomState instance or None, default=None
@@ -872,6 +1025,7 @@ random_state, verbose, verbose_interval, blas_threads
         Returns
         -------
         y_samples : ndarray of shape (n_samples_X, n_samples)
+            ``y_samples[j]`` holds the draws for ``X[j]``.
 
         Examples
         --------
@@ -930,13 +1084,52 @@ class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
         as in :class:`MixtureOfExpertsRegressorCV`.
     n_jobs : int or None, default=None
         Folds fitted in parallel; None means one at a time.
-    gate, gate_features, expert_features, unweighted_fit, assignment, \
-temperatures, top_k, balance, min_expert_weight, dead_expert, init_params, \
-n_init, init_max_iter, max_iter, tol, acceleration, crossfit, random_state, \
-verbose, verbose_interval, blas_threads
-        As in :class:`MixtureOfExpertsClassifier`, with the same defaults, for
-        every candidate (``init_params`` must name a rule, as in
-        :class:`MixtureOfExpertsRegressorCV`).
+    gate : classifier or None, default=None
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+        Unless ``alphas=None`` it must be None or a :class:`SoftmaxGate`,
+        whose ``alpha`` the grid sets.
+    gate_features, expert_features : selector or None, default=None
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    unweighted_fit : {"hard", "resample"}, default="hard"
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    assignment : {"soft", "hard", "stochastic", "annealed"}, default="soft"
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    temperatures : array-like of float or None, default=None
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    top_k : int or None, default=None
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    balance : float, default=0.0
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    min_expert_weight : float, default=1e-3
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    dead_expert : {"reseed", "prune", "keep"}, default="reseed"
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    init_params : {"kmeans", "kmeans_xy", "random", "auto"}, default="kmeans"
+        As in :class:`MixtureOfExpertsClassifier`, but it must name a rule,
+        as in :class:`MixtureOfExpertsRegressorCV`.
+    n_init : int, default=3
+        As in :class:`MixtureOfExpertsClassifier`, for the smallest mixture
+        of the grid (larger ones grow from it).
+    init_max_iter : int or None, default=20
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    max_iter : int, default=1000
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    tol : float, default=1e-5
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    acceleration : {"auto", "squarem"} or None, default="auto"
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    crossfit : "auto", bool or int, default="auto"
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    random_state : int, RandomState instance or None, default=None
+        As in :class:`MixtureOfExpertsClassifier`; every candidate, fold and
+        the refit get the same seed, as in
+        :class:`MixtureOfExpertsRegressorCV`.
+    verbose : int, default=0
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    verbose_interval : int, default=10
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+    blas_threads : "auto", int or None, default="auto"
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
 
     Attributes
     ----------
@@ -967,8 +1160,8 @@ verbose, verbose_interval, blas_threads
 
     See Also
     --------
-    MixtureOfExpertsClassifier : the mixture with a fixed number of experts.
-    sklearn.linear_model.LogisticRegressionCV : the same idea for one model.
+    MixtureOfExpertsClassifier : The mixture with a fixed number of experts.
+    sklearn.linear_model.LogisticRegressionCV : The same idea for one model.
 
     Examples
     --------
@@ -1064,27 +1257,43 @@ verbose, verbose_interval, blas_threads
         _check_fold_classes(splits, y, self.classes_)
 
     def predict(self, X, top_k=None):
-        """Most probable class under the chosen mixture.
+        """Predict the most probable class under the chosen mixture.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         top_k : int or None, default=None
             Evaluate only each row's ``top_k`` most trusted experts.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            The class of highest :meth:`predict_proba` for each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsClassifierCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = (np.abs(X[:, 0]) > 1.5).astype(int)
+        >>> clf = MixtureOfExpertsClassifierCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, n_init=1, random_state=0
+        ... ).fit(X, y)
+        >>> clf.n_experts_, clf.predict([[-2.5], [0.0], [2.5]])
+        (2, array([1, 0, 1]))
         """
         check_is_fitted(self)
         return self.best_estimator_.predict(X, top_k=top_k)
 
     def predict_proba(self, X, top_k=None):
-        """Class probabilities under the chosen mixture.
+        """Predict class probabilities under the chosen mixture.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         top_k : int or None, default=None
             Evaluate only each row's ``top_k`` most trusted experts.
 
@@ -1092,22 +1301,54 @@ verbose, verbose_interval, blas_threads
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsClassifierCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = (np.abs(X[:, 0]) > 1.5).astype(int)
+        >>> clf = MixtureOfExpertsClassifierCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, n_init=1, random_state=0
+        ... ).fit(X, y)
+        >>> clf.predict_proba([[-2.5], [0.0], [2.5]]).round(1)
+        array([[0., 1.],
+               [1., 0.],
+               [0., 1.]])
         """
         check_is_fitted(self)
         return self.best_estimator_.predict_proba(X, top_k=top_k)
 
     def predict_log_proba(self, X, top_k=None):
-        """Logarithm of :meth:`predict_proba`.
+        """Predict the logarithm of :meth:`predict_proba`.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         top_k : int or None, default=None
             Evaluate only each row's ``top_k`` most trusted experts.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            The natural logarithm of :meth:`predict_proba`, columns in the
+            order of ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsClassifierCV
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = (np.abs(X[:, 0]) > 1.5).astype(int)
+        >>> clf = MixtureOfExpertsClassifierCV(
+        ...     n_experts_grid=(1, 2), alphas=(1e-3,), cv=3, n_init=1, random_state=0
+        ... ).fit(X, y)
+        >>> log_proba = clf.predict_log_proba(X)
+        >>> log_proba.shape, bool(np.allclose(np.exp(log_proba), clf.predict_proba(X)))
+        ((200, 2), True)
         """
         check_is_fitted(self)
         return self.best_estimator_.predict_log_proba(X, top_k=top_k)

@@ -97,6 +97,23 @@ def test_a_fold_without_weight_is_named(zero, rows):
     np.testing.assert_array_equal(sample_weight, given)
 
 
+@pytest.mark.parametrize("cls", CV_CLASSES)
+@pytest.mark.parametrize("cv", [[], iter([])], ids=["list", "iterator"])
+def test_no_splits_are_named(cls, cv):
+    X, y = data_for(cls)
+    with pytest.raises(ValueError, match=r"cv=.* gave no train/test splits"):
+        cls(cv=cv, **SMALL).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_more_experts_than_a_training_fold_has_rows_is_named(cls):
+    # 60 rows in 2 folds: 30 training rows each.
+    X, y = data_for(cls)
+    moe = cls(**{**SMALL, "n_experts_grid": (1, 40)}, cv=2)
+    with pytest.raises(ValueError, match=r"n_experts_grid asks for up to 40 experts"):
+        moe.fit(X, y)
+
+
 def failing_fits():
     """(estimator class, fit arguments that fail) for the new checks, on two
     of the three features, so a partial fit would change n_features_in_."""
