@@ -9,7 +9,6 @@ input tags allow (sparse X, NaN). It knows nothing of EM.
 """
 
 from sklearn.base import clone
-from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -17,6 +16,7 @@ from sklearn.utils.metadata_routing import (
 )
 
 from ._compat import _raise_for_params, _routing_enabled, _VisualBlock
+from ._estimators import accepts
 from ._gating import SoftmaxGate
 
 # The HTML repr draws each clone of a template up to this many; more are
@@ -60,7 +60,7 @@ class _NamedExpertsMixin:
     """
 
     def get_params(self, deep=True):
-        """Parameters of the mixture and, with ``deep=True``, of its parts.
+        """Get the parameters of the mixture and, with ``deep=True``, its parts.
 
         Named experts appear under their names (``"lin"``) and their parameters
         as ``"lin__alpha"``; a single template expert as ``"experts__alpha"``;
@@ -74,6 +74,20 @@ class _NamedExpertsMixin:
         Returns
         -------
         params : dict
+            Parameter names mapped to their values.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression, Ridge
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> moe = MixtureOfExpertsRegressor(
+        ...     [("lin", LinearRegression()), ("ridge", Ridge(alpha=2.0))]
+        ... )
+        >>> params = moe.get_params()
+        >>> params["ridge"], params["ridge__alpha"]
+        (Ridge(alpha=2.0), 2.0)
+        >>> MixtureOfExpertsRegressor(Ridge()).get_params()["experts__alpha"]
+        1.0
         """
         out = super().get_params(deep=deep)
         if deep and _is_named_list(self.experts):
@@ -103,6 +117,19 @@ class _NamedExpertsMixin:
         Returns
         -------
         self : estimator instance
+            The mixture, with the parameters set.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression, Ridge
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> moe = MixtureOfExpertsRegressor(
+        ...     [("lin", LinearRegression()), ("ridge", Ridge())]
+        ... )
+        >>> moe.set_params(ridge__alpha=2.0).experts
+        [('lin', LinearRegression()), ('ridge', Ridge(alpha=2.0))]
+        >>> moe.set_params(gate__alpha=0.1).gate
+        SoftmaxGate(alpha=0.1)
         """
         # Parameters are set one at a time, and a default expert or gate is
         # built before its nested parameters are checked, so a refused
@@ -204,7 +231,7 @@ class _NamedExpertsMixin:
         return {name: dict(routed[name].fit) for name in [*names, "gate"]}
 
     def get_metadata_routing(self):
-        """How ``fit`` routes metadata: to each expert by name, and the gate.
+        """Get the metadata routing of ``fit``: to each expert and the gate.
 
         The mixture consumes ``sample_weight`` and ``init_resp`` itself; any
         other metadata goes to the experts and the gate that request it, as
@@ -213,6 +240,19 @@ class _NamedExpertsMixin:
         Returns
         -------
         routing : :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            The mixture's own requests and one route per expert, by name,
+            and for the gate.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from sklearn.tree import DecisionTreeRegressor
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> moe = MixtureOfExpertsRegressor(
+        ...     [("lin", LinearRegression()), ("tree", DecisionTreeRegressor())]
+        ... )
+        >>> [name for name, _ in moe.get_metadata_routing()]
+        ['$self_request', 'lin', 'tree', 'gate']
         """
         router = MetadataRouter(owner=self).add_self_request(self)
         names, templates, _ = self._expert_specs()
@@ -238,7 +278,7 @@ class _NamedExpertsMixin:
             else:
                 experts = self.experts
                 templates = [self._default_expert() if experts is None else experts]
-            return all(getattr(get_tags(t).input_tags, input_tag) for t in templates)
+            return all(accepts(t, input_tag) for t in templates)
         except Exception:
             # Invalid experts are reported by fit, with their own message.
             return False
@@ -257,7 +297,7 @@ class _NamedExpertsMixin:
             return [
                 name
                 for name, expert in zip(names, templates, strict=True)
-                if not getattr(get_tags(expert).input_tags, input_tag)
+                if not accepts(expert, input_tag)
             ]
         except Exception:
             # Invalid experts are reported by fit, with their own message.
@@ -272,4 +312,4 @@ class _NamedExpertsMixin:
         if self._n_experts_asked() == 1:
             return None
         gate = SoftmaxGate() if self.gate is None else self.gate
-        return None if get_tags(gate).input_tags.allow_nan else type(gate).__name__
+        return None if accepts(gate, "allow_nan") else type(gate).__name__

@@ -15,6 +15,7 @@ from sklearn import config_context
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
 from ._compat import _routing_enabled
@@ -129,6 +130,27 @@ def refuses_sample_weight(estimator):
         return False
     requests = estimator._get_metadata_request().fit.requests
     return requests.get("sample_weight") is False
+
+
+def accepts(estimator, input_tag):
+    """Whether ``estimator`` takes input with ``input_tag`` (``"sparse"``,
+    ``"allow_nan"``), as its tags say.
+
+    scikit-learn leaves a Pipeline's ``allow_nan`` tag False. A Pipeline
+    takes NaN when its steps do up to one of scikit-learn's imputers, which
+    removes it for the steps after: ``Pipeline(SimpleImputer(), Ridge())``
+    does, ``Pipeline(StandardScaler(), Ridge())`` does not.
+    """
+    if input_tag != "allow_nan" or not isinstance(estimator, Pipeline):
+        return getattr(get_tags(estimator).input_tags, input_tag)
+    for _, step in estimator.steps:
+        if step is None or step == "passthrough":
+            continue
+        if not accepts(step, input_tag):
+            return False
+        if type(step).__module__.startswith("sklearn.impute"):
+            return True
+    return True
 
 
 def seeded_clone(expert, rng, keep_given=False):

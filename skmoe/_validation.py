@@ -318,8 +318,9 @@ def check_missing(X, Xg, refusing_experts, gate_refuses):
         if refusing:
             raise ValueError(
                 f"X contains NaN in the experts' columns, and experts {refusing} "
-                "do not accept missing values. Impute them first (for example "
-                "SimpleImputer in a Pipeline before the mixture), or use experts "
+                "do not accept missing values. Impute them first (SimpleImputer "
+                "in a Pipeline before the mixture, or first in each expert's "
+                "Pipeline), or use experts "
                 "that accept NaN, such as HistGradientBoostingRegressor or "
                 "HistGradientBoostingClassifier."
             )

@@ -15,10 +15,11 @@ from sklearn.ensemble import (
     StackingRegressor,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, RidgeCV
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from sklearn.utils import estimator_html_repr, get_tags
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
@@ -215,6 +216,32 @@ def test_nan_in_the_gate_columns_names_the_gate(data):
     moe.set_params(gate=HistGradientBoostingClassifier(max_iter=10), max_iter=3)
     quiet(lambda: moe.fit(with_missing(X, 0), y))
     assert np.all(np.isfinite(moe.predict(with_missing(X, 0, seed=1))))
+
+
+def test_pipelines_that_impute_take_nan(data):
+    # scikit-learn leaves a Pipeline's allow_nan tag False; one whose steps
+    # take NaN up to an imputer takes it, as it does alone.
+    X, y, _ = data
+    X_missing = with_missing(X, 1)
+    imputing = make_pipeline(SimpleImputer(), LinearRegression())
+    moe = MixtureOfExpertsRegressor(
+        imputing,
+        gate=make_pipeline(SimpleImputer(), LogisticRegression()),
+        n_experts=2,
+        random_state=0,
+    )
+    quiet(lambda: moe.fit(X_missing, y))
+    assert np.all(np.isfinite(moe.predict(X_missing)))
+    assert get_tags(moe).input_tags.allow_nan
+    # A step before the imputer that refuses NaN, or no imputer at all: the
+    # Pipeline refuses it, and the mixture says so up front.
+    for refusing in (
+        make_pipeline(StandardScaler(), LinearRegression()),
+        make_pipeline(PolynomialFeatures(), SimpleImputer(), LinearRegression()),
+    ):
+        moe.set_params(experts=refusing)
+        with pytest.raises(ValueError, match=r"experts \['expert0', 'expert1'\]"):
+            moe.fit(X_missing, y)
 
 
 def test_nan_at_predict_time_is_checked_by_column(data):
