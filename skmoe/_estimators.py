@@ -301,7 +301,10 @@ def _as_float64(values, what):
 
 def reports_std(expert):
     """Whether a regression expert predicts its own spread, row by row
-    (``predict(X, return_std=True)``, as BayesianRidge or a Gaussian process)."""
+    (``predict(X, return_std=True)``, as BayesianRidge or a Gaussian process),
+    alone or as the last step of a Pipeline (which passes ``return_std`` on)."""
+    while isinstance(expert, Pipeline):
+        expert = expert.steps[-1][1]
     try:
         return "return_std" in inspect.signature(expert.predict).parameters
     except (TypeError, ValueError):  # a callable without a signature

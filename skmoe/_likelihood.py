@@ -8,6 +8,7 @@ read.
 
 import numpy as np
 from scipy.special import expit
+from sklearn import config_context
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.utils.extmath import softmax
 
@@ -86,7 +87,10 @@ def predict_mean_and_var(expert, X):
     std everywhere, as :class:`~sklearn.dummy.DummyRegressor` does): the
     fitted noise variance then stands in for it.
     """
-    mean, std = expert.predict(X, return_std=True)
+    # A Pipeline passes return_std to its last step only without routing
+    # (with it, it would ask for a request, as for metadata).
+    with config_context(enable_metadata_routing=False):
+        mean, std = expert.predict(X, return_std=True)
     mean = check_output(mean, (X.shape[0],), "predictions")
     std = check_output(std, (X.shape[0],), "standard deviations")
     if np.any(std < 0):

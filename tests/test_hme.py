@@ -7,11 +7,14 @@ import pytest
 from _data import make_hard_regimes, make_linear_mixture
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import norm
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.dummy import DummyRegressor
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import BayesianRidge, LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
 
@@ -207,15 +210,22 @@ def test_nested_classifier():
 # ---- experts that report their own spread -----------------------------------
 
 
-def test_bayesian_ridge_expert_brings_its_own_spread():
+@pytest.mark.parametrize("routing", [False, True])
+@pytest.mark.parametrize(
+    "make", [BayesianRidge, lambda: make_pipeline(StandardScaler(), BayesianRidge())]
+)
+def test_bayesian_ridge_expert_brings_its_own_spread(make, routing):
+    # Behind a scaler too: a Pipeline passes return_std on to its last step.
     X, y = make_linear_mixture(400, random_state=0)
-    moe = MixtureOfExpertsRegressor(BayesianRidge(), n_experts=1).fit(X, y)
-    alone = BayesianRidge().fit(X, y)
-    mean, std = moe.predict(X, return_std=True)
+    alone = make().fit(X, y)
     alone_mean, alone_std = alone.predict(X, return_std=True)
+    with config_context(enable_metadata_routing=routing):
+        moe = MixtureOfExpertsRegressor(make(), n_experts=1).fit(X, y)
+        mean, std = moe.predict(X, return_std=True)
+        log_likelihood = moe.log_likelihood(X, y)
     assert_allclose(mean, alone_mean, rtol=1e-10)
     assert_allclose(std, alone_std, rtol=1e-10)
-    assert_allclose(moe.log_likelihood(X, y), norm.logpdf(y, alone_mean, alone_std))
+    assert_allclose(log_likelihood, norm.logpdf(y, alone_mean, alone_std))
 
 
 def test_spread_is_used_row_by_row_in_a_mixture():
