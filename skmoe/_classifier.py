@@ -272,8 +272,8 @@ class MixtureOfExpertsClassifier(
 
     See Also
     --------
-    MixtureOfExpertsRegressor : the same model for regression.
-    sklearn.ensemble.VotingClassifier : every model on every row, fixed weights.
+    MixtureOfExpertsRegressor : The same model for regression.
+    sklearn.ensemble.VotingClassifier : Every model on every row, fixed weights.
 
     References
     ----------
@@ -491,11 +491,12 @@ class MixtureOfExpertsClassifier(
 
     @_one_model
     def predict_proba(self, X, top_k=None):
-        """Gate-weighted mixture of the experts' class probabilities.
+        """Predict the gate-weighted mixture of the experts' class probabilities.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         top_k : int or None, default=None
             Evaluate only each row's ``top_k`` most trusted experts, with the
             gate renormalised over them; None uses the ``top_k`` parameter.
@@ -505,6 +506,21 @@ class MixtureOfExpertsClassifier(
         proba : ndarray of shape (n_samples, n_classes)
             ``sum_i g_i(x) P_i(c | x)``, columns in the order of ``classes_``;
             rows sum to 1.
+
+        Examples
+        --------
+        Class 1 at both ends, which no single linear border separates:
+
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = (np.abs(X[:, 0]) > 1.5).astype(int)
+        >>> clf = MixtureOfExpertsClassifier(n_init=1, random_state=0).fit(X, y)
+        >>> clf.predict_proba([[-2.5], [0.0], [2.5]]).round(1)
+        array([[0., 1.],
+               [1., 0.],
+               [0., 1.]])
         """
         if is_dask_collection(X):
             return predict_blocks(self, "predict_proba", X, top_k=top_k)
@@ -519,17 +535,32 @@ class MixtureOfExpertsClassifier(
         return np.minimum(proba, 1.0, out=proba)
 
     def predict_log_proba(self, X, top_k=None):
-        """Logarithm of :meth:`predict_proba`.
+        """Predict the logarithm of :meth:`predict_proba`.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         top_k : int or None, default=None
             As in :meth:`predict_proba`.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            The natural logarithm of :meth:`predict_proba` (``-inf`` where a
+            probability is 0), columns in the order of ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = (np.abs(X[:, 0]) > 1.5).astype(int)
+        >>> clf = MixtureOfExpertsClassifier(n_init=1, random_state=0).fit(X, y)
+        >>> log_proba = clf.predict_log_proba(X)
+        >>> log_proba.shape, bool(np.allclose(np.exp(log_proba), clf.predict_proba(X)))
+        ((200, 2), True)
         """
         if is_dask_collection(X):
             return predict_blocks(self, "predict_log_proba", X, top_k=top_k)
@@ -538,17 +569,32 @@ class MixtureOfExpertsClassifier(
 
     @_one_model
     def predict(self, X, top_k=None):
-        """Most probable class under the mixture.
+        """Predict the most probable class under the mixture.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
         top_k : int or None, default=None
             As in :meth:`predict_proba`.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            The class of highest :meth:`predict_proba` for each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = (np.abs(X[:, 0]) > 1.5).astype(int)
+        >>> clf = MixtureOfExpertsClassifier(n_init=1, random_state=0).fit(X, y)
+        >>> clf.predict([[-2.5], [0.0], [2.5]])
+        array([1, 0, 1])
+        >>> bool(clf.score(X, y) > 0.95)
+        True
         """
         if is_dask_collection(X):
             return predict_blocks(self, "predict", X, top_k=top_k)
@@ -557,15 +603,37 @@ class MixtureOfExpertsClassifier(
 
     @_one_model
     def expert_predictions(self, X):
-        """Every expert's class probabilities for every row.
+        """Predict class probabilities with every expert, for every row.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
         probabilities : ndarray of shape (n_samples, n_experts, n_classes)
+            ``probabilities[:, i]`` are the class probabilities of
+            ``experts_[i]`` (a smoothed one-hot of its labels if it has no
+            ``predict_proba``), columns in the order of ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = (np.abs(X[:, 0]) > 1.5).astype(int)
+        >>> clf = MixtureOfExpertsClassifier(n_init=1, random_state=0).fit(X, y)
+        >>> experts = clf.expert_predictions(X)
+        >>> experts.shape
+        (200, 2, 2)
+
+        :meth:`predict_proba` weighs them by the gate:
+
+        >>> mixed = np.einsum("nm,nmc->nc", clf.gate_proba(X), experts)
+        >>> bool(np.allclose(mixed, clf.predict_proba(X)))
+        True
         """
         Xe, _ = self._split(self._validate_predict_data(X))
         return self._expert_probas(Xe)

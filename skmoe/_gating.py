@@ -298,7 +298,7 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
 
     See Also
     --------
-    MixtureOfExpertsRegressor, MixtureOfExpertsClassifier : mixtures whose
+    MixtureOfExpertsRegressor, MixtureOfExpertsClassifier : Mixtures whose
         default gate is a ``SoftmaxGate``.
 
     Examples
@@ -394,6 +394,22 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         -------
         self : SoftmaxGate
             The fitted gate.
+
+        Examples
+        --------
+        Soft targets: one column per class (per expert, in a mixture).
+
+        >>> import numpy as np
+        >>> from skmoe import SoftmaxGate
+        >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+        >>> soft_targets = np.array([[0.9, 0.1], [0.7, 0.3], [0.3, 0.7], [0.1, 0.9]])
+        >>> SoftmaxGate().fit(X, soft_targets).classes_
+        array([0, 1])
+
+        Labels: an ordinary multinomial logistic regression.
+
+        >>> SoftmaxGate().fit(X, ["a", "a", "b", "b"]).classes_.tolist()
+        ['a', 'b']
         """
         if self.alpha != "auto" and not np.isfinite(self.alpha):
             raise ValueError(
@@ -524,6 +540,7 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         Returns
         -------
         self : SoftmaxGate
+            The gate, with only the kept classes.
 
         Examples
         --------
@@ -549,17 +566,30 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         return self
 
     def decision_function(self, X):
-        """Logits of each class; for two classes, the logit of the second.
+        """Compute the logits of each class; for two classes, of the second.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to score.
 
         Returns
         -------
         scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
             ``X @ coef_.T + intercept_``; with two classes, the difference of
             the two columns, positive where ``classes_[1]`` is more likely.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import SoftmaxGate
+        >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+        >>> gate = SoftmaxGate().fit(X, [0, 0, 1, 1])
+        >>> np.sign(gate.decision_function([[-1.5], [1.5]]))
+        array([-1.,  1.])
+        >>> gate = SoftmaxGate().fit(X, ["a", "b", "b", "c"])
+        >>> gate.decision_function(X).shape
+        (4, 3)
         """
         logits = self._logits(X)
         if logits.shape[1] == 2:
@@ -576,43 +606,77 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         return log_softmax(self._logits(X))
 
     def predict_proba(self, X):
-        """Probability of each class (in a mixture: of each expert).
+        """Predict the probability of each class (in a mixture: of each expert).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Rows sum to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import SoftmaxGate
+        >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+        >>> soft_targets = np.array([[0.9, 0.1], [0.7, 0.3], [0.3, 0.7], [0.1, 0.9]])
+        >>> gate = SoftmaxGate().fit(X, soft_targets)
+        >>> gate.predict_proba([[0.0]]).round(2)
+        array([[0.5, 0.5]])
         """
         return np.exp(self._log_proba(X))
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
+        """Predict the logarithm of :meth:`predict_proba`.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            The natural logarithm of :meth:`predict_proba`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import SoftmaxGate
+        >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+        >>> gate = SoftmaxGate().fit(X, [0, 0, 1, 1])
+        >>> log_proba = gate.predict_log_proba(X)
+        >>> bool(np.allclose(np.exp(log_proba), gate.predict_proba(X)))
+        True
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        """Most probable class of each row.
+        """Predict the most probable class of each row.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            The class of highest probability, from ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import SoftmaxGate
+        >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+        >>> gate = SoftmaxGate().fit(X, ["a", "a", "b", "b"])
+        >>> gate.predict([[-3.0], [3.0]]).tolist()
+        ['a', 'b']
         """
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]

@@ -23,7 +23,7 @@ class DeadExpertWarning(UserWarning):
 
     See Also
     --------
-    DegenerateFitWarning : a fit that ended on a degenerate solution.
+    DegenerateFitWarning : A fit that ended on a degenerate solution.
 
     Examples
     --------
@@ -67,7 +67,7 @@ class DegenerateFitWarning(UserWarning):
 
     See Also
     --------
-    DeadExpertWarning : an expert that receives almost no responsibility.
+    DeadExpertWarning : An expert that receives almost no responsibility.
 
     Examples
     --------
@@ -93,6 +93,10 @@ class ExpertOutputError(ValueError):
     not sum to 1, or duplicate ``classes_``. The message names the expert
     and, during EM, the iteration. It is a :class:`ValueError`, so code that
     catches ``ValueError`` keeps working.
+
+    See Also
+    --------
+    DegenerateFitWarning : A fit that finished, but on a degenerate solution.
 
     Examples
     --------
@@ -124,6 +128,11 @@ class LocalOptimumWarning(UserWarning):
     best place; the message says what to try (more starts, a y-aware start,
     fewer experts).
 
+    See Also
+    --------
+    DeadExpertWarning : An expert that receives almost no responsibility.
+    skmoe.plotting.ConvergenceDisplay : The log-likelihood of every start.
+
     Examples
     --------
     >>> import warnings
@@ -152,6 +161,10 @@ class WarmStartWarning(UserWarning):
     or set of classes leaves nothing to continue from. ``fit`` then starts
     afresh and this warning says why.
 
+    See Also
+    --------
+    skmoe.MixtureOfExpertsRegressor : Its ``warm_start`` parameter.
+
     Examples
     --------
     >>> import warnings
@@ -174,8 +187,7 @@ class WarmStartWarning(UserWarning):
 
 
 class InconsistentVersionWarning(UserWarning):
-    """An estimator was unpickled with a skmoe version other than the one that
-    pickled it.
+    """An estimator was unpickled with another skmoe version than pickled it.
 
     skmoe stores its version with every estimator it pickles (``pickle``,
     ``joblib`` and ``skops.io`` alike) and compares it when the estimator is
@@ -197,7 +209,7 @@ class InconsistentVersionWarning(UserWarning):
 
     See Also
     --------
-    sklearn.exceptions.InconsistentVersionWarning : the same for
+    sklearn.exceptions.InconsistentVersionWarning : The same for
         scikit-learn's version, which skmoe's experts may also raise.
 
     Examples

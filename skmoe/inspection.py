@@ -107,7 +107,7 @@ def gate_proba(estimator, X):
 
     See Also
     --------
-    skmoe.MixtureOfExpertsRegressor.gate_proba : the mixture's own method.
+    skmoe.MixtureOfExpertsRegressor.gate_proba : The mixture's own method.
 
     Examples
     --------
@@ -156,7 +156,7 @@ def predict_expert(estimator, X):
 
     See Also
     --------
-    skmoe.MixtureOfExpertsRegressor.predict_expert : the mixture's own method.
+    skmoe.MixtureOfExpertsRegressor.predict_expert : The mixture's own method.
 
     Examples
     --------
@@ -213,8 +213,8 @@ def routing_summary(estimator, X):
 
     See Also
     --------
-    skmoe.MixtureOfExpertsRegressor.routing_summary : the mixture's own method.
-    skmoe.plotting.ExpertUsageDisplay : draws the shares and confidences.
+    skmoe.MixtureOfExpertsRegressor.routing_summary : The mixture's own method.
+    skmoe.plotting.ExpertUsageDisplay : Draws the shares and confidences.
 
     Examples
     --------
@@ -272,7 +272,7 @@ def responsibilities(estimator, X, y):
 
     See Also
     --------
-    skmoe.MixtureOfExpertsRegressor.responsibilities : the mixture's own method.
+    skmoe.MixtureOfExpertsRegressor.responsibilities : The mixture's own method.
 
     Examples
     --------

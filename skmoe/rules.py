@@ -47,7 +47,7 @@ class RuleExpert(VersionedStateMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.frozen.FrozenEstimator : an already-trained model as a fixed expert.
+    sklearn.frozen.FrozenEstimator : An already-trained model as a fixed expert.
 
     Examples
     --------
@@ -84,6 +84,19 @@ class RuleExpert(VersionedStateMixin, BaseEstimator):
 
     @property
     def classes_(self):
+        """The class labels: ``classes`` as an array, only when it is given.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe.rules import RuleExpert
+        >>> def always_first(X):
+        ...     return np.tile([1.0, 0.0], (len(X), 1))
+        >>> RuleExpert(always_first, classes=["a", "b"]).classes_.tolist()
+        ['a', 'b']
+        >>> hasattr(RuleExpert(always_first), "classes_")
+        False
+        """
         if self.classes is None:
             raise AttributeError("RuleExpert has classes_ only when classes is given.")
         return np.asarray(self.classes)
@@ -94,12 +107,28 @@ class RuleExpert(VersionedStateMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
-        sample_weight : ignored
+            The rows the rule will be applied to; only their number of
+            columns (and names, if any) is recorded.
+        y : Ignored
+            Not used, present here for API consistency by convention.
+        sample_weight : Ignored
+            Not used: the rule is not trained.
 
         Returns
         -------
         self : RuleExpert
+            The expert, unchanged but for ``n_features_in_`` (and
+            ``feature_names_in_``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe.rules import RuleExpert
+        >>> def doubling(X):
+        ...     return 2 * X[:, 0]
+        >>> rule = RuleExpert(doubling).fit(np.zeros((3, 1)))
+        >>> rule.n_features_in_
+        1
         """
         validate_data(self, X, ensure_all_finite=False)
         return self
@@ -127,15 +156,33 @@ class RuleExpert(VersionedStateMixin, BaseEstimator):
         return output
 
     def predict(self, X):
-        """The rule's predictions (the most probable class, with ``classes``).
+        """Apply the rule (with ``classes``: the most probable class).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The rule's output; with ``classes``, the class of highest
+            probability in each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe.rules import RuleExpert
+        >>> def doubling(X):
+        ...     return 2 * X[:, 0]
+        >>> RuleExpert(doubling).predict([[1.0], [2.5]])
+        array([2., 5.])
+        >>> def sign_proba(X):
+        ...     positive = (X[:, 0] > 0).astype(float)
+        ...     return np.column_stack([1 - positive, positive])
+        >>> rule = RuleExpert(sign_proba, classes=["neg", "pos"])
+        >>> rule.predict([[-1.0], [1.0]]).tolist()
+        ['neg', 'pos']
         """
         output = self._apply(X)
         if self.classes is None:
@@ -144,16 +191,31 @@ class RuleExpert(VersionedStateMixin, BaseEstimator):
 
     @available_if(_returns_probabilities)
     def predict_proba(self, X):
-        """The rule's class probabilities (only with ``classes``).
+        """Apply the rule for class probabilities (only with ``classes``).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The rows to predict.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe.rules import RuleExpert
+        >>> def sign_proba(X):
+        ...     positive = (X[:, 0] > 0).astype(float)
+        ...     return np.column_stack([1 - positive, positive])
+        >>> rule = RuleExpert(sign_proba, classes=["neg", "pos"])
+        >>> rule.predict_proba([[-1.0], [1.0]])
+        array([[1., 0.],
+               [0., 1.]])
+        >>> hasattr(RuleExpert(sign_proba), "predict_proba")
+        False
         """
         proba = self._apply(X).astype(np.float64)
         if np.any(proba < 0) or not np.allclose(proba.sum(axis=1), 1.0):

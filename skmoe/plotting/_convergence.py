@@ -40,7 +40,7 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
 
     See Also
     --------
-    sklearn.mixture.GaussianMixture : whose ``n_init`` starts work alike.
+    sklearn.mixture.GaussianMixture : A model whose ``n_init`` starts work alike.
 
     Examples
     --------
@@ -85,6 +85,16 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
         -------
         display : ConvergenceDisplay
             ``self``, with the artists as attributes.
+
+        Examples
+        --------
+        >>> from skmoe.plotting import ConvergenceDisplay
+        >>> curves = [[-1.0, -0.5, -0.4], [-1.2, -0.9]]
+        >>> disp = ConvergenceDisplay(curves=curves, best_start=0).plot()
+        >>> disp.best_line_.get_label(), len(disp.lines_)
+        ('start 0 (kept)', 2)
+        >>> disp.ax_.get_title()
+        'EM convergence (2 starts)'
         """
         self._validate_plot_params()
         from matplotlib.lines import Line2D
@@ -138,12 +148,33 @@ class ConvergenceDisplay(_MixtureDisplayMixin):
             A fitted mixture or CV variant, or a fitted Pipeline whose last step
             is one; the mixture's ``start_log_likelihoods_`` and ``best_start_``
             are drawn.
-        ax, color, title, **kwargs
-            As in :meth:`plot`.
+        ax : matplotlib Axes or None, default=None
+            Axes to draw on; None makes a new figure. As in :meth:`plot`.
+        color : colour or None, default=None
+            Colour of the kept start. As in :meth:`plot`.
+        title : str or None, default=None
+            Axes title. As in :meth:`plot`.
+        **kwargs
+            Passed to :meth:`~matplotlib.axes.Axes.plot`, as in :meth:`plot`.
 
         Returns
         -------
         display : ConvergenceDisplay
+            The display, with the artists as attributes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> from skmoe.plotting import ConvergenceDisplay
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(100, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(100)
+        >>> moe = MixtureOfExpertsRegressor(n_init=2, random_state=0).fit(X, y)
+        >>> disp = ConvergenceDisplay.from_estimator(moe, title="Two starts")
+        >>> len(disp.lines_), disp.ax_.get_title()
+        (2, 'Two starts')
         """
         mixture, _ = cls._validate_from_estimator_params(estimator)
         curves = getattr(mixture, "start_log_likelihoods_", None)

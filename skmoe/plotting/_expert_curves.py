@@ -88,8 +88,8 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
 
     See Also
     --------
-    GateProfileDisplay : the gate alone along any feature, also of classifiers.
-    GateRegionsDisplay : the gate of a mixture on two features.
+    GateProfileDisplay : The gate alone along any feature, also of classifiers.
+    GateRegionsDisplay : The gate of a mixture on two features.
 
     Examples
     --------
@@ -186,6 +186,23 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
         -------
         display : ExpertCurvesDisplay
             ``self``, with the artists as attributes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe.plotting import ExpertCurvesDisplay
+        >>> grid = np.linspace(-1, 1, 5)
+        >>> gate = np.column_stack([grid < 0, grid >= 0]).astype(float)
+        >>> disp = ExpertCurvesDisplay(
+        ...     grid=grid,
+        ...     expert_curves=np.column_stack([-grid, grid]),
+        ...     mean=np.abs(grid),
+        ...     std=np.full(5, 0.1),
+        ...     gate_proba=gate,
+        ...     expert_names=["left", "right"],
+        ... ).plot(plot_gate=False)
+        >>> [line.get_label() for line in disp.expert_lines_], disp.gate_ax_
+        (['left', 'right'], None)
         """
         self._validate_plot_params()
         threshold = _check_min_gate(min_gate, len(self.expert_names))
@@ -382,12 +399,43 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
             (a Series with X's columns, a one-row DataFrame or an array).
         n_points : int >= 2, default=200
             Number of grid points.
-        ax, gate_ax, plot_gate, min_gate, colors, title, **kwargs
-            As in :meth:`plot`.
+        ax : matplotlib Axes or None, default=None
+            Axes for the curves. As in :meth:`plot`.
+        gate_ax : matplotlib Axes or None, default=None
+            Axes for the gate panel; needs ``ax``. As in :meth:`plot`.
+        plot_gate : bool, default=True
+            Draw the gate panel. As in :meth:`plot`.
+        min_gate : "auto" or float in [0, 1], default="auto"
+            Gate probability from which an expert is drawn. As in
+            :meth:`plot`.
+        colors : str, list of colours or None, default=None
+            The experts' colours. As in :meth:`plot`.
+        title : str or None, default=None
+            Title of the top panel. As in :meth:`plot`.
+        **kwargs
+            Passed to :meth:`~matplotlib.axes.Axes.plot` for the expert
+            curves, as in :meth:`plot`.
 
         Returns
         -------
         display : ExpertCurvesDisplay
+            The display, with the artists as attributes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> from skmoe.plotting import ExpertCurvesDisplay
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(100, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(100)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> disp = ExpertCurvesDisplay.from_estimator(moe, X, y, n_points=50)
+        >>> disp.grid.shape, disp.expert_curves.shape
+        ((50,), (50, 2))
+        >>> disp.ax_.get_title(), len(disp.gate_lines_)
+        ('Experts and mixture', 2)
         """
         from .._regressor import MixtureOfExpertsRegressor
 

@@ -56,7 +56,7 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
 
     See Also
     --------
-    GateRegionsDisplay : where in the input space each expert is trusted.
+    GateRegionsDisplay : Where in the input space each expert is trusted.
 
     Examples
     --------
@@ -106,6 +106,15 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
         -------
         display : ExpertUsageDisplay
             ``self``, with the artists as attributes.
+
+        Examples
+        --------
+        >>> from skmoe.plotting import ExpertUsageDisplay
+        >>> disp = ExpertUsageDisplay(
+        ...     shares=[0.7, 0.3], confidences=[0.9, 0.8], expert_names=["a", "b"]
+        ... ).plot(title="Usage")
+        >>> [len(bars) for bars in disp.bars_], disp.ax_.get_title()
+        ([2, 2], 'Usage')
         """
         self._validate_plot_params()
         ax = _new_axes(ax)
@@ -190,12 +199,33 @@ class ExpertUsageDisplay(_MixtureDisplayMixin):
             Rows to route, as the estimator takes them. A Dask array is
             routed lazily and computed once: ``shares`` and ``confidences``
             are ndarrays.
-        ax, colors, title, **kwargs
-            As in :meth:`plot`.
+        ax : matplotlib Axes or None, default=None
+            Axes to draw on; None makes a new figure. As in :meth:`plot`.
+        colors : str, list of colours or None, default=None
+            The experts' colours. As in :meth:`plot`.
+        title : str or None, default=None
+            Axes title. As in :meth:`plot`.
+        **kwargs
+            Passed to :meth:`~matplotlib.axes.Axes.bar`, as in :meth:`plot`.
 
         Returns
         -------
         display : ExpertUsageDisplay
+            The display, with the artists as attributes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> from skmoe.plotting import ExpertUsageDisplay
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(100, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(100)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> disp = ExpertUsageDisplay.from_estimator(moe, [[-2.0], [-1.0], [2.0]])
+        >>> disp.expert_names, sorted(disp.shares.round(2).tolist())
+        (['expert0', 'expert1'], [0.33, 0.67])
         """
         mixture, X_mixture = cls._validate_from_estimator_params(estimator, X)
         summary = mixture.routing_summary(X_mixture)

@@ -69,8 +69,8 @@ class GateProfileDisplay(_MixtureDisplayMixin):
 
     See Also
     --------
-    GateRegionsDisplay : the gate over two features.
-    sklearn.inspection.PartialDependenceDisplay : the same idea for predictions.
+    GateRegionsDisplay : The gate over two features.
+    sklearn.inspection.PartialDependenceDisplay : The same idea for predictions.
 
     Examples
     --------
@@ -132,6 +132,18 @@ class GateProfileDisplay(_MixtureDisplayMixin):
         -------
         display : GateProfileDisplay
             ``self``, with the artists as attributes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe.plotting import GateProfileDisplay
+        >>> grid = np.linspace(-1, 1, 5)
+        >>> gate = np.column_stack([1 - (grid + 1) / 2, (grid + 1) / 2])
+        >>> disp = GateProfileDisplay(
+        ...     grid=grid, gate_proba=gate, expert_names=["a", "b"], xlabel="x"
+        ... ).plot()
+        >>> [line.get_label() for line in disp.lines_], disp.ax_.get_title()
+        (['a', 'b'], 'Gate along x')
         """
         self._validate_plot_params()
         from matplotlib.lines import Line2D
@@ -232,13 +244,35 @@ class GateProfileDisplay(_MixtureDisplayMixin):
             most for each row (at the row's own values of every column).
         ax : matplotlib Axes or None, default=None
             Axes to draw on; None makes a new figure.
-        colors, title, **kwargs
-            As in :meth:`plot`. When the gate sees other columns, the
-            default title says where they are held.
+        colors : str, list of colours or None, default=None
+            The experts' colours. As in :meth:`plot`.
+        title : str or None, default=None
+            Axes title, as in :meth:`plot`. When the gate sees other columns,
+            the default title says where they are held.
+        **kwargs
+            Passed to :meth:`~matplotlib.axes.Axes.plot` for the gate's
+            lines, as in :meth:`plot`.
 
         Returns
         -------
         display : GateProfileDisplay
+            The display, with the artists as attributes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> from skmoe.plotting import GateProfileDisplay
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(100, 1))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+        >>> y += 0.1 * rng.standard_normal(100)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> disp = GateProfileDisplay.from_estimator(moe, X, 0, n_points=50)
+        >>> disp.gate_proba.shape, len(disp.lines_)
+        ((50, 2), 2)
+        >>> bool(disp.gate_proba[0].argmax() != disp.gate_proba[-1].argmax())
+        True
         """
         mixture, _ = cls._validate_from_estimator_params(estimator)
         X = _as_table(X, cls._caller())

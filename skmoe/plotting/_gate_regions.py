@@ -78,8 +78,8 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
 
     See Also
     --------
-    sklearn.inspection.DecisionBoundaryDisplay : the same idea for classifiers.
-    ExpertUsageDisplay : how many rows each expert receives.
+    sklearn.inspection.DecisionBoundaryDisplay : The same idea for classifiers.
+    ExpertUsageDisplay : How many rows each expert receives.
 
     Examples
     --------
@@ -174,6 +174,21 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
         -------
         display : GateRegionsDisplay
             ``self``, with the artists as attributes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe.plotting import GateRegionsDisplay
+        >>> xx0, xx1 = np.meshgrid(np.linspace(-1, 1, 4), np.linspace(-1, 1, 3))
+        >>> left = np.where(xx0 < 0, 0.9, 0.1)
+        >>> gate = np.stack([left, 1 - left], axis=-1)
+        >>> disp = GateRegionsDisplay(
+        ...     xx0=xx0, xx1=xx1, gate_proba=gate, expert_names=["left", "right"]
+        ... ).plot(confidence_levels=None)
+        >>> disp.regions.tolist()
+        [[0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 1, 1]]
+        >>> disp.confidence_ is None
+        True
         """
         self._validate_plot_params()
         confidence_levels = _check_confidence_levels(confidence_levels)
@@ -332,13 +347,38 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
             expert's region: a sign that those columns matter.
         ax : matplotlib Axes or None, default=None
             Axes to draw on; None makes a new figure.
-        colors, alpha, confidence_levels, title, **kwargs
-            As in :meth:`plot`. When the gate sees other columns, the
-            default title says where they are held.
+        colors : str, list of colours or None, default=None
+            The experts' colours. As in :meth:`plot`.
+        alpha : float, default=0.35
+            Opacity of the filled regions. As in :meth:`plot`.
+        confidence_levels : sequence of float or None, default=(0.6, 0.8, 0.95)
+            Top gate probabilities at which to draw contour lines. As in
+            :meth:`plot`.
+        title : str or None, default=None
+            Axes title, as in :meth:`plot`. When the gate sees other columns,
+            the default title says where they are held.
+        **kwargs
+            Passed to :meth:`~matplotlib.axes.Axes.contourf` for the filled
+            regions, as in :meth:`plot`.
 
         Returns
         -------
         display : GateRegionsDisplay
+            The display, with the artists as attributes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> from skmoe.plotting import GateRegionsDisplay
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(100, 2))
+        >>> y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 1], 4 - X[:, 1])
+        >>> y += 0.1 * rng.standard_normal(100)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> disp = GateRegionsDisplay.from_estimator(moe, X, grid_resolution=20)
+        >>> disp.gate_proba.shape, sorted(np.unique(disp.regions).tolist())
+        ((20, 20, 2), [0, 1])
         """
         mixture, _ = cls._validate_from_estimator_params(estimator)
         X = _as_table(X, cls._caller())
