@@ -266,6 +266,18 @@ def test_one_feature_of_many_others_held(moe_2d, data_2d):
     )
     rows[:, 0] = X[3, 0]
     assert_allclose(at_row.mean, moe_2d.predict(rows))
+    # The title says where the other column is held, as the gate's plots do.
+    assert disp.ax_.get_title().endswith("(other features at their medians)")
+    assert at_row.ax_.get_title().endswith("(other features at the given row)")
+
+
+def test_a_column_neither_gate_nor_experts_see_is_not_said_to_be_held(data_2d):
+    X, y = data_2d
+    moe = MixtureOfExpertsRegressor(
+        gate_features=[1], expert_features=[1], n_init=1, random_state=0
+    ).fit(X, y)
+    disp = ExpertCurvesDisplay.from_estimator(moe, X, feature=1, n_points=5)
+    assert disp.ax_.get_title() == "Experts and mixture"
 
 
 # ---- the user's keyword arguments win over the display's style -----------------------

@@ -286,14 +286,18 @@ def _sees_input(estimator):
     return True
 
 
-def _held_title(title, estimator, mixture, X, positions, held_at):
-    """``title``, saying where the other features are held if the gate sees any.
+def _held_title(title, estimator, mixture, X, positions, held_at, experts=False):
+    """``title``, saying where the other features are held if the gate (or,
+    with ``experts``, the gate or the experts) sees any.
 
     Behind a Pipeline that transforms X, which columns reach the gate is not
     known, so any other column of X counts.
     """
     if _sees_input(estimator):
-        held = set(np.asarray(mixture.gate_features_).tolist()) - set(positions)
+        seen = np.asarray(mixture.gate_features_).tolist()
+        if experts:
+            seen += np.asarray(mixture.expert_features_).tolist()
+        held = set(seen) - set(positions)
     else:
         held = set(range(X.shape[1])) - set(positions)
     if not held:

@@ -14,6 +14,7 @@ from ._common import (
     _feature_label,
     _feature_position,
     _grid_rows,
+    _held_title,
     _legend_outside,
     _MixtureDisplayMixin,
     _numeric_column,
@@ -468,6 +469,17 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
             xlabel=_feature_label(X, estimator, position),
             ylabel=getattr(y, "name", None),
         )
+        if title is None:
+            # The experts' curves move with the held columns too.
+            title = _held_title(
+                "Experts and mixture",
+                estimator,
+                mixture,
+                X,
+                [position],
+                held_at,
+                experts=True,
+            )
         return display.plot(
             ax=ax,
             gate_ax=gate_ax,
