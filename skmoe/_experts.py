@@ -59,6 +59,11 @@ def check_expert(name, expert, kind):
                 f"Expert {name!r} is a RuleExpert with classes, which returns "
                 "probabilities; a regressor needs a rule that returns values."
             )
+        if expert.classes is not None:
+            try:
+                expert.classes_  # noqa: B018 -- refuses classes that are not labels
+            except ValueError as exc:
+                raise ValueError(f"Expert {name!r}: {exc}") from None
         return
     is_kind = is_classifier if kind == "classifier" else is_regressor
     if not is_kind(expert):

@@ -14,6 +14,22 @@ def _returns_probabilities(expert):
     return expert.classes is not None
 
 
+def _check_classes(classes):
+    """``classes`` as a 1-D array of distinct labels, or a clear error."""
+    labels = None if isinstance(classes, str) else np.asarray(classes, dtype=object)
+    valid = labels is not None and labels.ndim == 1 and len(labels) > 0
+    try:
+        valid = valid and len(set(labels.tolist())) == len(labels)
+    except TypeError:  # unhashable labels, such as lists
+        valid = False
+    if not valid:
+        raise ValueError(
+            "RuleExpert's 'classes' must be None or a 1-D sequence of distinct "
+            f"class labels, one per column the rule returns; got {classes!r}."
+        )
+    return np.asarray(classes)
+
+
 class RuleExpert(VersionedStateMixin, BaseEstimator):
     """An expert that is a fixed rule: a callable from ``X`` to predictions.
 
@@ -99,7 +115,7 @@ class RuleExpert(VersionedStateMixin, BaseEstimator):
         """
         if self.classes is None:
             raise AttributeError("RuleExpert has classes_ only when classes is given.")
-        return np.asarray(self.classes)
+        return _check_classes(self.classes)
 
     def fit(self, X, y=None, sample_weight=None):
         """Record the number of input features; the rule itself is fixed.
@@ -144,7 +160,7 @@ class RuleExpert(VersionedStateMixin, BaseEstimator):
         else:
             X = check_array(X, ensure_all_finite=False)
         output = np.asarray(self.rule(X))
-        n_classes = None if self.classes is None else len(self.classes)
+        n_classes = None if self.classes is None else len(self.classes_)
         expected = (len(X),) if n_classes is None else (len(X), n_classes)
         if output.shape != expected:
             raise ValueError(

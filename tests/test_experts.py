@@ -618,6 +618,18 @@ def test_rule_with_an_unseen_label_has_no_opinion():
     assert_allclose(moe.predict_proba(X).sum(axis=1), 1.0)
 
 
+@pytest.mark.parametrize("classes", [5, "ab", [[0, 1]], [], [0, 0]])
+def test_rule_classes_that_are_not_labels_are_named(classes):
+    X, y = make_rule_regions(100, random_state=0)
+    rule = RuleExpert(first_above_half_proba, classes=classes)
+    message = r"RuleExpert's 'classes' must be None or a 1-D sequence of distinct"
+    with pytest.raises(ValueError, match=message):
+        rule.predict(X)
+    moe = MixtureOfExpertsClassifier([("rule", rule), ("lr", LogisticRegression())])
+    with pytest.raises(ValueError, match="Expert 'rule': " + message):
+        moe.fit(X, y)
+
+
 @pytest.mark.parametrize("kind", ["regressor", "classifier"])
 def test_rule_mixture_clones_and_pickles(kind):
     if kind == "regressor":
