@@ -49,19 +49,18 @@ def check_quantiles(quantiles):
     quantiles : ndarray of shape (q,)
         As float64; a single float becomes one quantile.
     """
+    # Numbers only: not text that parses as one ("0.5"), None or booleans,
+    # as predict_interval's coverage.
     try:
-        values = np.asarray(quantiles, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+        raw = np.asarray(quantiles)
+    except (TypeError, ValueError):  # ragged sequences
+        raw = np.asarray([None])
+    if raw.dtype.kind not in "iuf":
         raise TypeError(
             "'quantiles' must be a float or a 1-D array of floats strictly "
             f"between 0 and 1, got {quantiles!r}."
-        ) from exc
-    if np.asarray(quantiles).dtype == bool:
-        raise TypeError(
-            "'quantiles' must be a float or a 1-D array of floats strictly "
-            f"between 0 and 1, got booleans {quantiles!r}."
         )
-    values = np.atleast_1d(values)
+    values = np.atleast_1d(raw.astype(np.float64))
     if values.ndim != 1 or values.size == 0:
         raise ValueError(
             "'quantiles' must be a float or a non-empty 1-D array of floats, "

@@ -106,12 +106,18 @@ def check_temperatures(temperatures):
     if temperatures is None:
         return None
     try:
-        schedule = np.asarray(temperatures, dtype=np.float64).reshape(-1)
+        schedule = np.asarray(temperatures, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"'temperatures' must be None or a sequence of numbers, got "
             f"{temperatures!r}."
         ) from exc
+    if schedule.ndim > 1:
+        raise ValueError(
+            f"'temperatures' must be a 1-D sequence (one temperature per EM "
+            f"iteration), got an array of shape {schedule.shape}."
+        )
+    schedule = schedule.reshape(-1)
     if len(schedule) == 0 or not np.all(np.isfinite(schedule)):
         raise ValueError(
             f"'temperatures' must be a non-empty sequence of finite numbers, got "

@@ -385,6 +385,9 @@ def test_hierarchical_mixture_is_flattened_to_its_leaves():
         ([], ValueError),
         ([[0.1, 0.9]], ValueError),
         ("median", TypeError),
+        ("0.5", TypeError),
+        (None, TypeError),
+        ([0.1, [0.5]], TypeError),
         (True, TypeError),
     ],
 )

@@ -378,6 +378,11 @@ def test_responsibilities_and_expert_predictions_shapes(xor):
         ({"temperatures": [0.5, 1.0]}, ValueError, r"'temperatures' must not rise"),
         ({"temperatures": []}, ValueError, r"'temperatures' must be a non-empty"),
         (
+            {"temperatures": [[2.0, 1.0]]},
+            ValueError,
+            r"'temperatures' must be a 1-D sequence .* shape \(1, 2\)",
+        ),
+        (
             {"temperatures": ["hot"]},
             TypeError,
             r"'temperatures' must be None or a "
