@@ -359,8 +359,16 @@ def check_init_resp(init_resp, n_samples, n_experts, name="init_resp"):
             f"'{name}' as an array must have shape (n_samples, n_experts) = "
             f"({n_samples}, {n_experts}); got {resp.shape}."
         )
-    row_sums = resp.sum(axis=1, keepdims=True)
-    if not np.all(np.isfinite(resp)) or np.any(resp < 0) or np.any(row_sums <= 0):
+    if not np.all(np.isfinite(resp)) or np.any(resp < 0):
+        row_sums = None
+    else:
+        row_sums = resp.sum(axis=1, keepdims=True)
+        if not np.all(np.isfinite(row_sums)):
+            # Rows of huge (finite) entries overflow their sum: put each row
+            # on the scale of its largest entry first.
+            resp = resp / resp.max(axis=1, keepdims=True)
+            row_sums = resp.sum(axis=1, keepdims=True)
+    if row_sums is None or np.any(row_sums <= 0):
         raise ValueError(
             f"'{name}' as an array must hold finite, non-negative "
             "responsibilities with a positive sum in every row."

@@ -3,6 +3,7 @@ allowed; nothing the user passed is modified."""
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
@@ -213,6 +214,18 @@ def test_bad_parameters(params, error, match):
 def test_bad_initial_responsibilities(init_resp, match):
     with pytest.raises(ValueError, match=match):
         MixtureOfExpertsRegressor().fit(X, y_reg, init_resp=init_resp)
+
+
+def test_initial_responsibilities_of_huge_entries_are_their_proportions():
+    # Rows of 1e308 overflow their sum; what counts is their proportions.
+    start = np.tile([1.0, 0.5], (30, 1))
+    fits = [
+        MixtureOfExpertsRegressor(max_iter=3, random_state=0).fit(
+            X, y_reg, init_resp=start * scale
+        )
+        for scale in (1.0, 1.5e308)
+    ]
+    assert_allclose(fits[1].log_likelihoods_, fits[0].log_likelihoods_, rtol=1e-12)
 
 
 @pytest.mark.parametrize(
