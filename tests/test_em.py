@@ -110,7 +110,7 @@ def test_a_leader_that_ends_below_a_paused_start_hands_on(data):
     runs = [run(0, -1.0, -3.0), run(1, -2.0, -1.5), run(2, -2.5, -0.5)]
     moe = MixtureOfExpertsRegressor(n_init=3, random_state=0)
     with mock.patch.object(MixtureOfExpertsRegressor, "_in_parallel", lambda *a: runs):
-        ended = moe._run_starts(None, None, None, None, np.random.RandomState(0))
+        ended = moe._run_starts(None, None, [None] * 2, None, np.random.RandomState(0))
     # Start 0 led and fell to -3.0; start 1 (-2.0) was then ahead and ended
     # at -1.5, above every paused start: start 2 stays paused.
     assert resumed == [0, 1]
