@@ -187,12 +187,14 @@ class MixtureOfExpertsClassifier(
         its in-sample and its out-of-fold log-likelihood, measured by
         fitting one copy of each expert per fold on the other folds' rows at
         every iteration. ``"auto"``: 5 folds when some expert is flexible
-        (one whose number of free parameters is unknown, as for ``bic``),
-        plain EM otherwise (a mixture of linear or logistic experts is
-        unchanged); True: 5 folds; an int: that many folds; False or None:
-        plain EM. Prefit models and rules pay nothing, nor do nested
-        mixtures. The experts kept are fitted on all rows, as are their
-        likelihood parameters. The folds are drawn from ``random_state``,
+        (one whose complexity adapts to the data: anything but
+        scikit-learn's linear models, alone or after a scaler or an imputer
+        in a Pipeline) and there are more than 12 rows, plain EM otherwise
+        (a mixture of linear or logistic experts is unchanged); True: 5
+        folds; an int: that many folds; False or None: plain EM. Prefit
+        models and rules pay nothing, nor do nested mixtures. The experts
+        kept are fitted on all rows, as are their likelihood parameters.
+        The folds are drawn from ``random_state``,
         stratified by class for a classifier; a weighted row lies in one
         fold, so weights are not repeated rows here. Cost: ``crossfit``
         extra fits of each expert per iteration (on 80 % of the rows with

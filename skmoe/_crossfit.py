@@ -41,16 +41,22 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    RobustScaler,
+    StandardScaler,
+)
 
 from ._compat import _check_method_params
 from ._complexity import (
-    _LINEAR_REGRESSORS,
     InformationCriteriaMixin,
     expert_parameters,
 )
 from ._estimators import fit_mode, has_own_likelihood, is_fixed
-from ._experts import run_fit_jobs
+from ._experts import MIN_HARD_ROWS, run_fit_jobs
 
 __all__ = [
     "AUTO_FOLDS",
@@ -91,29 +97,45 @@ SCOPE = "learning"
 SCORE = "penalized"
 
 
-def is_flexible(expert, kind):
+# Steps that rescale or fill in columns one at a time: a linear model after
+# them is still linear in X, with as many coefficients.
+_COLUMNWISE = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, SimpleImputer)
+
+
+def _is_linear(expert):
+    """Whether ``expert`` is one of scikit-learn's linear models, alone or
+    after column-wise scaling or imputation in a Pipeline."""
+    if isinstance(expert, Pipeline):
+        *head, (_, last) = expert.steps
+        columnwise = all(
+            step is None or step == "passthrough" or isinstance(step, _COLUMNWISE)
+            for _, step in head
+        )
+        return columnwise and _is_linear(last)
+    return type(expert).__module__.startswith("sklearn.linear_model")
+
+
+def is_flexible(expert):
     """Whether ``expert`` adapts its complexity to the data.
 
     Parameters
     ----------
     expert : estimator
         An expert, fitted or not.
-    kind : {"regressor", "classifier"}
-        The kind of mixture it serves in.
 
     Returns
     -------
     flexible : bool
-        False for the experts whose free parameters :mod:`._complexity`
-        counts (LinearRegression, Ridge, LogisticRegression), for fixed
-        experts (prefit models, rules) and for nested mixtures; True for the
-        rest (trees, neighbours, kernel machines, boosting, pipelines).
+        False for scikit-learn's linear models (LinearRegression, Ridge,
+        Lasso, LogisticRegression, RidgeClassifier...: as many coefficients
+        as columns, whatever the data), alone or after a scaler or an
+        imputer in a Pipeline, for fixed experts (prefit models, rules) and
+        for nested mixtures; True for the rest (trees, neighbours, kernel
+        machines, boosting, pipelines that expand the features).
     """
     if is_fixed(expert) or isinstance(expert, InformationCriteriaMixin):
         return False
-    if kind == "regressor":
-        return not isinstance(expert, _LINEAR_REGRESSORS)
-    return not isinstance(expert, LogisticRegression)
+    return not _is_linear(expert)
 
 
 def _learns(expert):
@@ -143,7 +165,7 @@ def crossfit_columns(experts, kind, crossfit, scope=None):
     if crossfit is None or crossfit is False:
         return []
     learning = [i for i, expert in enumerate(experts) if _learns(expert)]
-    flexible = [i for i in learning if is_flexible(experts[i], kind)]
+    flexible = [i for i in learning if is_flexible(experts[i])]
     if crossfit == "auto" and not flexible:
         return []
     if (scope or SCOPE) == "flexible" and flexible:
@@ -202,7 +224,9 @@ def crossfit_folds(mixture, templates, sample_weight, strata, rng):
     """The folds of one fit, or None when EM runs plain.
 
     Drawn from ``rng`` only when cross-fitting, so that a mixture that does
-    not cross-fit draws the same random numbers as before.
+    not cross-fit draws the same random numbers as before. ``"auto"`` does
+    not cross-fit when a fold's copy would have fewer than ``MIN_HARD_ROWS``
+    rows of positive weight to fit on (at most 12 rows in all, with 5 folds).
 
     Raises
     ------
@@ -223,6 +247,10 @@ def crossfit_folds(mixture, templates, sample_weight, strata, rng):
                 "a positive sample_weight; use at most that many folds, or "
                 "crossfit=False."
             )
+    elif mixture.crossfit == "auto" and n_present * (v - 1) < v * MIN_HARD_ROWS:
+        # Too few rows to fit a copy on (v - 1) / v of them: a
+        # KNeighborsRegressor alone fits 6 rows, its copies would get 4.
+        return None
     else:
         v = min(v, n_present)  # tiny data: one row per fold
     if v < 2:

@@ -12,12 +12,24 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from _data import make_xor
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import (
+    ElasticNet,
+    Lasso,
+    LinearRegression,
+    LogisticRegression,
+    Ridge,
+    RidgeClassifier,
+    SGDClassifier,
+)
 from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, PolynomialFeatures, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils._param_validation import InvalidParameterError
@@ -33,6 +45,7 @@ from skmoe._crossfit import (
     PATIENCE,
     assign_folds,
     crossfit_columns,
+    crossfit_folds,
     crossfit_outputs,
     is_flexible,
     splice_outputs,
@@ -295,12 +308,58 @@ def test_cv_estimators_pass_crossfit_on(cls):
 
 
 def test_which_experts_are_flexible():
-    assert is_flexible(DecisionTreeRegressor(), "regressor")
-    assert is_flexible(KNeighborsRegressor(), "regressor")
-    assert not is_flexible(LinearRegression(), "regressor")
-    assert not is_flexible(LogisticRegression(), "classifier")
-    assert not is_flexible(RuleExpert(np.sign), "regressor")
-    assert not is_flexible(MixtureOfExpertsRegressor(), "regressor")
+    assert is_flexible(DecisionTreeRegressor())
+    assert is_flexible(KNeighborsRegressor())
+    assert not is_flexible(LinearRegression())
+    assert not is_flexible(LogisticRegression())
+    assert not is_flexible(RuleExpert(np.sign))
+    assert not is_flexible(MixtureOfExpertsRegressor())
+    # scikit-learn's linear models, alone or after column-wise scaling: as
+    # many coefficients as columns, whatever the data.
+    for linear in (Lasso(), ElasticNet(), RidgeClassifier(), SGDClassifier()):
+        assert not is_flexible(linear)
+    assert not is_flexible(make_pipeline(StandardScaler(), LogisticRegression()))
+    assert not is_flexible(make_pipeline(SimpleImputer(), MinMaxScaler(), Ridge()))
+    # Features expanded, or a flexible model last: flexible.
+    assert is_flexible(make_pipeline(PolynomialFeatures(), LinearRegression()))
+    assert is_flexible(make_pipeline(StandardScaler(), KNeighborsRegressor()))
+
+
+@pytest.mark.parametrize("n_experts", [1, 2])
+def test_too_few_rows_for_the_copies_run_plain_em(n_experts):
+    # KNeighborsRegressor() alone fits 6 rows; its cross-fitted copies, on
+    # 4 or 5 of them, could not find 5 neighbours.
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((6, 2)), rng.standard_normal(6)
+    moe = MixtureOfExpertsRegressor(
+        KNeighborsRegressor(), n_experts=n_experts, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a degenerate fit, as it should say
+        moe.fit(X, y)
+    if n_experts == 1:
+        assert_array_equal(moe.predict(X), KNeighborsRegressor().fit(X, y).predict(X))
+    # From 13 rows on, each copy has at least 10 rows: cross-fitted.
+    mixture, knn = (
+        MixtureOfExpertsRegressor(KNeighborsRegressor()),
+        [KNeighborsRegressor()],
+    )
+    assert crossfit_folds(mixture, knn, np.ones(13), None, rng) is not None
+    assert crossfit_folds(mixture, knn, np.ones(12), None, rng) is None
+
+
+def test_a_scaled_logistic_expert_runs_plain_em_as_a_bare_one():
+    # A scaler + logistic Pipeline was cross-fitted as if it were a tree:
+    # five extra fits per expert and iteration, and another optimum.
+    X, y = make_xor(600, random_state=0)
+    kw = dict(n_experts=3, n_init=1, random_state=0)
+    piped = MixtureOfExpertsClassifier(
+        make_pipeline(StandardScaler(), LogisticRegression()), **kw
+    ).fit(X, y)
+    plain = MixtureOfExpertsClassifier(
+        make_pipeline(StandardScaler(), LogisticRegression()), crossfit=False, **kw
+    ).fit(X, y)
+    assert_array_equal(piped.log_likelihoods_, plain.log_likelihoods_)
 
 
 def test_crossfit_columns():
