@@ -112,7 +112,11 @@ def _is_linear(expert):
             for _, step in head
         )
         return columnwise and _is_linear(last)
-    return type(expert).__module__.startswith("sklearn.linear_model")
+    # By class, as isinstance: a subclass of LinearRegression is linear too.
+    return any(
+        cls.__module__.startswith("sklearn.linear_model")
+        for cls in type(expert).__mro__
+    )
 
 
 def is_flexible(expert):

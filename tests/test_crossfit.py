@@ -314,9 +314,14 @@ def test_which_experts_are_flexible():
     assert not is_flexible(LogisticRegression())
     assert not is_flexible(RuleExpert(np.sign))
     assert not is_flexible(MixtureOfExpertsRegressor())
+
     # scikit-learn's linear models, alone or after column-wise scaling: as
     # many coefficients as columns, whatever the data.
-    for linear in (Lasso(), ElasticNet(), RidgeClassifier(), SGDClassifier()):
+    class Subclassed(LinearRegression):
+        pass
+
+    linear_models = (Lasso(), ElasticNet(), RidgeClassifier(), SGDClassifier())
+    for linear in (*linear_models, Subclassed()):
         assert not is_flexible(linear)
     assert not is_flexible(make_pipeline(StandardScaler(), LogisticRegression()))
     assert not is_flexible(make_pipeline(SimpleImputer(), MinMaxScaler(), Ridge()))
