@@ -514,7 +514,9 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         >>> SoftmaxGate(alpha=0.5).penalty(n_features=2, total_weight=1000)
         0.5
         """
-        if not total_weight > 0:
+        if not isinstance(n_features, Integral) or n_features < 0:
+            raise ValueError(f"n_features must be an int >= 0; got {n_features!r}.")
+        if not isinstance(total_weight, Real) or not total_weight > 0:
             raise ValueError(f"total_weight must be positive; got {total_weight!r}.")
         if isinstance(self.alpha, str):
             return n_features / total_weight

@@ -445,6 +445,14 @@ def test_take_classes_refuses_what_is_not_distinct_positions(rng, index):
 def test_penalty_needs_a_positive_total_weight():
     with pytest.raises(ValueError, match="total_weight must be positive; got 0"):
         SoftmaxGate().penalty(2, 0)
+    with pytest.raises(ValueError, match="total_weight must be positive; got 'x'"):
+        SoftmaxGate().penalty(2, "x")
+
+
+@pytest.mark.parametrize("n_features", [-1, 2.5, "x"])
+def test_penalty_needs_a_count_of_features(n_features):
+    with pytest.raises(ValueError, match=r"n_features must be an int >= 0; got"):
+        SoftmaxGate().penalty(n_features, 10)
 
 
 def test_single_class_raises(rng):
