@@ -69,7 +69,7 @@ from ._estimators import shallow_copy
 from ._gating import SoftmaxGate
 from ._persistence import VersionedStateMixin
 from ._regressor import MixtureOfExpertsRegressor
-from ._validation import check_numeric_input, check_sample_weight
+from ._validation import check_numeric_input, check_sample_weight, has_missing
 
 __all__ = ["MixtureOfExpertsClassifierCV", "MixtureOfExpertsRegressorCV"]
 
@@ -355,6 +355,8 @@ class _BaseMixtureOfExpertsCV(
     def _fit(self, X, y, sample_weight, params):
         ks, alphas = self._check_params()
         X_raw, X, y, weights = self._validate_fit_data(X, y, sample_weight)
+        if has_missing(X):
+            self._check_candidates_take_nan(X_raw, y, weights, ks)
         split_params, mixture_params = self._route(params)
         splits = list(
             check_cv(self.cv, y, classifier=is_classifier(self)).split(
@@ -384,6 +386,14 @@ class _BaseMixtureOfExpertsCV(
         best.set_params(n_init=self.n_init)
         self.best_estimator_ = best
         self.n_iter_ = self.best_estimator_.n_iter_
+
+    def _check_candidates_take_nan(self, X_raw, y, weights, ks):
+        """Refuse NaN that a candidate refuses, in its own words, before any
+        fold is fitted (as LogisticRegressionCV refuses it at validation).
+        Which columns may hold NaN depends on each candidate's gate and
+        experts: a single expert has no gate to refuse it."""
+        for k in sorted(set(ks)):
+            self._mixture(k, None, None)._prepare(X_raw, y, weights, None, {})
 
     def _validate_fit_data(self, X, y, sample_weight):
         """``X`` as the candidates take it, ``X`` and ``y`` validated, and

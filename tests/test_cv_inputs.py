@@ -317,7 +317,14 @@ def test_nan_is_taken_where_every_candidate_takes_it(cls):
 
 
 @pytest.mark.parametrize("cls", CV_CLASSES)
-def test_nan_a_candidate_refuses_gets_that_candidates_error(cls):
+def test_nan_a_candidate_refuses_gets_that_candidates_error(cls, monkeypatch):
+    # Before any fold is fitted, as LogisticRegressionCV refuses NaN at once.
+    import skmoe._cv_path
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a candidate was fitted")
+
+    monkeypatch.setattr(skmoe._cv_path, "fit_candidate", no_fit)
     X, y = with_nan_in_column_0(cls)
     with pytest.raises(ValueError, match="NaN in the gate's columns"):
         cls(hist_gradient_boosting(cls), **SMALL).fit(X, y)
