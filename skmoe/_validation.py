@@ -366,7 +366,8 @@ def check_init_resp(init_resp, n_samples, n_experts, name="init_resp"):
         if not np.all(np.isfinite(row_sums)):
             # Rows of huge (finite) entries overflow their sum: put each row
             # on the scale of its largest entry first.
-            resp = resp / resp.max(axis=1, keepdims=True)
+            largest = resp.max(axis=1, keepdims=True)
+            resp = np.divide(resp, largest, out=np.zeros_like(resp), where=largest > 0)
             row_sums = resp.sum(axis=1, keepdims=True)
     if row_sums is None or np.any(row_sums <= 0):
         raise ValueError(

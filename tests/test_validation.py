@@ -226,6 +226,11 @@ def test_initial_responsibilities_of_huge_entries_are_their_proportions():
         for scale in (1.0, 1.5e308)
     ]
     assert_allclose(fits[1].log_likelihoods_, fits[0].log_likelihoods_, rtol=1e-12)
+    # A row of zeros beside them is still refused, not turned into NaN.
+    huge_and_empty = start * 1.5e308
+    huge_and_empty[0] = 0.0
+    with pytest.raises(ValueError, match=r"'init_resp' .* positive sum in every row"):
+        MixtureOfExpertsRegressor().fit(X, y_reg, init_resp=huge_and_empty)
 
 
 @pytest.mark.parametrize(
