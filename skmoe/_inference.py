@@ -20,9 +20,11 @@ from ._validation import check_magnitude, check_numeric_input, check_sparse
 
 
 def _child_mixture(expert):
-    """The mixture an expert is, alone or prefit inside a FrozenEstimator;
-    None for a leaf. (A Pipeline that ends in a mixture is a leaf: its
-    parent reads it as any regressor or classifier.)"""
+    """The mixture an expert is, alone or prefit inside a FrozenEstimator
+    (which passes its ``log_likelihood`` and ``predict`` on, so EM already
+    uses the child's own likelihood); None for a leaf. (A Pipeline that ends
+    in a mixture is a leaf: its parent reads it as any regressor or
+    classifier.)"""
     if isinstance(expert, FrozenEstimator):
         expert = expert.estimator
     return expert if isinstance(expert, _InferenceMixin) else None

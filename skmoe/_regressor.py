@@ -4,7 +4,6 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import MetaEstimatorMixin, RegressorMixin
-from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.utils.validation import column_or_1d
 
@@ -12,7 +11,7 @@ from ._base import _BaseMixtureOfExperts
 from ._compat import Interval
 from ._dask import is_dask_collection, predict_blocks
 from ._estimators import check_output, has_own_likelihood, naming, reports_std
-from ._inference import _one_model
+from ._inference import _child_mixture, _one_model
 from ._likelihood import predict_mean, predict_mean_and_var
 from ._math import (
     gaussian_log_prob,
@@ -701,7 +700,7 @@ class MixtureOfExpertsRegressor(
         gate = self._routing_weights(Xg, None)
         parts = []
         for i, where, X_rows in routed_blocks(gate, Xe):
-            child = _nested_mixture(self.experts_[i])
+            child = _child_mixture(self.experts_[i])
             if child is not None:
                 with naming(self._expert_names[i], child):
                     parts.append((i, where, *child._predictive_mixture(X_rows)))
@@ -894,12 +893,3 @@ def _numeric_target(y):
             f"{np.asarray(y).dtype} ({exc}). For class labels use "
             "MixtureOfExpertsClassifier."
         ) from exc
-
-
-def _nested_mixture(expert):
-    """The mixture of regressors an expert is, alone or prefit inside a
-    FrozenEstimator (which passes its ``log_likelihood`` and ``predict`` on,
-    so EM already uses the child's own likelihood); else None."""
-    if isinstance(expert, FrozenEstimator):
-        expert = expert.estimator
-    return expert if isinstance(expert, MixtureOfExpertsRegressor) else None
