@@ -365,7 +365,7 @@ class _BaseMixtureOfExperts(
         strata = data.y_lik if self._kind == "classifier" else None
         data = data._replace(
             folds=crossfit_folds(self, templates, data.sample_weight, strata, rng),
-            wanders=may_wander(templates, self._kind),
+            wanders=may_wander(templates),
         )
         plan = self._warm_start_plan(previous, names, templates)
         if plan is not None and resp_given:

@@ -147,13 +147,12 @@ def _learns(expert):
     return not (is_fixed(expert) or has_own_likelihood(expert))
 
 
-def crossfit_columns(experts, kind, crossfit, scope=None):
+def crossfit_columns(experts, crossfit, scope=None):
     """Positions of the experts the E-step scores out of fold.
 
     Parameters
     ----------
     experts : list of estimators
-    kind : {"regressor", "classifier"}
     crossfit : "auto", bool, int or None
         The mixture's parameter. ``"auto"`` cross-fits once some expert is
         flexible; True or an int always; False or None never.
@@ -238,7 +237,7 @@ def crossfit_folds(mixture, templates, sample_weight, strata, rng):
         If ``crossfit`` asks for more folds than there are rows of positive
         weight.
     """
-    if not crossfit_columns(templates, mixture._kind, mixture.crossfit):
+    if not crossfit_columns(templates, mixture.crossfit):
         return None
     n_present = int(np.count_nonzero(sample_weight > 0))
     v = n_folds(mixture.crossfit)
@@ -262,7 +261,7 @@ def crossfit_folds(mixture, templates, sample_weight, strata, rng):
     return assign_folds(v, sample_weight, strata, rng)
 
 
-def may_wander(experts, kind):
+def may_wander(experts):
     """Whether EM's log-likelihood may wander without settling.
 
     A flexible expert's refit is not an ascent step: a tree's split or a
@@ -270,7 +269,7 @@ def may_wander(experts, kind):
     more than ``tol`` from one iteration to the next for ever, cross-fitted
     or not. EM then stops when it stalls (see :func:`stalled`).
     """
-    return bool(crossfit_columns(experts, kind, "auto"))
+    return bool(crossfit_columns(experts, "auto"))
 
 
 def refuse_out_of_core(crossfit):
@@ -387,7 +386,7 @@ def crossfit_outputs(mixture, data, resp, rng, n_iter, outputs):
     outputs : object
     penalty : ndarray of shape (M,) or None
     """
-    columns = crossfit_columns(mixture.experts_, mixture._kind, mixture.crossfit)
+    columns = crossfit_columns(mixture.experts_, mixture.crossfit)
     if not columns:
         return outputs, None
     present = data.sample_weight > 0

@@ -371,15 +371,15 @@ def test_crossfit_columns():
     tree, line = DecisionTreeRegressor(), LinearRegression()
     rule = RuleExpert(np.sign)
     frozen = FrozenEstimator(clone(line).fit([[0.0], [1.0]], [0.0, 1.0]))
-    assert crossfit_columns([line, line], "regressor", "auto") == []
-    assert crossfit_columns([line, line], "regressor", 3) == [0, 1]
+    assert crossfit_columns([line, line], "auto") == []
+    assert crossfit_columns([line, line], 3) == [0, 1]
     # Once one expert is flexible, every expert EM refits is cross-fitted
     # (the rule is not); with scope "flexible", only the flexible one.
-    assert crossfit_columns([line, tree, rule], "regressor", "auto") == [0, 1]
-    assert crossfit_columns([line, tree, rule], "regressor", 3, "flexible") == [1]
-    assert crossfit_columns([frozen, tree], "regressor", True) == [1]
-    assert crossfit_columns([line, tree], "regressor", False) == []
-    assert crossfit_columns([line, tree], "regressor", None) == []
+    assert crossfit_columns([line, tree, rule], "auto") == [0, 1]
+    assert crossfit_columns([line, tree, rule], 3, "flexible") == [1]
+    assert crossfit_columns([frozen, tree], True) == [1]
+    assert crossfit_columns([line, tree], False) == []
+    assert crossfit_columns([line, tree], None) == []
 
 
 def test_assign_folds_stratified_and_balanced():
