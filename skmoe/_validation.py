@@ -101,7 +101,11 @@ def check_magnitude(values, name, *, new=False):
     data = values.data if sp.issparse(values) else np.asarray(values)
     if data.size == 0:
         return
-    largest = float(np.nanmax(np.abs(data))) if not np.all(np.isnan(data)) else 0.0
+    # fmax skips NaN in one pass (predict runs this on every call); all NaN
+    # leaves NaN, which counts as nothing large.
+    largest = float(np.fmax.reduce(np.abs(data), axis=None))
+    if np.isnan(largest):
+        largest = 0.0
     too_small = not new and 0 < largest < 1 / SAFE_MAGNITUDE
     if largest <= SAFE_MAGNITUDE and not too_small:
         return
