@@ -17,6 +17,11 @@ M-step off (``supports_fast_mstep`` patched to say no) in the same process.
    - ``breast_cancer``: ``MixtureOfExpertsClassifier(n_experts=2,
      random_state=0)`` on scikit-learn's breast-cancer data after a
      StandardScaler (569 rows, 30 features, 2 classes);
+   - ``breast_cancer Pipeline``: the same with the scaling inside each
+     expert, ``make_pipeline(StandardScaler(), LogisticRegression())`` on the
+     raw data. The fast path fits the scaler once per EM run and solves the
+     last step on its output (``fit_pipeline``); it should cost about what
+     the bare experts cost, and give the same fit;
    - ``3 classes 20k``: ``MixtureOfExpertsClassifier(n_experts=3,
      random_state=0)`` on 20,000 rows (``--quick``: 5,000) of 5 features
      whose labels follow one multinomial logit left of 0 and another right
@@ -61,6 +66,7 @@ from bench_core import make_data
 from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
@@ -71,11 +77,11 @@ def generic_path():
     """Switch the fast M-step off wherever skmoe looks it up."""
     with mock.patch("skmoe._fast_mstep.supports_fast_mstep", lambda expert: False):
         patches = [
-            mock.patch.object(module, "supports_fast_mstep", lambda expert: False)
+            mock.patch.object(module, predicate, lambda expert: False)
             for name, module in list(sys.modules.items())
-            if name.startswith("skmoe.")
-            and name != "skmoe._fast_mstep"
-            and hasattr(module, "supports_fast_mstep")
+            if name.startswith("skmoe.") and name != "skmoe._fast_mstep"
+            for predicate in ("supports_fast_mstep", "supports_pipeline_mstep")
+            if hasattr(module, predicate)
         ]
         for patch in patches:
             patch.start()
@@ -113,6 +119,16 @@ def cases(quick):
         "breast_cancer",
         lambda: MixtureOfExpertsClassifier(n_experts=2, random_state=0),
         StandardScaler().fit_transform(X),
+        y,
+    )
+    yield (
+        "breast_cancer Pipeline",
+        lambda: MixtureOfExpertsClassifier(
+            make_pipeline(StandardScaler(), LogisticRegression()),
+            n_experts=2,
+            random_state=0,
+        ),
+        X,
         y,
     )
     n = 5_000 if quick else 20_000

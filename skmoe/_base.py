@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import validate_data
@@ -56,7 +57,7 @@ from ._estimators import (
     shallow_copy,
 )
 from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts
-from ._fast_mstep import logistic_design, solves_logistic
+from ._fast_mstep import RunMemo, logistic_design, solves_logistic
 from ._gating import (
     SoftmaxGate,
     check_gate,
@@ -774,6 +775,7 @@ class _BaseMixtureOfExperts(
             self.n_jobs,
             data.params,
             self._logistic_design(data),
+            self._pipelines(),
         )
         outputs = self._expert_outputs(data.Xe, n_iter)
         if data.folds is not None:  # score the experts out of fold
@@ -803,6 +805,25 @@ class _BaseMixtureOfExperts(
                 f"The gate ({type(self.gate_).__name__}) failed to fit at EM "
                 f"iteration {n_iter}: {exc}",
             ) from exc
+
+    def _pipelines(self):
+        """What :func:`~skmoe._fast_mstep.fit_pipeline` keeps for this EM
+        run (the copy of the mixture that runs it, and ends with it)."""
+        return self.__dict__.setdefault("_pipelines_of_run", RunMemo())
+
+    def _through_pipeline(self, expert, X):
+        """``(estimator, X)`` to take ``expert``'s outputs on ``X`` from.
+
+        A Pipeline whose first steps :func:`~skmoe._fast_mstep.fit_pipeline`
+        fitted on these very rows predicts by its last step from the output
+        they gave then: transforming the same rows again would give the
+        same numbers, at the cost of validating them at every iteration.
+        """
+        if type(expert) is Pipeline:
+            kept = self.__dict__.get("_pipelines_of_run", {}).get(expert)
+            if kept is not None and kept.X is X:
+                return expert.steps[-1][1], kept.Xt
+        return expert, X
 
     def _logistic_design(self, data):
         """The logistic experts' inputs (classes, targets, ``X`` with an

@@ -466,7 +466,8 @@ class MixtureOfExpertsClassifier(
                 if not has_proba(expert):
                     outputs[i] = check_labels(expert.predict(X), X.shape[0])
                 elif not self._own_likelihood(expert):
-                    outputs[i] = aligned_proba(expert, X, self.classes_)
+                    model, Xm = self._through_pipeline(expert, X)
+                    outputs[i] = aligned_proba(model, Xm, self.classes_)
         return outputs
 
     def _own_likelihood(self, expert):

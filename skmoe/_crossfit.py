@@ -41,14 +41,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import (
-    MaxAbsScaler,
-    MinMaxScaler,
-    RobustScaler,
-    StandardScaler,
-)
 
 from ._compat import _check_method_params
 from ._complexity import (
@@ -57,6 +50,7 @@ from ._complexity import (
 )
 from ._estimators import fit_mode, has_own_likelihood, is_fixed
 from ._experts import MIN_HARD_ROWS, run_fit_jobs
+from ._fast_mstep import COLUMNWISE
 
 __all__ = [
     "AUTO_FOLDS",
@@ -97,18 +91,13 @@ SCOPE = "learning"
 SCORE = "penalized"
 
 
-# Steps that rescale or fill in columns one at a time: a linear model after
-# them is still linear in X, with as many coefficients.
-_COLUMNWISE = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, SimpleImputer)
-
-
 def _is_linear(expert):
     """Whether ``expert`` is one of scikit-learn's linear models, alone or
     after column-wise scaling or imputation in a Pipeline."""
     if isinstance(expert, Pipeline):
         *head, (_, last) = expert.steps
         columnwise = all(
-            step is None or step == "passthrough" or isinstance(step, _COLUMNWISE)
+            step is None or step == "passthrough" or isinstance(step, COLUMNWISE)
             for _, step in head
         )
         return columnwise and _is_linear(last)

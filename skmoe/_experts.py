@@ -14,7 +14,12 @@ from threadpoolctl import threadpool_limits
 
 from ._compat import _check_method_params
 from ._estimators import fit_mode, fit_weighted, same_type_error
-from ._fast_mstep import fast_mstep, supports_fast_mstep
+from ._fast_mstep import (
+    fast_mstep,
+    fit_pipeline,
+    supports_fast_mstep,
+    supports_pipeline_mstep,
+)
 from .rules import RuleExpert
 
 # Smallest responsibility an expert is fitted with. Soft EM never assigns a row
@@ -145,7 +150,18 @@ def with_two_classes(rows, y, weight):
 
 
 def fit_expert(
-    expert, X, y, sample_weight, resp, index, mode, how, seed, params=None, design=None
+    expert,
+    X,
+    y,
+    sample_weight,
+    resp,
+    index,
+    mode,
+    how,
+    seed,
+    params=None,
+    design=None,
+    pipelines=None,
 ):
     """M-step for one expert: fit it to its share of each row.
 
@@ -153,7 +169,9 @@ def fit_expert(
     dispatch so that results do not depend on ``n_jobs``. ``params`` is the
     metadata routed to the expert's ``fit`` (sample-aligned values follow the
     rows the fallback picks). ``design`` is the run's
-    :func:`~skmoe._fast_mstep.logistic_design` of ``X`` and ``y``, or None.
+    :func:`~skmoe._fast_mstep.logistic_design` of ``X`` and ``y``, or None;
+    ``pipelines`` the run's dict for :func:`~skmoe._fast_mstep.fit_pipeline`,
+    or None (a fit that keeps nothing for later M-steps).
     """
     params = params or {}
     if mode == "fixed":
@@ -179,6 +197,17 @@ def fit_expert(
             own_first_fit=resp.shape[1] == 1,
             design=design,
         )[0]
+    if (
+        mode == "pipeline"
+        and not params
+        and resp.shape[1] > 1
+        and supports_pipeline_mstep(expert)
+    ):
+        # The same, after column-wise scaling: the scaled columns do not
+        # change between M-steps.
+        return fit_pipeline(
+            expert, X, y, weight, {} if pipelines is None else pipelines
+        )
     # The fitted expert is the object itself, whatever fit returns, as in
     # scikit-learn's own meta-estimators.
     fit_weighted(expert, X, y, weight, mode, params)
@@ -225,6 +254,7 @@ def fit_experts(
     n_jobs,
     params=None,
     design=None,
+    pipelines=None,
 ):
     """M-step of the experts: expert ``i`` refitted to ``resp[:, i]``.
 
@@ -253,6 +283,8 @@ def fit_experts(
     design : LogisticDesign or None
         :func:`~skmoe._fast_mstep.logistic_design` of ``X`` and ``y``, made
         once per EM run for the logistic experts solved directly.
+    pipelines : dict or None
+        What :func:`~skmoe._fast_mstep.fit_pipeline` keeps for the EM run.
 
     Returns
     -------
@@ -280,6 +312,7 @@ def fit_experts(
             seed,
             params.get(name),
             design,
+            pipelines,
         )
         for i, (name, expert, mode, seed) in enumerate(
             zip(names, experts, modes, seeds, strict=True)

@@ -23,6 +23,13 @@ first fit of a lone expert (a mixture of one expert is that estimator, fitted
 as it fits itself); in a mixture of several, an expert's first fit checks its
 parameters as its ``fit`` would, then is solved here from zero to
 convergence.
+
+A Pipeline of column-wise scalers or imputers ending in one of these models
+(``make_pipeline(StandardScaler(), LogisticRegression())``) is solved here
+too (:func:`fit_pipeline`): EM gives the weights to its last step only, so
+its other steps, refitted on the same rows at every M-step, would end where
+they began. They are fitted once per EM run, and the last step is solved on
+their output.
 """
 
 import numbers
@@ -32,7 +39,15 @@ from typing import NamedTuple
 import numpy as np
 from scipy import linalg
 from scipy.special import expit
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    RobustScaler,
+    StandardScaler,
+)
 
 from ._compat import validate_params
 
@@ -62,6 +77,10 @@ MIN_EIGENVALUE_RATIO = 1e-9
 # Largest number of logistic parameters ((n_features + 1) * n_classes) whose
 # Hessian Newton builds; beyond it the estimator's own solver is cheaper.
 MAX_NEWTON_PARAMS = 500
+
+# Steps that rescale or fill in columns one at a time: a linear model after
+# them is still linear in X, with as many coefficients.
+COLUMNWISE = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, SimpleImputer)
 
 _RIDGE_SOLVERS = ("auto", "cholesky", "svd")
 _LOGISTIC_SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky")
@@ -134,7 +153,7 @@ def supports_fast_mstep(expert):
     )
 
 
-def fast_mstep(experts, X, y, weights, *, own_first_fit=True, design=None):
+def fast_mstep(experts, X, y, weights, *, own_first_fit=True, design=None, warm=None):
     """M-step for the experts: expert ``i`` fitted to ``y`` with weights
     ``weights[:, i]``, in place.
 
@@ -159,6 +178,10 @@ def fast_mstep(experts, X, y, weights, *, own_first_fit=True, design=None):
     design : LogisticDesign, default=None
         :func:`logistic_design` of these ``X`` and ``y``, made once for the
         many M-steps of an EM run; made here if None.
+    warm : bool, default=None
+        Whether a fitted logistic expert starts from its last solution (and
+        takes ``EM_NEWTON_STEPS``) or from zero (and runs to convergence);
+        None: as its ``warm_start`` says.
 
     Returns
     -------
@@ -190,7 +213,7 @@ def fast_mstep(experts, X, y, weights, *, own_first_fit=True, design=None):
             if first:
                 validate_params(expert)
             if isinstance(expert, LogisticRegression):
-                done = _fit_logistic(expert, X, y, w, design)
+                done = _fit_logistic(expert, X, y, w, design, warm)
             else:
                 done = _fit_least_squares(expert, X, y, w)
         if not done:
@@ -280,7 +303,158 @@ def _wide(X, w, fit_intercept):
     return X.shape[1] > rows
 
 
+# ---- Pipelines of column-wise steps -----------------------------------------
+
+
+def supports_pipeline_mstep(expert):
+    """Whether :func:`fit_pipeline` solves ``expert``'s weighted fit.
+
+    True for a :class:`~sklearn.pipeline.Pipeline` whose steps before the
+    last are instances of exactly :data:`COLUMNWISE` (or ``"passthrough"``)
+    and whose last step :func:`supports_fast_mstep`, without ``memory``
+    (which would clone the steps), ``verbose`` or ``transform_input``.
+
+    Parameters
+    ----------
+    expert : object
+
+    Returns
+    -------
+    supported : bool
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+    >>> from skmoe._fast_mstep import supports_pipeline_mstep
+    >>> scaled = make_pipeline(StandardScaler(), LogisticRegression())
+    >>> expanded = make_pipeline(PolynomialFeatures(), LogisticRegression())
+    >>> supports_pipeline_mstep(scaled), supports_pipeline_mstep(expanded)
+    (True, False)
+    """
+    if type(expert) is not Pipeline:
+        return False
+    params = expert.__dict__
+    if (
+        params.get("memory") is not None
+        or params.get("verbose")
+        or params.get("transform_input") is not None
+    ):
+        return False
+    *head, (_, last) = expert.steps
+    return all(_columnwise(step) for _, step in head) and supports_fast_mstep(last)
+
+
+def _columnwise(step):
+    return (
+        step is None
+        or (isinstance(step, str) and step == "passthrough")
+        or (type(step) in COLUMNWISE)
+    )
+
+
+class PipelineInputs(NamedTuple):
+    """What :func:`fit_pipeline` keeps of a Pipeline for the M-steps of an
+    EM run: the rows its first steps were fitted on, and their output."""
+
+    X: object  # the Pipeline's input, (n, d)
+    y: np.ndarray  # (n,)
+    Xt: object  # the last step's input, (n, d)
+    design: object  # logistic_design(Xt, y) for a logistic last step, else None
+
+
+def fit_pipeline(pipeline, X, y, w, inputs):
+    """M-step of a Pipeline that :func:`supports_pipeline_mstep`, in place.
+
+    EM gives the weights to the last step only (``<last>__sample_weight``),
+    so the steps before it would be refitted on the same unweighted rows at
+    every M-step and end where they began. The first M-step on ``X`` fits
+    them as ``Pipeline.fit`` does and keeps their output in ``inputs``; each
+    M-step then solves the last step on that output with :func:`fast_mstep`,
+    from its previous solution (from zero when it has none). What
+    ``inputs`` keeps changes no result: without it the first steps are
+    refitted, to the same numbers.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+    X : array-like of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    w : ndarray of shape (n_samples,)
+        The last step's row weights.
+    inputs : dict
+        :class:`PipelineInputs` by Pipeline, kept by the caller for one EM
+        run (a :class:`RunMemo`).
+
+    Returns
+    -------
+    pipeline : Pipeline
+        The same object, fitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmoe._fast_mstep import fit_pipeline
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(200, 1)) * 1000
+    >>> y = np.where(X[:, 0] < 0, 2 * X[:, 0], -X[:, 0])
+    >>> left = (X[:, 0] < 0) + 1e-9
+    >>> pipeline = make_pipeline(StandardScaler(), LinearRegression())
+    >>> _ = fit_pipeline(pipeline, X, y, left, inputs={})
+    >>> round(float(pipeline.predict([[-500.0]])[0]), 3)
+    -1000.0
+    """
+    kept = inputs.get(pipeline)
+    if kept is None or kept.X is not X or kept.y is not y:
+        Xt = X
+        for _, step in pipeline.steps[:-1]:
+            if not (step is None or isinstance(step, str)):
+                Xt = step.fit_transform(Xt, y)
+        last = pipeline.steps[-1][1]
+        design = logistic_design(Xt, y) if solves_logistic([last], Xt, y) else None
+        kept = inputs[pipeline] = PipelineInputs(X, y, Xt, design)
+    fast_mstep(
+        [pipeline.steps[-1][1]],
+        kept.Xt,
+        y,
+        w[:, np.newaxis],
+        own_first_fit=False,
+        design=kept.design,
+        # As EM warm-starts the experts it refits (a Pipeline has no
+        # warm_start of its own): from zero only when not yet fitted.
+        warm=True,
+    )
+    return pipeline
+
+
 # ---- logistic experts -------------------------------------------------------
+
+
+class RunMemo(weakref.WeakKeyDictionary):
+    """A ``WeakKeyDictionary`` that pickles as an empty one.
+
+    It keeps, by estimator, what the M-steps of one EM run reuse (a Newton
+    run's last terms, a Pipeline's scaled columns), all of which an M-step
+    rebuilds when missing. A process backend pickles the runs of the starts
+    it ran, and weak references do not pickle.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> from sklearn.linear_model import Ridge
+    >>> from skmoe._fast_mstep import RunMemo
+    >>> expert = Ridge()
+    >>> memo = RunMemo({expert: "kept"})
+    >>> len(memo), len(pickle.loads(pickle.dumps(memo)))
+    (1, 0)
+    """
+
+    def __reduce__(self):
+        return type(self), ()
 
 
 class LogisticDesign(NamedTuple):
@@ -294,7 +468,7 @@ class LogisticDesign(NamedTuple):
     Z: np.ndarray  # X with a last column of ones, (n, d + 1)
     # expert -> the memo of its last Newton run (see _newton); weakly held,
     # so the memo of an expert EM dropped (a rejected jump's) goes with it.
-    memos: weakref.WeakKeyDictionary
+    memos: RunMemo
 
     def matches(self, X, y):
         """Whether this design was made from these very arrays."""
@@ -311,7 +485,7 @@ def logistic_design(X, y):
     else:
         targets = None
     Z = np.hstack([X, np.ones((len(X), 1))])
-    return LogisticDesign(X, y, classes, targets, Z, weakref.WeakKeyDictionary())
+    return LogisticDesign(X, y, classes, targets, Z, RunMemo())
 
 
 def solves_logistic(experts, X, y):
@@ -336,8 +510,11 @@ def expert_penalty(expert):
     and unweighted classes. Ridge's penalty is left out: it is on the squared
     error, so in units of the likelihood it would depend on the noise
     variance, whose update does not include it; EM with Ridge experts is
-    judged on its log-likelihood.
+    judged on its log-likelihood. A Pipeline pays its last step's penalty:
+    EM's weights go to that step.
     """
+    if isinstance(expert, Pipeline):
+        expert = expert.steps[-1][1]
     if type(expert) is not LogisticRegression or not hasattr(expert, "coef_"):
         return 0.0
     if supports_fast_mstep(expert) or _plain_l2(expert.__dict__):
@@ -359,7 +536,7 @@ def _plain_l2(params):
     )
 
 
-def _fit_logistic(expert, X, y, w, design=None):
+def _fit_logistic(expert, X, y, w, design=None, warm=None):
     """L2-penalised weighted logistic regression by damped Newton steps.
 
     The objective is scikit-learn's: ``sum_t w_t loss_t + ||coef||^2 / (2 C)``
@@ -385,7 +562,7 @@ def _fit_logistic(expert, X, y, w, design=None):
         return False
     Z = design.Z if expert.fit_intercept else X
     targets = design.targets
-    W, warm = _logistic_start(expert, classes, q, n_logits)
+    W, warm = _logistic_start(expert, classes, q, n_logits, warm)
     # The per-unit-weight objective, as scikit-learn's solvers see it.
     total = w.sum()
     weight = w / total
@@ -410,15 +587,15 @@ def _fit_logistic(expert, X, y, w, design=None):
     return True
 
 
-def _logistic_start(expert, classes, q, n_logits):
+def _logistic_start(expert, classes, q, n_logits, warm=None):
     """``(W, warm)``: the expert's previous solution as (q, n_logits) and
-    True, if warm-started on the same classes and features; zeros and False
-    otherwise."""
+    True, if warm-started (``warm``, or if None its ``warm_start``) on the
+    same classes and features; zeros and False otherwise."""
     coef = getattr(expert, "coef_", None)
     previous = getattr(expert, "classes_", None)
     n_features = q - int(expert.fit_intercept)
     if (
-        expert.warm_start
+        (expert.warm_start if warm is None else warm)
         and coef is not None
         and previous is not None
         and np.array_equal(previous, classes)

@@ -614,7 +614,7 @@ class MixtureOfExpertsRegressor(
                 if reports_std(expert):
                     means[:, i], own_var[i] = predict_mean_and_var(expert, X)
                 else:
-                    means[:, i] = predict_mean(expert, X)
+                    means[:, i] = predict_mean(*self._through_pipeline(expert, X))
         return means, own_var
 
     def _fit_likelihood(self, outputs, y_lik, weights):

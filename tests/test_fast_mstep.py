@@ -11,16 +11,28 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    PolynomialFeatures,
+    RobustScaler,
+    StandardScaler,
+)
 from sklearn.tree import DecisionTreeRegressor
 
-from skmoe import MixtureOfExpertsClassifier, _fast_mstep
+from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, _fast_mstep
+from skmoe._base import _BaseMixtureOfExperts
 from skmoe._fast_mstep import (
     EM_NEWTON_STEPS,
+    RunMemo,
     fast_mstep,
+    fit_pipeline,
     logistic_design,
     supports_fast_mstep,
+    supports_pipeline_mstep,
 )
 
 # Before scikit-learn 1.8, LogisticRegression's default penalty is "l2" rather
@@ -541,3 +553,132 @@ def test_the_memo_of_an_expert_em_dropped_goes_with_it():
     del experts[:2]
     gc.collect()
     assert len(design.memos) == 1
+
+
+# ---- Pipelines of column-wise steps ------------------------------------------
+
+
+def with_missing(X, seed=0):
+    X = X.copy()
+    X[np.random.RandomState(seed).uniform(size=X.shape) < 0.1] = np.nan
+    return X
+
+
+@pytest.mark.parametrize(
+    "pipeline, data",
+    [
+        (make_pipeline(StandardScaler(), LinearRegression()), "linear"),
+        (make_pipeline(MinMaxScaler(), Ridge(alpha=2.0)), "linear"),
+        (
+            make_pipeline(SimpleImputer(), RobustScaler(), LinearRegression()),
+            "linear with NaN",
+        ),
+        pytest.param(
+            make_pipeline(StandardScaler(), LogisticRegression(C=0.5)),
+            "2 classes",
+            marks=fast_logistic,
+        ),
+        pytest.param(
+            Pipeline(
+                [
+                    ("scale", MaxAbsScaler()),
+                    ("skip", "passthrough"),
+                    ("logit", LogisticRegression()),
+                ]
+            ),
+            "3 classes",
+            marks=fast_logistic,
+        ),
+    ],
+    ids=lambda p: "-".join(name for name, _ in p.steps) if hasattr(p, "steps") else p,
+)
+def test_a_scaled_pipeline_is_its_weighted_fit(pipeline, data):
+    # The steps before the last fitted without weights, as EM's Pipeline fit
+    # does it (the weights go to the last step); the last step solved.
+    if data.startswith("linear"):
+        X, y, w = regression_data()
+        X = with_missing(X) if "NaN" in data else X
+    else:
+        X, y, w = classification_data(int(data[0]))
+    assert supports_pipeline_mstep(pipeline)
+    last = pipeline.steps[-1][0]
+    reference = clone(pipeline)
+    reference.steps[-1] = (last, tight(pipeline.steps[-1][1]))
+    reference.fit(X, y, **{f"{last}__sample_weight": w})
+    got = fit_pipeline(clone(pipeline), X, y, w, inputs={})
+    np.testing.assert_allclose(got[-1].coef_, reference[-1].coef_, atol=ATOL)
+    np.testing.assert_allclose(got[-1].intercept_, reference[-1].intercept_, atol=ATOL)
+    for (_, step), (_, expected) in zip(
+        got.steps[:-1], reference.steps[:-1], strict=True
+    ):
+        if not isinstance(step, str):
+            np.testing.assert_array_equal(step.transform(X), expected.transform(X))
+    method = "predict_proba" if hasattr(got, "predict_proba") else "predict"
+    np.testing.assert_allclose(
+        getattr(got, method)(X), getattr(reference, method)(X), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        make_pipeline(PolynomialFeatures(), LinearRegression()),  # not column-wise
+        make_pipeline(StandardScaler(), Ridge(positive=True)),  # not solved here
+        make_pipeline(StandardScaler(), DecisionTreeRegressor()),
+        make_pipeline(type("OwnScaler", (StandardScaler,), {})(), LinearRegression()),
+        make_pipeline(StandardScaler(), LinearRegression(), verbose=True),
+        make_pipeline(StandardScaler(), LinearRegression(), memory="cache"),
+    ],
+    ids=["polynomial", "positive", "tree", "subclassed scaler", "verbose", "memory"],
+)
+def test_other_pipelines_keep_their_own_fit(pipeline):
+    # A memory clones the steps, verbose prints each step's fit, a subclass
+    # may transform otherwise: only Pipeline.fit does what they ask.
+    assert not supports_pipeline_mstep(pipeline)
+
+
+@fast_logistic
+def test_em_with_a_scaled_pipeline_is_em_on_the_scaled_columns():
+    # The same fit as the bare experts on columns scaled beforehand (the gate
+    # standardises its own inputs): each M-step solved directly, the outputs
+    # at the training rows read from the scaled columns the M-step kept.
+    X, y = load_breast_cancer(return_X_y=True)
+    scaled = StandardScaler().fit_transform(X)
+    expert = make_pipeline(StandardScaler(), LogisticRegression())
+    piped = MixtureOfExpertsClassifier(expert, n_experts=2, random_state=0).fit(X, y)
+    bare = MixtureOfExpertsClassifier(n_experts=2, random_state=0).fit(scaled, y)
+    assert len(piped.log_likelihoods_) == len(bare.log_likelihoods_)
+    np.testing.assert_allclose(
+        piped.log_likelihoods_, bare.log_likelihoods_, rtol=1e-10
+    )
+    for pipeline, alone in zip(piped.experts_, bare.experts_, strict=True):
+        assert isinstance(pipeline, Pipeline)
+        np.testing.assert_allclose(pipeline[-1].coef_, alone.coef_, atol=1e-8)
+    np.testing.assert_allclose(
+        piped.predict_proba(X), bare.predict_proba(scaled), atol=1e-10
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_em_without_the_kept_columns_is_the_same_to_the_bit(kind, monkeypatch):
+    # What fit_pipeline keeps is a cache: a run without it (a process backend
+    # unpickles a run without it) refits the first steps to the same numbers
+    # and takes the same steps.
+    X, y, _ = regression_data()
+    if kind == "classifier":
+        X, y, _ = classification_data(3)
+        moe = MixtureOfExpertsClassifier(
+            make_pipeline(StandardScaler(), LogisticRegression()), n_experts=2
+        )
+    else:
+        moe = MixtureOfExpertsRegressor(
+            make_pipeline(SimpleImputer(), StandardScaler(), Ridge()), n_experts=2
+        )
+    moe.set_params(n_init=1, max_iter=30, random_state=0)
+    kept = clone(moe).fit(X, y)
+    monkeypatch.setattr(_BaseMixtureOfExperts, "_pipelines", lambda self: RunMemo())
+    forgotten = clone(moe).fit(X, y)
+    np.testing.assert_array_equal(kept.log_likelihoods_, forgotten.log_likelihoods_)
+    for a, b in zip(kept.experts_, forgotten.experts_, strict=True):
+        np.testing.assert_array_equal(a[-1].coef_, b[-1].coef_)

@@ -8,6 +8,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
@@ -164,3 +165,21 @@ def test_squarem_never_falls_below_the_plain_step_in_the_objective(
     curve = np.asarray(objectives)
     assert len(curve) < model.n_iter_  # some jumps were rejected ...
     assert np.all(np.diff(curve) >= -1e-12)  # ... and none that fell was kept
+
+
+@exact_logistic_mstep
+def test_a_scaled_logistic_pipeline_pays_its_last_steps_penalty(objectives):
+    # The Pipeline's last step gets EM's weights, so its M-step maximises the
+    # weighted log-likelihood less that step's L2 penalty: EM climbs the same
+    # objective as with the bare expert on scaled columns, and stops on it.
+    X, y = load_breast_cancer(return_X_y=True)
+    expert = make_pipeline(StandardScaler(), LogisticRegression(C=0.1))
+    model = logistic_mixture(experts=expert, tol=1e-6, acceleration=None).fit(X, y)
+    curve = np.asarray(objectives)
+    assert model.converged_ and len(curve) == model.n_iter_
+    assert np.all(np.diff(curve) >= -1e-12)
+    last = [pipeline[-1] for pipeline in model.experts_]
+    expected = sum(np.sum(step.coef_**2) / (2 * 0.1) for step in last) / len(y)
+    got = penalty_per_weight(model.experts_, model.gate_, X.shape[1], len(y))
+    gate_only = penalty_per_weight([], model.gate_, X.shape[1], len(y))
+    assert got - gate_only == pytest.approx(expected, rel=1e-9)
