@@ -17,9 +17,34 @@ _INIT_SOFTENING = 0.2
 
 
 def standardize(values, sample_weight):
-    """Weighted z-scores of each column; constant columns are only centred."""
-    mean, var = weighted_mean_and_var(values, sample_weight)
-    return (values - mean) / standard_scale(mean, var, values.shape[0])
+    """Weighted z-scores of each column; constant columns are only centred.
+
+    A missing value (NaN, in the columns of a gate that takes it) becomes
+    its column's mean, 0, the column's moments taken over the rows that have
+    it: the start places each row by the columns it has. Left as NaN, every
+    distance to a k-means centre would be NaN, and every row would start in
+    the same cluster.
+    """
+    missing = np.isnan(values)
+    if not missing.any():
+        mean, var = weighted_mean_and_var(values, sample_weight)
+        return (values - mean) / standard_scale(mean, var, values.shape[0])
+    present = np.where(missing, 0.0, sample_weight[:, np.newaxis])
+    filled = np.where(missing, 0.0, values)
+    total = present.sum(axis=0)
+    has_any = total > 0
+    mean = np.divide(
+        (present * filled).sum(axis=0), total, where=has_any, out=np.zeros_like(total)
+    )
+    var = np.divide(
+        (present * (filled - mean) ** 2).sum(axis=0),
+        total,
+        where=has_any,
+        out=np.zeros_like(total),
+    )
+    Z = (filled - mean) / standard_scale(mean, var, values.shape[0])
+    Z[missing] = 0.0
+    return Z
 
 
 def _draw_row(weight, u):

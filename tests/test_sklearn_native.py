@@ -244,6 +244,43 @@ def test_pipelines_that_impute_take_nan(data):
             moe.fit(X_missing, y)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "gate, init_params",
+    [
+        (
+            make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression()),
+            "auto",
+        ),
+        (make_pipeline(SimpleImputer(), LogisticRegression()), "random"),
+    ],
+    ids=["k-means start", "random start"],
+)
+def test_nan_in_the_gate_columns_still_finds_the_regimes(gate, init_params):
+    # The start places each row by the gate columns it has. With NaN left in
+    # its k-means, every row started in one cluster and EM stayed there: R^2
+    # 0.66 against 0.98, the experts identical (with a HistGradientBoosting
+    # gate too: the start does not depend on the gate); "random" crashed.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(600, 2))
+    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    y = y + 0.1 * rng.standard_normal(600)
+    moe = MixtureOfExpertsRegressor(
+        make_pipeline(SimpleImputer(), LinearRegression()),
+        gate=gate,
+        init_params=init_params,
+        max_iter=15,
+        random_state=0,
+    )
+    complete = clone(moe).fit(X, y)
+    X_missing = with_missing(X, 1, share=0.1)
+    missing = moe.fit(X_missing, y)
+    assert missing.score(X_missing, y) > 0.97
+    assert missing.score(X_missing, y) > complete.score(X, y) - 0.005
+    slopes = sorted(expert[-1].coef_[0] for expert in missing.experts_)
+    assert_allclose(slopes, [-1, 2], atol=0.05)
+
+
 def test_nan_at_predict_time_is_checked_by_column(data):
     X, y, _ = data
     moe = MixtureOfExpertsRegressor(random_state=0).fit(X, y)
