@@ -36,6 +36,7 @@ The cost is ``v`` extra fits of each flexible expert per iteration (on
 two extra evaluations of the experts' likelihood.
 """
 
+from contextlib import contextmanager
 from copy import deepcopy
 from numbers import Integral
 
@@ -48,7 +49,7 @@ from ._complexity import (
     InformationCriteriaMixin,
     expert_parameters,
 )
-from ._estimators import fit_mode, has_own_likelihood, is_fixed
+from ._estimators import fit_mode, has_own_likelihood, is_fixed, same_type_error
 from ._experts import MIN_HARD_ROWS, run_fit_jobs
 from ._fast_mstep import COLUMNWISE
 
@@ -343,6 +344,29 @@ def _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v):
     return jobs
 
 
+@contextmanager
+def _naming_crossfit(crossfit):
+    """Say, in an error raised by a cross-fitted copy of an expert, what the
+    copy is and how to fit without copies.
+
+    A copy sees only part of the rows: it can fail where the expert fitted
+    on all of them does not (a category seen in one fold only, too few
+    rows for its neighbours).
+    """
+    try:
+        yield
+    except Exception as exc:
+        said = str(exc).rstrip()
+        said += "" if said.endswith(".") else "."
+        message = (
+            f"{said} Cross-fitted copies are fitted on all folds but one and "
+            "predict the rows of the one left out (see crossfit), so they may "
+            "meet values they were not fitted on; crossfit=False fits the "
+            f"experts without them (crossfit={crossfit!r} here)."
+        )
+        raise same_type_error(exc, message) from exc
+
+
 def crossfit_outputs(mixture, data, resp, rng, n_iter, outputs):
     """The experts' outputs for the likelihood's M-step and the E-step, and
     a penalty per expert to subtract from its log-likelihood.
@@ -384,14 +408,17 @@ def crossfit_outputs(mixture, data, resp, rng, n_iter, outputs):
     for fold in range(v):
         train = np.flatnonzero(present & (data.folds != fold))
         jobs += _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v)
-    copies = run_fit_jobs(jobs, mixture.n_jobs, n_iter)
+    with _naming_crossfit(mixture.crossfit):
+        copies = run_fit_jobs(jobs, mixture.n_jobs, n_iter)
     copy = mixture._snapshot()  # the mixture with the copies as its experts
     copy._expert_names = [mixture._expert_names[i] for i in columns]
     oof = deepcopy(outputs)
     for fold in range(v):
         test = np.flatnonzero(data.folds == fold)
         copy.experts_ = copies[fold * len(columns) : (fold + 1) * len(columns)]
-        part = copy._expert_outputs(data.Xe[test], n_iter)
+        where = f"{n_iter} (cross-fitted copy for fold {fold + 1} of {v})"
+        with _naming_crossfit(mixture.crossfit):
+            part = copy._expert_outputs(data.Xe[test], where)
         oof = splice_outputs(oof, part, test, columns)
     if SCORE == "oof":
         return oof, None

@@ -16,6 +16,7 @@ from _data import make_xor
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.compose import make_column_transformer
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import (
@@ -29,7 +30,12 @@ from sklearn.linear_model import (
 )
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import (
+    MinMaxScaler,
+    OneHotEncoder,
+    PolynomialFeatures,
+    StandardScaler,
+)
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils._param_validation import InvalidParameterError
@@ -272,8 +278,33 @@ def test_failing_copy_names_the_fold():
     X, y = linear_data()
     experts = [("linear", LinearRegression()), ("bad", Failing())]
     model = MixtureOfExpertsRegressor(experts, n_init=1, random_state=0)
-    with pytest.raises(ValueError, match="'bad'.*cross-fitted copy for fold 1 of 5"):
+    with pytest.raises(
+        ValueError,
+        match=r"'bad'.*cross-fitted copy for fold 1 of 5\): boom\. .*crossfit=False",
+    ):
         model.fit(X, y)
+
+
+def test_a_copy_that_fails_to_predict_its_held_out_rows_is_named():
+    # A category seen in one row only: the copy fitted without that row
+    # meets it in its held-out fold. The expert itself fits these data.
+    rng = np.random.RandomState(0)
+    site = rng.choice([0.0, 1.0, 2.0], 400)
+    site[0] = 3.0
+    load = rng.uniform(0, 10, 400)
+    X = np.column_stack([site, load])
+    y = np.where(site == 1, 5 + 0.5 * load, 1 + 2 * load) + rng.standard_normal(400)
+    encode = make_column_transformer((OneHotEncoder(), [0]), remainder="passthrough")
+    expert = make_pipeline(encode, Ridge())
+    model = MixtureOfExpertsRegressor(expert, n_experts=2, random_state=0)
+    with pytest.raises(
+        ValueError,
+        match=r"'expert0' \(Pipeline\) failed to predict at EM iteration 1 "
+        r"\(cross-fitted copy for fold \d of 5\): Found unknown categories.*"
+        r"crossfit=False fits the experts without them \(crossfit='auto' here\)",
+    ):
+        model.fit(X, y)
+    assert model.set_params(crossfit=False).fit(X, y).score(X, y) > 0.8
 
 
 # ---- parameter checks -------------------------------------------------------
