@@ -22,6 +22,11 @@ M-step off (``supports_fast_mstep`` patched to say no) in the same process.
      raw data. The fast path fits the scaler once per EM run and solves the
      last step on its output (``fit_pipeline``); it should cost about what
      the bare experts cost, and give the same fit;
+   - ``breast_cancer PCA Pipeline``: ``make_pipeline(StandardScaler(),
+     PCA(10), LogisticRegression())`` experts on the raw data, with
+     ``crossfit=False`` (PCA is not column-wise, so ``"auto"`` would
+     cross-fit the expert as a flexible one, and the copies' fits would
+     dominate). The fast path fits the scaler and PCA once per EM run too;
    - ``3 classes 20k``: ``MixtureOfExpertsClassifier(n_experts=3,
      random_state=0)`` on 20,000 rows (``--quick``: 5,000) of 5 features
      whose labels follow one multinomial logit left of 0 and another right
@@ -64,6 +69,7 @@ import numpy as np
 from _common import add_threads_argument, environment, limit_threads
 from bench_core import make_data
 from sklearn.datasets import load_breast_cancer
+from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -126,6 +132,17 @@ def cases(quick):
         lambda: MixtureOfExpertsClassifier(
             make_pipeline(StandardScaler(), LogisticRegression()),
             n_experts=2,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    yield (
+        "breast_cancer PCA Pipeline",
+        lambda: MixtureOfExpertsClassifier(
+            make_pipeline(StandardScaler(), PCA(10), LogisticRegression()),
+            n_experts=2,
+            crossfit=False,
             random_state=0,
         ),
         X,

@@ -815,14 +815,15 @@ class _BaseMixtureOfExperts(
         """``(estimator, X)`` to take ``expert``'s outputs on ``X`` from.
 
         A Pipeline whose first steps :func:`~skmoe._fast_mstep.fit_pipeline`
-        fitted on these very rows predicts by its last step from the output
-        they gave then: transforming the same rows again would give the
-        same numbers, at the cost of validating them at every iteration.
+        fitted on these very rows predicts by its last step from their
+        transform of the rows, kept since: transforming the same rows again
+        would give the same numbers, at the cost of the transform (and its
+        validation of ``X``) at every iteration.
         """
         if type(expert) is Pipeline:
             kept = self.__dict__.get("_pipelines_of_run", {}).get(expert)
             if kept is not None and kept.X is X:
-                return expert.steps[-1][1], kept.Xt
+                return expert.steps[-1][1], kept.Xp
         return expert, X
 
     def _logistic_design(self, data):

@@ -203,8 +203,8 @@ def fit_expert(
         and resp.shape[1] > 1
         and supports_pipeline_mstep(expert)
     ):
-        # The same, after column-wise scaling: the scaled columns do not
-        # change between M-steps.
+        # Its first steps see the same unweighted rows at every M-step:
+        # fitted once per run, the last step refitted on their output.
         return fit_pipeline(
             expert, X, y, weight, {} if pipelines is None else pipelines
         )

@@ -24,12 +24,12 @@ as it fits itself); in a mixture of several, an expert's first fit checks its
 parameters as its ``fit`` would, then is solved here from zero to
 convergence.
 
-A Pipeline of column-wise scalers or imputers ending in one of these models
+A Pipeline ending in one of these models
 (``make_pipeline(StandardScaler(), LogisticRegression())``) is solved here
 too (:func:`fit_pipeline`): EM gives the weights to its last step only, so
 its other steps, refitted on the same rows at every M-step, would end where
 they began. They are fitted once per EM run, and the last step is solved on
-their output.
+their output (any other last step is fitted on it by its own ``fit``).
 """
 
 import numbers
@@ -303,16 +303,17 @@ def _wide(X, w, fit_intercept):
     return X.shape[1] > rows
 
 
-# ---- Pipelines of column-wise steps -----------------------------------------
+# ---- Pipelines ----------------------------------------------------------------
 
 
 def supports_pipeline_mstep(expert):
-    """Whether :func:`fit_pipeline` solves ``expert``'s weighted fit.
+    """Whether :func:`fit_pipeline` may fit ``expert``'s steps before the
+    last once per EM run.
 
-    True for a :class:`~sklearn.pipeline.Pipeline` whose steps before the
-    last are instances of exactly :data:`COLUMNWISE` (or ``"passthrough"``)
-    and whose last step :func:`supports_fast_mstep`, without ``memory``
-    (which would clone the steps), ``verbose`` or ``transform_input``.
+    True for a :class:`~sklearn.pipeline.Pipeline` without ``memory`` (which
+    would clone the steps), ``verbose`` or ``transform_input``. EM gives the
+    row weights to a Pipeline's last step (as ``<last>__sample_weight``), so
+    the steps before it see the same unweighted rows at every M-step.
 
     Parameters
     ----------
@@ -326,27 +327,27 @@ def supports_pipeline_mstep(expert):
     --------
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from skmoe._fast_mstep import supports_pipeline_mstep
     >>> scaled = make_pipeline(StandardScaler(), LogisticRegression())
-    >>> expanded = make_pipeline(PolynomialFeatures(), LogisticRegression())
-    >>> supports_pipeline_mstep(scaled), supports_pipeline_mstep(expanded)
+    >>> printing = make_pipeline(StandardScaler(), LogisticRegression(), verbose=True)
+    >>> supports_pipeline_mstep(scaled), supports_pipeline_mstep(printing)
     (True, False)
     """
     if type(expert) is not Pipeline:
         return False
     params = expert.__dict__
-    if (
+    return not (
         params.get("memory") is not None
         or params.get("verbose")
         or params.get("transform_input") is not None
-    ):
-        return False
-    *head, (_, last) = expert.steps
-    return all(_columnwise(step) for _, step in head) and supports_fast_mstep(last)
+    )
 
 
 def _columnwise(step):
+    """Whether a Pipeline step is "passthrough" or exactly one of
+    :data:`COLUMNWISE`, whose ``fit_transform`` is its ``fit`` then its
+    ``transform``."""
     return (
         step is None
         or (isinstance(step, str) and step == "passthrough")
@@ -360,7 +361,8 @@ class PipelineInputs(NamedTuple):
 
     X: object  # the Pipeline's input, (n, d)
     y: np.ndarray  # (n,)
-    Xt: object  # the last step's input, (n, d)
+    Xt: object  # the first steps' fit_transform: the last step's fit input
+    Xp: object  # their transform: the last step's input in the Pipeline's predict
     design: object  # logistic_design(Xt, y) for a logistic last step, else None
 
 
@@ -371,10 +373,11 @@ def fit_pipeline(pipeline, X, y, w, inputs):
     so the steps before it would be refitted on the same unweighted rows at
     every M-step and end where they began. The first M-step on ``X`` fits
     them as ``Pipeline.fit`` does and keeps their output in ``inputs``; each
-    M-step then solves the last step on that output with :func:`fast_mstep`,
-    from its previous solution (from zero when it has none). What
-    ``inputs`` keeps changes no result: without it the first steps are
-    refitted, to the same numbers.
+    M-step then fits the last step on that output with :func:`fast_mstep`
+    (a LinearRegression, Ridge or LogisticRegression solved directly, from
+    its previous solution; any other by its own ``fit``). What ``inputs``
+    keeps changes no result: without it the first steps are refitted, to
+    the same numbers (given their ``random_state``).
 
     Parameters
     ----------
@@ -410,13 +413,7 @@ def fit_pipeline(pipeline, X, y, w, inputs):
     """
     kept = inputs.get(pipeline)
     if kept is None or kept.X is not X or kept.y is not y:
-        Xt = X
-        for _, step in pipeline.steps[:-1]:
-            if not (step is None or isinstance(step, str)):
-                Xt = step.fit_transform(Xt, y)
-        last = pipeline.steps[-1][1]
-        design = logistic_design(Xt, y) if solves_logistic([last], Xt, y) else None
-        kept = inputs[pipeline] = PipelineInputs(X, y, Xt, design)
+        kept = inputs[pipeline] = _fit_first_steps(pipeline, X, y)
     fast_mstep(
         [pipeline.steps[-1][1]],
         kept.Xt,
@@ -429,6 +426,23 @@ def fit_pipeline(pipeline, X, y, w, inputs):
         warm=True,
     )
     return pipeline
+
+
+def _fit_first_steps(pipeline, X, y):
+    """Fit the steps of ``pipeline`` before its last, in place, as
+    ``Pipeline.fit`` does; return their :class:`PipelineInputs`."""
+    if len(pipeline.steps) == 1:
+        Xt = Xp = X
+    else:
+        # A slice shares the step objects (no memory: no clones) and checks
+        # them as Pipeline.fit does.
+        first = pipeline[:-1]
+        Xt = first.fit_transform(X, y)
+        columnwise = all(_columnwise(step) for _, step in first.steps)
+        Xp = Xt if columnwise else first.transform(X)
+    last = pipeline.steps[-1][1]
+    design = logistic_design(Xt, y) if solves_logistic([last], Xt, y) else None
+    return PipelineInputs(X, y, Xt, Xp, design)
 
 
 # ---- logistic experts -------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
+from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
@@ -19,11 +20,17 @@ from sklearn.preprocessing import (
     MinMaxScaler,
     PolynomialFeatures,
     RobustScaler,
+    SplineTransformer,
     StandardScaler,
 )
 from sklearn.tree import DecisionTreeRegressor
 
-from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, _fast_mstep
+from skmoe import (
+    MixtureOfExpertsClassifier,
+    MixtureOfExpertsRegressor,
+    _experts,
+    _fast_mstep,
+)
 from skmoe._base import _BaseMixtureOfExperts
 from skmoe._fast_mstep import (
     EM_NEWTON_STEPS,
@@ -622,19 +629,59 @@ def test_a_scaled_pipeline_is_its_weighted_fit(pipeline, data):
 @pytest.mark.parametrize(
     "pipeline",
     [
-        make_pipeline(PolynomialFeatures(), LinearRegression()),  # not column-wise
-        make_pipeline(StandardScaler(), Ridge(positive=True)),  # not solved here
-        make_pipeline(StandardScaler(), DecisionTreeRegressor()),
-        make_pipeline(type("OwnScaler", (StandardScaler,), {})(), LinearRegression()),
         make_pipeline(StandardScaler(), LinearRegression(), verbose=True),
         make_pipeline(StandardScaler(), LinearRegression(), memory="cache"),
+        type("OwnPipeline", (Pipeline,), {})([("lr", LinearRegression())]),
     ],
-    ids=["polynomial", "positive", "tree", "subclassed scaler", "verbose", "memory"],
+    ids=["verbose", "memory", "subclassed Pipeline"],
 )
 def test_other_pipelines_keep_their_own_fit(pipeline):
     # A memory clones the steps, verbose prints each step's fit, a subclass
-    # may transform otherwise: only Pipeline.fit does what they ask.
+    # may fit otherwise: only Pipeline.fit does what they ask.
     assert not supports_pipeline_mstep(pipeline)
+
+
+@pytest.mark.parametrize(
+    "pipeline, exact",
+    [
+        (make_pipeline(PolynomialFeatures(2), Ridge()), False),
+        (make_pipeline(PCA(1), DecisionTreeRegressor(max_depth=3)), True),
+        (make_pipeline(SplineTransformer(n_knots=4), StandardScaler(), Ridge()), False),
+    ],
+    ids=["polynomial Ridge", "PCA tree", "spline Ridge"],
+)
+def test_em_with_any_first_steps_fits_them_once_to_the_same_model(
+    pipeline, exact, monkeypatch
+):
+    # Steps that are not column-wise end where they began too: fitted once
+    # per run, with the last step fitted on their output (a tree by its own
+    # fit, to the bit; Ridge solved directly, to its normal equations'
+    # rounding), the model is the one of a Pipeline.fit at every M-step.
+    X, y, _ = regression_data()
+    moe = MixtureOfExpertsRegressor(
+        pipeline, n_experts=2, crossfit=False, n_init=1, max_iter=20, random_state=0
+    )
+    calls = []
+    fit_transform = PolynomialFeatures.fit_transform
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return fit_transform(self, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        monkeypatch.setattr(PolynomialFeatures, "fit_transform", counting)
+        once = clone(moe).fit(X, y)
+        fitted_once = len(calls)
+        monkeypatch.setattr(_experts, "supports_pipeline_mstep", lambda e: False)
+        every = clone(moe).fit(X, y)
+    if isinstance(pipeline[0], PolynomialFeatures):
+        assert fitted_once == 2  # once per expert, not once per M-step
+        assert len(calls) - fitted_once == 2 * every.n_iter_
+    assert once.n_iter_ == every.n_iter_
+    compare = np.testing.assert_array_equal if exact else np.testing.assert_allclose
+    compare(once.log_likelihoods_, every.log_likelihoods_)
+    compare(once.predict(X), every.predict(X))
 
 
 @fast_logistic
