@@ -16,9 +16,11 @@ import numpy as np
 from sklearn.base import is_regressor
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimators import has_own_likelihood
+from ._fast_mstep import COLUMNWISE
 from .rules import RuleExpert
 
 __all__ = [
@@ -59,13 +61,29 @@ def _logit_parameters(n_classes, n_features, fit_intercept=True):
     return (n_classes - 1) * (n_features + int(bool(fit_intercept)))
 
 
+def _counted_model(estimator):
+    """The estimator whose parameters count: the last step of a Pipeline
+    whose other steps only rescale or fill in columns (StandardScaler,
+    SimpleImputer, ...: fitted to X alone, outside the likelihood of y, and
+    leaving the model as many coefficients); else the estimator itself."""
+    if type(estimator) is Pipeline:
+        *head, (_, last) = estimator.steps
+        if all(
+            step is None or isinstance(step, str) or type(step) in COLUMNWISE
+            for _, step in head
+        ):
+            return last
+    return estimator
+
+
 def _unknown_count(name, expert, role):
     return ValueError(
         f"The number of free parameters is unknown for the {role} {name!r} "
         f"({type(expert).__name__}), so bic and aic are not defined for this "
         "mixture: they are counted for LinearRegression, Ridge and "
         "LogisticRegression experts, fixed experts (FrozenEstimator, "
-        "RuleExpert), SoftmaxGate or LogisticRegression gates, and mixtures of "
+        "RuleExpert), SoftmaxGate or LogisticRegression gates (alone or after "
+        "column-wise scalers and imputers in a Pipeline), and mixtures of "
         "them. Trees, k-nearest neighbours, kernel machines and boosting adapt "
         "their complexity to the data and have no fixed count. Choose "
         "n_experts by cross-validation instead (MixtureOfExpertsRegressorCV / "
@@ -100,13 +118,14 @@ def expert_parameters(name, expert, kind):
     """
     if isinstance(expert, InformationCriteriaMixin):
         return n_parameters(expert)
+    model = _counted_model(expert)
     if isinstance(expert, (FrozenEstimator, RuleExpert)):
         own = 0  # never refitted: nothing of it is estimated
-    elif kind == "regressor" and isinstance(expert, _LINEAR_REGRESSORS):
-        own = _linear_mean_parameters(expert)
-    elif kind == "classifier" and isinstance(expert, LogisticRegression):
+    elif kind == "regressor" and isinstance(model, _LINEAR_REGRESSORS):
+        own = _linear_mean_parameters(model)
+    elif kind == "classifier" and isinstance(model, LogisticRegression):
         own = _logit_parameters(
-            len(expert.classes_), expert.coef_.shape[1], expert.fit_intercept
+            len(model.classes_), model.coef_.shape[1], model.fit_intercept
         )
     else:
         raise _unknown_count(name, expert, "expert")
@@ -125,7 +144,8 @@ def gate_parameters(gate, n_experts):
     Parameters
     ----------
     gate : fitted SoftmaxGate, LogisticRegression or None
-        None (a single expert, no gate) has none.
+        Alone or after column-wise scalers and imputers in a Pipeline; None
+        (a single expert, no gate) has none.
     n_experts : int
 
     Returns
@@ -140,10 +160,11 @@ def gate_parameters(gate, n_experts):
     """
     if gate is None or n_experts == 1:
         return 0
-    if type(gate).__name__ not in _LOGIT_GATES:
+    model = _counted_model(gate)
+    if type(model).__name__ not in _LOGIT_GATES:
         raise _unknown_count("gate", gate, "gate")
     return _logit_parameters(
-        n_experts, gate.n_features_in_, getattr(gate, "fit_intercept", True)
+        n_experts, model.n_features_in_, getattr(model, "fit_intercept", True)
     )
 
 

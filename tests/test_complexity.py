@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 from scipy.special import log_softmax, logsumexp
 from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, PolynomialFeatures, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from benchmarks.flexmix import make_data
@@ -98,6 +101,32 @@ def test_fixed_experts_count_only_what_em_estimates_for_them():
     ).fit(X, y)
     # A rule without probabilities: its error rate; the logistic expert: 4.
     assert n_parameters(clf) == (3 + 1) + 1 + (3 + 1)
+
+
+def test_scaled_pipelines_count_as_their_last_step():
+    # A scaler or an imputer is fitted to X alone, outside the likelihood of
+    # y, and leaves the model as many coefficients: experts and gates after
+    # them count as they do alone.
+    X, y = classification_data(n_classes=3)
+    X = X * [1.0, 100.0, 0.01] + 5.0
+    scaled = make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression())
+    moe = MixtureOfExpertsClassifier(
+        scaled, gate=make_pipeline(MinMaxScaler(), LogisticRegression()), n_experts=2
+    ).fit(X, y)
+    bare = MixtureOfExpertsClassifier(gate=LogisticRegression(), n_experts=2).fit(
+        StandardScaler().fit_transform(X), y
+    )
+    assert n_parameters(moe) == n_parameters(bare) == (2 - 1) * 4 + 2 * 2 * 4
+    X, y = regression_data()
+    moe = MixtureOfExpertsRegressor(
+        make_pipeline(StandardScaler(), Ridge()), n_experts=2, random_state=0
+    ).fit(X, y)
+    assert n_parameters(moe) == (2 - 1) * (3 + 1) + 2 * (3 + 1 + 1)
+    # A step that is not column-wise has no such count.
+    expanded = make_pipeline(PolynomialFeatures(), LinearRegression())
+    moe.set_params(experts=expanded).fit(X, y)
+    with pytest.raises(ValueError, match=r"'expert0' \(Pipeline\)"):
+        moe.bic(X, y)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
