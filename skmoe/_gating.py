@@ -8,6 +8,7 @@ import numpy as np
 from scipy import linalg, optimize
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -18,7 +19,7 @@ from ._compat import (
     _fit_context,
 )
 from ._estimators import check_proba, fit_mode, fit_weighted
-from ._fast_mstep import _newton
+from ._fast_mstep import _newton, supports_pipeline_mstep
 from ._likelihood import PROBA_FLOOR
 from ._math import log_softmax, standard_scale, weighted_mean_and_var
 from ._persistence import VersionedStateMixin
@@ -804,13 +805,67 @@ def fit_gate(gate, X, resp, sample_weight, params=None, design=None):
         return gate._em_refit(design, resp)
     if isinstance(gate, SoftmaxGate):
         return gate.fit(X, resp, sample_weight=sample_weight, **(params or {}))
+    mode = fit_mode(gate)
+    if mode == "pipeline" and not params and _first_steps_ignore_y(gate):
+        # The first steps (a scaler, polynomial features) learn from the
+        # rows, not from the labels: fitted to the rows as given, each once,
+        # as the Pipeline alone would fit them; the last step to the copies.
+        *_, (_, last) = gate.steps
+        Xt = gate[:-1].fit_transform(X)
+        X_rep, y_rep, weight, _ = _replicate(Xt, resp, sample_weight, {})
+        fit_weighted(last, X_rep, y_rep, weight, fit_mode(last))
+        return gate
+    X_rep, y_rep, weight, params = _replicate(X, resp, sample_weight, params or {})
+    return fit_weighted(gate, X_rep, y_rep, weight, mode, params)
+
+
+def _replicate(X, resp, sample_weight, params):
+    """Each row of ``X`` once per expert, copy ``i`` labelled ``i`` and
+    weighted ``sample_weight * resp[:, i]``; copies of weight 0 left out.
+    Returns ``(X_rep, y_rep, weight, params)``, sample-aligned ``params``
+    replicated with the rows."""
     n_samples = resp.shape[0]
     weight = (resp * sample_weight[:, np.newaxis]).T.ravel()
     # Copy k of row t sits at k * n + t; index once, so X is copied only once.
     kept = np.flatnonzero(weight > 0)
-    X_rep, y_rep = X[kept % n_samples], kept // n_samples
-    params = _check_method_params(X, params or {}, kept % n_samples)
-    return fit_weighted(gate, X_rep, y_rep, weight[kept], fit_mode(gate), params)
+    rows = kept % n_samples
+    return (
+        X[rows],
+        kept // n_samples,
+        weight[kept],
+        _check_method_params(X, params, rows),
+    )
+
+
+# Where scikit-learn keeps transformers that learn from X alone (scalers,
+# imputers, polynomial and spline features, PCA, kernel approximations), less
+# those whose tags say they need y (TargetEncoder). Feature selection
+# (SelectKBest) needs y though its tags do not say so.
+_UNSUPERVISED_MODULES = (
+    "sklearn.preprocessing",
+    "sklearn.impute",
+    "sklearn.decomposition",
+    "sklearn.kernel_approximation",
+)
+
+
+def _first_steps_ignore_y(gate):
+    """Whether ``gate`` is a Pipeline, fitted as Pipeline.fit fits it (see
+    :func:`~skmoe._fast_mstep.supports_pipeline_mstep`), whose steps before
+    the last are scikit-learn transformers that learn from X alone."""
+    return (
+        supports_pipeline_mstep(gate)
+        and len(gate.steps) > 1
+        and all(
+            step is None
+            or isinstance(step, str)
+            or (
+                type(step).__module__.startswith(_UNSUPERVISED_MODULES)
+                and not get_tags(step).target_tags.required
+            )
+            for _, step in gate.steps[:-1]
+        )
+    )
 
 
 def gate_log_proba(gate, X, n_experts):
