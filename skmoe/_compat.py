@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_method_params,
     _check_sample_weight,
+    _get_feature_names,
 )
 
 try:  # scikit-learn >= 1.7
@@ -38,6 +39,7 @@ __all__ = [
     "_VisualBlock",
     "_check_feature_names_in",
     "_check_method_params",
+    "_get_feature_names",
     "_raise_for_params",
     "_routing_enabled",
     "_check_sample_weight",

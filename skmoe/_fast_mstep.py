@@ -49,7 +49,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from ._compat import validate_params
+from ._compat import _get_feature_names, validate_params
 
 # Newton on the logistic objective stops when no entry of the gradient of the
 # per-unit-weight objective exceeds this (scikit-learn's lbfgs stops at its
@@ -364,6 +364,7 @@ class PipelineInputs(NamedTuple):
     Xt: object  # the first steps' fit_transform: the last step's fit input
     Xp: object  # their transform: the last step's input in the Pipeline's predict
     design: object  # logistic_design(Xt, y) for a logistic last step, else None
+    names: object  # the column names of a DataFrame Xt the last step keeps, or None
 
 
 def fit_pipeline(pipeline, X, y, w, inputs):
@@ -414,8 +415,9 @@ def fit_pipeline(pipeline, X, y, w, inputs):
     kept = inputs.get(pipeline)
     if kept is None or kept.X is not X or kept.y is not y:
         kept = inputs[pipeline] = _fit_first_steps(pipeline, X, y)
+    last = pipeline.steps[-1][1]
     fast_mstep(
-        [pipeline.steps[-1][1]],
+        [last],
         kept.Xt,
         y,
         w[:, np.newaxis],
@@ -425,6 +427,8 @@ def fit_pipeline(pipeline, X, y, w, inputs):
         # warm_start of its own): from zero only when not yet fitted.
         warm=True,
     )
+    if kept.names is not None:
+        last.feature_names_in_ = kept.names
     return pipeline
 
 
@@ -441,8 +445,24 @@ def _fit_first_steps(pipeline, X, y):
         columnwise = all(_columnwise(step) for _, step in first.steps)
         Xp = Xt if columnwise else first.transform(X)
     last = pipeline.steps[-1][1]
+    names = None
+    if supports_fast_mstep(last) and _float_frame(Xt):
+        # Steps set to output pandas: solved on the frame's values, the last
+        # step keeps its column names as its fit on the frame would.
+        names, Xt = _get_feature_names(Xt), Xt.to_numpy(dtype=np.float64)
     design = logistic_design(Xt, y) if solves_logistic([last], Xt, y) else None
-    return PipelineInputs(X, y, Xt, Xp, design)
+    return PipelineInputs(X, y, Xt, Xp, design, names)
+
+
+def _float_frame(X):
+    """Whether ``X`` is a pandas DataFrame of float64 columns."""
+    dtypes = getattr(X, "dtypes", None)
+    return (
+        hasattr(X, "to_numpy")
+        and dtypes is not None
+        and getattr(X, "ndim", 0) == 2
+        and all(dtype == np.float64 for dtype in dtypes)
+    )
 
 
 # ---- logistic experts -------------------------------------------------------

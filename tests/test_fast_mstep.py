@@ -729,3 +729,30 @@ def test_em_without_the_kept_columns_is_the_same_to_the_bit(kind, monkeypatch):
     np.testing.assert_array_equal(kept.log_likelihoods_, forgotten.log_likelihoods_)
     for a, b in zip(kept.experts_, forgotten.experts_, strict=True):
         np.testing.assert_array_equal(a[-1].coef_, b[-1].coef_)
+
+
+@fast_logistic
+def test_steps_that_output_pandas_keep_the_direct_m_step():
+    # set_output(transform="pandas") hands the last step a DataFrame: it is
+    # solved on the frame's values and keeps the column names, as its fit on
+    # the frame would. Refitted by its own solver instead, the fit was 5x
+    # slower and ended elsewhere.
+    pd = pytest.importorskip("pandas")
+    X, y = load_breast_cancer(return_X_y=True)
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    expert = make_pipeline(StandardScaler(), LogisticRegression())
+    moe = MixtureOfExpertsClassifier(expert, n_experts=2, random_state=0)
+    plain = clone(moe).fit(frame, y)
+    pandas = clone(moe).set_params(experts=clone(expert).set_output(transform="pandas"))
+    pandas.fit(frame, y)
+    np.testing.assert_allclose(
+        pandas.log_likelihoods_, plain.log_likelihoods_, rtol=1e-10
+    )
+    for pipeline in pandas.experts_:
+        names = pipeline[0].get_feature_names_out()
+        assert list(pipeline[-1].feature_names_in_) == list(names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no feature-name mismatch
+        np.testing.assert_allclose(
+            pandas.predict_proba(frame), plain.predict_proba(frame), atol=1e-10
+        )
