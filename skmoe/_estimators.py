@@ -13,8 +13,9 @@ from contextlib import contextmanager
 import numpy as np
 from sklearn import config_context
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
@@ -151,6 +152,47 @@ def accepts(estimator, input_tag):
         if type(step).__module__.startswith("sklearn.impute"):
             return True
     return True
+
+
+def column_names_selected(estimator):
+    """The first columns ``estimator`` selects by name in a
+    ``ColumnTransformer`` (inside Pipelines, FeatureUnions and
+    FrozenEstimators too), or None.
+
+    A mixture gives its experts and its gate their columns as a float array,
+    without names: a selection by name (a string, a list of strings, a
+    ``make_column_selector``) can only fail there.
+    """
+    if isinstance(estimator, FrozenEstimator):
+        return column_names_selected(estimator.estimator)
+    if isinstance(estimator, (Pipeline, FeatureUnion)):
+        parts = [step for _, step in getattr(estimator, "steps", None) or []]
+        parts += [part for _, part in getattr(estimator, "transformer_list", [])]
+    elif isinstance(estimator, ColumnTransformer):
+        for _, _, columns in estimator.transformers:
+            if _by_name(columns):
+                return columns
+        parts = [transformer for _, transformer, _ in estimator.transformers]
+    else:
+        return None
+    for part in parts:
+        if not isinstance(part, str):
+            found = column_names_selected(part)
+            if found is not None:
+                return found
+    return None
+
+
+def _by_name(columns):
+    if isinstance(columns, str) or isinstance(columns, make_column_selector):
+        return True
+    if isinstance(columns, slice):
+        return isinstance(columns.start, str) or isinstance(columns.stop, str)
+    return (
+        isinstance(columns, (list, tuple, np.ndarray))
+        and len(columns) > 0
+        and all(isinstance(column, str) for column in columns)
+    )
 
 
 def seeded_clone(expert, rng, keep_given=False):

@@ -13,7 +13,12 @@ from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from ._compat import _check_method_params
-from ._estimators import fit_mode, fit_weighted, same_type_error
+from ._estimators import (
+    column_names_selected,
+    fit_mode,
+    fit_weighted,
+    same_type_error,
+)
 from ._fast_mstep import (
     fast_mstep,
     fit_pipeline,
@@ -74,6 +79,22 @@ def check_expert(name, expert, kind):
     if not is_kind(expert):
         raise ValueError(
             f"Expert {name!r} ({type(expert).__name__}) should be a {kind}."
+        )
+    _check_columns_by_position(f"Expert {name!r}", expert)
+
+
+def _check_columns_by_position(who, estimator):
+    """Refuse a ColumnTransformer that selects columns by name inside an
+    expert or the gate, which receive their columns without names."""
+    columns = column_names_selected(estimator)
+    if columns is not None:
+        raise ValueError(
+            f"{who} ({type(estimator).__name__}) selects columns by name "
+            f"({columns!r}) in a ColumnTransformer, but a mixture gives its "
+            "experts and its gate their columns as a float array without names. "
+            "Select them by position there, or by name with expert_features "
+            "and gate_features (which read a DataFrame's names), encoding "
+            "categorical columns before the mixture."
         )
 
 

@@ -18,7 +18,7 @@ from ._compat import (
     _check_method_params,
     _fit_context,
 )
-from ._estimators import check_proba, fit_mode, fit_weighted
+from ._estimators import check_proba, column_names_selected, fit_mode, fit_weighted
 from ._fast_mstep import _newton, supports_pipeline_mstep
 from ._likelihood import PROBA_FLOOR
 from ._math import log_softmax, standard_scale, weighted_mean_and_var
@@ -729,6 +729,15 @@ def check_gate(gate):
             f"'gate' ({type(gate).__name__}) must accept sample_weight in fit "
             "(directly, or in the last step of a Pipeline): the gate learns "
             "from responsibilities as row weights."
+        )
+    columns = column_names_selected(gate)
+    if columns is not None:
+        raise ValueError(
+            f"The gate ({type(gate).__name__}) selects columns by name "
+            f"({columns!r}) in a ColumnTransformer, but a mixture gives its "
+            "experts and its gate their columns as a float array without names. "
+            "Select them by position there, or by name with gate_features "
+            "(which reads a DataFrame's names)."
         )
 
 

@@ -24,7 +24,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.compose import make_column_selector
+from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -507,6 +507,37 @@ def test_pipeline_expert_under_metadata_routing_gives_the_same_fit():
         routed = clone(moe).fit(X, y)
     assert_allclose(routed.predict(X), plain.predict(X), rtol=1e-12)
     assert plain.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [["x1"], "x1", make_column_selector(dtype_include="number")],
+    ids=["names", "a name", "a selector"],
+)
+@pytest.mark.parametrize("where", ["expert", "gate"])
+@pytest.mark.filterwarnings("ignore::skmoe.exceptions.LocalOptimumWarning")
+def test_a_column_transformer_selecting_by_name_is_refused_up_front(columns, where):
+    # The mixture gives its experts and gate arrays without names: the
+    # selection could only fail, deep inside, at the first M-step, even for
+    # a lone expert whose Pipeline fits the same frame alone.
+    X, y = make_linear_mixture(100, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    select = make_column_transformer((StandardScaler(), columns))
+    if where == "expert":
+        moe = MixtureOfExpertsRegressor(make_pipeline(select, Ridge()), n_experts=1)
+        who = r"Expert 'expert0' \(Pipeline\)"
+    else:
+        gate = make_pipeline(select, LogisticRegression())
+        moe = MixtureOfExpertsRegressor(n_experts=2, gate=gate)
+        who = r"The gate \(Pipeline\)"
+    with pytest.raises(ValueError, match=who + " selects columns by name .*position"):
+        moe.fit(frame, y)
+    assert not hasattr(moe, "experts_")
+    by_position = make_column_transformer((StandardScaler(), [0, 1]))
+    last = Ridge() if where == "expert" else LogisticRegression()
+    name = "experts" if where == "expert" else "gate"
+    moe.set_params(**{name: make_pipeline(by_position, last)}).fit(frame, y)
+    assert np.all(np.isfinite(moe.predict(frame)))
 
 
 # ---- 5. rules as experts -----------------------------------------------------
