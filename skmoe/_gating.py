@@ -47,9 +47,15 @@ EM_GATE_STEPS = 1
 EM_GATE_LBFGS_STEPS = 20
 
 
-def _by_newton(solver, n_params):
-    """Whether a gate of ``n_params`` parameters is solved by Newton's method
-    (``solver="auto"``: up to ``_NEWTON_MAX_PARAMS``), else by L-BFGS."""
+def _by_newton(solver, n_inputs, n_classes):
+    """Whether a gate of ``n_inputs`` columns (its intercept included) over
+    ``n_classes`` classes is solved by Newton's method (``solver="auto"``: up
+    to ``_NEWTON_MAX_PARAMS`` parameters in Newton's problem), else by L-BFGS.
+
+    Two classes take one logit (see :func:`_fit_two`): ``n_inputs``
+    parameters, not twice as many.
+    """
+    n_params = n_inputs * (1 if n_classes == 2 else n_classes)
     return solver == "newton" or (solver == "auto" and n_params <= _NEWTON_MAX_PARAMS)
 
 
@@ -271,7 +277,8 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
     solver : {"auto", "newton", "lbfgs"}, default="auto"
         ``"newton"`` uses the exact Hessian and converges in a few steps;
         ``"lbfgs"`` needs no Hessian. ``"auto"`` picks Newton when the gate has
-        at most 200 parameters (``(n_features + 1) * n_classes``).
+        at most 200 parameters (``(n_features + 1) * n_classes``; for two
+        classes, solved on one logit, ``n_features + 1``).
     max_iter : int, default=100
         Maximum number of solver iterations per call to :meth:`fit`.
     tol : float, default=1e-8
@@ -435,7 +442,6 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         scale = standard_scale(mean, var, X.shape[0])
         Z = _with_intercept((X - mean) / scale)
 
-        n_params = Z.shape[1] * targets.shape[1]
         W = np.zeros((Z.shape[1], targets.shape[1]))
         if self.warm_start and hasattr(self, "_W") and self._W.shape == W.shape:
             W = self._W.copy()
@@ -443,7 +449,7 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         weight = sample_weight / total
         alpha = self.penalty(X.shape[1], total)
         args = (Z, targets, weight, alpha / total, self.max_iter, self.tol)
-        solver = "newton" if _by_newton(self.solver, n_params) else "lbfgs"
+        solver = "newton" if _by_newton(self.solver, *W.shape) else "lbfgs"
         if self.balance > 0:
             W, self.n_iter_ = _fit_lbfgs(W, *args, balance=self.balance)
         elif solver == "newton" and targets.shape[1] == 2:
@@ -479,7 +485,7 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         converged start no step is taken.
         """
         alpha = self.penalty(design.mean.shape[0], design.total) / design.total
-        newton = _by_newton(self.solver, self._W.size)
+        newton = _by_newton(self.solver, *self._W.shape)
         steps = max_steps if newton else EM_GATE_LBFGS_STEPS
         args = (design.Z, resp, design.weight, alpha, steps, self.tol)
         if not newton:
