@@ -505,3 +505,30 @@ def test_a_pipeline_gates_step_that_needs_y_learns_from_the_copies():
     moe.fit(X, y)
     assert moe.gate_[0].get_support().tolist() == [True, False]
     assert moe.score(X, y) > 0.95
+
+
+@pytest.mark.parametrize("n_classes, by_newton", [(2, True), (3, False)])
+def test_auto_solver_counts_the_parameters_newton_solves(
+    rng, monkeypatch, n_classes, by_newton
+):
+    # 150 features: two classes are one logit of 151 parameters, within
+    # Newton's 200; three are 453. Two classes went to L-BFGS, counted as 302.
+    from skmoe import _gating
+
+    solved = []
+    for name in ("_fit_two", "_fit_newton", "_fit_lbfgs"):
+        real = getattr(_gating, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            solved.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(_gating, name, spy)
+    X = rng.standard_normal((300, 150))
+    y = np.argmax(X[:, :n_classes], axis=1)
+    gate = SoftmaxGate(alpha=1.0, warm_start=True).fit(X, y)
+    assert (solved[0] != "_fit_lbfgs") is by_newton
+    resp = np.full((300, n_classes), 1.0 / n_classes)
+    design = _gating.gate_design(gate, X, np.ones(300))
+    gate._em_refit(design, resp)
+    assert (solved[1] != "_fit_lbfgs") is by_newton
