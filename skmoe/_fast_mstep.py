@@ -78,6 +78,9 @@ MIN_EIGENVALUE_RATIO = 1e-9
 # Hessian Newton builds; beyond it the estimator's own solver is cheaper.
 MAX_NEWTON_PARAMS = 500
 
+# Rows per block when a multinomial Hessian is summed over rows.
+HESSIAN_CHUNK = 8192
+
 # Steps that rescale or fill in columns one at a time: a linear model after
 # them is still linear in X, with as many coefficients.
 COLUMNWISE = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, SimpleImputer)
@@ -365,6 +368,7 @@ class PipelineInputs(NamedTuple):
     Xp: object  # their transform: the last step's input in the Pipeline's predict
     design: object  # logistic_design(Xt, y) for a logistic last step, else None
     names: object  # the column names of a DataFrame Xt the last step keeps, or None
+    key: object  # _columnwise_key of the first steps, or None
 
 
 def fit_pipeline(pipeline, X, y, w, inputs):
@@ -414,7 +418,9 @@ def fit_pipeline(pipeline, X, y, w, inputs):
     """
     kept = inputs.get(pipeline)
     if kept is None or kept.X is not X or kept.y is not y:
-        kept = inputs[pipeline] = _fit_first_steps(pipeline, X, y)
+        kept = inputs[pipeline] = _fit_first_steps(
+            pipeline, X, y, list(inputs.values())
+        )
     last = pipeline.steps[-1][1]
     fast_mstep(
         [last],
@@ -432,26 +438,48 @@ def fit_pipeline(pipeline, X, y, w, inputs):
     return pipeline
 
 
-def _fit_first_steps(pipeline, X, y):
+def _fit_first_steps(pipeline, X, y, others=()):
     """Fit the steps of ``pipeline`` before its last, in place, as
-    ``Pipeline.fit`` does; return their :class:`PipelineInputs`."""
+    ``Pipeline.fit`` does; return their :class:`PipelineInputs`.
+
+    Column-wise first steps configured as those of another Pipeline in
+    ``others`` (the :class:`PipelineInputs` of the run), fitted on the same
+    rows, give the same output: it is shared, not kept once per expert
+    (cloned scaled experts would each hold a copy of ``X``).
+    """
+    last = pipeline.steps[-1][1]
+    logistic = isinstance(last, LogisticRegression) and supports_fast_mstep(last)
+    key = _columnwise_key(pipeline, logistic)
     if len(pipeline.steps) == 1:
         Xt = Xp = X
     else:
         # A slice shares the step objects (no memory: no clones) and checks
         # them as Pipeline.fit does.
         first = pipeline[:-1]
+        same = [o for o in others if o.key == key and o.X is X and o.y is y]
+        if key is not None and same:
+            first.fit(X, y)
+            return same[0]
         Xt = first.fit_transform(X, y)
-        columnwise = all(_columnwise(step) for _, step in first.steps)
-        Xp = Xt if columnwise else first.transform(X)
-    last = pipeline.steps[-1][1]
+        Xp = Xt if key is not None else first.transform(X)
     names = None
     if supports_fast_mstep(last) and _float_frame(Xt):
         # Steps set to output pandas: solved on the frame's values, the last
         # step keeps its column names as its fit on the frame would.
         names, Xt = _get_feature_names(Xt), Xt.to_numpy(dtype=np.float64)
     design = logistic_design(Xt, y) if solves_logistic([last], Xt, y) else None
-    return PipelineInputs(X, y, Xt, Xp, design, names)
+    return PipelineInputs(X, y, Xt, Xp, design, names, key)
+
+
+def _columnwise_key(pipeline, logistic):
+    """What makes two Pipelines' column-wise first steps give the same output
+    on the same rows (their classes and parameters, and whether the run
+    keeps a logistic design for the last step), or None when some first
+    step is not column-wise."""
+    steps = [step for _, step in pipeline.steps[:-1]]
+    if not all(_columnwise(step) for step in steps):
+        return None
+    return (logistic, *((type(step), repr(step)) for step in steps))
 
 
 def _float_frame(X):
@@ -678,12 +706,19 @@ def _logistic_hessian(Z, proba, weight, alpha, penalised, binary):
     else:
         n, q = Z.shape
         L = proba.shape[1]
-        # sum_t w_t (diag(p_t) - p_t p_t^T) kron z_t z_t^T
-        zp = (np.sqrt(weight)[:, np.newaxis] * Z)[:, :, np.newaxis] * proba[
-            :, np.newaxis, :
-        ]
-        zp = zp.reshape(n, q * L)
-        H = -(zp.T @ zp)
+        # sum_t w_t (diag(p_t) - p_t p_t^T) kron z_t z_t^T, the outer
+        # products summed over blocks of rows: one (rows, q L) array at a
+        # time, not one for all n rows (2.3 GiB at a million rows of 5
+        # features and 50 classes).
+        H = np.zeros((q * L, q * L))
+        root = np.sqrt(weight)
+        for start in range(0, n, HESSIAN_CHUNK):
+            rows = slice(start, start + HESSIAN_CHUNK)
+            zp = (root[rows, np.newaxis] * Z[rows])[:, :, np.newaxis] * proba[
+                rows, np.newaxis, :
+            ]
+            zp = zp.reshape(-1, q * L)
+            H -= zp.T @ zp
         for j in range(L):
             H[j::L, j::L] += Z.T @ (Z * (weight * proba[:, j])[:, np.newaxis])
     H.flat[:: len(H) + 1] += alpha * penalised.ravel()  # the diagonal
