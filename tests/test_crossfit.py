@@ -575,3 +575,25 @@ def test_a_penalised_expert_with_many_coefficients_keeps_its_rows():
     ).fit(X_train, y_train)
     assert moe.expert_weights_[0] > 0.9
     assert moe.score(X_test, y_test) >= alone - 0.02
+
+
+def test_copies_that_share_a_folds_rows_cannot_change_them():
+    # The copies of a fold share its rows, to fit on and to predict: one that
+    # scales in place must not move the rows the others see. At predict it
+    # did: the tree's copies scored the rows the scaler had scaled, and the
+    # fit parted from the one with copy=True at the first iteration.
+    X, y = linear_data()
+
+    def experts(copy):
+        scaled = make_pipeline(
+            StandardScaler(copy=copy), PolynomialFeatures(), LinearRegression()
+        )
+        return [("scaled", scaled), ("tree", DecisionTreeRegressor(max_depth=3))]
+
+    models = [
+        MixtureOfExpertsRegressor(
+            experts(copy), n_init=1, max_iter=5, random_state=0
+        ).fit(X, y)
+        for copy in (True, False)
+    ]
+    assert_array_equal(models[0].log_likelihoods_, models[1].log_likelihoods_)
