@@ -11,6 +11,7 @@ parameters live in :mod:`._composition`, input checks in :mod:`._validation`.
 """
 
 import copy
+import functools
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -713,8 +714,10 @@ class _BaseMixtureOfExperts(
                 self._state(),
                 curve,
                 False,
-                resume=lambda: self._resume(
-                    data, resp, curve, rng, index, last + 1, path
+                # A partial, not a lambda: a run paused in a process worker
+                # goes back pickled, and pickle takes no lambdas.
+                resume=functools.partial(
+                    self._resume, data, resp, curve, rng, index, last + 1, path
                 ),
             )
         self._print_end(converged, ll)

@@ -338,8 +338,15 @@ def fit_experts(
         for i, (name, expert, mode, seed) in enumerate(
             zip(names, experts, modes, seeds, strict=True)
         )
+        # A fixed expert is never refitted: not sent to a worker (a process
+        # backend would copy a prefit model there and back every iteration).
+        if mode != "fixed"
     ]
-    return run_fit_jobs(jobs, n_jobs, n_iter)
+    fitted = list(experts)
+    refitted = run_fit_jobs(jobs, n_jobs, n_iter)
+    for job, expert in zip(jobs, refitted, strict=True):
+        fitted[job[7]] = expert  # job[7]: the expert's position
+    return fitted
 
 
 def run_fit_jobs(jobs, n_jobs, n_iter):
@@ -370,7 +377,8 @@ def run_fit_jobs(jobs, n_jobs, n_iter):
         # An expert's own failure arrives named (as its message says; a
         # process backend keeps only the message); anything else broke in
         # the parallel machinery.
-        if str(exc).startswith("Expert "):
+        said = exc.args[0] if exc.args else ""  # str() quotes a KeyError's
+        if isinstance(said, str) and said.startswith("Expert "):
             raise
         raise RuntimeError(
             f"Fitting the experts in parallel (n_jobs={n_jobs}) failed "
