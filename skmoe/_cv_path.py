@@ -17,7 +17,7 @@ seed bound in).
 
 import numbers
 import time
-import warnings
+from contextlib import nullcontext
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 
 from ._init import standardize, weighted_kmeans
+from ._warn import quietly
 
 # Share of a split expert's responsibility left with the other half of its
 # rows: a hard split would let the two new experts' gate weights run off in
@@ -294,11 +295,9 @@ def fit_candidate(make, n_experts, alpha, start, data, quiet):
     """
     model = make(n_experts, alpha, restarts=start is None)
     begin = time.perf_counter()
-    with warnings.catch_warnings():
-        if quiet:
-            # Candidates with too many experts starve some of them: that is
-            # what the held-out score is there to judge.
-            warnings.simplefilter("ignore", UserWarning)
+    # Candidates with too many experts starve some of them: that is what the
+    # held-out score is there to judge.
+    with quietly() if quiet else nullcontext():
         model.fit(
             data.X_raw,
             data.y,

@@ -1,9 +1,14 @@
-"""Every warning of a fit points at the line that called fit."""
+"""Every warning of a fit points at the line that called fit; a quiet fit
+silences them in its own thread only."""
 
+import sys
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.tree import DecisionTreeRegressor
 
@@ -11,6 +16,7 @@ from skmoe import (
     DeadExpertWarning,
     DegenerateFitWarning,
     MixtureOfExpertsRegressor,
+    MixtureOfExpertsRegressorCV,
     WarmStartWarning,
 )
 
@@ -72,3 +78,72 @@ def test_warnings_of_a_nested_mixture_point_at_the_outer_call():
     ours = [w for w in caught if w.category is ConvergenceWarning]
     assert ours
     assert {w.filename for w in ours} == {__file__}
+
+
+# ---- quiet fits and threads ----------------------------------------------------
+
+
+class _Warnings:
+    """A stand-in for the warnings module as ``skmoe._warn`` sees it, which
+    records what it is asked and by which thread."""
+
+    def __init__(self):
+        self.shown, self.filter_changes = [], []
+
+    def warn(self, message, category, stacklevel=1):
+        self.shown.append((threading.current_thread().name, str(message)))
+
+    def catch_warnings(self):
+        self.filter_changes.append(threading.current_thread().name)
+        return warnings.catch_warnings()
+
+    def simplefilter(self, *args, **kwargs):
+        warnings.simplefilter(*args, **kwargs)
+
+
+def test_quiet_fits_in_worker_threads_leave_the_process_filters_alone(monkeypatch):
+    # catch_warnings saves and restores the process's filters: two threads
+    # entering and leaving it at once left an "ignore UserWarning" filter
+    # behind for good, silencing every later warning. In a worker thread a
+    # quiet fit now silences skmoe's own warnings by a context variable.
+    from skmoe import _warn
+
+    stand_in = _Warnings()
+    monkeypatch.setattr(_warn, "warnings", stand_in)
+
+    def worker():
+        with _warn.quietly():
+            _warn.warn("hidden", DeadExpertWarning)
+        _warn.warn("shown", DeadExpertWarning)
+
+    thread = threading.Thread(target=worker, name="worker")
+    thread.start()
+    thread.join()
+    assert stand_in.shown == [("worker", "shown")]
+    assert stand_in.filter_changes == []
+    with _warn.quietly():  # the main thread silences other libraries' too
+        _warn.warn("hidden", DeadExpertWarning)
+    assert stand_in.filter_changes == ["MainThread"]
+    assert len(stand_in.shown) == 1
+
+
+def test_cv_estimators_fitted_in_threads_change_no_filter(monkeypatch):
+    # Whatever skmoe module would save and restore the process's filters.
+    saved_by_skmoe = []
+    real = warnings.catch_warnings
+
+    def spy(*args, **kwargs):
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller.startswith("skmoe"):
+            saved_by_skmoe.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(warnings, "catch_warnings", spy)
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 2, size=(120, 1))
+    y = np.abs(X[:, 0]) + 0.1 * rng.standard_normal(120)
+    cv = MixtureOfExpertsRegressorCV(n_experts_grid=(1, 2), cv=2, random_state=0)
+    with ThreadPoolExecutor(2) as pool:
+        fitted = list(pool.map(lambda c: c.fit(X, y), [clone(cv), clone(cv)]))
+    assert all(model.n_experts_ in (1, 2) for model in fitted)
+    assert saved_by_skmoe == []
