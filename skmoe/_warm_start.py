@@ -15,6 +15,7 @@ The signature holds only text, numbers and lists, so a pickled or
 ``skops``-saved mixture keeps it without new trusted types.
 """
 
+import functools
 import hashlib
 import types
 
@@ -114,14 +115,29 @@ def _value_text(value):
     A module-level function (a rule's) is named by module and name: its
     repr holds its address, which differs once the model is loaded
     elsewhere, and a warm start would then refit from the templates instead
-    of continuing. A lambda or a local function keeps its repr: its name does
-    not tell one from another.
+    of continuing. A ``functools.partial`` is named by its function and
+    arguments, and an object whose repr holds its address (a callable
+    object as a rule) by its class and state. A lambda or a local function
+    keeps its repr: its name does not tell one from another.
     """
     if hasattr(value, "get_params"):
         return _type_name(value)
-    if isinstance(value, types.FunctionType) and "<" not in value.__qualname__:
-        return f"{value.__module__}.{value.__qualname__}"
-    return repr(value)
+    if isinstance(value, types.FunctionType):
+        if "<" not in value.__qualname__:
+            return f"{value.__module__}.{value.__qualname__}"
+        return repr(value)
+    if isinstance(value, functools.partial):
+        args = [_value_text(arg) for arg in value.args]
+        keywords = sorted((k, _value_text(v)) for k, v in value.keywords.items())
+        return f"partial({_value_text(value.func)}, {args}, {keywords})"
+    text = repr(value)
+    state = getattr(value, "__dict__", None)
+    if " at 0x" in text and isinstance(state, dict):
+        # An object's default repr holds its address too: it is named by its
+        # class and its state instead (a rule's callable object).
+        items = sorted((key, _value_text(item)) for key, item in state.items())
+        return f"{type(value).__module__}.{type(value).__qualname__}({items})"
+    return text
 
 
 def _digest(value):

@@ -155,6 +155,57 @@ def test_a_changed_lambda_rule_is_a_changed_parameter(data):
     )
 
 
+class _ScaledFirstColumn:
+    """A callable object as a rule: its default repr holds its address."""
+
+    def __init__(self, factor):
+        self.factor = factor
+
+    def __call__(self, X):
+        return self.factor * X[:, 0]
+
+
+def test_callable_objects_and_partials_are_named_by_their_content():
+    # Their reprs hold addresses: a model deep-copied, or loaded in another
+    # process, took the same rule for a changed one and silently refitted
+    # from the templates (its predictions moved by up to 1.7).
+    import copy
+    import functools
+
+    from skmoe._warm_start import _value_text
+
+    rule = _ScaledFirstColumn(2.0)
+    assert _value_text(rule) == _value_text(copy.deepcopy(rule))
+    assert _value_text(rule) != _value_text(_ScaledFirstColumn(3.0))
+    partial = functools.partial(_as_loaded_elsewhere(_first_column))
+    assert _value_text(partial) == _value_text(functools.partial(_first_column))
+    assert _value_text(functools.partial(max, 1)) != _value_text(
+        functools.partial(max, 2)
+    )
+
+
+def test_a_deep_copied_rule_object_continues(data, monkeypatch):
+    import copy
+
+    from skmoe._base import _BaseMixtureOfExperts
+    from skmoe.rules import RuleExpert
+
+    X, y = data
+    rule = RuleExpert(_ScaledFirstColumn(2.0))
+    moe = MixtureOfExpertsRegressor(
+        [("rule", rule), ("lin", LinearRegression())], warm_start=True, random_state=0
+    )
+    warm(moe, X, y)
+    moe = copy.deepcopy(moe)
+
+    def refresh(*args):
+        raise AssertionError("refitted from the templates")
+
+    monkeypatch.setattr(_BaseMixtureOfExperts, "_refresh", refresh)
+    warm(moe, X, y)
+    assert moe.n_iter_ <= 2
+
+
 def test_init_resp_on_a_warm_refit_is_ignored_with_a_warning(data):
     """A warm start continues from the fitted model; the responsibilities
     passed to fit were dropped without a word."""
