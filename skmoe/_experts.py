@@ -318,34 +318,31 @@ def fit_experts(
         for mode in modes
     ]
     params = params or {}
+    # A fixed expert is never refitted: not sent to a worker (a process
+    # backend would copy a prefit model there and back every iteration).
+    refitted = [i for i, mode in enumerate(modes) if mode != "fixed"]
     jobs = [
         (
-            name,
+            names[i],
             n_iter,
-            expert,
+            experts[i],
             X,
             y,
             sample_weight,
             resp,
             i,
-            mode,
+            modes[i],
             how,
-            seed,
-            params.get(name),
+            seeds[i],
+            params.get(names[i]),
             design,
             pipelines,
         )
-        for i, (name, expert, mode, seed) in enumerate(
-            zip(names, experts, modes, seeds, strict=True)
-        )
-        # A fixed expert is never refitted: not sent to a worker (a process
-        # backend would copy a prefit model there and back every iteration).
-        if mode != "fixed"
+        for i in refitted
     ]
     fitted = list(experts)
-    refitted = run_fit_jobs(jobs, n_jobs, n_iter)
-    for job, expert in zip(jobs, refitted, strict=True):
-        fitted[job[7]] = expert  # job[7]: the expert's position
+    for i, expert in zip(refitted, run_fit_jobs(jobs, n_jobs, n_iter), strict=True):
+        fitted[i] = expert
     return fitted
 
 
