@@ -45,6 +45,7 @@ __all__ = [
     "_check_sample_weight",
     "_fit_context",
     "check_sample_weight",
+    "output_config",
     "validate_params",
 ]
 
@@ -162,3 +163,9 @@ def validate_params(estimator):
     """Check ``estimator``'s parameters against its declared constraints, as
     its ``fit`` does first, raising scikit-learn's InvalidParameterError."""
     estimator._validate_params()
+
+
+def output_config(estimator):
+    """What ``set_output`` set on ``estimator`` (scikit-learn keeps it in a
+    private attribute), or None."""
+    return getattr(estimator, "_sklearn_output_config", None)

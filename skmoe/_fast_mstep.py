@@ -49,7 +49,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from ._compat import _get_feature_names, validate_params
+from ._compat import _get_feature_names, output_config, validate_params
 
 # Newton on the logistic objective stops when no entry of the gradient of the
 # per-unit-weight objective exceeds this (scikit-learn's lbfgs stops at its
@@ -473,13 +473,23 @@ def _fit_first_steps(pipeline, X, y, others=()):
 
 def _columnwise_key(pipeline, logistic):
     """What makes two Pipelines' column-wise first steps give the same output
-    on the same rows (their classes and parameters, and whether the run
-    keeps a logistic design for the last step), or None when some first
-    step is not column-wise."""
+    on the same rows (their classes, parameters and output containers, and
+    whether the run keeps a logistic design for the last step), or None
+    when some first step is not column-wise."""
     steps = [step for _, step in pipeline.steps[:-1]]
     if not all(_columnwise(step) for step in steps):
         return None
-    return (logistic, *((type(step), repr(step)) for step in steps))
+    return (
+        logistic,
+        *(
+            (
+                type(step),
+                repr(step),
+                repr(output_config(step)),
+            )
+            for step in steps
+        ),
+    )
 
 
 def _float_frame(X):

@@ -791,12 +791,19 @@ def test_pipelines_with_the_same_columnwise_steps_share_their_output():
     pipelines.append(make_pipeline(StandardScaler(with_mean=False), Ridge()))
     pipelines.append(make_pipeline(PolynomialFeatures(), Ridge()))
     pipelines.append(make_pipeline(PolynomialFeatures(), Ridge()))
+    pandas = make_pipeline(StandardScaler(), Ridge()).set_output(transform="pandas")
+    pipelines.append(pandas)
     for pipeline in pipelines:
         fit_pipeline(pipeline, X, y, w, inputs)
-    first, clone_, unscaled_mean, poly, poly_again = (inputs[p] for p in pipelines)
+    first, clone_, unscaled_mean, poly, poly_again = (inputs[p] for p in pipelines[:5])
     assert clone_ is first
     assert unscaled_mean is not first
     assert poly_again is not poly  # not column-wise: not compared
+    # Another output container: not shared, and its last step alone keeps
+    # the frame's column names.
+    assert inputs[pandas] is not first
+    assert not hasattr(pipelines[0][-1], "feature_names_in_")
+    assert hasattr(pandas[-1], "feature_names_in_")
     for pipeline in pipelines[:3]:
         np.testing.assert_allclose(pipeline[0].scale_, X.std(axis=0))
     np.testing.assert_allclose(pipelines[0][-1].coef_, pipelines[1][-1].coef_)
