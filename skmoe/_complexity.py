@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimators import has_own_likelihood
-from ._fast_mstep import COLUMNWISE
+from ._fast_mstep import scales_columns_only
 from .rules import RuleExpert
 
 __all__ = [
@@ -66,13 +66,8 @@ def _counted_model(estimator):
     whose other steps only rescale or fill in columns (StandardScaler,
     SimpleImputer, ...: fitted to X alone, outside the likelihood of y, and
     leaving the model as many coefficients); else the estimator itself."""
-    if type(estimator) is Pipeline:
-        *head, (_, last) = estimator.steps
-        if all(
-            step is None or isinstance(step, str) or type(step) in COLUMNWISE
-            for _, step in head
-        ):
-            return last
+    if type(estimator) is Pipeline and scales_columns_only(estimator):
+        return estimator.steps[-1][1]
     return estimator
 
 

@@ -347,10 +347,14 @@ def supports_pipeline_mstep(expert):
     )
 
 
+def scales_columns_only(pipeline):
+    """Whether every step of ``pipeline`` before its last is "passthrough"
+    or exactly one of :data:`COLUMNWISE` (whose ``fit_transform`` is its
+    ``fit`` then its ``transform``)."""
+    return all(_columnwise(step) for _, step in pipeline.steps[:-1])
+
+
 def _columnwise(step):
-    """Whether a Pipeline step is "passthrough" or exactly one of
-    :data:`COLUMNWISE`, whose ``fit_transform`` is its ``fit`` then its
-    ``transform``."""
     return (
         step is None
         or (isinstance(step, str) and step == "passthrough")
@@ -476,18 +480,13 @@ def _columnwise_key(pipeline, logistic):
     on the same rows (their classes, parameters and output containers, and
     whether the run keeps a logistic design for the last step), or None
     when some first step is not column-wise."""
-    steps = [step for _, step in pipeline.steps[:-1]]
-    if not all(_columnwise(step) for step in steps):
+    if not scales_columns_only(pipeline):
         return None
     return (
         logistic,
         *(
-            (
-                type(step),
-                repr(step),
-                repr(output_config(step)),
-            )
-            for step in steps
+            (type(step), repr(step), repr(output_config(step)))
+            for _, step in pipeline.steps[:-1]
         ),
     )
 

@@ -8,7 +8,12 @@ repeated rows, from the very first step.
 
 import numpy as np
 
-from ._math import log_softmax, standard_scale, weighted_mean_and_var
+from ._math import (
+    log_softmax,
+    standard_scale,
+    weighted_mean_and_var,
+    weighted_nan_mean_and_var,
+)
 
 # Share of an initial hard assignment spread evenly over all experts. A start
 # from 0/1 responsibilities lets the gate's weights run off in the first
@@ -29,20 +34,8 @@ def standardize(values, sample_weight):
     if not missing.any():
         mean, var = weighted_mean_and_var(values, sample_weight)
         return (values - mean) / standard_scale(mean, var, values.shape[0])
-    present = np.where(missing, 0.0, sample_weight[:, np.newaxis])
-    filled = np.where(missing, 0.0, values)
-    total = present.sum(axis=0)
-    has_any = total > 0
-    mean = np.divide(
-        (present * filled).sum(axis=0), total, where=has_any, out=np.zeros_like(total)
-    )
-    var = np.divide(
-        (present * (filled - mean) ** 2).sum(axis=0),
-        total,
-        where=has_any,
-        out=np.zeros_like(total),
-    )
-    Z = (filled - mean) / standard_scale(mean, var, values.shape[0])
+    mean, var = weighted_nan_mean_and_var(values, sample_weight)
+    Z = (values - mean) / standard_scale(mean, var, values.shape[0])
     Z[missing] = 0.0
     return Z
 

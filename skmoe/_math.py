@@ -126,6 +126,28 @@ def weighted_mean_and_var(values, sample_weight):
     return mean, var
 
 
+def weighted_nan_mean_and_var(values, sample_weight):
+    """Weighted mean and (biased) variance of each column, over the rows
+    where it is not NaN; 0 and 0 for a column missing everywhere.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, d)
+    sample_weight : ndarray of shape (n,)
+
+    Returns
+    -------
+    mean, var : ndarray of shape (d,)
+    """
+    present = ~np.isnan(values)
+    w = sample_weight[:, np.newaxis] * present
+    mass = np.maximum(w.sum(axis=0), np.finfo(np.float64).tiny)
+    filled = np.where(present, values, 0.0)
+    mean = (w * filled).sum(axis=0) / mass
+    var = (w * (filled - mean) ** 2).sum(axis=0) / mass
+    return mean, var
+
+
 def standard_scale(mean, var, n_samples):
     """Standard deviations to divide by, with 1 for constant columns.
 

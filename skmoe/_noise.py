@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from joblib import parallel_backend
 from sklearn.neighbors import NearestNeighbors
 
-from ._math import standard_scale
+from ._math import standard_scale, weighted_nan_mean_and_var
 
 # Above this many distinct rows the estimate uses evenly spaced rows of the
 # sorted data: neighbours then lie farther apart, which can only raise it
@@ -151,10 +151,4 @@ def _column_moments(X, sample_weight):
         mean = np.asarray(X.T @ w).ravel()
         var = np.asarray(X.multiply(X).T @ w).ravel() - mean**2
         return mean, np.maximum(var, 0.0)
-    present = ~np.isnan(X)
-    w = sample_weight[:, np.newaxis] * present
-    mass = np.maximum(w.sum(axis=0), np.finfo(np.float64).tiny)
-    filled = np.where(present, X, 0.0)
-    mean = (w * filled).sum(axis=0) / mass
-    var = (w * (filled - mean) ** 2).sum(axis=0) / mass
-    return mean, var
+    return weighted_nan_mean_and_var(X, sample_weight)
