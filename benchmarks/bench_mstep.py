@@ -24,9 +24,9 @@ M-step off (``supports_fast_mstep`` patched to say no) in the same process.
      the bare experts cost, and give the same fit;
    - ``breast_cancer PCA Pipeline``: ``make_pipeline(StandardScaler(),
      PCA(10), LogisticRegression())`` experts on the raw data, with
-     ``crossfit=False`` (PCA is not column-wise, so ``"auto"`` would
-     cross-fit the expert as a flexible one, and the copies' fits would
-     dominate). The fast path fits the scaler and PCA once per EM run too;
+     ``crossfit=False`` (which ``"auto"`` now is too: a linear model after a
+     projection is not flexible; before, ``"auto"`` cross-fitted it, and the
+     copies' fits dominated). The fast path fits the scaler and PCA once per EM run too;
    - ``3 classes 20k``: ``MixtureOfExpertsClassifier(n_experts=3,
      random_state=0)`` on 20,000 rows (``--quick``: 5,000) of 5 features
      whose labels follow one multinomial logit left of 0 and another right

@@ -42,6 +42,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.decomposition import PCA, IncrementalPCA, TruncatedSVD
 from sklearn.pipeline import Pipeline
 
 from ._compat import _check_method_params
@@ -92,17 +93,23 @@ SCOPE = "learning"
 # optimism). Benchmarks compare the two.
 SCORE = "penalized"
 
+# Steps whose output is an affine map of their input learnt without y (or,
+# for the imputer, the input itself where present): a linear model after
+# them is a linear model of X with at most as many coefficients as columns.
+LINEAR_MAPS = (*COLUMNWISE, PCA, IncrementalPCA, TruncatedSVD)
+
 
 def _is_linear(expert):
     """Whether ``expert`` is one of scikit-learn's linear models, alone or
-    after column-wise scaling or imputation in a Pipeline."""
+    after :data:`LINEAR_MAPS` (scaling, imputation, a projection) in a
+    Pipeline."""
     if isinstance(expert, Pipeline):
         *head, (_, last) = expert.steps
-        columnwise = all(
-            step is None or step == "passthrough" or isinstance(step, COLUMNWISE)
+        mapped = all(
+            step is None or step == "passthrough" or isinstance(step, LINEAR_MAPS)
             for _, step in head
         )
-        return columnwise and _is_linear(last)
+        return mapped and _is_linear(last)
     # By class, as isinstance: a subclass of LinearRegression is linear too.
     return any(
         cls.__module__.startswith("sklearn.linear_model")
@@ -123,10 +130,11 @@ def is_flexible(expert):
     flexible : bool
         False for scikit-learn's linear models (LinearRegression, Ridge,
         Lasso, LogisticRegression, RidgeClassifier...: as many coefficients
-        as columns, whatever the data), alone or after a scaler or an
-        imputer in a Pipeline, for fixed experts (prefit models, rules) and
-        for nested mixtures; True for the rest (trees, neighbours, kernel
-        machines, boosting, pipelines that expand the features).
+        as columns, whatever the data), alone or after a scaler, an imputer
+        or a projection (PCA, TruncatedSVD) in a Pipeline, for fixed experts
+        (prefit models, rules) and for nested mixtures; True for the rest
+        (trees, neighbours, kernel machines, boosting, pipelines that expand
+        the features).
     """
     if is_fixed(expert) or isinstance(expert, InformationCriteriaMixin):
         return False

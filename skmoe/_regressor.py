@@ -220,8 +220,8 @@ class MixtureOfExpertsRegressor(
         fitting one copy of each expert per fold on the other folds' rows at
         every iteration. ``"auto"``: 5 folds when some expert is flexible
         (one whose complexity adapts to the data: anything but
-        scikit-learn's linear models, alone or after a scaler or an imputer
-        in a Pipeline) and there are more than 12 rows, plain EM otherwise
+        scikit-learn's linear models, alone or after a scaler, an imputer
+        or a PCA in a Pipeline) and there are more than 12 rows, plain EM otherwise
         (a mixture of linear or logistic experts is unchanged); True: 5
         folds; an int: that many folds; False or None: plain EM. Prefit
         models and rules pay nothing, nor do nested mixtures. The experts

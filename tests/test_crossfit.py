@@ -17,6 +17,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import config_context
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.compose import make_column_transformer
+from sklearn.decomposition import PCA, KernelPCA, TruncatedSVD
 from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import (
@@ -356,6 +357,11 @@ def test_which_experts_are_flexible():
         assert not is_flexible(linear)
     assert not is_flexible(make_pipeline(StandardScaler(), LogisticRegression()))
     assert not is_flexible(make_pipeline(SimpleImputer(), MinMaxScaler(), Ridge()))
+    # A projection learnt from X alone: a linear model of X with fewer
+    # coefficients.
+    assert not is_flexible(make_pipeline(StandardScaler(), PCA(2), Ridge()))
+    assert not is_flexible(make_pipeline(TruncatedSVD(2), LogisticRegression()))
+    assert is_flexible(make_pipeline(KernelPCA(2, kernel="rbf"), Ridge()))
     # Features expanded, or a flexible model last: flexible.
     assert is_flexible(make_pipeline(PolynomialFeatures(), LinearRegression()))
     assert is_flexible(make_pipeline(StandardScaler(), KNeighborsRegressor()))
