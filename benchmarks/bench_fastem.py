@@ -68,6 +68,16 @@ checked.
    iterations summed; ``--quick``: the first case only). CPU seconds,
    EM iterations over the starts, training and held-out log-likelihood per
    row (digits: held-out and rows right).
+7. ``narrow_gate``: which solver a gate of many parameters should get.
+   Default fits with ``SoftmaxGate(solver="newton")`` and
+   ``SoftmaxGate(solver="lbfgs")`` as the gate, on 80 % of generated data
+   with K Voronoi regimes (K random centres, a linear law each, noise sd
+   0.3) over d standard normal features, the rest held out, and digits with
+   four logistic experts (one 80/20 split after a StandardScaler): CPU
+   seconds, EM iterations over the starts, training and held-out
+   log-likelihood per row, and the L-BFGS / Newton time ratio (``ratio``). ``solver=
+   "auto"`` takes Newton past 200 parameters only where this grid found it
+   the faster (at most 50 gate inputs; ``--quick``: two cases).
 
 Everything runs with one BLAS and one OpenMP thread (``--threads``). The load
 average is printed before and after: above 2 (the cores here), other programs
@@ -81,6 +91,7 @@ import os
 import time
 import warnings
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from unittest import mock
 
 import bench_core
@@ -530,12 +541,78 @@ def bench_lbfgs_gate(quick):
             )
 
 
+# ---- 7. the solver of a gate of many parameters ----------------------------
+
+
+def voronoi_regimes(n, d, K, seed=0):
+    """K regimes around random centres, a linear law each (noise sd 0.3)."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, d)
+    centres = rng.randn(K, d) * 1.5
+    regime = np.argmin(((X[:, np.newaxis, :] - centres) ** 2).sum(axis=-1), axis=1)
+    slopes = rng.randn(K, d)
+    return X, np.einsum("nd,nd->n", X, slopes[regime]) + 0.3 * rng.randn(n)
+
+
+def narrow_gate_cases(quick):
+    shapes = [(10_000, 5, 34), (5_000, 100, 5)]
+    if not quick:
+        shapes[1:1] = [(2_000, 30, 8), (20_000, 20, 12), (5_000, 50, 6)]
+        shapes += [(5_000, 60, 8), (3_000, 100, 3), (50_000, 10, 25)]
+    for n, d, K in shapes:
+        X, y = voronoi_regimes(n, d, K)
+        name = f"{n:,} x {d}, {K} experts ({(d + 1) * K} gate parameters)"
+        yield name, MixtureOfExpertsRegressor, K, X, y
+    if not quick:
+        X, y = load_digits(return_X_y=True)
+        X = StandardScaler().fit(X[: len(X) * 4 // 5]).transform(X)
+        yield (
+            "digits, 4 logistic (260 gate parameters)",
+            MixtureOfExpertsClassifier,
+            4,
+            X,
+            y,
+        )
+
+
+def bench_narrow_gate(quick):
+    print("\nGate solver past 200 parameters: Newton vs L-BFGS\n")
+    print("| case | solver | CPU s | iterations | train ll | held-out ll | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for name, Estimator, K, X, y in narrow_gate_cases(quick):
+        split = len(X) * 4 // 5
+        (X_fit, X_test), (y_fit, y_test) = np.split(X, [split]), np.split(y, [split])
+        seconds = {}
+        for solver in ("newton", "lbfgs"):
+            model = Estimator(
+                n_experts=K, gate=SoftmaxGate(solver=solver), random_state=0
+            )
+            t, model = clocks(partial(quiet_fit, model, X_fit, y_fit))
+            seconds[solver] = t[1]
+            n_iter = sum(len(c) for c in model.start_log_likelihoods_)
+            held_out = np.mean(model.log_likelihood(X_test, y_test))
+            ratio = f"{t[1] / seconds['newton']:.2f}" if solver == "lbfgs" else ""
+            print(
+                f"| {name} | {solver} | {t[1]:.2f} | {n_iter} | "
+                f"{model.log_likelihood_:.4f} | {held_out:.4f} | {ratio} |",
+                flush=True,
+            )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs")
     parser.add_argument(
         "--only",
-        choices=["breast_cancer", "linear", "steps", "protocol", "hme", "lbfgs_gate"],
+        choices=[
+            "breast_cancer",
+            "linear",
+            "steps",
+            "protocol",
+            "hme",
+            "lbfgs_gate",
+            "narrow_gate",
+        ],
     )
     add_threads_argument(parser)
     args = parser.parse_args(argv)
@@ -557,6 +634,8 @@ def main(argv=None):
             bench_hme((1200,) if args.quick else (1200, 12_000), 2 if args.quick else 5)
         if args.only in (None, "lbfgs_gate"):
             bench_lbfgs_gate(args.quick)
+        if args.only in (None, "narrow_gate"):
+            bench_narrow_gate(args.quick)
     print(f"\nload after {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 

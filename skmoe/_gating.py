@@ -27,8 +27,18 @@ from ._validation import check_magnitude, check_sample_weight
 from .exceptions import ExpertOutputError
 
 # Newton builds an (n_params x n_params) Hessian from n rows; past this many
-# parameters L-BFGS is cheaper per iteration and needs no such matrix.
+# parameters L-BFGS is cheaper per iteration and needs no such matrix...
 _NEWTON_MAX_PARAMS = 200
+# ...unless the parameters are many because the experts are: a gate of at
+# most this many inputs (its intercept included) stays with Newton up to
+# _NEWTON_NARROW_MAX_PARAMS. The L-BFGS M-step's capped iterations make
+# little progress over many classes, and EM crawls: at 10,000 x 5, 34
+# experts took 22 CPU s by L-BFGS and 8.5 s by Newton, 25 experts on
+# 50,000 x 10 took 195 s and 33 s (benchmarks/FASTEM.md, section 13). Wider
+# gates over few experts fit as fast by either (0.8-1.1x).
+_NEWTON_NARROW_INPUTS = 50
+# The Hessian then holds at most 8 MB, and one block of its rows 65 MB.
+_NEWTON_NARROW_MAX_PARAMS = 1000
 
 # Rows per block when the Hessian is summed over rows.
 _HESSIAN_CHUNK = 8192
@@ -39,7 +49,7 @@ _HESSIAN_CHUNK = 8192
 # monotone ascent needs, and as EM settles one step lands on the optimum.
 EM_GATE_STEPS = 1
 
-# L-BFGS iterations per EM iteration for a gate past _NEWTON_MAX_PARAMS, once
+# L-BFGS iterations per EM iteration for a gate fitted by L-BFGS, once
 # fitted: each iteration lowers the objective (its line search asks for a
 # decrease), so this is generalised EM too. Measured (benchmarks/FASTEM.md,
 # section 10) against refits to tol: 20 leaves the EM iterations as they were
@@ -49,14 +59,19 @@ EM_GATE_LBFGS_STEPS = 20
 
 def _by_newton(solver, n_inputs, n_classes):
     """Whether a gate of ``n_inputs`` columns (its intercept included) over
-    ``n_classes`` classes is solved by Newton's method (``solver="auto"``: up
-    to ``_NEWTON_MAX_PARAMS`` parameters in Newton's problem), else by L-BFGS.
+    ``n_classes`` classes is solved by Newton's method, else by L-BFGS.
 
-    Two classes take one logit (see :func:`_fit_two`): ``n_inputs``
-    parameters, not twice as many.
+    ``solver="auto"`` takes Newton up to ``_NEWTON_MAX_PARAMS`` parameters in
+    Newton's problem, and up to ``_NEWTON_NARROW_MAX_PARAMS`` for a gate of
+    at most ``_NEWTON_NARROW_INPUTS`` columns. Two classes take one logit
+    (see :func:`_fit_two`): ``n_inputs`` parameters, not twice as many.
     """
+    if solver != "auto":
+        return solver == "newton"
     n_params = n_inputs * (1 if n_classes == 2 else n_classes)
-    return solver == "newton" or (solver == "auto" and n_params <= _NEWTON_MAX_PARAMS)
+    if n_inputs <= _NEWTON_NARROW_INPUTS:
+        return n_params <= _NEWTON_NARROW_MAX_PARAMS
+    return n_params <= _NEWTON_MAX_PARAMS
 
 
 def _with_intercept(Z):
@@ -278,7 +293,9 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         ``"newton"`` uses the exact Hessian and converges in a few steps;
         ``"lbfgs"`` needs no Hessian. ``"auto"`` picks Newton when the gate has
         at most 200 parameters (``(n_features + 1) * n_classes``; for two
-        classes, solved on one logit, ``n_features + 1``).
+        classes, solved on one logit, ``n_features + 1``), or at most 1,000
+        on at most 49 features, where the parameters are many because the
+        classes are and Newton's few steps beat L-BFGS's many.
     max_iter : int, default=100
         Maximum number of solver iterations per call to :meth:`fit`.
     tol : float, default=1e-8

@@ -507,12 +507,19 @@ def test_a_pipeline_gates_step_that_needs_y_learns_from_the_copies():
     assert moe.score(X, y) > 0.95
 
 
-@pytest.mark.parametrize("n_classes, by_newton", [(2, True), (3, False)])
+@pytest.mark.parametrize(
+    "n_features, n_classes, by_newton",
+    [(150, 2, True), (150, 3, False), (5, 34, True), (49, 20, True), (49, 21, False)],
+    ids=["1 logit", "3 wide", "many classes", "1000 narrow", "1050 narrow"],
+)
 def test_auto_solver_counts_the_parameters_newton_solves(
-    rng, monkeypatch, n_classes, by_newton
+    rng, monkeypatch, n_features, n_classes, by_newton
 ):
     # 150 features: two classes are one logit of 151 parameters, within
     # Newton's 200; three are 453. Two classes went to L-BFGS, counted as 302.
+    # A narrow gate stays with Newton up to 1,000 parameters (50 columns
+    # times 20 classes): 34 classes on 5 features (204) went to L-BFGS, and
+    # EM with 34 experts crawled.
     from skmoe import _gating
 
     solved = []
@@ -524,8 +531,8 @@ def test_auto_solver_counts_the_parameters_newton_solves(
             return _real(*args, **kwargs)
 
         monkeypatch.setattr(_gating, name, spy)
-    X = rng.standard_normal((300, 150))
-    y = np.argmax(X[:, :n_classes], axis=1)
+    X = rng.standard_normal((300, n_features))
+    y = np.arange(300) % n_classes
     gate = SoftmaxGate(alpha=1.0, warm_start=True).fit(X, y)
     assert (solved[0] != "_fit_lbfgs") is by_newton
     resp = np.full((300, n_classes), 1.0 / n_classes)
