@@ -57,7 +57,7 @@ from ._estimators import (
     set_warm_start,
     shallow_copy,
 )
-from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts
+from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts, realigned
 from ._fast_mstep import RunMemo, logistic_design, solves_logistic
 from ._gating import (
     SoftmaxGate,
@@ -524,8 +524,10 @@ class _BaseMixtureOfExperts(
         # A start's own error comes back as its result (raised below, the
         # first start's first); what Parallel raises broke in the backend.
         try:
-            runs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(_caught)(self._run_start, *start) for start in starts
+            runs = realigned(
+                Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                    delayed(_caught)(self._run_start, *start) for start in starts
+                )
             )
         except Exception as exc:
             raise RuntimeError(

@@ -6,6 +6,11 @@ fixed experts (prefit models, rules) are never refitted. Failures name the
 expert and the EM iteration.
 """
 
+import io
+import pickle
+import types
+from copy import deepcopy
+
 import numpy as np
 from joblib import cpu_count, effective_n_jobs
 from sklearn.base import is_classifier, is_regressor
@@ -367,8 +372,10 @@ def run_fit_jobs(jobs, n_jobs, n_iter):
         return [fit_expert_named(*job) for job in jobs]
     try:
         openmp_threads = max(1, cpu_count() // effective_n_jobs(n_jobs))
-        return Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(fit_expert_in_worker)(openmp_threads, *job) for job in jobs
+        return realigned(
+            Parallel(n_jobs=n_jobs, prefer="threads")(
+                delayed(fit_expert_in_worker)(openmp_threads, *job) for job in jobs
+            )
         )
     except Exception as exc:
         # An expert's own failure arrives named (as its message says; a
@@ -383,3 +390,62 @@ def run_fit_jobs(jobs, n_jobs, n_iter):
             f"{type(exc).__name__}: {exc}. If a dask Client or another "
             "joblib backend is in use, check that it is still running."
         ) from exc
+
+
+class _Unaligned(Exception):
+    """Raised by :class:`_AlignmentCheck` at the first unaligned array."""
+
+
+class _AlignmentCheck(pickle.Pickler):
+    """Walks an object as pickling does, stopping at an unaligned array.
+
+    Arrays go out of band (the buffer callback drops them), so the walk
+    copies no data. Functions and classes are not walked: they hold no
+    arrays here, and a lambda (which cloudpickle sends to dask's workers)
+    would stop the standard pickler.
+    """
+
+    def __init__(self):
+        super().__init__(io.BytesIO(), protocol=5, buffer_callback=lambda _: False)
+
+    def persistent_id(self, obj):
+        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+            return "not walked"
+        return None
+
+    def reducer_override(self, obj):
+        if isinstance(obj, np.ndarray) and not obj.flags.aligned:
+            raise _Unaligned
+        return NotImplemented
+
+
+def realigned(results):
+    """``results`` of parallel calls, or a deep copy of them if one of their
+    arrays is unaligned.
+
+    dask's distributed scheduler hands back the arrays of a result from
+    another process inside its message frames, at any byte offset. numpy
+    reads such arrays, but compiled code that asks for aligned ones refuses
+    them: a fitted ``SplineTransformer`` from a worker failed to transform
+    ("Expected a 1-dim C contiguous array"). A deep copy puts every array in
+    fresh memory, aligned.
+
+    Parameters
+    ----------
+    results : object
+        What ``Parallel`` returned.
+
+    Returns
+    -------
+    results : object
+        ``results`` itself when all its arrays are aligned (always, from
+        threads) or when it does not pickle (then it did not cross
+        processes).
+    """
+    try:
+        _AlignmentCheck().dump(results)
+    except _Unaligned:
+        return deepcopy(results)
+    except Exception:  # not picklable: it never left the process
+        pass
+    return results

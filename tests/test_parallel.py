@@ -1,6 +1,7 @@
 """Parallel and distributed fitting give the same model as a serial fit."""
 
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -14,10 +15,11 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import SplineTransformer, StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
+from skmoe._experts import realigned
 
 
 @pytest.mark.parametrize(
@@ -235,3 +237,50 @@ def test_a_prefit_expert_is_not_sent_to_process_workers():
         moe.fit(X, y)
     assert moe.experts_[0] is frozen
     assert len(pickle.dumps(moe)) < 1.5 * len(pickle.dumps(frozen))
+
+
+def test_a_dask_cluster_returns_arrays_compiled_code_takes():
+    # Worker processes hand back a result's arrays inside distributed's
+    # message frames, at any byte offset: a spline Pipeline fitted by another
+    # worker failed to transform in the start that asked for it ("Expected a
+    # 1-dim C contiguous array"). The starts run in parallel, and each fits
+    # its experts in parallel.
+    distributed = pytest.importorskip("dask.distributed")
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(500, 2))
+    y = np.sin(X[:, 0]) + 0.1 * rng.standard_normal(500)
+    expert = make_pipeline(SplineTransformer(), Ridge())
+    params = dict(experts=expert, n_experts=2, random_state=0)
+    serial = MixtureOfExpertsRegressor(**params).fit(X, y)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        parallel_backend("dask"),
+    ):
+        remote = MixtureOfExpertsRegressor(n_jobs=2, **params).fit(X, y)
+    assert_array_equal(remote.log_likelihoods_, serial.log_likelihoods_)
+    assert_array_equal(remote.predict(X), serial.predict(X))
+
+
+def test_realigned_copies_only_what_has_an_unaligned_array():
+    buffer = bytearray(8 * 5 + 1)
+    unaligned = np.frombuffer(buffer, dtype=np.float64, count=5, offset=1)
+    unaligned[:] = np.arange(5.0)
+    assert not unaligned.flags.aligned
+    fitted = LinearRegression().fit(np.eye(5), np.arange(5.0))
+    fitted.coef_ = unaligned
+    copy = realigned([fitted])
+    assert copy[0] is not fitted
+    assert copy[0].coef_.flags.aligned and copy[0].coef_.flags.writeable
+    assert_array_equal(copy[0].coef_, np.arange(5.0))
+    # A function (a rule's, sent by cloudpickle) does not stop the search.
+    rule = [lambda x: x, unaligned]
+    copy = realigned(rule)
+    assert copy[0] is rule[0] and copy[1].flags.aligned
+    # All aligned, or not picklable (it never left the process): as given.
+    results = [LinearRegression().fit(np.eye(5), np.arange(5.0)), lambda x: x]
+    assert realigned(results) is results
+    unpicklable = [threading.Lock(), unaligned]
+    assert realigned(unpicklable) is unpicklable
