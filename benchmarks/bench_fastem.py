@@ -77,7 +77,7 @@ checked.
    seconds, EM iterations over the starts, training and held-out
    log-likelihood per row, and the L-BFGS / Newton time ratio (``ratio``). ``solver=
    "auto"`` takes Newton past 200 parameters only where this grid found it
-   the faster (at most 50 gate inputs; ``--quick``: two cases).
+   the faster (at most 60 gate inputs; ``--quick``: two cases).
 
 Everything runs with one BLAS and one OpenMP thread (``--threads``). The load
 average is printed before and after: above 2 (the cores here), other programs

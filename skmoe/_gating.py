@@ -33,10 +33,11 @@ _NEWTON_MAX_PARAMS = 200
 # most this many inputs (its intercept included) stays with Newton up to
 # _NEWTON_NARROW_MAX_PARAMS. The L-BFGS M-step's capped iterations make
 # little progress over many classes, and EM crawls: at 10,000 x 5, 34
-# experts took 22 CPU s by L-BFGS and 8.5 s by Newton, 25 experts on
-# 50,000 x 10 took 195 s and 33 s (benchmarks/FASTEM.md, section 13). Wider
-# gates over few experts fit as fast by either (0.8-1.1x).
-_NEWTON_NARROW_INPUTS = 50
+# experts took 19 CPU s by L-BFGS and 7 s by Newton, 25 experts on
+# 50,000 x 10 took 181 s and 29 s (benchmarks/FASTEM.md, section 13). Wider
+# gates over few experts fit as fast by L-BFGS or faster (61 columns and
+# more: 0.72-0.97x).
+_NEWTON_NARROW_INPUTS = 60
 # The Hessian then holds at most 8 MB, and one block of its rows 65 MB.
 _NEWTON_NARROW_MAX_PARAMS = 1000
 
@@ -294,7 +295,7 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         ``"lbfgs"`` needs no Hessian. ``"auto"`` picks Newton when the gate has
         at most 200 parameters (``(n_features + 1) * n_classes``; for two
         classes, solved on one logit, ``n_features + 1``), or at most 1,000
-        on at most 49 features, where the parameters are many because the
+        on at most 59 features, where the parameters are many because the
         classes are and Newton's few steps beat L-BFGS's many.
     max_iter : int, default=100
         Maximum number of solver iterations per call to :meth:`fit`.

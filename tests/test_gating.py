@@ -509,17 +509,17 @@ def test_a_pipeline_gates_step_that_needs_y_learns_from_the_copies():
 
 @pytest.mark.parametrize(
     "n_features, n_classes, by_newton",
-    [(150, 2, True), (150, 3, False), (5, 34, True), (49, 20, True), (49, 21, False)],
-    ids=["1 logit", "3 wide", "many classes", "1000 narrow", "1050 narrow"],
+    [(150, 2, True), (150, 3, False), (5, 34, True), (59, 16, True), (59, 17, False)],
+    ids=["1 logit", "3 wide", "many classes", "960 narrow", "1020 narrow"],
 )
 def test_auto_solver_counts_the_parameters_newton_solves(
     rng, monkeypatch, n_features, n_classes, by_newton
 ):
     # 150 features: two classes are one logit of 151 parameters, within
     # Newton's 200; three are 453. Two classes went to L-BFGS, counted as 302.
-    # A narrow gate stays with Newton up to 1,000 parameters (50 columns
-    # times 20 classes): 34 classes on 5 features (204) went to L-BFGS, and
-    # EM with 34 experts crawled.
+    # A narrow gate (at most 60 columns) stays with Newton up to 1,000
+    # parameters: 34 classes on 5 features (204) went to L-BFGS, and EM with
+    # 34 experts crawled.
     from skmoe import _gating
 
     solved = []
