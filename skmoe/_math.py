@@ -142,9 +142,17 @@ def weighted_nan_mean_and_var(values, sample_weight):
     present = ~np.isnan(values)
     w = sample_weight[:, np.newaxis] * present
     mass = np.maximum(w.sum(axis=0), np.finfo(np.float64).tiny)
-    filled = np.where(present, values, 0.0)
-    mean = (w * filled).sum(axis=0) / mass
-    var = (w * (filled - mean) ** 2).sum(axis=0) / mass
+    filled = values if present.all() else np.where(present, values, 0.0)
+    del present
+    # One (n, d) scratch array, written in place: the same arithmetic as
+    # w * (filled - mean) ** 2 in two arrays fewer.
+    scratch = np.multiply(w, filled)
+    mean = scratch.sum(axis=0) / mass
+    np.subtract(filled, mean, out=scratch)
+    del filled
+    np.square(scratch, out=scratch)
+    scratch *= w
+    var = scratch.sum(axis=0) / mass
     return mean, var
 
 

@@ -52,12 +52,12 @@ def nn_noise_variance(X, y, sample_weight):
         The estimate; 0.0 with fewer than two distinct rows of positive weight.
     """
     keep = sample_weight > 0
-    X = X[keep]
+    if not keep.all():  # a copy of X only when rows are left out
+        X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
     if sp.issparse(X) and X.shape[0] * X.shape[1] <= DENSE_CELLS:
         X = X.toarray()
-    Z = _standardised(X, sample_weight[keep])
-    rows, inverse = _distinct_rows(np.column_stack([Z, y[keep]]))
-    weight = np.bincount(inverse, weights=sample_weight[keep])
+    rows, inverse = _distinct_rows(_standardised_with_target(X, y, sample_weight))
+    weight = np.bincount(inverse, weights=sample_weight)
     if len(rows) < 2:
         return 0.0
     if len(rows) > MAX_ROWS:
@@ -118,13 +118,14 @@ def _distinct_rows(A):
     np.any(ordered[1:] != ordered[:-1], axis=1, out=first[1:])
     inverse = np.empty(len(A), dtype=np.intp)
     inverse[order] = np.cumsum(first) - 1
-    return ordered[first], inverse
+    return (ordered if first.all() else ordered[first]), inverse
 
 
-def _standardised(X, sample_weight):
-    """Dense inputs on unit weighted scale (constant columns, up to rounding,
-    left as they are);
-    sparse ones scaled, then projected onto a few fixed random directions."""
+def _standardised_with_target(X, y, sample_weight):
+    """``[Z, y]``, (n, k + 1), with ``Z`` the inputs (n, d) on unit weighted
+    scale (k = d; constant columns, up to rounding, left as they are),
+    sparse ones scaled, then projected onto k = SPARSE_DIMENSIONS fixed
+    random directions."""
     if sp.issparse(X):
         # Canonical form, so that equal rows project to equal bits.
         X = sp.csr_matrix(X, dtype=np.float64)
@@ -139,9 +140,16 @@ def _standardised(X, sample_weight):
     if sp.issparse(X):
         rng = np.random.default_rng(0)
         directions = rng.standard_normal((X.shape[1], SPARSE_DIMENSIONS))
-        return np.asarray(X @ (directions / scale[:, np.newaxis]))
-    Z = (X - mean) / scale
-    return np.where(np.isnan(Z), 0.0, Z)
+        return np.column_stack([np.asarray(X @ (directions / scale[:, np.newaxis])), y])
+    # Written into the one array the neighbours are sought in: X is often
+    # the largest array of the fit.
+    Zy = np.empty((X.shape[0], X.shape[1] + 1))
+    Z = Zy[:, :-1]
+    np.subtract(X, mean, out=Z)
+    Z /= scale
+    Z[np.isnan(Z)] = 0.0
+    Zy[:, -1] = y
+    return Zy
 
 
 def _column_moments(X, sample_weight):
