@@ -424,9 +424,16 @@ def sample_mixture(weights, means, variances, n_samples, random_state=None):
     component = np.zeros((n_rows, n_samples), dtype=np.intp)
     for k in range(n_components - 1):
         component += u >= cumulative[:, [k]]
+    del u
     # Rounding can leave u above the last boundary with weight; such a draw
     # belongs to the last component that has any weight.
     last_live = n_components - 1 - np.argmax(weights[:, ::-1] > 0, axis=1)
-    component = np.minimum(component, last_live[:, np.newaxis])
+    np.minimum(component, last_live[:, np.newaxis], out=component)
+    # In place, each array freed once used: at most three of the output's
+    # size at a time.
     rows = np.arange(n_rows)[:, np.newaxis]
-    return means[rows, component] + sd[rows, component] * noise
+    samples = sd[rows, component]
+    samples *= noise
+    del noise
+    samples += means[rows, component]
+    return samples
