@@ -21,6 +21,7 @@ keeps its limit, and what the fit changed is restored when it ends.
 """
 
 import numbers
+import sys
 import threading
 from contextlib import contextmanager, nullcontext
 
@@ -39,15 +40,22 @@ MIN_WORK_FOR_THREADS = 2e9
 _USER_APIS = ("blas", "openmp")
 
 _controller = None
+_modules_seen = None  # len(sys.modules) when _controller was made
 _lock = threading.Lock()
 
 
 def _get_controller():
-    """The process's thread pools, inspected once: it costs a few ms, as much
-    as a small fit. Libraries loaded later are not limited."""
-    global _controller
-    if _controller is None:
+    """The process's thread pools.
+
+    Inspecting them costs a few ms, as much as a small fit, so it is done
+    again only when modules were imported since: a library that brings its
+    own BLAS or OpenMP (LightGBM's, PyTorch's) comes with an import, and an
+    expert that uses it would otherwise run with all its threads.
+    """
+    global _controller, _modules_seen
+    if _controller is None or len(sys.modules) != _modules_seen:
         _controller = ThreadpoolController()
+        _modules_seen = len(sys.modules)
     return _controller
 
 

@@ -1,6 +1,7 @@
 """Thread limits around EM: one BLAS/OpenMP thread for small problems, the
 configured threads for large ones, the user's setting and outer limits first."""
 
+import sys
 import warnings
 from types import SimpleNamespace
 
@@ -214,3 +215,13 @@ def test_thread_limit_leaves_the_model_unchanged(two_threads):
     limited = MixtureOfExpertsRegressor(random_state=0).fit(X, y)
     free = MixtureOfExpertsRegressor(blas_threads=None, random_state=0).fit(X, y)
     np.testing.assert_allclose(limited.predict(X), free.predict(X), atol=1e-8)
+
+
+def test_pools_are_inspected_again_after_an_import(monkeypatch):
+    # A library that brings its own BLAS or OpenMP comes with an import: the
+    # pools inspected before it would leave its threads unlimited. With no
+    # import in between, the inspection (a few ms) is not repeated.
+    first = _threads._get_controller()
+    assert _threads._get_controller() is first
+    monkeypatch.setitem(sys.modules, "a_library_with_its_own_openmp", SimpleNamespace())
+    assert _threads._get_controller() is not first
