@@ -4,6 +4,7 @@ left exactly as it was before ``fit``; so is it after a KeyboardInterrupt."""
 
 import _thread
 import gc
+import signal
 import threading
 import time
 import warnings
@@ -381,8 +382,13 @@ def interrupted_fit(model, X, y, after):
     that earlier tests left (a multiprocessing connection's ``__del__`` has
     caught it) is therefore collected first, and the cyclic collector stays
     off until the interrupt has landed, so that it lands in the fit.
+
+    A process started in the background by a shell (``pytest &``) ignores
+    SIGINT, and then ``interrupt_main`` does nothing: Python's own handler
+    is put back for the fit, as an interactive session has it.
     """
     collecting = gc.isenabled()
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     gc.collect()
     gc.disable()
     timer = threading.Timer(after, _thread.interrupt_main)
@@ -399,6 +405,7 @@ def interrupted_fit(model, X, y, after):
         return True
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, handler)
         if collecting:
             gc.enable()
     return False
