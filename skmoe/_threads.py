@@ -43,6 +43,16 @@ _controller = None
 _modules_seen = None  # len(sys.modules) when _controller was made
 _lock = threading.Lock()
 
+# The BLAS pools (one per process) that the fits running now have lowered,
+# with their threads before the first of those fits, and the limits of
+# those fits. Fits run side by side in threads (a threading backend's
+# GridSearchCV) end in any order: each restoring what it found gave a
+# running fit all the threads back, or left a lower count in place after
+# both had ended. The pools follow the lowest running limit and are
+# restored when the last fit ends.
+_original = {}
+_active = {}
+
 
 def _get_controller():
     """The process's thread pools.
@@ -118,6 +128,18 @@ def thread_limit(blas_threads, n_samples, n_features):
     return blas_threads
 
 
+def _set_blas_pools(controller):
+    """Each BLAS pool in ``_original`` at the lowest limit of the fits
+    running (never above its original count), or back at its original count
+    when none runs. Called with ``_lock`` held."""
+    for pool in controller.lib_controllers:
+        if pool.filepath in _original:
+            original = _original[pool.filepath]
+            pool.set_num_threads(min([original, *_active.values()]))
+    if not _active:
+        _original.clear()
+
+
 @contextmanager
 def em_thread_limits(estimator, n_samples, n_features):
     """Limit BLAS and OpenMP threads while EM runs, as ``blas_threads`` says.
@@ -158,25 +180,32 @@ def em_thread_limits(estimator, n_samples, n_features):
     if limit is None:
         yield {}
         return
-    with _lock:
-        controller = _get_controller()
-        # Per library (by file), so that a pool the user limited further
-        # keeps its own, lower count.
-        limits = {
-            pool.filepath: limit
-            for pool in controller.select(user_api=list(_USER_APIS)).lib_controllers
-            if pool.num_threads > limit
-        }
-        # Selected by file and limited as a group: threadpoolctl 3.1 takes no
-        # file paths as keys of ``limits``.
-        limiter = (
-            controller.select(filepath=list(limits)).limit(limits=limit)
-            if limits
-            else nullcontext()
-        )
-    with limiter:
-        yield {
-            pool.user_api: limit
-            for pool in controller.lib_controllers
-            if pool.filepath in limits
-        }
+    fit = object()  # this fit's key in _active
+    limiter = nullcontext()
+    try:
+        with _lock:
+            controller = _get_controller()
+            # Per library (by file), so that a pool the user limited further
+            # keeps its own, lower count.
+            lowered = [
+                pool
+                for pool in controller.select(user_api=list(_USER_APIS)).lib_controllers
+                if pool.num_threads > limit
+            ]
+            _active[fit] = limit
+            for pool in lowered:
+                if pool.user_api == "blas":
+                    _original.setdefault(pool.filepath, pool.num_threads)
+            _set_blas_pools(controller)
+            # OpenMP's thread count belongs to the calling thread: set and
+            # restored here, by this fit. Selected by file and limited as a
+            # group: threadpoolctl 3.1 takes no file paths as keys of limits.
+            openmp = [pool.filepath for pool in lowered if pool.user_api == "openmp"]
+            if openmp:
+                limiter = controller.select(filepath=openmp).limit(limits=limit)
+        with limiter:
+            yield {pool.user_api: limit for pool in lowered}
+    finally:
+        with _lock:
+            _active.pop(fit, None)
+            _set_blas_pools(_get_controller())

@@ -225,3 +225,41 @@ def test_pools_are_inspected_again_after_an_import(monkeypatch):
     assert _threads._get_controller() is first
     monkeypatch.setitem(sys.modules, "a_library_with_its_own_openmp", SimpleNamespace())
     assert _threads._get_controller() is not first
+
+
+def test_fits_side_by_side_keep_the_limit_until_the_last_ends(two_threads):
+    # Fits in threads (a threading backend's GridSearchCV) end in any order.
+    # Each restoring what it found, the first to end gave the other all the
+    # threads back.
+    first, second = (
+        em_thread_limits(mixture(), *SMALL),
+        em_thread_limits(mixture(), *SMALL),
+    )
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert set(blas_threads_now()) == {1}
+    second.__exit__(None, None, None)
+    assert set(blas_threads_now()) == {2}
+
+
+def test_fits_with_other_limits_restore_the_count_they_found():
+    # With three threads, a fit limited to two and one limited to one: the
+    # pool follows the lowest running limit, and is three again at the end.
+    # Each restoring what it found left two after both had ended.
+    if not blas_threads_now():
+        pytest.skip("no BLAS library found by threadpoolctl")
+    with threadpool_limits(limits=3, user_api="blas"):
+        assert set(blas_threads_now()) == {3}
+        two, one = (
+            em_thread_limits(mixture(2), *SMALL),
+            em_thread_limits(mixture(1), *SMALL),
+        )
+        two.__enter__()
+        assert set(blas_threads_now()) == {2}
+        one.__enter__()
+        assert set(blas_threads_now()) == {1}
+        two.__exit__(None, None, None)
+        assert set(blas_threads_now()) == {1}
+        one.__exit__(None, None, None)
+        assert set(blas_threads_now()) == {3}
