@@ -39,8 +39,10 @@ two extra evaluations of the experts' likelihood.
 from contextlib import contextmanager
 from copy import deepcopy
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import clone
 from sklearn.decomposition import PCA, IncrementalPCA, TruncatedSVD
 from sklearn.pipeline import Pipeline
@@ -50,9 +52,16 @@ from ._complexity import (
     InformationCriteriaMixin,
     expert_parameters,
 )
-from ._estimators import fit_mode, has_own_likelihood, is_fixed, same_type_error
-from ._experts import MIN_HARD_ROWS, run_fit_jobs
-from ._fast_mstep import COLUMNWISE
+from ._estimators import (
+    fit_mode,
+    has_own_likelihood,
+    is_fixed,
+    naming,
+    same_type_error,
+    shallow_copy,
+)
+from ._experts import MIN_HARD_ROWS, fitting, run_fit_jobs
+from ._fast_mstep import COLUMNWISE, PipelineInputs, supports_pipeline_mstep
 from ._validation import read_only
 
 __all__ = [
@@ -324,8 +333,91 @@ def splice_outputs(full, part, rows, columns):
     return full
 
 
-def _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v):
-    """Fit jobs for the copies of the experts at ``columns`` on ``train``.
+class FoldInputs(NamedTuple):
+    """The first steps of a Pipeline expert's cross-fitted copy for one
+    fold, fitted once per EM run, and their output (``first`` None: not
+    kept, the copies are fitted whole)."""
+
+    X: object  # the run's training rows, data.Xe
+    signature: tuple  # the first steps' classes and parameters
+    first: object  # the fitted steps before the last, a Pipeline, or None
+    Xt: object  # their fit_transform of the fold's training rows
+    Xp: object  # their transform of its held-out rows
+
+    @property
+    def nbytes(self):
+        return 0 if self.first is None else self.Xt.nbytes + self.Xp.nbytes
+
+
+class _FoldMemo(dict):
+    """:class:`FoldInputs` by (expert name, fold), and the bytes they hold.
+
+    Pickles empty, as :class:`~skmoe._fast_mstep.RunMemo` does: a process
+    backend sends the runs of its starts back, and the entries are rebuilt
+    when missing.
+    """
+
+    nbytes = 0
+
+    def keep(self, key, inputs):
+        self.nbytes += inputs.nbytes - getattr(self.get(key), "nbytes", 0)
+        self[key] = inputs
+        return inputs
+
+    def __reduce__(self):
+        return (type(self), ())
+
+
+def _fold_first_steps(mixture, data, i, fold, train, test, where):
+    """Expert ``i``'s :class:`FoldInputs` for ``fold``, fitted on first use
+    and kept for the run; None when its copies are fitted whole.
+
+    A Pipeline's cross-fitted copy fits its steps before the last on the
+    fold's unweighted rows at every M-step (EM weights the last step only),
+    and they end where they began: fitted once, the copies are the same to
+    the bit (a spline Pipeline's copies spent most of a fit on them). Kept
+    while their output fits in scikit-learn's ``working_memory``, for
+    ndarray outputs (no frames), for Pipelines that EM weights through
+    their last step (not resampled) and that get no routed metadata.
+    """
+    name, expert = mixture._expert_names[i], mixture.experts_[i]
+    if (
+        data.params.get(name)
+        or fit_mode(expert) != "pipeline"
+        or not supports_pipeline_mstep(expert)
+        or len(expert.steps) < 2
+    ):
+        return None
+    memo = mixture.__dict__.setdefault("_fold_pipelines_of_run", _FoldMemo())
+    signature = tuple((type(step), repr(step)) for _, step in expert.steps[:-1])
+    kept = memo.get((name, fold))
+    if kept is None or kept.X is not data.Xe or kept.signature != signature:
+        first = clone(expert[:-1])
+        with fitting(name, expert, where):
+            Xt = first.fit_transform(read_only(data.Xe[train]), data.y_fit[train])
+        with naming(name, expert, where):
+            Xp = first.transform(read_only(data.Xe[test]))
+        kept = FoldInputs(data.Xe, signature, first, Xt, Xp)
+        if (
+            not (isinstance(Xt, np.ndarray) and isinstance(Xp, np.ndarray))
+            or memo.nbytes + kept.nbytes > _budget()
+        ):
+            kept = kept._replace(first=None, Xt=None, Xp=None)  # not tried again
+        memo.keep((name, fold), kept)
+    return None if kept.first is None else kept
+
+
+def _budget():
+    """Bytes the run may keep of the copies' first steps' output:
+    scikit-learn's ``working_memory`` (MiB), its bound on what chunked
+    computations hold at once."""
+    return get_config()["working_memory"] * 2**20
+
+
+def _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v, kept):
+    """Fit jobs for the copies of the experts at ``columns`` on ``train``;
+    for an expert in ``kept`` (its :class:`FoldInputs` for the fold, by
+    position), a copy of its last step, on its first steps' output.
 
     The copies of one fold share its rows (read-only: an expert that would
     scale them in place copies them first), so a fit holds one copy of them
@@ -337,6 +429,9 @@ def _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v):
     jobs = []
     for i in columns:
         name, expert = mixture._expert_names[i], mixture.experts_[i]
+        X_fit = X_train
+        if i in kept:
+            expert, X_fit = expert.steps[-1][1], read_only(kept[i].Xt)
         mode = fit_mode(expert)
         seed = rng.randint(np.iinfo(np.int32).max) if mode == "unweighted" else None
         params = data.params.get(name)
@@ -347,7 +442,7 @@ def _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v):
                 name,
                 f"{n_iter} (cross-fitted copy for fold {fold + 1} of {v})",
                 clone(expert),
-                X_train,
+                X_fit,
                 y_train,
                 weight_train,
                 resp_train,
@@ -359,6 +454,20 @@ def _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v):
             )
         )
     return jobs
+
+
+def _scored_from(copy, expert, kept, last, X_test):
+    """The cross-fitted copy of Pipeline ``expert`` whose last step is
+    ``last``: its kept first steps, then ``last``. ``copy`` (the mixture
+    that scores the copies) reads its outputs on ``X_test`` from the kept
+    transform of those rows, as the mixture reads its experts' on the
+    training rows (``_through_pipeline``)."""
+    pipeline = shallow_copy(expert)
+    pipeline.steps = [*kept.first.steps, (expert.steps[-1][0], last)]
+    copy._pipelines()[pipeline] = PipelineInputs(
+        X_test, None, None, kept.Xp, None, None, None
+    )
+    return pipeline
 
 
 @contextmanager
@@ -421,10 +530,20 @@ def crossfit_outputs(mixture, data, resp, rng, n_iter, outputs):
         return outputs, None
     present = data.sample_weight > 0
     v = int(data.folds.max()) + 1
-    jobs = []
+    jobs, kept = [], []
     for fold in range(v):
         train = np.flatnonzero(present & (data.folds != fold))
-        jobs += _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v)
+        test = np.flatnonzero(data.folds == fold)
+        where = f"{n_iter} (cross-fitted copy for fold {fold + 1} of {v})"
+        with _naming_crossfit(mixture.crossfit):
+            first_steps = {
+                i: _fold_first_steps(mixture, data, i, fold, train, test, where)
+                for i in columns
+            }
+        kept.append({i: k for i, k in first_steps.items() if k is not None})
+        jobs += _fold_jobs(
+            mixture, data, resp, rng, n_iter, columns, train, fold, v, kept[fold]
+        )
     with _naming_crossfit(mixture.crossfit):
         copies = run_fit_jobs(jobs, mixture.n_jobs, n_iter)
     copy = mixture._snapshot()  # the mixture with the copies as its experts
@@ -432,12 +551,18 @@ def crossfit_outputs(mixture, data, resp, rng, n_iter, outputs):
     oof = deepcopy(outputs)
     for fold in range(v):
         test = np.flatnonzero(data.folds == fold)
+        # Read-only, as the rows every expert predicts: one that scales in
+        # place must not move the rows the next one sees.
+        X_test = read_only(data.Xe[test])
         copy.experts_ = copies[fold * len(columns) : (fold + 1) * len(columns)]
+        for j, i in enumerate(columns):
+            if i in kept[fold]:
+                copy.experts_[j] = _scored_from(
+                    copy, mixture.experts_[i], kept[fold][i], copy.experts_[j], X_test
+                )
         where = f"{n_iter} (cross-fitted copy for fold {fold + 1} of {v})"
         with _naming_crossfit(mixture.crossfit):
-            # Read-only, as the rows every expert predicts: one that scales
-            # in place must not move the rows the next one sees.
-            part = copy._expert_outputs(read_only(data.Xe[test]), where)
+            part = copy._expert_outputs(X_test, where)
         oof = splice_outputs(oof, part, test, columns)
     if SCORE == "oof":
         return oof, None

@@ -9,6 +9,7 @@ expert and the EM iteration.
 import io
 import pickle
 import types
+from contextlib import contextmanager
 from copy import deepcopy
 
 import numpy as np
@@ -246,8 +247,16 @@ def fit_expert_named(name, n_iter, expert, *args):
     The error keeps its type where it can be built from a message, so callers
     catching, say, ``ValueError`` still do.
     """
-    try:
+    with fitting(name, expert, n_iter):
         return fit_expert(expert, *args)
+
+
+@contextmanager
+def fitting(name, expert, n_iter):
+    """Name the expert and the EM iteration in any error raised while (part
+    of) it is fitted."""
+    try:
+        yield
     except Exception as exc:
         message = (
             f"Expert {name!r} ({type(expert).__name__}) failed to fit at EM "

@@ -6,6 +6,7 @@ expert. Plain EM hands the tree most rows (it fits them in sample); scored
 out of fold, the linear expert keeps them.
 """
 
+import pickle
 import re
 import warnings
 from unittest import mock
@@ -35,6 +36,7 @@ from sklearn.preprocessing import (
     MinMaxScaler,
     OneHotEncoder,
     PolynomialFeatures,
+    SplineTransformer,
     StandardScaler,
 )
 from sklearn.svm import SVC
@@ -46,10 +48,12 @@ from skmoe import (
     MixtureOfExpertsClassifierCV,
     MixtureOfExpertsRegressor,
     MixtureOfExpertsRegressorCV,
+    _crossfit,
 )
 from skmoe._base import _TrainingData
 from skmoe._crossfit import (
     PATIENCE,
+    _FoldMemo,
     assign_folds,
     crossfit_columns,
     crossfit_folds,
@@ -603,3 +607,49 @@ def test_copies_that_share_a_folds_rows_cannot_change_them():
         for copy in (True, False)
     ]
     assert_array_equal(models[0].log_likelihoods_, models[1].log_likelihoods_)
+
+
+# ---- the copies of Pipeline experts ------------------------------------------
+
+
+def test_copies_of_a_pipeline_fit_its_first_steps_once_per_fold(monkeypatch):
+    # EM weights a Pipeline's last step only: a copy's spline features,
+    # fitted on the fold's rows at every M-step, ended where they began.
+    # Fitted once per fold and run, the model is the same to the bit; past
+    # the memory budget the copies are fitted whole, as before.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(300, 2))
+    y = np.where(X[:, 0] > 0, np.sin(2 * X[:, 1]), X[:, 1] ** 2)
+    y += 0.1 * rng.standard_normal(300)
+    experts = [
+        ("spline", make_pipeline(SplineTransformer(n_knots=4), Ridge())),
+        ("tree", DecisionTreeRegressor(max_depth=3)),
+    ]
+    model = MixtureOfExpertsRegressor(experts, n_init=1, max_iter=15, random_state=0)
+    fits = []
+    fit_transform = SplineTransformer.fit_transform
+
+    def counted(self, *args, **kwargs):
+        fits.append(len(args[0]))
+        return fit_transform(self, *args, **kwargs)
+
+    monkeypatch.setattr(SplineTransformer, "fit_transform", counted)
+    kept = clone(model).fit(X, y)
+    assert kept.n_iter_ > 2
+    assert sorted(fits) == [240] * 5 + [300]  # each fold once, the expert once
+    fits.clear()
+    monkeypatch.setattr(_crossfit, "_budget", lambda: 0)
+    whole = clone(model).fit(X, y)
+    assert len(fits) - 1 >= 5 * whole.n_iter_  # each fold at every M-step
+    assert_array_equal(kept.log_likelihoods_, whole.log_likelihoods_)
+    assert_array_equal(kept.predict(X), whole.predict(X))
+
+
+def test_the_kept_first_steps_do_not_travel():
+    # A process backend pickles the runs of its starts: what they keep is
+    # rebuilt where it is missing.
+    memo = _FoldMemo()
+    memo["spline", 0] = "kept"
+    memo.nbytes = 10
+    restored = pickle.loads(pickle.dumps(memo))
+    assert type(restored) is type(memo) and not restored and restored.nbytes == 0
