@@ -79,7 +79,7 @@ from ._routing import (
     check_top_k,
     schedule_length,
 )
-from ._threads import em_thread_limits
+from ._threads import blas_as_in_parent, em_thread_limits, parent_blas
 from ._validation import (
     check_magnitude,
     check_missing,
@@ -151,6 +151,13 @@ def _caught(func, *args):
         return func(*args)
     except Exception as exc:
         return exc
+
+
+def _caught_in_worker(parent, func, *args):
+    """:func:`_caught`, with BLAS in a worker process as in the ``parent``
+    (see :func:`~skmoe._threads.blas_as_in_parent`)."""
+    with blas_as_in_parent(parent):
+        return _caught(func, *args)
 
 
 def mark_nested(experts, inside):
@@ -524,9 +531,11 @@ class _BaseMixtureOfExperts(
         # A start's own error comes back as its result (raised below, the
         # first start's first); what Parallel raises broke in the backend.
         try:
+            parent = parent_blas()
             runs = realigned(
                 Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                    delayed(_caught)(self._run_start, *start) for start in starts
+                    delayed(_caught_in_worker)(parent, self._run_start, *start)
+                    for start in starts
                 )
             )
         except Exception as exc:

@@ -31,6 +31,7 @@ from ._fast_mstep import (
     supports_fast_mstep,
     supports_pipeline_mstep,
 )
+from ._threads import blas_as_in_parent, parent_blas
 from .rules import RuleExpert
 
 # Smallest responsibility an expert is fitted with. Soft EM never assigns a row
@@ -265,14 +266,19 @@ def fitting(name, expert, n_iter):
         raise same_type_error(exc, message) from exc
 
 
-def fit_expert_in_worker(openmp_threads, *args):
-    """:func:`fit_expert_named` with OpenMP limited to this worker's share.
+def fit_expert_in_worker(openmp_threads, parent, *args):
+    """:func:`fit_expert_named` with OpenMP limited to this worker's share,
+    and BLAS in a worker process to the threads of the ``parent`` (see
+    :func:`~skmoe._threads.blas_as_in_parent`).
 
     Thread workers do not inherit OpenMP limits, so without this each of
     ``n_jobs`` experts that parallelise inside (HistGradientBoosting) would
     start one OpenMP thread per core, and they would fight for the cores.
     """
-    with threadpool_limits(limits=openmp_threads, user_api="openmp"):
+    with (
+        threadpool_limits(limits=openmp_threads, user_api="openmp"),
+        blas_as_in_parent(parent),
+    ):
         return fit_expert_named(*args)
 
 
@@ -381,9 +387,11 @@ def run_fit_jobs(jobs, n_jobs, n_iter):
         return [fit_expert_named(*job) for job in jobs]
     try:
         openmp_threads = max(1, cpu_count() // effective_n_jobs(n_jobs))
+        parent = parent_blas()
         return realigned(
             Parallel(n_jobs=n_jobs, prefer="threads")(
-                delayed(fit_expert_in_worker)(openmp_threads, *job) for job in jobs
+                delayed(fit_expert_in_worker)(openmp_threads, parent, *job)
+                for job in jobs
             )
         )
     except Exception as exc:

@@ -21,6 +21,7 @@ keeps its limit, and what the fit changed is restored when it ends.
 """
 
 import numbers
+import os
 import sys
 import threading
 from contextlib import contextmanager, nullcontext
@@ -138,6 +139,44 @@ def _set_blas_pools(controller):
             pool.set_num_threads(min([original, *_active.values()]))
     if not _active:
         _original.clear()
+
+
+def parent_blas():
+    """``(pid, threads)``: this process and the fewest threads of its BLAS
+    pools now (None without one), for :func:`blas_as_in_parent`."""
+    with _lock:
+        pools = _get_controller().select(user_api="blas").lib_controllers
+        counts = [pool.num_threads for pool in pools]
+    return os.getpid(), min(counts, default=None)
+
+
+@contextmanager
+def blas_as_in_parent(parent):
+    """In a worker process, BLAS lowered to the threads of the process that
+    sent the work (``parent``, from :func:`parent_blas`), so that an expert
+    fitted there computes as it would at home; in the parent's own threads,
+    which share its pools, nothing.
+
+    A process backend gives its workers threads of its own (loky: the cores
+    over ``n_jobs``), whatever ``blas_threads`` set in the parent, and the
+    models parted by rounding where the counts differed. Only ever lowered.
+    """
+    pid, threads = parent
+    if threads is None or os.getpid() == pid:
+        yield
+        return
+    with _lock:
+        controller = _get_controller()
+        above = [
+            pool.filepath
+            for pool in controller.select(user_api="blas").lib_controllers
+            if pool.num_threads > threads
+        ]
+    if not above:
+        yield
+        return
+    with controller.select(filepath=above).limit(limits=threads):
+        yield
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import SplineTransformer, StandardScaler
 from sklearn.tree import DecisionTreeRegressor
+from threadpoolctl import threadpool_info
 
 from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor
 from skmoe._experts import realigned
@@ -284,3 +285,33 @@ def test_realigned_copies_only_what_has_an_unaligned_array():
     assert realigned(results) is results
     unpicklable = [threading.Lock(), unaligned]
     assert realigned(unpicklable) is unpicklable
+
+
+class ThreadRecording(LinearRegression):
+    """Records the fewest BLAS threads it was fitted with."""
+
+    def fit(self, X, y, sample_weight=None):
+        pools = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        self.blas_threads_seen_ = min(p["num_threads"] for p in pools)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("n_init", [1, 3], ids=["experts", "starts"])
+def test_process_workers_fit_with_the_threads_of_the_fit_that_sent_them(n_init):
+    # loky gives its workers threads of its own (here two each); the experts
+    # fitted there ran with them, whatever blas_threads said, and the model
+    # parted from the serial one by rounding where the counts differed.
+    if not [p for p in threadpool_info() if p["user_api"] == "blas"]:
+        pytest.skip("no BLAS library found by threadpoolctl")
+    X, y = make_linear_mixture(300, random_state=7)
+    moe = MixtureOfExpertsRegressor(
+        ThreadRecording(),
+        n_experts=2,
+        n_init=n_init,
+        n_jobs=2,
+        blas_threads=1,
+        random_state=0,
+    )
+    with parallel_backend("loky", n_jobs=2, inner_max_num_threads=2):
+        moe.fit(X, y)
+    assert [expert.blas_threads_seen_ for expert in moe.experts_] == [1, 1]
