@@ -24,7 +24,7 @@ import numbers
 import os
 import sys
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
 
@@ -34,11 +34,6 @@ from threadpoolctl import ThreadpoolController
 # below it, also for X of 20,000 x 300 (1.8e9); above, the few large matrix
 # products may gain from more cores, so the configured threads stay.
 MIN_WORK_FOR_THREADS = 2e9
-
-# The thread pools EM limits: BLAS for the linear algebra, OpenMP for experts
-# that parallelise inside (HistGradientBoosting), which pay the same price of
-# waking threads for little work on small data.
-_USER_APIS = ("blas", "openmp")
 
 _controller = None
 _modules_seen = None  # len(sys.modules) when _controller was made
@@ -165,18 +160,58 @@ def blas_as_in_parent(parent):
     if threads is None or os.getpid() == pid:
         yield
         return
+    with _blas_limit(threads):
+        yield
+
+
+@contextmanager
+def _blas_limit(limit):
+    """The BLAS pools at most ``limit`` threads while the block runs, with
+    the limits of the fits running beside it (see ``_original``); yields
+    the pools it lowered."""
+    fit = object()  # this block's key in _active
+    try:
+        with _lock:
+            controller = _get_controller()
+            lowered = [
+                pool
+                for pool in controller.select(user_api="blas").lib_controllers
+                if pool.num_threads > limit
+            ]
+            _active[fit] = limit
+            for pool in lowered:
+                _original.setdefault(pool.filepath, pool.num_threads)
+            _set_blas_pools(controller)
+        yield lowered
+    finally:
+        with _lock:
+            _active.pop(fit, None)
+            _set_blas_pools(_get_controller())
+
+
+@contextmanager
+def _openmp_limit(limit):
+    """The OpenMP pools at most ``limit`` threads while the block runs.
+
+    OpenMP's thread count belongs to the calling thread: set and restored
+    here, by this block. Selected by file and limited as a group:
+    threadpoolctl 3.1 takes no file paths as keys of ``limits``. Yields the
+    pools it lowered.
+    """
     with _lock:
         controller = _get_controller()
-        above = [
-            pool.filepath
-            for pool in controller.select(user_api="blas").lib_controllers
-            if pool.num_threads > threads
+        lowered = [
+            pool
+            for pool in controller.select(user_api="openmp").lib_controllers
+            if pool.num_threads > limit
         ]
-    if not above:
-        yield
+    if not lowered:
+        yield lowered
         return
-    with controller.select(filepath=above).limit(limits=threads):
-        yield
+    with controller.select(filepath=[pool.filepath for pool in lowered]).limit(
+        limits=limit
+    ):
+        yield lowered
 
 
 @contextmanager
@@ -219,32 +254,9 @@ def em_thread_limits(estimator, n_samples, n_features):
     if limit is None:
         yield {}
         return
-    fit = object()  # this fit's key in _active
-    limiter = nullcontext()
-    try:
-        with _lock:
-            controller = _get_controller()
-            # Per library (by file), so that a pool the user limited further
-            # keeps its own, lower count.
-            lowered = [
-                pool
-                for pool in controller.select(user_api=list(_USER_APIS)).lib_controllers
-                if pool.num_threads > limit
-            ]
-            _active[fit] = limit
-            for pool in lowered:
-                if pool.user_api == "blas":
-                    _original.setdefault(pool.filepath, pool.num_threads)
-            _set_blas_pools(controller)
-            # OpenMP's thread count belongs to the calling thread: set and
-            # restored here, by this fit. Selected by file and limited as a
-            # group: threadpoolctl 3.1 takes no file paths as keys of limits.
-            openmp = [pool.filepath for pool in lowered if pool.user_api == "openmp"]
-            if openmp:
-                limiter = controller.select(filepath=openmp).limit(limits=limit)
-        with limiter:
-            yield {pool.user_api: limit for pool in lowered}
-    finally:
-        with _lock:
-            _active.pop(fit, None)
-            _set_blas_pools(_get_controller())
+    # BLAS for the linear algebra, OpenMP for experts that parallelise inside
+    # (HistGradientBoosting), which pay the same price of waking threads for
+    # little work on small data. Per library (by file), so that a pool the
+    # user limited further keeps its own, lower count.
+    with _blas_limit(limit) as blas, _openmp_limit(limit) as openmp:
+        yield {pool.user_api: limit for pool in [*blas, *openmp]}
