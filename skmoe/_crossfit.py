@@ -440,7 +440,7 @@ def _fold_jobs(mixture, data, resp, rng, n_iter, columns, train, fold, v, kept):
         jobs.append(
             (
                 name,
-                f"{n_iter} (cross-fitted copy for fold {fold + 1} of {v})",
+                _copy_of_fold(n_iter, fold, v),
                 clone(expert),
                 X_fit,
                 y_train,
@@ -468,6 +468,11 @@ def _scored_from(copy, expert, kept, last, X_test):
         X_test, None, None, kept.Xp, None, None, None
     )
     return pipeline
+
+
+def _copy_of_fold(n_iter, fold, v):
+    """The EM iteration as errors about a fold's copies quote it."""
+    return f"{n_iter} (cross-fitted copy for fold {fold + 1} of {v})"
 
 
 @contextmanager
@@ -534,7 +539,7 @@ def crossfit_outputs(mixture, data, resp, rng, n_iter, outputs):
     for fold in range(v):
         train = np.flatnonzero(present & (data.folds != fold))
         test = np.flatnonzero(data.folds == fold)
-        where = f"{n_iter} (cross-fitted copy for fold {fold + 1} of {v})"
+        where = _copy_of_fold(n_iter, fold, v)
         with _naming_crossfit(mixture.crossfit):
             first_steps = {
                 i: _fold_first_steps(mixture, data, i, fold, train, test, where)
@@ -560,7 +565,7 @@ def crossfit_outputs(mixture, data, resp, rng, n_iter, outputs):
                 copy.experts_[j] = _scored_from(
                     copy, mixture.experts_[i], kept[fold][i], copy.experts_[j], X_test
                 )
-        where = f"{n_iter} (cross-fitted copy for fold {fold + 1} of {v})"
+        where = _copy_of_fold(n_iter, fold, v)
         with _naming_crossfit(mixture.crossfit):
             part = copy._expert_outputs(X_test, where)
         oof = splice_outputs(oof, part, test, columns)

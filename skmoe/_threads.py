@@ -140,9 +140,18 @@ def parent_blas():
     """``(pid, threads)``: this process and the fewest threads of its BLAS
     pools now (None without one), for :func:`blas_as_in_parent`."""
     with _lock:
-        pools = _get_controller().select(user_api="blas").lib_controllers
-        counts = [pool.num_threads for pool in pools]
+        counts = [pool.num_threads for pool in _pools_above(_get_controller(), "blas")]
     return os.getpid(), min(counts, default=None)
+
+
+def _pools_above(controller, user_api, limit=0):
+    """The pools of ``user_api`` (``"blas"`` or ``"openmp"``) running more
+    than ``limit`` threads, one per library (by file)."""
+    return [
+        pool
+        for pool in controller.select(user_api=user_api).lib_controllers
+        if pool.num_threads > limit
+    ]
 
 
 @contextmanager
@@ -173,11 +182,7 @@ def _blas_limit(limit):
     try:
         with _lock:
             controller = _get_controller()
-            lowered = [
-                pool
-                for pool in controller.select(user_api="blas").lib_controllers
-                if pool.num_threads > limit
-            ]
+            lowered = _pools_above(controller, "blas", limit)
             _active[fit] = limit
             for pool in lowered:
                 _original.setdefault(pool.filepath, pool.num_threads)
@@ -200,11 +205,7 @@ def _openmp_limit(limit):
     """
     with _lock:
         controller = _get_controller()
-        lowered = [
-            pool
-            for pool in controller.select(user_api="openmp").lib_controllers
-            if pool.num_threads > limit
-        ]
+        lowered = _pools_above(controller, "openmp", limit)
     if not lowered:
         yield lowered
         return
