@@ -274,9 +274,10 @@ class _BaseMixtureOfExperts(
         """Numeric columns describing ``y`` for the ``'kmeans_xy'`` start."""
 
     @abstractmethod
-    def _expert_outputs(self, X, n_iter=None):
+    def _expert_outputs(self, X, y_lik, n_iter=None):
         """What the freshly fitted experts predict on the training rows, once
-        per M-step, for the likelihood's M-step and the E-step to share."""
+        per M-step, for the likelihood's M-step and the E-step to share
+        (what they need of it for the target ``y_lik``)."""
 
     @abstractmethod
     def _fit_likelihood(self, outputs, y_lik, weights):
@@ -791,7 +792,7 @@ class _BaseMixtureOfExperts(
             self._logistic_design(data),
             self._pipelines(),
         )
-        outputs = self._expert_outputs(data.Xe, n_iter)
+        outputs = self._expert_outputs(data.Xe, data.y_lik, n_iter)
         if data.folds is not None:  # score the experts out of fold
             outputs, self._crossfit_penalty = crossfit_outputs(
                 self, data, resp, rng, n_iter, outputs

@@ -413,17 +413,16 @@ class MixtureOfExpertsClassifier(
     def _target_features(self, y_index):
         return np.eye(len(self.classes_))[y_index]
 
-    def _expert_proba(self, i, X, output=None):
+    def _expert_proba(self, i, X, labels=None):
         """Expert ``i``'s class probabilities, (n, C), columns as ``classes_``;
-        ``output`` is its output on ``X`` if known (see _expert_outputs)."""
+        ``labels`` are its predictions on ``X`` if it predicts labels only
+        and they are known (see _expert_outputs)."""
         expert = self.experts_[i]
         if has_proba(expert):
-            if output is not None:
-                return output
             return aligned_proba(expert, X, self.classes_)
-        if output is None:
-            output = check_labels(expert.predict(X), X.shape[0])
-        return smoothed_one_hot(output, self.classes_, self.label_noise_[i])
+        if labels is None:
+            labels = check_labels(expert.predict(X), X.shape[0])
+        return smoothed_one_hot(labels, self.classes_, self.label_noise_[i])
 
     def _named_proba(self, i, X):
         """:meth:`_expert_proba`, with errors naming the expert."""
@@ -451,23 +450,31 @@ class MixtureOfExpertsClassifier(
                         allow="-inf",
                     )
                     continue
-                proba = self._expert_proba(i, X, outputs.get(i))[rows, y_index]
+                output = outputs.get(i)
+                if output is not None and output.ndim == 2:
+                    proba = output[:, 0]  # the observed class's, kept
+                else:
+                    proba = self._expert_proba(i, X, output)[rows, y_index]
             log_prob[:, i] = np.log(np.maximum(proba, PROBA_FLOOR))
         return log_prob
 
-    def _expert_outputs(self, X, n_iter=None):
-        """The experts' outputs by position: the labels of the experts that
-        predict labels only (their error rate is the likelihood's M-step),
-        the aligned probabilities of the others (for the E-step); none for
-        experts that report their own likelihood."""
+    def _expert_outputs(self, X, y_lik, n_iter=None):
+        """The experts' outputs by position: the labels (n,) of the experts
+        that predict labels only (their error rate is the likelihood's
+        M-step); for the others, the probability each gives the observed
+        class ``y_lik``, as a column (n, 1): all the E-step needs of the
+        (n, C) probabilities, so only one of them is held at a time; none
+        for experts that report their own likelihood."""
         outputs = {}
+        rows = np.arange(X.shape[0])
         for i, (name, expert) in enumerate(self._named_experts()):
             with naming(name, expert, n_iter):
                 if not has_proba(expert):
                     outputs[i] = check_labels(expert.predict(X), X.shape[0])
                 elif not self._own_likelihood(expert):
                     model, Xm = self._through_pipeline(expert, X)
-                    outputs[i] = aligned_proba(model, Xm, self.classes_)
+                    proba = aligned_proba(model, Xm, self.classes_)
+                    outputs[i] = proba[rows, y_lik][:, np.newaxis]
         return outputs
 
     def _own_likelihood(self, expert):

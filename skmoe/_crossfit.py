@@ -567,7 +567,7 @@ def crossfit_outputs(mixture, data, resp, rng, n_iter, outputs):
                 )
         where = _copy_of_fold(n_iter, fold, v)
         with _naming_crossfit(mixture.crossfit):
-            part = copy._expert_outputs(X_test, where)
+            part = copy._expert_outputs(X_test, data.y_lik[test], where)
         oof = splice_outputs(oof, part, test, columns)
     if SCORE == "oof":
         return oof, None

@@ -604,7 +604,7 @@ class MixtureOfExpertsRegressor(
                     )
         return log_prob
 
-    def _expert_outputs(self, X, n_iter=None):
+    def _expert_outputs(self, X, y_lik, n_iter=None):
         """Means (n, M) and, for experts that report their own spread, their
         variances by position; each expert is evaluated once, through
         ``return_std`` where it has one."""

@@ -138,7 +138,7 @@ def test_optimism_penalises_the_tree_more():
     folds = assign_folds(5, weight, None, np.random.RandomState(0))
     data = _TrainingData(X, X, y, y, weight, {}, folds)
     resp = model.responsibilities(X, y)
-    outputs = model._expert_outputs(X)
+    outputs = model._expert_outputs(X, y)
     rng = np.random.RandomState(0)
     _, (line, tree) = crossfit_outputs(model, data, resp, rng, 1, outputs)
     assert 0 <= line < 0.1
