@@ -764,7 +764,7 @@ def _newton(
     terms do not depend on the weights, so its first evaluation of the loss
     only re-weights them (the same numbers, one pass over ``Z`` fewer).
     """
-    terms = _recall(memo, W, Z)
+    terms = _recall(memo, W, Z, binary)
     if terms is None:
         terms = _logistic_terms(W, Z, binary)
     W, n_iter, terms = _newton_steps(
@@ -772,15 +772,20 @@ def _newton(
     )
     if memo is not None:
         # A copy: the caller may hand out views of W (an expert's coef_).
-        memo.update(W=W.copy(), Z=Z, terms=terms)
+        # The probabilities follow from the rest by one exp, so they are
+        # not kept: a memo per expert lives through the EM run.
+        memo.update(W=W.copy(), Z=Z, terms=terms[:2])
     return W, n_iter
 
 
-def _recall(memo, W, Z):
+def _recall(memo, W, Z, binary):
     """The terms ``memo`` keeps for this very ``W`` and ``Z``, else None."""
-    if memo and memo["Z"] is Z and np.array_equal(memo["W"], W):
-        return memo["terms"]
-    return None
+    if not (memo and memo["Z"] is Z and np.array_equal(memo["W"], W)):
+        return None
+    eta, log_norm = memo["terms"]
+    # As _logistic_terms computes them, to the bit.
+    proba = expit(eta) if binary else np.exp(eta - log_norm[:, np.newaxis])
+    return eta, log_norm, proba
 
 
 def _newton_steps(

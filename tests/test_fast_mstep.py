@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
@@ -506,16 +506,19 @@ def test_newton_from_its_memo_gives_the_same_bits_in_one_pass_fewer(
 # Thirty iterations (short of convergence) make the comparison; the warning
 # saying so is expected.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_em_with_memos_is_em_without_them_to_the_bit(monkeypatch):
-    X, y = load_breast_cancer(return_X_y=True)
+@pytest.mark.parametrize("load", [load_breast_cancer, load_wine], ids=["2", "3"])
+def test_em_with_memos_is_em_without_them_to_the_bit(monkeypatch, load):
+    # Binary and multinomial experts: the memo keeps the linear predictor
+    # and log-normaliser, and the probabilities are made again from them.
+    X, y = load(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     moe = MixtureOfExpertsClassifier(n_experts=2, n_init=1, max_iter=30, random_state=0)
     with_memos = clone(moe).fit(X, y)
     used = []
     recall = _fast_mstep._recall
 
-    def forgetful(memo, W, Z):
-        used.append(recall(memo, W, Z) is not None)
+    def forgetful(*args):
+        used.append(recall(*args) is not None)
         return None
 
     monkeypatch.setattr(_fast_mstep, "_recall", forgetful)
