@@ -50,6 +50,7 @@ from sklearn.preprocessing import (
 )
 
 from ._compat import _get_feature_names, output_config, validate_params
+from ._math import logsumexp_rows
 
 # Newton on the logistic objective stops when no entry of the gradient of the
 # per-unit-weight objective exceeds this (scikit-learn's lbfgs stops at its
@@ -688,8 +689,10 @@ def _logistic_terms(W, Z, binary):
     if binary:
         # log(1 + exp(eta)), stable for large |eta|.
         return eta, np.logaddexp(0.0, eta[:, 0]), expit(eta)
-    log_norm = np.logaddexp.reduce(eta, axis=1, keepdims=True)
-    return eta, log_norm[:, 0], np.exp(eta - log_norm)
+    # A max-shifted sum: numpy's logaddexp.reduce takes 2-4x as long on
+    # the (n, C) arrays of ten classes.
+    log_norm = logsumexp_rows(eta)
+    return eta, log_norm, np.exp(eta - log_norm[:, np.newaxis])
 
 
 def _logistic_loss(W, Z, targets, weight, alpha, penalised, binary, terms=None):
