@@ -10,6 +10,7 @@ import inspect
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
     HasMethods,
     Hidden,
@@ -42,6 +43,7 @@ __all__ = [
     "_get_feature_names",
     "_raise_for_params",
     "_routing_enabled",
+    "_safe_indexing",
     "_check_sample_weight",
     "_fit_context",
     "check_sample_weight",

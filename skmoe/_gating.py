@@ -17,6 +17,7 @@ from ._compat import (
     StrOptions,
     _check_method_params,
     _fit_context,
+    _safe_indexing,
 )
 from ._estimators import check_proba, column_names_selected, fit_mode, fit_weighted
 from ._fast_mstep import _newton, supports_pipeline_mstep
@@ -863,7 +864,9 @@ def _replicate(X, resp, sample_weight, params):
     kept = np.flatnonzero(weight > 0)
     rows = kept % n_samples
     return (
-        X[rows],
+        # By position in any container: a Pipeline gate's first steps may
+        # hand over a DataFrame (pandas output).
+        _safe_indexing(X, rows),
         kept // n_samples,
         weight[kept],
         _check_method_params(X, params, rows),

@@ -1,9 +1,13 @@
 """Tests of SoftmaxGate against known truths and independent fits."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import special
+from sklearn import config_context
+from sklearn.base import clone
 from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -495,6 +499,25 @@ def test_a_pipeline_gates_first_steps_see_each_row_once():
         **params,
     ).fit(scaled, y)
     assert_allclose(piped.gate_proba(X), bare.gate_proba(scaled), atol=1e-10)
+
+
+@pytest.mark.parametrize("where", ["gate", "config"])
+def test_a_pipeline_gate_with_pandas_output_fits_as_with_arrays(where):
+    # The first steps then hand the last a DataFrame, whose rows were taken
+    # by position as an array's: every fit failed with a KeyError.
+    X, y = _two_regimes()
+    params = dict(n_experts=2, n_init=1, random_state=0)
+    gate = make_pipeline(StandardScaler(), LogisticRegression())
+    expected = MixtureOfExpertsRegressor(gate=gate, **params).fit(X, y).gate_proba(X)
+    # The global setting holds for predicting too, as a Pipeline's own would.
+    output = "pandas" if where == "config" else "default"
+    with config_context(transform_output=output), warnings.catch_warnings():
+        warnings.simplefilter("error")  # no feature-name mismatch either
+        if where == "gate":
+            gate = clone(gate).set_output(transform="pandas")
+        frames = MixtureOfExpertsRegressor(gate=gate, **params).fit(X, y)
+        assert_allclose(frames.gate_proba(X), expected, atol=1e-12)
+    assert_array_equal(frames.gate_[-1].feature_names_in_, ["x0", "x1"])
 
 
 def test_a_pipeline_gates_step_that_needs_y_learns_from_the_copies():
