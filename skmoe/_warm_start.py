@@ -27,6 +27,7 @@ _STRUCTURE_LABELS = {
     "experts": "the experts (their names, kinds or number)",
     "gate": "the kind of gate",
     "n_features_in_": "the number of features of X",
+    "feature_names_in_": "the names of the columns of X (or their order)",
     "gate_features_": "gate_features",
     "expert_features_": "expert_features",
     "classes_": "the classes in y",
@@ -56,6 +57,7 @@ def fit_signature(mixture, names, templates):
         "experts": [[n, _type_name(t)] for n, t in zip(names, templates, strict=True)],
         "gate": _type_name(gate),
         "n_features_in_": mixture.n_features_in_,
+        "feature_names_in_": _names(mixture),
         "gate_features_": mixture.gate_features_.tolist(),
         "expert_features_": mixture.expert_features_.tolist(),
         "classes_": getattr(mixture, "classes_", np.array([])).tolist(),
@@ -74,7 +76,9 @@ def warm_start_plan(previous, current):
     why : str or None
         What changed, when the structure did.
     """
-    before, now = previous["structure"], current["structure"]
+    now = current["structure"]
+    # What a signature of an earlier version did not hold counts as unchanged.
+    before = {**now, **previous["structure"]}
     if before != now:
         changed = [
             label for key, label in _STRUCTURE_LABELS.items() if before[key] != now[key]
@@ -83,6 +87,12 @@ def warm_start_plan(previous, current):
     if previous["parameters"] != current["parameters"]:
         return "refresh", None
     return "continue", None
+
+
+def _names(mixture):
+    """The columns' names X had, as a list, or None."""
+    names = getattr(mixture, "feature_names_in_", None)
+    return None if names is None else names.tolist()
 
 
 def _type_name(estimator):

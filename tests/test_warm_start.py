@@ -96,6 +96,30 @@ def test_other_features_start_afresh_with_a_warning(data):
     assert moe.gate_.coef_.shape == (2, 1)
 
 
+def test_reordered_or_renamed_columns_start_afresh_with_a_warning(data):
+    # Continuing would read each column as the one that stood there before:
+    # R^2 0.63 after swapping two columns, 0.99 fitted afresh.
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    frame = pd.DataFrame(X, columns=["g", "x"])
+    moe = MixtureOfExpertsRegressor(warm_start=True, random_state=0).fit(frame, y)
+    fresh = MixtureOfExpertsRegressor(random_state=0).fit(frame[["x", "g"]], y)
+    with pytest.warns(WarmStartWarning, match="names of the columns"):
+        warm(moe, frame[["x", "g"]], y)
+    assert_allclose(moe.predict(frame[["x", "g"]]), fresh.predict(frame[["x", "g"]]))
+    with pytest.warns(WarmStartWarning, match="names of the columns"):
+        warm(moe, frame.set_axis(["a", "b"], axis=1), y)
+    warm(moe, frame.set_axis(["a", "b"], axis=1), y)  # the same names: continues
+
+
+def test_a_signature_without_column_names_continues(data):
+    # Models saved before the signature held the columns' names continue.
+    X, y = data
+    moe = MixtureOfExpertsRegressor(warm_start=True, random_state=0).fit(X, y)
+    del moe._fit_signature["structure"]["feature_names_in_"]
+    warm(moe, X, y)
+
+
 def test_other_classes_start_afresh_with_a_warning(data):
     X, y = data
     labels = (y > 1).astype(int)
