@@ -51,6 +51,7 @@ from ._compat import (
     _fit_context,
     _raise_for_params,
     _routing_enabled,
+    _safe_indexing,
 )
 from ._composition import build_nested_defaults
 from ._cv_path import (
@@ -82,10 +83,9 @@ _SELECTIONS = ("one_se", "best")
 
 
 def _take(X, rows):
-    """Rows of an array, a sparse matrix or a DataFrame (kept as it is)."""
-    if hasattr(X, "iloc"):
-        return X.iloc[rows]
-    return X[rows]
+    """Rows of an array, a sparse matrix or a DataFrame (pandas, polars,
+    pyarrow; kept as it is)."""
+    return _safe_indexing(X, rows)
 
 
 def _constraints(mixture_class):
@@ -416,7 +416,7 @@ class _BaseMixtureOfExpertsCV(
         self._check_target(y)
         # A DataFrame reaches the candidates as it is (column selectors may
         # name its columns); anything else as the validated array.
-        if not hasattr(X_raw, "iloc"):
+        if not (hasattr(X_raw, "iloc") or hasattr(self, "feature_names_in_")):
             X_raw = X
         return X_raw, X, y, weights
 

@@ -3,6 +3,8 @@ on, bad parameters and text columns, each named; and split metadata
 (``groups``) routed to ``cv``, as LassoCV routes it, and metadata the experts
 request to every candidate's fit, cut to its rows."""
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
@@ -160,6 +162,25 @@ def test_columns_of_text_are_named(cls, as_frame):
     named = r"columns 'c' \(" if as_frame else r"dtype is object"
     with pytest.raises(ValueError, match=rf"X must hold numbers.*{named}.*Encode"):
         cls(cv=2, **SMALL).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_columns_named_in_an_arrow_table_reach_the_candidates(cls):
+    # Only a pandas frame reached them: any other (pyarrow, polars) became
+    # the validated array, without its names, so a gate_features selection
+    # by name was refused and predicting on the fitted frame warned that
+    # the candidates were fitted without names.
+    pa = pytest.importorskip("pyarrow")
+    X, y = data_for(cls)
+    table = pa.table({"g": X[:, 0], "x": X[:, 1], "z": X[:, 2]})
+    model = cls(gate_features=["g"], cv=3, **SMALL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.fit(table, y)
+        prediction = model.predict(table)
+    by_position = cls(gate_features=[0], cv=3, **SMALL).fit(X, y)
+    assert model.feature_names_in_.tolist() == ["g", "x", "z"]
+    np.testing.assert_allclose(prediction, by_position.predict(X))
 
 
 # ---- metadata routed to cv -----------------------------------------------------
