@@ -552,10 +552,21 @@ class _BaseMixtureOfExperts(
         return runs
 
     def _run_start(
-        self, index, data, names, templates, rng, resp=None, curve=(), budget=None
+        self,
+        index,
+        data,
+        names,
+        templates,
+        rng,
+        resp=None,
+        curve=(),
+        budget=None,
+        reseeds=None,
     ):
         """One EM run from a fresh start, on a copy of the mixture; with a
-        ``budget``, a short run of at most that many iterations."""
+        ``budget``, a short run of at most that many iterations. A refresh
+        extends the fitted model's ``curve`` and counts on from its
+        ``reseeds``."""
         run = self._snapshot()
         rng = check_random_state(rng)
         run._print_start(index)
@@ -571,11 +582,14 @@ class _BaseMixtureOfExperts(
                 rng,
             )
         run._expert_names = list(names)
-        run._reseeds = {}
+        run._reseeds = dict(reseeds or {})
         lone = len(templates) == 1
         run.experts_ = [seeded_clone(t, rng, keep_given=lone) for t in templates]
         run.gate_ = run._new_gate(len(templates), rng)
-        return run._em(data, resp, list(curve), rng, budget=budget, index=index)
+        # The run's path begins here, after any curve it extends (a refresh).
+        return run._em(
+            data, resp, list(curve), rng, budget=budget, index=index, path=len(curve)
+        )
 
     def _new_gate(self, n_experts, rng):
         if n_experts == 1:
@@ -621,7 +635,13 @@ class _BaseMixtureOfExperts(
         # Re-seeds count over the whole run, across warm-started calls.
         run._reseeds = dict(self._reseeds)
         log_resp, _ = run._e_step(data.Xg, run._expert_log_prob(data.Xe, data.y_lik))
-        return run._em(data, np.exp(log_resp), list(self.log_likelihoods_), rng)
+        # The first M-step takes the rows as every later one does (hard EM's
+        # from their most probable expert); the stall rule looks at this
+        # call's path only, not at a curve fitted to other data.
+        schedule = check_temperatures(self.temperatures)
+        resp = assign(log_resp, self.assignment, 1, schedule, rng)
+        curve = list(self.log_likelihoods_)
+        return run._em(data, resp, curve, rng, path=len(curve))
 
     def _refresh(self, data, names, templates, rng):
         """Experts and gate rebuilt from their changed parameters, started from
@@ -629,17 +649,17 @@ class _BaseMixtureOfExperts(
         log_resp, _ = self._e_step(data.Xg, self._expert_log_prob(data.Xe, data.y_lik))
         template_of = dict(zip(names, templates, strict=True))
         kept = list(self._expert_names)
-        run = self._run_start(
+        schedule = check_temperatures(self.temperatures)
+        return self._run_start(
             0,
             data,
             kept,
             [template_of[name] for name in kept],
             rng,
-            resp=np.exp(log_resp),
+            resp=assign(log_resp, self.assignment, 1, schedule, rng),
             curve=self.log_likelihoods_,
+            reseeds=self._reseeds,
         )
-        run.state["_reseeds"] = dict(self._reseeds)
-        return run
 
     # ---- the EM loop -------------------------------------------------------
 
@@ -988,8 +1008,10 @@ class _BaseMixtureOfExperts(
         self.log_likelihoods_ = np.asarray(run.curve)
         self.start_log_likelihoods_ = [np.asarray(r.curve) for r in runs]
         self.best_start_ = best
+        # Stochastic EM ends on its best iteration; a warm-started run's curve
+        # also holds the earlier fits', so that best is the run's own.
         self.log_likelihood_ = (
-            max(run.curve) if self.assignment == "stochastic" else run.curve[-1]
+            run.log_likelihood if self.assignment == "stochastic" else run.curve[-1]
         )
         self.converged_ = run.converged
 

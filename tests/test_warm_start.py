@@ -96,6 +96,86 @@ def test_other_features_start_afresh_with_a_warning(data):
     assert moe.gate_.coef_.shape == (2, 1)
 
 
+def _two_regimes(n, border, noise, seed):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(n, 1))
+    y = np.where(X[:, 0] < border, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    return X, y + noise * rng.standard_normal(n)
+
+
+def test_flexible_experts_on_new_data_iterate_as_usual():
+    # EM with trees stops when it stalls. It judged the stall on the whole
+    # curve, the earlier fit's included, and stopped after one iteration with
+    # converged_=True, though each further call still climbed.
+    X, y = _two_regimes(400, 0.0, 0.1, 0)
+    X_new, y_new = _two_regimes(400, 1.5, 0.5, 1)
+    moe = MixtureOfExpertsRegressor(
+        DecisionTreeRegressor(max_depth=2), warm_start=True, random_state=0
+    )
+    warm(moe, X, y)
+    warm(moe, X_new, y_new)
+    assert moe.converged_
+    assert moe.n_iter_ > 5
+    fresh = MixtureOfExpertsRegressor(
+        DecisionTreeRegressor(max_depth=2), random_state=0
+    ).fit(X_new, y_new)
+    assert moe.log_likelihood_ > fresh.log_likelihood_ - 0.05
+
+
+def test_a_converged_hard_fit_is_a_fixed_point():
+    # The first M-step of a continued fit took the posteriors as they were,
+    # soft, and moved a converged hard-EM model by up to 0.145.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(500, 2))
+    regime = 2 * (X[:, 0] > 0) + (X[:, 1] > 0)
+    coef = rng.normal(scale=3, size=(4, 3))
+    y = coef[regime, 0] + (coef[regime, 1:] * X).sum(axis=1)
+    y += 0.3 * rng.standard_normal(500)
+    moe = MixtureOfExpertsRegressor(
+        n_experts=4, assignment="hard", warm_start=True, random_state=0
+    ).fit(X, y)
+    assert moe.converged_
+    before = moe.predict(X)
+    warm(moe, X, y)
+    assert moe.n_iter_ == 1
+    assert_allclose(moe.predict(X), before, atol=1e-8)
+
+
+def test_stochastic_em_reports_this_calls_best():
+    # log_likelihood_ is the best iteration's: it was taken over the whole
+    # curve, and stayed at the earlier fit's 0.886 on data it scored -0.676.
+    X, y = _two_regimes(400, 0.0, 0.1, 0)
+    X_new, y_new = _two_regimes(400, 1.5, 0.5, 1)
+    moe = MixtureOfExpertsRegressor(
+        assignment="stochastic", max_iter=30, warm_start=True, random_state=0
+    ).fit(X, y)
+    n_before = len(moe.log_likelihoods_)
+    warm(moe, X_new, y_new)
+    assert moe.log_likelihood_ == max(moe.log_likelihoods_[n_before:])
+    assert_allclose(moe.log_likelihood_, moe.log_likelihood(X_new, y_new).mean())
+
+
+def test_reseeds_count_across_refits_with_changed_parameters(data):
+    # At most two re-seeds per expert, warm-started refits included. A refit
+    # with changed hyper-parameters began its count at zero and then put the
+    # fitted model's back, so it re-seeded without limit and forgot it.
+    X, y = data
+    moe = MixtureOfExpertsRegressor(
+        n_experts=4, min_expert_weight=0.2, n_init=1, warm_start=True, random_state=0
+    )
+    counts = {}
+    for alpha in ("auto", 0.01, 0.02):
+        moe.set_params(gate__alpha=alpha)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warm(moe, X, y)
+        reseeds = sum("re-seeded" in str(w.message) for w in caught)
+        assert sum(moe._reseeds.values()) - sum(counts.values()) >= min(reseeds, 1)
+        assert all(counts.get(k, 0) <= n <= 2 for k, n in moe._reseeds.items())
+        counts = dict(moe._reseeds)
+    assert sum(counts.values()) <= 2 * 4
+
+
 def test_reordered_or_renamed_columns_start_afresh_with_a_warning(data):
     # Continuing would read each column as the one that stood there before:
     # R^2 0.63 after swapping two columns, 0.99 fitted afresh.
