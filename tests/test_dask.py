@@ -135,6 +135,26 @@ def test_noise_floor_is_set_on_the_columns_seen_as_in_memory(client):
     assert out_of_core._var_floor == pytest.approx(in_memory._var_floor, rel=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::skmoe.exceptions.DegenerateFitWarning")
+def test_noise_free_target_of_mean_zero_has_the_in_memory_floor(client):
+    # The floor's rounding term scaled with y's mean out of core, with its
+    # root mean square in memory: 6.6e-34 against 9.5e-26 for a noise-free
+    # y of mean 0, and log_likelihood_ -305.5 against 27.9.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(400, 1))
+    X -= X.mean()
+    y = 2 * X[:, 0]
+    in_memory = MixtureOfExpertsRegressor(n_experts=1).fit(X, y)
+    out_of_core = MixtureOfExpertsRegressor(n_experts=1).fit(chunked(X), chunked(y))
+    assert out_of_core._var_floor == pytest.approx(in_memory._var_floor, rel=1e-9)
+    assert out_of_core._noise == in_memory._noise
+    # The residuals are rounding errors, which differ between the two
+    # solvers, and the floor is of their size: equal to rounding, not 1e-8.
+    assert out_of_core.log_likelihood_ == pytest.approx(
+        in_memory.log_likelihood_, abs=1e-3
+    )
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_default_acceleration_runs_plain_em_out_of_core(client):
     # Out-of-core EM never holds the responsibilities, so "auto" (the

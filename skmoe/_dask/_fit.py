@@ -320,8 +320,12 @@ def _scale_target(model, ctx, mean_y, var_y, n_samples, sample):
         # On the columns the mixture sees, as in memory (_base._prepare).
         seen = np.union1d(model.gate_features_, model.expert_features_)
         noise = nn_noise_variance(sample["X"][:, seen], sample["y"], sample["w"])
+    model._noise = noise
+    # As in memory (_regressor._check_target): the rounding of values of
+    # y's size, its root mean square, not its mean, which may be 0.
+    size_rounding = (n_samples * eps) ** 2 * (mean_y**2 + var_y)
     model._var_floor = ctx.var_floor = max(
-        model.reg_var * noise, rounding, np.finfo(np.float64).tiny
+        model.reg_var * noise, size_rounding, np.finfo(np.float64).tiny
     )
     ctx.target_mean, ctx.target_scale = (
         np.array([mean_y]),
