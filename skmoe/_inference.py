@@ -395,7 +395,8 @@ class _InferenceMixin(TransformerMixin):
         -------
         log_likelihood : ndarray of shape (n_samples,)
             ``log sum_i g_i(x) p_i(y | x)``. Its weighted mean over the training
-            data is ``log_likelihood_``.
+            data is ``log_likelihood_`` without cross-fitting; with it,
+            ``log_likelihood_`` is the penalised value EM recorded, lower.
 
         Examples
         --------

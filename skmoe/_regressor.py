@@ -281,9 +281,13 @@ class MixtureOfExpertsRegressor(
         row, in the likelihood and in ``return_std``; for them this is the
         weighted residual variance, for reference.
     expert_weights_ : ndarray of shape (n_experts,)
-        Mean responsibility of each expert over the training rows.
+        Mean responsibility of each expert over the training rows, as EM's
+        last E-step had it (with cross-fitting, from the penalised scores;
+        :meth:`responsibilities` gives the plain posteriors).
     log_likelihood_ : float
-        Final mean log-likelihood per unit sample weight.
+        Final mean log-likelihood per unit sample weight, as EM recorded it:
+        with cross-fitting (``crossfit``), the penalised one, below the mean
+        of :meth:`log_likelihood` on the training rows.
     log_likelihoods_ : ndarray of shape (n_iterations,)
         Mean log-likelihood after each EM iteration of the best start; with
         ``warm_start``, a refit appends to the curve of the previous fits.
