@@ -85,6 +85,31 @@ def test_rug_is_the_data_coloured_by_expert(gate_on_three):
     assert bare.rug_ is None and bare.data is None
 
 
+@pytest.mark.parametrize(
+    "site",
+    [pd.Categorical(np.repeat([1, 4], 150)), np.repeat([False, True], 150)],
+    ids=["categories", "booleans"],
+)
+def test_categories_and_booleans_are_held_at_their_most_frequent_value(site):
+    # Numbers as categories or booleans were held at their median, 2.5 of
+    # the categories 1 and 4 (0.5 of a boolean), which no encoder knows.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"load": rng.uniform(0, 10, 300), "site": site})
+    y = np.where(np.asarray(X["site"]) == site[-1], 5 + 0.5 * X["load"], 2 * X["load"])
+    encode = ColumnTransformer(
+        [("site", OneHotEncoder(sparse_output=False), ["site"])],
+        remainder="passthrough",
+    )
+    model = make_pipeline(
+        encode, MixtureOfExpertsRegressor(n_init=1, random_state=0)
+    ).fit(X, y + 0.3 * rng.standard_normal(300))
+    display = GateProfileDisplay.from_estimator(model, X, "load")
+    held = X.iloc[:1].copy()
+    held["site"] = site[0]  # the most frequent, the first of equals
+    expected = GateProfileDisplay.from_estimator(model, X, "load", held_at=held)
+    assert_allclose(display.gate_proba, expected.gate_proba)
+
+
 def test_held_at_a_row(gate_on_three):
     moe, frame, _ = gate_on_three
     row = frame.iloc[17]

@@ -203,13 +203,30 @@ def _numeric_column(X, position, name):
 
 
 def _typical_value(column):
-    """The median of a numeric column, else its most frequent value."""
+    """The median of a numeric column, else its most frequent value.
+
+    Categories and booleans take their most frequent value even when they
+    are numbers: a median between two of them (2.5 of the categories 1 and
+    4, 0.5 of a boolean) is no value of the column, and an encoder refuses
+    it.
+    """
+    if _is_categorical(column):
+        if hasattr(column, "mode"):  # pandas: NaN left out, ties by order
+            return column.mode().iloc[0]
+        values, counts = np.unique(np.asarray(column), return_counts=True)
+        return values[np.argmax(counts)]
     try:
         values = np.asarray(column, dtype=np.float64)
     except (TypeError, ValueError):
         values, counts = np.unique(np.asarray(column, dtype=object), return_counts=True)
         return values[np.argmax(counts)]
     return np.nanmedian(values)
+
+
+def _is_categorical(column):
+    """Whether ``column`` holds categories or booleans (numpy's or pandas')."""
+    dtype = getattr(column, "dtype", None)
+    return getattr(dtype, "kind", None) == "b" or str(dtype) in ("category", "boolean")
 
 
 def _reference_row(X, held_at):
@@ -226,7 +243,13 @@ def _reference_row(X, held_at):
                 "'held_at' must be 'median' or a row of X (a Series, a one-row "
                 f"DataFrame or {n_features} values); got {held_at!r}."
             )
-        values = [_typical_value(_column(X, i)) for i in range(n_features)]
+        # A DataFrame's columns as they are: their dtypes tell categories.
+        columns = (
+            (X.iloc[:, i] for i in range(n_features))
+            if _is_dataframe(X)
+            else (X[:, i] for i in range(n_features))
+        )
+        values = [_typical_value(column) for column in columns]
     elif _is_dataframe(X) and (_is_dataframe(held_at) or _is_series(held_at)):
         row = held_at.iloc[0] if _is_dataframe(held_at) else held_at
         missing = [column for column in X.columns if column not in row.index]

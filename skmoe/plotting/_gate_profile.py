@@ -235,7 +235,8 @@ class GateProfileDisplay(_MixtureDisplayMixin):
             DataFrame column name.
         held_at : "median" or a row of X, default="median"
             Where the other columns are held: each column's median (the most
-            frequent value of a non-numeric column), or the values of one row
+            frequent value of a column of text, categories or booleans), or
+            the values of one row
             (a Series with X's columns, a one-row DataFrame or an array).
         n_points : int >= 2, default=200
             Number of grid points, from the feature's minimum to its maximum.

@@ -333,7 +333,8 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
             ``best_estimator_``, not behind a Pipeline's transformers).
         held_at : "median" or a row of X, default="median"
             Where the other columns are held: each column's median (the most
-            frequent value of a non-numeric column), or the values of one row
+            frequent value of a column of text, categories or booleans), or
+            the values of one row
             (a Series with X's columns, a one-row DataFrame or an array).
         grid_resolution : int >= 2, default=200
             Grid points along each axis.
