@@ -57,7 +57,13 @@ from ._estimators import (
     set_warm_start,
     shallow_copy,
 )
-from ._experts import UNWEIGHTED_FIT, check_expert, fit_experts, realigned
+from ._experts import (
+    UNWEIGHTED_FIT,
+    check_expert,
+    check_prefit_columns,
+    fit_experts,
+    realigned,
+)
 from ._fast_mstep import RunMemo, logistic_design, solves_logistic
 from ._gating import (
     SoftmaxGate,
@@ -415,8 +421,12 @@ class _BaseMixtureOfExperts(
         seen = np.union1d(self.gate_features_, self.expert_features_)
         y_fit, y_lik = self._check_target(take_columns(X, seen), y, sample_weight)
         names, templates, _ = self._expert_specs()
+        columns = (
+            None if feature_names is None else feature_names[self.expert_features_]
+        )
         for name, expert in zip(names, templates, strict=True):
             check_expert(name, expert, self._kind)
+            check_prefit_columns(name, expert, columns)
         init_resp = self._check_data_params(X.shape[0], len(templates), init_resp)
         Xe, Xg = self._split(X)
         return (

@@ -23,6 +23,7 @@ from ._estimators import (
     column_names_selected,
     fit_mode,
     fit_weighted,
+    is_fixed,
     same_type_error,
 )
 from ._fast_mstep import (
@@ -88,6 +89,30 @@ def check_expert(name, expert, kind):
             f"Expert {name!r} ({type(expert).__name__}) should be a {kind}."
         )
     _check_columns_by_position(f"Expert {name!r}", expert)
+
+
+def check_prefit_columns(name, expert, columns):
+    """Refuse a prefit expert whose own columns are not the ones it is given.
+
+    A mixture gives its experts their columns without names. A model
+    trained earlier on a DataFrame knows its columns' names, and on other
+    columns, or the same in another order, it would read each one as the
+    column that stood there when it was trained: wrong predictions, with
+    only scikit-learn's warning that X has no names. ``columns`` are the
+    names of the mixture's expert columns, or None if X had none.
+    """
+    if columns is None or not is_fixed(expert):
+        return
+    own = getattr(expert, "feature_names_in_", None)
+    if own is not None and list(own) != list(columns):
+        raise ValueError(
+            f"Expert {name!r} was fitted on the columns {list(own)!r}, but the "
+            f"mixture gives its experts the columns {list(columns)!r}, in that "
+            "order, without their names: the expert would read each column as "
+            "the one that stood there when it was fitted. Give the mixture X "
+            "with the expert's columns in its order, or select them with "
+            "expert_features."
+        )
 
 
 def _check_columns_by_position(who, estimator):
