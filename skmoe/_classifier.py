@@ -26,8 +26,47 @@ from ._warn import warn
 from .exceptions import DegenerateFitWarning
 
 
+class ScoredAsFitted:
+    """A classifier mixin: ``score`` reads ``y`` as the mixture's ``fit``."""
+
+    def score(self, X, y, sample_weight=None):
+        """Return the mean accuracy on the given rows and labels.
+
+        As :meth:`sklearn.base.ClassifierMixin.score`, with ``y`` read as
+        ``fit`` reads it: an object array of numbers (a pandas column of ints
+        stored as objects) holds numbers, as the predictions do, and
+        cross-validation by the default scorer works on such labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows.
+        y : array-like of shape (n_samples,)
+            Their true labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``predict(X)`` against ``y``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = (X[:, 0] > 0).astype(int).astype(object)  # ints as objects
+        >>> clf = MixtureOfExpertsClassifier(n_init=1, random_state=0).fit(X, y)
+        >>> bool(clf.score(X, y) > 0.9)
+        True
+        """
+        return super().score(X, _uniform_labels(y), sample_weight=sample_weight)
+
+
 class MixtureOfExpertsClassifier(
-    ClassifierMixin, MetaEstimatorMixin, _BaseMixtureOfExperts
+    ScoredAsFitted, ClassifierMixin, MetaEstimatorMixin, _BaseMixtureOfExperts
 ):
     """Mixture of experts for classification, fitted by EM.
 

@@ -45,7 +45,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._classifier import MixtureOfExpertsClassifier
+from ._classifier import (
+    MixtureOfExpertsClassifier,
+    ScoredAsFitted,
+    _uniform_labels,
+)
 from ._compat import (
     _check_method_params,
     _fit_context,
@@ -412,6 +416,8 @@ class _BaseMixtureOfExpertsCV(
             ensure_all_finite="allow-nan",
         )
         y = column_or_1d(y, warn=True)
+        if is_classifier(self):
+            y = _uniform_labels(y)  # as the mixtures' fit reads labels
         weights = check_sample_weight(sample_weight, X)
         self._check_target(y)
         # A DataFrame reaches the candidates as it is (column selectors may
@@ -1057,7 +1063,9 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
         )
 
 
-class MixtureOfExpertsClassifierCV(ClassifierMixin, _BaseMixtureOfExpertsCV):
+class MixtureOfExpertsClassifierCV(
+    ScoredAsFitted, ClassifierMixin, _BaseMixtureOfExpertsCV
+):
     """Mixture of experts for classification with ``n_experts`` chosen by CV.
 
     It chooses its number of experts and its gate penalty by

@@ -15,11 +15,13 @@ import scipy.sparse as sp
 from _data import assert_sound_fit
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import cross_val_score
 from sklearn.utils import get_tags
 
 from skmoe import (
     DegenerateFitWarning,
     MixtureOfExpertsClassifier,
+    MixtureOfExpertsClassifierCV,
     MixtureOfExpertsRegressor,
 )
 from skmoe.rules import RuleExpert
@@ -492,6 +494,27 @@ def test_labels_of_every_kind(labels):
     predicted = model.predict(X)
     assert np.mean(predicted == y) > 0.9
     assert set(predicted.tolist()) <= set(labels.tolist())
+
+
+@pytest.mark.parametrize("cv", [False, True], ids=["mixture", "CV"])
+def test_numbers_stored_as_objects_are_scored_as_fit_reads_them(cv):
+    # fit reads an object array of numbers as numbers; score compared them
+    # with the numeric predictions as "unknown" labels and failed, the
+    # default scorer of cross_val_score gave NaN, and the CV variant refused
+    # them at fit.
+    y = pd.Series(y_clf).astype(object)
+    model = (
+        MixtureOfExpertsClassifierCV(n_experts_grid=(1, 2), cv=3, random_state=0)
+        if cv
+        else Clf(n_init=1, random_state=0)
+    )
+    fitted = fit_quietly(model, X, y)
+    as_ints = np.mean(fitted.predict(X) == y_clf)
+    assert fitted.score(X, y) == as_ints > 0.9
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = cross_val_score(model, X, y, cv=3)
+    assert np.all(np.isfinite(scores))
 
 
 def test_pandas_labels():
