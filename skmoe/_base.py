@@ -943,6 +943,18 @@ class _BaseMixtureOfExperts(
 
     # ---- the expert set: one owner for "which experts, in which order" ----
 
+    def _name_by_position(self):
+        """Name the experts ``expert0, expert1, ...`` in their order; their
+        re-seed counts, kept by name across warm-started refits, follow them."""
+        names = [f"expert{i}" for i in range(len(self.experts_))]
+        renamed = dict(zip(self._expert_names, names, strict=True))
+        self._reseeds = {
+            renamed[name]: count
+            for name, count in getattr(self, "_reseeds", {}).items()
+            if name in renamed
+        }
+        self._expert_names = names
+
     def _take_experts(self, index, data=None, resp=None):
         """Keep the experts at ``index``, in that order, with everything that
         belongs to them: names, shares, likelihood parameters, gate columns.
@@ -1055,7 +1067,7 @@ class _BaseMixtureOfExperts(
             # share (no label switching) and name them by position.
             if isinstance(self.gate_, SoftmaxGate):
                 self._take_experts(np.argsort(-self.expert_weights_, kind="stable"))
-            self._expert_names = [f"expert{i}" for i in range(len(self.experts_))]
+            self._name_by_position()
         self._fit_signature = self._signature(names, templates)
         if nested:
             # A child's fit is one M-step of its parent's EM, from which

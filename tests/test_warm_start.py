@@ -176,6 +176,19 @@ def test_reseeds_count_across_refits_with_changed_parameters(data):
     assert sum(counts.values()) <= 2 * 4
 
 
+def test_reseed_counts_follow_their_experts_when_sorted(data):
+    # Cloned experts are sorted by share and named by position at the end
+    # of fit; their re-seed counts stayed under the names of before, on
+    # other experts.
+    X, y = data
+    moe = MixtureOfExpertsRegressor(n_experts=3, random_state=0).fit(X, y)
+    moe._expert_names = ["expert2", "expert0", "expert1"]
+    moe._reseeds = {"expert2": 2, "expert1": 1}
+    moe._name_by_position()
+    assert moe._expert_names == ["expert0", "expert1", "expert2"]
+    assert moe._reseeds == {"expert0": 2, "expert2": 1}
+
+
 def test_reordered_or_renamed_columns_start_afresh_with_a_warning(data):
     # Continuing would read each column as the one that stood there before:
     # R^2 0.63 after swapping two columns, 0.99 fitted afresh.

@@ -437,7 +437,7 @@ def _finish(model, fitted, runs, spec):
         if isinstance(model.gate_, SoftmaxGate):
             order = np.argsort(-model.expert_weights_, kind="stable")
             model._take_experts(order)
-        model._expert_names = [f"expert{i}" for i in range(len(model.experts_))]
+        model._name_by_position()
     model._fit_signature = model._signature(spec.names, spec.templates)
     # Dead or starved experts, starts that ended in different optima.
     model._warn_if_suspect(runs)
