@@ -50,7 +50,9 @@ def top_k_weights(gate, top_k):
     if top_k == 1:  # the common case, without a partial sort
         weights[np.arange(n_samples), np.argmax(gate, axis=1)] = 1.0
         return weights
-    chosen = np.argpartition(-gate, top_k - 1, axis=1)[:, :top_k]
+    # A stable sort breaks ties by position, as argmax does: each row's top
+    # k then holds its top k - 1, and the expert predict_expert names.
+    chosen = np.argsort(-gate, axis=1, kind="stable")[:, :top_k]
     kept = np.take_along_axis(gate, chosen, axis=1)
     kept /= kept.sum(axis=1, keepdims=True)
     np.put_along_axis(weights, chosen, kept, axis=1)

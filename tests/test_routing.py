@@ -76,6 +76,21 @@ def test_top_k_from_the_constructor_and_its_override(regimes):
     assert_allclose(sparse.predict(X, top_k=4), moe.predict(X))
 
 
+def test_top_k_sets_are_nested_and_break_ties_as_argmax():
+    # A partial sort broke ties anyhow: with gate (1, 1, 1, 1, 2, 2, 2) / 10
+    # the top 2 could leave out expert 4, which argmax (top_k=1) keeps.
+    rng = np.random.RandomState(0)
+    gate = rng.randint(1, 4, size=(2000, 7)).astype(float)
+    gate /= gate.sum(axis=1, keepdims=True)
+    previous = top_k_weights(gate, 1) > 0
+    assert_array_equal(np.argmax(previous, axis=1), np.argmax(gate, axis=1))
+    for k in range(2, 7):
+        kept = top_k_weights(gate, k) > 0
+        assert np.all(kept.sum(axis=1) == k)
+        assert np.all(kept[previous])  # the top k - 1 stay in the top k
+        previous = kept
+
+
 def test_top_k_weights_keep_the_largest_and_renormalise():
     gate = np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3]])
     assert_allclose(top_k_weights(gate, 2), [[0, 2 / 3, 1 / 3], [0.625, 0, 0.375]])
