@@ -719,8 +719,12 @@ class _BaseMixtureOfExperts(
             if log_resp.shape[1] == 1:
                 converged = True
                 break
-            log_resp, revived = self._handle_dead_experts(
-                log_resp, log_norm, data, n_iter
+            # Not after the last iteration: no E-step would follow, and the
+            # model would end on responsibilities it has not fitted.
+            log_resp, revived = (
+                self._handle_dead_experts(log_resp, log_norm, data, n_iter)
+                if n_iter < last
+                else (log_resp, False)
             )
             if (
                 not (stochastic or revived)
@@ -973,6 +977,9 @@ class _BaseMixtureOfExperts(
         elif isinstance(self.gate_, SoftmaxGate):
             self.gate_.take_classes(index, renumber=True)
         elif self.gate_ is not None:
+            # Afresh on the kept classes: a gate that warm-starts would
+            # refuse, or start from, its solution for the classes before.
+            self.gate_ = clone(self.gate_)
             kept = resp[:, index]
             self._fit_gate(data, kept / kept.sum(axis=1, keepdims=True), self.n_iter_)
 
@@ -1012,6 +1019,11 @@ class _BaseMixtureOfExperts(
             with np.errstate(divide="ignore"):
                 log_resp = np.log(resp)
             action = "re-seeded on the rows the mixture explains worst"
+        if self.__dict__.get("_in_parent_em", False):
+            # A child speaks when its parent's EM ends, naming its experts
+            # by their path (_warn_if_suspect); here its iterations are
+            # one M-step of the parent's.
+            return log_resp, True
         warn(
             f"Experts {names} received less than min_expert_weight="
             f"{self.min_expert_weight} of the responsibility ({shares}) at "

@@ -324,6 +324,29 @@ def test_a_childs_warnings_do_not_repeat_at_every_parent_iteration():
     assert all("_in_parent_em" not in vars(child) for child in outer.experts_)
 
 
+@pytest.mark.parametrize("dead_expert", ["reseed", "prune"])
+def test_a_childs_dead_experts_are_named_by_their_path_only(dead_expert):
+    """Re-seeds and prunes inside a child warned while the parent's EM ran,
+    with the child's bare names and its own iteration numbers."""
+    import warnings
+
+    from skmoe.exceptions import DeadExpertWarning
+
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(400, 1))
+    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    y += 0.3 * rng.standard_normal(400)
+    child = MixtureOfExpertsRegressor(
+        n_experts=3, n_init=1, tol=1e-3, min_expert_weight=0.05, dead_expert=dead_expert
+    )
+    outer = MixtureOfExpertsRegressor(child, n_experts=2, n_init=1, random_state=0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        outer.fit(X, y)
+    dead = [str(w.message) for w in record if w.category is DeadExpertWarning]
+    assert all("['expert" in m and "/" in m.split("]")[0] for m in dead), dead
+
+
 def test_a_childs_final_state_is_judged_under_its_path():
     from skmoe.exceptions import DeadExpertWarning
 

@@ -67,3 +67,57 @@ def test_classifier_pruned_to_one_is_the_single_expert_fit(params):
     assert_array_equal(moe.predict(X), alone.predict(X))
     assert_array_equal(moe.predict(X), moe.experts_[0].predict(X))
     assert np.isfinite(moe.bic(X, y_clf))
+
+
+# ---- pruning and re-seeding within EM ------------------------------------------
+
+
+def _starved_third():
+    """Two regimes, and a start that gives a third expert no row."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(400, 1))
+    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    start = np.full((400, 3), 1e-12)
+    start[:200, 0] = start[200:, 1] = 1.0
+    return X, y + 0.3 * rng.standard_normal(400), start
+
+
+def test_a_warm_started_gate_is_refitted_afresh_on_the_survivors():
+    # The gate refitted on fewer classes started from its solution for the
+    # classes before, and LogisticRegression refused it: every fit failed.
+    X, y, start = _starved_third()
+    moe = MixtureOfExpertsRegressor(
+        n_experts=3,
+        gate=LogisticRegression(warm_start=True),
+        dead_expert="prune",
+        min_expert_weight=0.01,
+        random_state=0,
+    )
+    with pytest.warns(DeadExpertWarning, match="pruned"):
+        moe.fit(X, y, init_resp=start)
+    assert len(moe.experts_) == 2
+    assert moe.gate_.classes_.tolist() == [0, 1]
+    assert moe.score(X, y) > 0.95
+
+
+@pytest.mark.parametrize("dead_expert", ["prune", "reseed"])
+def test_the_last_iteration_ends_on_the_responsibilities_it_fitted(dead_expert):
+    # Pruned or re-seeded after the last iteration, with no E-step after it,
+    # the model ended inconsistent: expert_weights_ summed to 0.9926 and
+    # log_likelihood_ was not the mean of log_likelihood on the rows.
+    X, y, start = _starved_third()
+    start[:5, 2] = 1.0
+    moe = MixtureOfExpertsRegressor(
+        n_experts=3,
+        min_expert_weight=0.05,
+        dead_expert=dead_expert,
+        max_iter=1,
+        random_state=0,
+    )
+    with pytest.warns(DeadExpertWarning) as caught:
+        moe.fit(X, y, init_resp=start)
+    # Said to be re-seeded, and then still dead: the re-seed never ran.
+    assert not any("at iteration 1 and were" in str(w.message) for w in caught)
+    assert_allclose(moe.expert_weights_.sum(), 1.0)
+    assert_allclose(moe.expert_weights_, moe.responsibilities(X, y).mean(axis=0))
+    assert_allclose(moe.log_likelihood_, moe.log_likelihood(X, y).mean())
