@@ -6,6 +6,7 @@ The mixin reads the fitted state only; the EM class provides ``_split``,
 """
 
 import functools
+import numbers
 
 import numpy as np
 from sklearn.base import TransformerMixin
@@ -14,6 +15,7 @@ from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import _check_feature_names_in
+from ._composition import _is_named_list
 from ._dask import is_dask_collection, predict_blocks
 from ._routing import check_top_k, top_k_weights
 from ._validation import check_magnitude, check_numeric_input, check_sparse
@@ -139,13 +141,17 @@ class _InferenceMixin(TransformerMixin):
     def _routing_weights(self, Xg, top_k):
         """Gate probabilities kept for each row's ``top_k`` experts, (n, M).
 
-        ``top_k=None`` uses the parameter, capped at the number of experts
-        (pruning may have left fewer than it names); a ``top_k`` passed to
-        predict must not exceed it.
+        ``top_k=None`` uses the parameter. Either is capped at the number of
+        experts left when it does not exceed the number the mixture was
+        built with (pruning may have left fewer): ``top_k=n_experts`` is
+        the dense prediction still.
         """
         n_experts = len(self.experts_)
         if top_k is None:
-            top_k = None if self.top_k is None else min(self.top_k, n_experts)
+            top_k = self.top_k
+        built = len(self.experts) if _is_named_list(self.experts) else self.n_experts
+        if isinstance(top_k, numbers.Integral) and n_experts < top_k <= built:
+            top_k = n_experts
         check_top_k(top_k, n_experts)
         return top_k_weights(np.exp(self._log_gate(Xg)), top_k)
 

@@ -121,3 +121,24 @@ def test_the_last_iteration_ends_on_the_responsibilities_it_fitted(dead_expert):
     assert_allclose(moe.expert_weights_.sum(), 1.0)
     assert_allclose(moe.expert_weights_, moe.responsibilities(X, y).mean(axis=0))
     assert_allclose(moe.log_likelihood_, moe.log_likelihood(X, y).mean())
+
+
+def test_top_k_of_the_mixture_as_built_still_asks_for_the_dense_prediction():
+    # After pruning, predict(top_k=n_experts) was refused ("between 1 and
+    # the number of experts (2)"), though the parameter top_k is capped.
+    X, y, start = _starved_third()
+    moe = MixtureOfExpertsRegressor(
+        n_experts=3,
+        top_k=1,
+        dead_expert="prune",
+        min_expert_weight=0.01,
+        random_state=0,
+    )
+    with pytest.warns(DeadExpertWarning, match="pruned"):
+        moe.fit(X, y, init_resp=start)
+    dense = moe.set_params(top_k=None).predict(X)
+    moe.set_params(top_k=1)
+    assert_allclose(moe.predict(X, top_k=moe.n_experts), dense)
+    assert_allclose(moe.predict(X, top_k=len(moe.experts_)), dense)
+    with pytest.raises(ValueError, match=r"'top_k' must be between 1 and .* \(2\)"):
+        moe.predict(X, top_k=4)
