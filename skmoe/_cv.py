@@ -227,6 +227,9 @@ class _BaseMixtureOfExpertsCV(
         every start would begin)."""
         params = self._passed_on()
         params.update(n_experts=n_experts, random_state=seed)
+        if params.get("top_k") is not None:
+            # The grid's smaller candidates (one expert) have fewer experts.
+            params["top_k"] = min(params["top_k"], n_experts)
         if alpha is not None:
             gate = SoftmaxGate() if self.gate is None else clone(self.gate)
             params["gate"] = gate.set_params(alpha=alpha)
@@ -736,7 +739,8 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
     temperatures : array-like of float or None, default=None
         As in :class:`MixtureOfExpertsRegressor`, for every candidate.
     top_k : int or None, default=None
-        As in :class:`MixtureOfExpertsRegressor`, for every candidate.
+        As in :class:`MixtureOfExpertsRegressor`, for every candidate, capped
+        at its number of experts.
     balance : float, default=0.0
         As in :class:`MixtureOfExpertsRegressor`, for every candidate.
     min_expert_weight : float, default=1e-3
@@ -1115,7 +1119,8 @@ class MixtureOfExpertsClassifierCV(
     temperatures : array-like of float or None, default=None
         As in :class:`MixtureOfExpertsClassifier`, for every candidate.
     top_k : int or None, default=None
-        As in :class:`MixtureOfExpertsClassifier`, for every candidate.
+        As in :class:`MixtureOfExpertsClassifier`, for every candidate, capped
+        at its number of experts.
     balance : float, default=0.0
         As in :class:`MixtureOfExpertsClassifier`, for every candidate.
     min_expert_weight : float, default=1e-3

@@ -183,6 +183,16 @@ def test_columns_named_in_an_arrow_table_reach_the_candidates(cls):
     np.testing.assert_allclose(prediction, by_position.predict(X))
 
 
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_top_k_is_capped_at_each_candidates_experts(cls):
+    # The grid holds one expert, and top_k=2 failed every fit: "'top_k'
+    # must be between 1 and the number of experts (1)".
+    X, y = data_for(cls)
+    model = cls(top_k=2, cv=3, **SMALL).fit(X, y)
+    assert model.best_estimator_.top_k == min(2, model.n_experts_)
+    assert np.all(np.isfinite(model.cv_results_["mean_test_score"]))
+
+
 # ---- metadata routed to cv -----------------------------------------------------
 
 
