@@ -168,8 +168,9 @@ def _class_rows(label, y):
     return f"{np.asarray(label).item()!r} ({count} row{'' if count == 1 else 's'} in y)"
 
 
-def _check_fold_classes(splits, y, classes):
-    """Refuse a split whose training rows lack a class of ``y``.
+def _check_fold_classes(splits, y, weights, classes):
+    """Refuse a split whose training rows lack a class of ``y``; a row of
+    weight 0 counts as absent, as in the mixtures.
 
     A mixture fitted without a class gives it probability 0, so the
     held-out log-likelihood of every candidate on that split is -inf and
@@ -182,13 +183,14 @@ def _check_fold_classes(splits, y, classes):
     split by name, before any fit, says what to change instead.
     """
     for i, (train, _) in enumerate(splits):
-        missing = np.setdiff1d(classes, y[train])
+        missing = np.setdiff1d(classes, y[train[weights[train] > 0]])
         if missing.size:
             named = ", ".join(_class_rows(c, y) for c in missing[:5])
             if missing.size > 5:
                 named += f" and {missing.size - 5} more"
             raise ValueError(
-                f"The training rows of split {i} of cv hold no row of class "
+                f"The training rows of split {i} of cv hold no row (of "
+                f"positive weight) of class "
                 f"{named}, so every candidate fitted on them gives it "
                 "probability 0 and a held-out log-likelihood of -inf: no "
                 "candidate can be ranked. Every class needs rows in the "
@@ -377,7 +379,7 @@ class _BaseMixtureOfExpertsCV(
             )
         _check_fold_weights(splits, weights)
         _check_fold_size(splits, weights, ks)
-        self._check_folds(splits, y)
+        self._check_folds(splits, y, weights)
         # One seed for every candidate, fold and the refit, so that candidates
         # differ only in what the grid says.
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -516,7 +518,7 @@ class _BaseMixtureOfExpertsCV(
             )
         )
 
-    def _check_folds(self, splits, y):
+    def _check_folds(self, splits, y, weights):
         """Hook: refuse splits on which no candidate can be scored."""
 
     def _check_target(self, y):
@@ -1276,8 +1278,8 @@ class MixtureOfExpertsClassifierCV(
     def _target_columns(self, y):
         return (np.asarray(y)[:, np.newaxis] == self.classes_).astype(np.float64)
 
-    def _check_folds(self, splits, y):
-        _check_fold_classes(splits, y, self.classes_)
+    def _check_folds(self, splits, y, weights):
+        _check_fold_classes(splits, y, weights, self.classes_)
 
     def predict(self, X, top_k=None):
         """Predict the most probable class under the chosen mixture.
