@@ -25,15 +25,21 @@ _NUMERIC_REMEDY = (
 
 
 def same_type_error(exc, message):
-    """An exception of ``exc``'s type with ``message``, or a RuntimeError when
-    that type cannot be built from a message alone.
+    """An exception of ``exc``'s type with ``message``, or of the nearest
+    base class built from a message alone (scikit-learn's
+    ``UnsetMetadataPassedError`` needs more: it becomes a ``ValueError``);
+    a RuntimeError if none is.
 
     Callers catching, say, ``ValueError`` then still catch the renamed error.
     """
-    try:
-        return type(exc)(message)
-    except Exception:
-        return RuntimeError(message)
+    for kind in type(exc).__mro__:
+        if not issubclass(kind, Exception):
+            break
+        try:
+            return kind(message)
+        except Exception:
+            continue
+    return RuntimeError(message)
 
 
 def check_numeric_input(X):

@@ -152,6 +152,29 @@ def test_expert_raising_in_fit_at_iteration_5(reg_data, n_jobs):
     )
 
 
+class _NeedsMore(ValueError):
+    """An error that cannot be built from a message alone, as scikit-learn's
+    UnsetMetadataPassedError."""
+
+    def __init__(self, message, *, details):
+        super().__init__(message)
+        self.details = details
+
+
+class _RaisesNeedsMore(LinearRegression):
+    def fit(self, X, y, sample_weight=None):
+        raise _NeedsMore("not set", details=None)
+
+
+def test_an_error_of_a_type_built_otherwise_keeps_its_base_type(reg_data):
+    # It became a RuntimeError, which `except ValueError` no longer caught.
+    model = MixtureOfExpertsRegressor(
+        [("ok", LinearRegression()), ("bad", _RaisesNeedsMore())], **EM
+    )
+    with pytest.raises(ValueError, match=r"Expert 'bad' .* failed to fit.*not set"):
+        model.fit(*reg_data)
+
+
 def test_classifier_expert_raising_in_fit_at_iteration_5(clf_data):
     model = MixtureOfExpertsClassifier(
         [("ok", LogisticRegression()), ("bad", FaultyClassifier())], **EM

@@ -130,6 +130,20 @@ def test_pipeline_expert_gets_routed_metadata(data):
     assert moe.score(X, y) > 0.95
 
 
+def test_a_pipeline_expert_without_requests_is_named_in_a_value_error(data):
+    # Routed metadata make the Pipeline route sample_weight by its steps'
+    # requests, which scikit-learn wants set; its UnsetMetadataPassedError
+    # (a ValueError) came out as a RuntimeError.
+    X, y, groups = data
+    with config_context(enable_metadata_routing=True):
+        pipe = make_pipeline(StandardScaler(), Recorder().set_fit_request(groups=True))
+        moe = MixtureOfExpertsRegressor(pipe, n_experts=2, random_state=0)
+        with pytest.raises(
+            ValueError, match=r"Expert 'expert0' \(Pipeline\).*\[sample"
+        ):
+            moe.fit(X, y, groups=groups)
+
+
 def test_initial_responsibilities_are_routed_by_a_search(data):
     X, y, groups = data
     start = np.column_stack([X[:, 0] < 0, X[:, 0] >= 0]) * 0.8 + 0.1
