@@ -117,6 +117,13 @@ class RuleExpert(VersionedStateMixin, BaseEstimator):
             raise AttributeError("RuleExpert has classes_ only when classes is given.")
         return _check_classes(self.classes)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The rule sees X as given, missing values included, and may handle
+        # them; a NaN it returns is refused (_apply).
+        tags.input_tags.allow_nan = True
+        return tags
+
     def fit(self, X, y=None, sample_weight=None):
         """Record the number of input features; the rule itself is fixed.
 

@@ -34,6 +34,7 @@ from sklearn.ensemble import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.gaussian_process import GaussianProcessClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
@@ -557,6 +558,27 @@ def test_regression_rule_receives_its_region():
     # The rule's learned noise is the data's noise (sd 0.1).
     assert 0.005 < moe.noise_var_[0] < 0.02
     assert_allclose(moe.named_experts_.lin.coef_, [-1.0], atol=0.05)
+
+
+def _doubling_nan_as_zero(X):
+    return np.nan_to_num(2 * X[:, 0])
+
+
+def test_a_rule_that_handles_missing_values_takes_them():
+    # The rule sees X as given, NaN included, but its tags said it took no
+    # NaN, so a mixture refused it on such data.
+    X, y = make_two_regimes(400, random_state=0)
+    X = np.column_stack([X[:, 0], X[:, 0]])
+    X[:40, 1] = np.nan
+    experts = [
+        ("rule", RuleExpert(_doubling_nan_as_zero)),
+        ("lin", make_pipeline(SimpleImputer(), LinearRegression())),
+    ]
+    moe = MixtureOfExpertsRegressor(experts, gate_features=[0], random_state=0)
+    moe.fit(X, y)
+    assert np.all(np.isfinite(moe.predict(X)))
+    with pytest.raises(ValueError, match="returned NaN or inf"):
+        RuleExpert(doubling).fit(X[:, 1:]).predict(X[:, 1:])
 
 
 @pytest.mark.parametrize(
