@@ -749,7 +749,15 @@ def check_gate(gate):
             f"'gate' must have predict_proba: the mixture needs the probability "
             f"of each expert; {type(gate).__name__} has none."
         )
-    if fit_mode(gate) not in ("weighted", "pipeline"):
+    mode = fit_mode(gate)
+    if mode == "fixed":
+        raise TypeError(
+            f"'gate' ({type(gate).__name__}) is fixed (a prefit model or a "
+            "rule), but EM learns the gate, refitting it to the "
+            "responsibilities at every iteration: experts may be fixed, the "
+            "gate may not."
+        )
+    if mode not in ("weighted", "pipeline"):
         raise TypeError(
             f"'gate' ({type(gate).__name__}) must accept sample_weight in fit "
             "(directly, or in the last step of a Pipeline): the gate learns "

@@ -124,6 +124,12 @@ def invalid(name, allowed, got):
             TypeError,
             r"'gate' must be None, a SoftmaxGate or a classifier instance",
         ),
+        # It was refused for not taking sample_weight, which it takes.
+        (
+            {"gate": RuleExpert(np.sum, classes=[0, 1])},
+            TypeError,
+            r"'gate' \(RuleExpert\) is fixed .* the gate may not",
+        ),
         (
             {"experts": RuleExpert(np.sum, classes=[0, 1])},
             ValueError,
