@@ -204,6 +204,14 @@ class _NamedExpertsMixin:
         nested = [name for name in names if "__" in name]
         if nested:
             raise ValueError(f"Expert names must not contain __: got {nested!r}.")
+        # "/" joins the names along a hierarchy (leaf_names_, warnings):
+        # "sub/expert0" beside a mixture "sub" would name two leaves alike.
+        paths = [name for name in names if "/" in name]
+        if paths:
+            raise ValueError(
+                "Expert names must not contain '/', which joins the names of "
+                f"nested mixtures' experts in leaf_names_: got {paths!r}."
+            )
 
     def _sk_visual_block_(self):
         """The HTML repr: the experts side by side, by name, then the gate

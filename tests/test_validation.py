@@ -193,6 +193,12 @@ def invalid(name, allowed, got):
             ValueError,
             r"Expert names must not contain __: got \['a__b'\]",
         ),
+        # "/" joins the names along a hierarchy: leaf_names_ held duplicates.
+        (
+            {"experts": [("sub/expert0", LinearRegression())]},
+            ValueError,
+            r"Expert names must not contain '/'.*got \['sub/expert0'\]",
+        ),
         (
             {"experts": [("tol", LinearRegression())]},
             ValueError,
