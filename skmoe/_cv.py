@@ -574,8 +574,10 @@ class _BaseMixtureOfExpertsCV(
 
         Returns
         -------
-        gate : ndarray of shape (n_samples, `n_experts_`)
-            ``g_i(x)``; rows sum to 1.
+        gate : ndarray of shape (n_samples, n_kept)
+            ``g_i(x)``; rows sum to 1. ``n_kept`` is the number of experts
+            of ``best_estimator_``: ``n_experts_``, or fewer if its fit
+            pruned some (``dead_expert="prune"``).
 
         Examples
         --------
@@ -609,7 +611,7 @@ class _BaseMixtureOfExpertsCV(
 
         Returns
         -------
-        gate : ndarray of shape (n_samples, `n_experts_`)
+        gate : ndarray of shape (n_samples, n_kept)
             Equal to :meth:`gate_proba`.
 
         Examples
@@ -784,9 +786,12 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
     best_estimator_ : MixtureOfExpertsRegressor
         The chosen mixture, refitted on all the data, from responsibilities
         grown as in the folds (``init_resp``); its parameters are this
-        estimator's, with the chosen ``n_experts`` and gate.
+        estimator's, with the chosen ``n_experts`` and gate, and as
+        ``random_state`` the seed drawn from this estimator's, which every
+        candidate and fold shared.
     n_experts_ : int
-        The chosen number of experts.
+        The chosen number of experts, the candidate's ``n_experts``; the
+        refitted ``best_estimator_`` holds fewer if it pruned some.
     alpha_ : float or None
         The chosen gate penalty (None with ``alphas=None``). With one expert
         there is no gate and every penalty scores alike; the largest is
@@ -1159,11 +1164,15 @@ class MixtureOfExpertsClassifierCV(
     Attributes
     ----------
     best_estimator_ : MixtureOfExpertsClassifier
-        The chosen mixture, refitted on all the data.
+        The chosen mixture, refitted on all the data; its parameters are
+        this estimator's, with the chosen ``n_experts`` and gate, and as
+        ``random_state`` the seed drawn from this estimator's, which every
+        candidate and fold shared.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_experts_ : int
-        The chosen number of experts.
+        The chosen number of experts, the candidate's ``n_experts``; the
+        refitted ``best_estimator_`` holds fewer if it pruned some.
     alpha_ : float or None
         The chosen gate penalty (None with ``alphas=None``).
     cv_results_ : dict of ndarray
