@@ -236,7 +236,18 @@ class _NamedExpertsMixin:
             return {}
         routed = process_routing(self, "fit", **fit_params)
         names, _, _ = self._expert_specs()
-        return {name: dict(routed[name].fit) for name in [*names, "gate"]}
+        params = {name: dict(routed[name].fit) for name in [*names, "gate"]}
+        aliased = [name for name, values in params.items() if "sample_weight" in values]
+        if aliased:
+            # Only an alias brings it here: the mixture's own sample_weight
+            # is an argument of fit, not routed metadata.
+            raise ValueError(
+                f"{aliased!r} request other metadata as their sample_weight, but "
+                "EM gives each expert and the gate its own weights: the "
+                "responsibilities times the mixture's sample_weight. Pass those "
+                "weights as the mixture's sample_weight instead."
+            )
+        return params
 
     def get_metadata_routing(self):
         """Get the metadata routing of ``fit``: to each expert and the gate.

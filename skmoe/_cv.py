@@ -355,6 +355,17 @@ class _BaseMixtureOfExpertsCV(
         >>> moe.best_params_, moe.n_splits_
         ({'n_experts': 2, 'gate__alpha': 0.001}, 3)
         """
+        if "init_resp" in params:
+            # The candidates' own fit takes it, but no array of
+            # responsibilities fits every fold and every number of experts;
+            # the errors routing would give point at candidates no one can
+            # reach.
+            raise ValueError(
+                f"{type(self).__name__}.fit takes no init_resp: responsibilities "
+                "fit one data set and one number of experts, not the folds and "
+                "the grid. Fit a mixture with init_resp for the number of "
+                "experts this estimator chooses."
+            )
         _raise_for_params(params, self, "fit")
         work = shallow_copy(self)
         work._fit(X, y, sample_weight, params)

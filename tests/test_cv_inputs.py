@@ -213,6 +213,18 @@ def test_top_k_is_capped_at_each_candidates_experts(cls):
     assert np.all(np.isfinite(model.cv_results_["mean_test_score"]))
 
 
+@pytest.mark.parametrize("cls", CV_CLASSES)
+@pytest.mark.parametrize("routing_on", [False, True])
+def test_init_resp_is_refused_as_such(cls, routing_on):
+    # Routing off, the error said to switch it on; on, it said to call
+    # set_fit_request on an inner mixture no one can reach.
+    X, y = data_for(cls)
+    start = np.full((len(y), 2), 0.5)
+    with sklearn.config_context(enable_metadata_routing=routing_on):
+        with pytest.raises(ValueError, match=r"fit takes no init_resp"):
+            cls(cv=3, **SMALL).fit(X, y, init_resp=start)
+
+
 # ---- metadata routed to cv -----------------------------------------------------
 
 

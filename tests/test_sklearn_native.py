@@ -16,7 +16,7 @@ from sklearn.ensemble import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LinearRegression, LogisticRegression, RidgeCV
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeCV
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
@@ -142,6 +142,17 @@ def test_a_pipeline_expert_without_requests_is_named_in_a_value_error(data):
             ValueError, match=r"Expert 'expert0' \(Pipeline\).*\[sample"
         ):
             moe.fit(X, y, groups=groups)
+
+
+def test_an_expert_asking_for_other_weights_as_sample_weight_is_refused(data):
+    # The alias reached the expert beside EM's own weights: "got multiple
+    # values for keyword argument 'sample_weight'", deep in its fit.
+    X, y, groups = data
+    with config_context(enable_metadata_routing=True):
+        expert = Ridge().set_fit_request(sample_weight="w")
+        moe = MixtureOfExpertsRegressor([("a", expert), ("b", Ridge())])
+        with pytest.raises(ValueError, match=r"\['a'\] request other metadata as"):
+            moe.fit(X, y, w=np.ones(len(y)))
 
 
 def test_initial_responsibilities_are_routed_by_a_search(data):
