@@ -2,7 +2,8 @@
 
 Cross-validates a mixture of linear experts, with its defaults and with its
 capacity chosen by internal cross-validation (the CV variant), next to its
-single experts and a Voting ensemble of the same experts, on data with
+single expert, a depth-4 decision tree and a Voting ensemble of those two, on
+data with
 regimes generated on the spot (three linear regimes; XOR quadrants) and on
 data bundled with scikit-learn (diabetes, iris), where a single linear model
 is already good.
@@ -87,7 +88,7 @@ def regression_demo():
         },
         {
             "LinearRegression (single expert)": linear,
-            "DecisionTree(max_depth=4) (single expert)": tree,
+            "DecisionTree(max_depth=4)": tree,
             "VotingRegressor(linear, tree)": VotingRegressor(
                 [("linear", linear), ("tree", tree)]
             ),
@@ -114,7 +115,7 @@ def classification_demo():
             name: make_pipeline(StandardScaler(), model)
             for name, model in {
                 "LogisticRegression (single expert)": logistic,
-                "DecisionTree(max_depth=4) (single expert)": tree,
+                "DecisionTree(max_depth=4)": tree,
                 "VotingClassifier(logistic, tree), soft": VotingClassifier(
                     [("logistic", logistic), ("tree", tree)], voting="soft"
                 ),
@@ -135,15 +136,17 @@ def main():
     classification_demo()
     print(
         "\nRead the table as measured: where the data have regimes the mixture "
-        "should\nbeat its single expert; where one linear model is already right, "
-        "a mixture\nwith a fixed number of experts can only tie or overfit, and the "
-        "CV variant,\nwhich may choose a single expert, is the one to compare.\n"
+        "should\nbeat its single linear (logistic) expert, and with enough experts "
+        "(the CV\nvariant) the tree and Voting too: two experts are too few for "
+        "three regimes;\nwhere one linear model is already right, a mixture with a "
+        "fixed number of\nexperts can only tie or overfit, and the CV variant, "
+        "which may choose a\nsingle expert, is the one to compare.\n"
         "The user guide (docs/user_guide.rst) explains the model, EM and the gate."
     )
     print(
         "Documentation (getting started, user guide, API, examples): docs/ in the "
         'source tree;\nbuild it with  pip install -e ".[docs]" && '
-        "sphinx-build docs docs/_build/html"
+        "sphinx-build -W -b html docs docs/_build/html"
     )
     return 0
 
