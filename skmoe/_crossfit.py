@@ -275,9 +275,21 @@ def may_wander(experts):
     A flexible expert's refit is not an ascent step: a tree's split or a
     boosting model's bins move with the weights, so the curve can jump by
     more than ``tol`` from one iteration to the next for ever, cross-fitted
-    or not. EM then stops when it stalls (see :func:`stalled`).
+    or not. Nor is the refit of a linear model trained by stochastic steps
+    (SGD, Perceptron), which goes on from its last weights with new noise:
+    with three Perceptron experts half the steps went down and EM ran to
+    ``max_iter``. EM then stops when it stalls (see :func:`stalled`).
     """
-    return bool(crossfit_columns(experts, "auto"))
+    stochastic = any(_learns(e) and _trained_stochastically(e) for e in experts)
+    return stochastic or bool(crossfit_columns(experts, "auto"))
+
+
+def _trained_stochastically(expert):
+    """Whether ``expert`` (or a Pipeline's last step) learns by stochastic
+    gradient steps, as the estimators with ``partial_fit`` do, rather than
+    solving its weighted fit."""
+    last = expert.steps[-1][1] if isinstance(expert, Pipeline) else expert
+    return hasattr(last, "partial_fit")
 
 
 def refuse_out_of_core(crossfit):
