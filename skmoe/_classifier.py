@@ -228,7 +228,9 @@ class MixtureOfExpertsClassifier(
         every iteration. ``"auto"``: 5 folds when some expert is flexible
         (one whose complexity adapts to the data: anything but
         scikit-learn's linear models, alone or after a scaler, an imputer
-        or a PCA in a Pipeline) and there are more than 12 rows, plain EM otherwise
+        or a PCA in a Pipeline) and there are more than 12 rows, unless y
+        has two classes and one of them a single row (a fold's copies would
+        see one class), plain EM otherwise
         (a mixture of linear or logistic experts is unchanged); True: 5
         folds; an int: that many folds; False or None: plain EM. Prefit
         models and rules pay nothing, nor do nested mixtures. The experts

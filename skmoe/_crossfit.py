@@ -237,7 +237,8 @@ def crossfit_folds(mixture, templates, sample_weight, strata, rng):
     Drawn from ``rng`` only when cross-fitting, so that a mixture that does
     not cross-fit draws the same random numbers as before. ``"auto"`` does
     not cross-fit when a fold's copy would have fewer than ``MIN_HARD_ROWS``
-    rows of positive weight to fit on (at most 12 rows in all, with 5 folds).
+    rows of positive weight to fit on (at most 12 rows in all, with 5 folds),
+    or rows of a single class.
 
     Raises
     ------
@@ -262,11 +263,31 @@ def crossfit_folds(mixture, templates, sample_weight, strata, rng):
         # Too few rows to fit a copy on (v - 1) / v of them: a
         # KNeighborsRegressor alone fits 6 rows, its copies would get 4.
         return None
+    elif mixture.crossfit == "auto" and _a_copy_would_see_one_class(
+        strata, sample_weight
+    ):
+        return None
     else:
         v = min(v, n_present)  # tiny data: one row per fold
     if v < 2:
         return None
     return assign_folds(v, sample_weight, strata, rng)
+
+
+def _a_copy_would_see_one_class(strata, sample_weight):
+    """Whether some fold's copies would be fitted on rows of a single class.
+
+    Stratified folds deal each class's rows out in turn, so a class on one
+    row (of positive weight) is missing from one fold's training rows only.
+    That leaves a single class there when it is one of two classes: a
+    minority of one row, which a logistic expert alone fits, but not its
+    copy.
+    """
+    if strata is None:
+        return False
+    counts = np.bincount(strata[sample_weight > 0])
+    counts = counts[counts > 0]
+    return len(counts) == 2 and counts.min() == 1
 
 
 def may_wander(experts):

@@ -502,6 +502,27 @@ def test_em_with_stochastically_trained_experts_stops_when_it_stalls(expert):
     assert stalled(list(moe.log_likelihoods_))
 
 
+def test_auto_does_not_cross_fit_two_classes_of_which_one_has_one_row():
+    # The stratified folds hold the one row out once, and that fold's copies
+    # were fitted on one class: "This solver needs samples of at least 2
+    # classes", though each expert alone fits the data.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 2))
+    y = np.zeros(100, dtype=int)
+    y[0] = 1
+    experts = [
+        ("lr", LogisticRegression()),
+        ("tree", DecisionTreeClassifier(max_depth=2)),
+    ]
+    auto = MixtureOfExpertsClassifier(experts, random_state=0).fit(X, y)
+    plain = MixtureOfExpertsClassifier(experts, crossfit=False, random_state=0).fit(
+        X, y
+    )
+    assert_array_equal(auto.predict_proba(X), plain.predict_proba(X))
+    three = np.where(np.arange(100) < 50, y, 2)  # the row of class 1 among two others
+    MixtureOfExpertsClassifier(experts, random_state=0).fit(X, three)
+
+
 def test_a_reseed_starts_a_new_path_for_the_stall_rule():
     # A re-seeded expert starts afresh and the curve dips; the stall rule
     # must judge the new path, not compare it with the best before the
