@@ -360,7 +360,13 @@ def splice_outputs(full, part, rows, columns):
             # An expert without an output in full (a spread it did not
             # report) keeps none.
             if value is not None and full.get(columns[j]) is not None:
-                full[columns[j]][rows] = value
+                target = full[columns[j]]
+                kind = np.result_type(target, value)
+                if kind != target.dtype:
+                    # A copy's label longer than any the expert gave ("bad"
+                    # into "<U1"): widened, not cut to another label.
+                    target = full[columns[j]] = target.astype(kind)
+                target[rows] = value
         return full
     full[np.ix_(rows, columns)] = part
     return full

@@ -452,6 +452,14 @@ def test_splice_outputs():
     assert var[2] is None  # no spread on all rows: none spliced in
 
 
+def test_splice_outputs_widens_labels_rather_than_cut_them():
+    # A copy's label longer than any the expert gave on all rows was cut to
+    # their width: "bad" became "b", another class.
+    full = {0: np.array(["b", "b", "b"])}
+    spliced = splice_outputs(full, {0: np.array(["bad"])}, np.array([1]), [0])
+    assert spliced[0].tolist() == ["b", "bad", "b"]
+
+
 def wandering_data():
     rng = np.random.RandomState(0)
     X = rng.uniform(-3, 3, size=(400, 2))
