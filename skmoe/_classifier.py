@@ -422,13 +422,13 @@ class MixtureOfExpertsClassifier(
         return y, y_index
 
     def _warn_if_degenerate(self, data):
-        # Only a prefit expert can: a fitted one learns y's own classes.
-        strangers = {
-            name: np.asarray(expert.classes_).tolist()
-            for name, expert in zip(self._expert_names, self.experts_, strict=True)
-            if hasattr(expert, "classes_")
-            and not class_index(np.asarray(expert.classes_), self.classes_)[1].any()
-        }
+        # Only a prefit expert or a rule can: a fitted one learns y's own
+        # classes.
+        strangers = {}
+        for name, expert in zip(self._expert_names, self.experts_, strict=True):
+            theirs = self._labels_known_to(expert, data.Xe)
+            if theirs is not None and not class_index(theirs, self.classes_)[1].any():
+                strangers[name] = sorted(set(theirs.tolist()), key=repr)[:5]
         if strangers:
             warn(
                 f"Experts {list(strangers)} know none of y's classes "
@@ -439,6 +439,15 @@ class MixtureOfExpertsClassifier(
                 "otherwise, encode y as they do; else leave them out.",
                 DegenerateFitWarning,
             )
+
+    def _labels_known_to(self, expert, X):
+        """The labels ``expert`` knows: its ``classes_``, or for a rule that
+        predicts labels only, those it gives the training rows ``X``."""
+        if hasattr(expert, "classes_"):
+            return np.asarray(expert.classes_)
+        if has_proba(expert):
+            return None
+        return check_labels(expert.predict(X), X.shape[0])
 
     def _check_new_target(self, y, n_samples):
         y = column_or_1d(y, warn=True)

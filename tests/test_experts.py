@@ -671,6 +671,24 @@ def test_rule_with_an_unseen_label_has_no_opinion():
     assert_allclose(moe.predict_proba(X).sum(axis=1), 1.0)
 
 
+def _first_above_zero_as_int(X):
+    return (X[:, 0] > 0).astype(int)
+
+
+def test_a_label_rule_in_another_encoding_is_named():
+    # It abstained on every row, with a label noise at the floor, and only
+    # a DeadExpertWarning said anything; a prefit expert with those classes
+    # is named.
+    X = np.random.RandomState(0).uniform(-1, 1, (400, 2))
+    y = np.where(X[:, 0] > 0, "pos", "neg")
+    experts = [
+        ("rule", RuleExpert(_first_above_zero_as_int)),
+        ("lr", LogisticRegression()),
+    ]
+    with pytest.warns(DegenerateFitWarning, match=r"\['rule'\] know none of y's"):
+        MixtureOfExpertsClassifier(experts, random_state=0).fit(X, y)
+
+
 @pytest.mark.parametrize("classes", [5, "ab", [[0, 1]], [], [0, 0]])
 def test_rule_classes_that_are_not_labels_are_named(classes):
     X, y = make_rule_regions(100, random_state=0)
