@@ -361,10 +361,12 @@ def splice_outputs(full, part, rows, columns):
             # report) keeps none.
             if value is not None and full.get(columns[j]) is not None:
                 target = full[columns[j]]
-                kind = np.result_type(target, value)
-                if kind != target.dtype:
+                if not np.can_cast(value.dtype, target.dtype):
                     # A copy's label longer than any the expert gave ("bad"
-                    # into "<U1"): widened, not cut to another label.
+                    # into "<U1"): widened, not cut to another label; labels
+                    # of another kind as objects, not converted.
+                    same_kind = value.dtype.kind == target.dtype.kind
+                    kind = np.result_type(target, value) if same_kind else object
                     target = full[columns[j]] = target.astype(kind)
                 target[rows] = value
         return full

@@ -458,6 +458,8 @@ def test_splice_outputs_widens_labels_rather_than_cut_them():
     full = {0: np.array(["b", "b", "b"])}
     spliced = splice_outputs(full, {0: np.array(["bad"])}, np.array([1]), [0])
     assert spliced[0].tolist() == ["b", "bad", "b"]
+    ints = splice_outputs({0: np.array([1, 1])}, {0: np.array(["a"])}, [0], [0])
+    assert ints[0].tolist() == ["a", 1]  # not "1": labels keep their kind
 
 
 def wandering_data():
