@@ -644,29 +644,31 @@ class _BaseMixtureOfExperts(
         run.gate_ = copy.deepcopy(self.gate_)
         # Re-seeds count over the whole run, across warm-started calls.
         run._reseeds = dict(self._reseeds)
-        log_resp, _ = run._e_step(data.Xg, run._expert_log_prob(data.Xe, data.y_lik))
-        # The first M-step takes the rows as every later one does (hard EM's
-        # from their most probable expert); the stall rule looks at this
-        # call's path only, not at a curve fitted to other data.
-        schedule = check_temperatures(self.temperatures)
-        resp = assign(log_resp, self.assignment, 1, schedule, rng)
+        # The stall rule looks at this call's path only, not at a curve
+        # fitted to other data.
         curve = list(self.log_likelihoods_)
-        return run._em(data, resp, curve, rng, path=len(curve))
+        return run._em(data, run._fitted_resp(data, rng), curve, rng, path=len(curve))
+
+    def _fitted_resp(self, data, rng):
+        """The fitted model's responsibilities on ``data``, as a warm-started
+        refit's first M-step takes them: as every later one does (hard EM's,
+        each row to its most probable expert)."""
+        log_resp, _ = self._e_step(data.Xg, self._expert_log_prob(data.Xe, data.y_lik))
+        schedule = check_temperatures(self.temperatures)
+        return assign(log_resp, self.assignment, 1, schedule, rng)
 
     def _refresh(self, data, names, templates, rng):
         """Experts and gate rebuilt from their changed parameters, started from
         the responsibilities of the fitted model (pruned experts stay pruned)."""
-        log_resp, _ = self._e_step(data.Xg, self._expert_log_prob(data.Xe, data.y_lik))
         template_of = dict(zip(names, templates, strict=True))
         kept = list(self._expert_names)
-        schedule = check_temperatures(self.temperatures)
         return self._run_start(
             0,
             data,
             kept,
             [template_of[name] for name in kept],
             rng,
-            resp=assign(log_resp, self.assignment, 1, schedule, rng),
+            resp=self._fitted_resp(data, rng),
             curve=self.log_likelihoods_,
             reseeds=self._reseeds,
         )
