@@ -10,7 +10,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import _BaseMixtureOfExperts
 from ._dask import is_dask_collection, predict_blocks
-from ._estimators import check_output, has_own_likelihood, naming
+from ._estimators import as_trained, check_output, has_own_likelihood, naming
 from ._inference import _one_model
 from ._likelihood import (
     PROBA_FLOOR,
@@ -447,7 +447,7 @@ class MixtureOfExpertsClassifier(
             return np.asarray(expert.classes_)
         if has_proba(expert):
             return None
-        return check_labels(expert.predict(X), X.shape[0])
+        return check_labels(expert.predict(as_trained(expert, X)), X.shape[0])
 
     def _check_new_target(self, y, n_samples):
         y = column_or_1d(y, warn=True)
@@ -475,7 +475,7 @@ class MixtureOfExpertsClassifier(
         if has_proba(expert):
             return aligned_proba(expert, X, self.classes_)
         if labels is None:
-            labels = check_labels(expert.predict(X), X.shape[0])
+            labels = check_labels(expert.predict(as_trained(expert, X)), X.shape[0])
         return smoothed_one_hot(labels, self.classes_, self.label_noise_[i])
 
     def _named_proba(self, i, X):
@@ -524,7 +524,9 @@ class MixtureOfExpertsClassifier(
         for i, (name, expert) in enumerate(self._named_experts()):
             with naming(name, expert, n_iter):
                 if not has_proba(expert):
-                    outputs[i] = check_labels(expert.predict(X), X.shape[0])
+                    outputs[i] = check_labels(
+                        expert.predict(as_trained(expert, X)), X.shape[0]
+                    )
                 elif not self._own_likelihood(expert):
                     model, Xm = self._through_pipeline(expert, X)
                     proba = aligned_proba(model, Xm, self.classes_)

@@ -83,6 +83,32 @@ def is_fixed(expert):
     return isinstance(expert, (FrozenEstimator, RuleExpert))
 
 
+def as_trained(expert, X):
+    """``X`` under the column names a prefit ``expert`` was trained on.
+
+    A mixture gives its experts their columns as an array without names. A
+    model trained earlier on a DataFrame warns at every call that X has no
+    names: some ninety times in one fit. The mixture has checked at fit that
+    its expert columns are that model's, in its order
+    (:func:`~skmoe._experts.check_prefit_columns`), or has said once that it
+    could not; so the names are given back to it here. An array of another
+    width, or any other ``X``, is returned as it is.
+    """
+    names = getattr(expert, "feature_names_in_", None) if is_fixed(expert) else None
+    if (
+        names is None
+        or not isinstance(X, np.ndarray)
+        or X.ndim != 2
+        or X.shape[1] != len(names)
+    ):
+        return X
+    try:
+        import pandas as pd
+    except ImportError:  # the model's own warning then stands
+        return X
+    return pd.DataFrame(X, columns=names, copy=False)
+
+
 def fit_mode(estimator):
     """How EM fits ``estimator`` with per-row weights.
 

@@ -33,6 +33,7 @@ from ._fast_mstep import (
     supports_pipeline_mstep,
 )
 from ._threads import blas_as_in_parent, parent_blas
+from ._warn import warn
 from .rules import RuleExpert
 
 # Smallest responsibility an expert is fitted with. Soft EM never assigns a row
@@ -99,12 +100,21 @@ def check_prefit_columns(name, expert, columns):
     columns, or the same in another order, it would read each one as the
     column that stood there when it was trained: wrong predictions, with
     only scikit-learn's warning that X has no names. ``columns`` are the
-    names of the mixture's expert columns, or None if X had none.
+    names of the mixture's expert columns, or None if X had none: then it
+    cannot be checked, and a warning says so once.
     """
-    if columns is None or not is_fixed(expert):
+    own = getattr(expert, "feature_names_in_", None) if is_fixed(expert) else None
+    if own is None:
         return
-    own = getattr(expert, "feature_names_in_", None)
-    if own is not None and list(own) != list(columns):
+    if columns is None:
+        warn(
+            f"Expert {name!r} was fitted on the named columns {list(own)!r}, "
+            "but X has no column names, so the mixture cannot check that it "
+            "gives the expert those columns in that order. Give the mixture "
+            "X as a DataFrame to have them checked.",
+            UserWarning,
+        )
+    elif list(own) != list(columns):
         raise ValueError(
             f"Expert {name!r} was fitted on the columns {list(own)!r}, but the "
             f"mixture gives its experts the columns {list(columns)!r}, in that "

@@ -12,7 +12,7 @@ from sklearn import config_context
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.utils.extmath import softmax
 
-from ._estimators import check_output, check_proba
+from ._estimators import as_trained, check_output, check_proba
 from .exceptions import ExpertOutputError
 
 # Smallest probability a classifier expert may give the observed class, so a
@@ -32,7 +32,9 @@ def predict_mean(expert, X):
         mean = X @ expert.coef_ + expert.intercept_
         if np.all(np.isfinite(mean)):
             return mean
-    return check_output(expert.predict(X), (X.shape[0],), "predictions")
+    return check_output(
+        expert.predict(as_trained(expert, X)), (X.shape[0],), "predictions"
+    )
 
 
 def _is_own_linear(expert, X, kinds):
@@ -90,7 +92,7 @@ def predict_mean_and_var(expert, X):
     # A Pipeline passes return_std to its last step only without routing
     # (with it, it would ask for a request, as for metadata).
     with config_context(enable_metadata_routing=False):
-        mean, std = expert.predict(X, return_std=True)
+        mean, std = expert.predict(as_trained(expert, X), return_std=True)
     mean = check_output(mean, (X.shape[0],), "predictions")
     std = check_output(std, (X.shape[0],), "standard deviations")
     if np.any(std < 0):
@@ -132,7 +134,7 @@ def aligned_proba(expert, X, classes):
         proba = _own_logistic_proba(expert, X)
     if proba is None:
         shape = (X.shape[0], len(expert_classes))
-        proba = check_proba(expert.predict_proba(X), shape)
+        proba = check_proba(expert.predict_proba(as_trained(expert, X)), shape)
     if len(expert_classes) == len(classes) and np.all(expert_classes == classes):
         return proba
     columns, known = class_index(expert_classes, classes)

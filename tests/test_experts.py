@@ -42,6 +42,7 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from skmoe import (
@@ -835,6 +836,63 @@ def test_frozen_experts_fitted_on_other_columns_are_refused():
         ).fit(X, y)
         assert in_order.score(X[own_order], y) > 0.99
         assert selected.score(X, y) > 0.99
+
+
+def _feature_name_warnings(caught):
+    return [w for w in caught if "valid feature names" in str(w.message)]
+
+
+def test_frozen_experts_fitted_on_named_columns_are_given_them():
+    """A model trained on a DataFrame, whose columns the mixture checked,
+    warned at every call that X had no names: 90 warnings in one default
+    fit and one more per predict."""
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    y = 2 * X.a + rng.normal(size=200)
+    labels = (X.a > 0).astype(int)
+    regressor = MixtureOfExpertsRegressor(
+        [("pre", FrozenEstimator(LinearRegression().fit(X, y))), ("new", Ridge())],
+        random_state=0,
+    )
+    classifier = MixtureOfExpertsClassifier(
+        [
+            ("proba", FrozenEstimator(LogisticRegression().fit(X, labels))),
+            ("labels", FrozenEstimator(LinearSVC().fit(X, labels))),
+        ],
+        random_state=0,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        regressor.fit(X, y)
+        regressor.predict(X, return_std=True)
+        regressor.predict(X, top_k=1)
+        regressor.predict_quantiles(X, [0.1, 0.9])
+        classifier.fit(X, labels)
+        classifier.predict_proba(X)
+        classifier.predict(X, top_k=1)
+    assert _feature_name_warnings(caught) == []
+    # The names are given back, not the columns changed: the same numbers.
+    assert_allclose(
+        regressor.expert_predictions(X)[:, 0], regressor.experts_[0].predict(X)
+    )
+
+
+def test_frozen_experts_fitted_on_named_columns_warn_once_without_names():
+    # The mixture cannot check the columns' order then, and says so once.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(100, 2)), columns=["a", "b"])
+    y = X.a - X.b + 0.1 * rng.normal(size=100)
+    frozen = FrozenEstimator(LinearRegression().fit(X, y))
+    moe = MixtureOfExpertsRegressor([("pre", frozen), ("new", Ridge())], n_init=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        moe.fit(X.to_numpy(), y)
+    messages = [str(w.message) for w in caught]
+    assert _feature_name_warnings(caught) == []
+    assert (
+        sum("'pre' was fitted on the named columns ['a', 'b']" in m for m in messages)
+        == 1
+    )
 
 
 def test_a_frozen_mixture_gives_its_own_predictive_distribution():
