@@ -85,9 +85,10 @@ def _own_logistic_proba(expert, X):
 def predict_mean_and_var(expert, X):
     """A probabilistic regression expert's mean and variance, float64 (n,).
 
-    The variance is None when the expert reports no spread at all (a zero
-    std everywhere, as :class:`~sklearn.dummy.DummyRegressor` does): the
-    fitted noise variance then stands in for it.
+    The variance is 0 on the rows where the expert states no spread (a zero
+    std; :class:`~sklearn.dummy.DummyRegressor` gives it everywhere): the
+    mixture puts the fitted noise variance in its place
+    (:func:`own_variance`).
     """
     # A Pipeline passes return_std to its last step only without routing
     # (with it, it would ask for a request, as for metadata).
@@ -97,7 +98,18 @@ def predict_mean_and_var(expert, X):
     std = check_output(std, (X.shape[0],), "standard deviations")
     if np.any(std < 0):
         raise ExpertOutputError("it returned negative standard deviations.")
-    return mean, (std**2 if np.any(std > 0) else None)
+    return mean, std**2
+
+
+def own_variance(var, noise_var, floor):
+    """An expert's own variances (n,), as the mixture uses them: floored like
+    the noise, and its fitted ``noise_var`` on the rows where it stated no
+    spread (a zero variance would make its likelihood there infinite).
+
+    Decided row by row, so a row's variance does not depend on the other
+    rows predicted with it (or routed to the expert by ``top_k``).
+    """
+    return np.where(var > 0, np.maximum(var, floor), noise_var)
 
 
 def has_proba(expert):

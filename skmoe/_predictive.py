@@ -376,7 +376,12 @@ def central_interval(weights, means, variances, coverage):
     array([[-1.96,  1.96]])
     """
     tail = (1 - coverage) / 2
-    return mixture_quantiles(weights, means, variances, np.array([tail, 1 - tail]))
+    # The upper end is minus the lower ``tail`` quantile of -y: asked for as
+    # ``1 - tail``, it would round to the quantile 1 (+inf) for a coverage
+    # within 1e-16 of 1.
+    lower = mixture_quantiles(weights, means, variances, [tail])
+    upper = -mixture_quantiles(weights, -np.asarray(means), variances, [tail])
+    return np.hstack([lower, upper])
 
 
 # ---- sampling --------------------------------------------------------------------

@@ -12,7 +12,7 @@ from ._compat import Interval
 from ._dask import is_dask_collection, predict_blocks
 from ._estimators import check_output, has_own_likelihood, naming, reports_std
 from ._inference import _child_mixture, _one_model
-from ._likelihood import predict_mean, predict_mean_and_var
+from ._likelihood import own_variance, predict_mean, predict_mean_and_var
 from ._math import (
     gaussian_log_prob,
     mixture_mean_and_var,
@@ -575,9 +575,7 @@ class MixtureOfExpertsRegressor(
         with naming(self._expert_names[i], expert):
             if reports_std(expert):
                 mean, var = predict_mean_and_var(expert, X)
-                if var is not None:
-                    return mean, np.maximum(var, self._var_floor)
-                return mean, self.noise_var_[i]
+                return mean, own_variance(var, self.noise_var_[i], self._var_floor)
             return predict_mean(expert, X), self.noise_var_[i]
 
     def _moments(self, X, weights=None):
@@ -633,8 +631,7 @@ class MixtureOfExpertsRegressor(
         means, own_var = outputs
         variances = np.broadcast_to(self.noise_var_, means.shape).copy()
         for i, var in own_var.items():
-            if var is not None:
-                variances[:, i] = np.maximum(var, self._var_floor)
+            variances[:, i] = own_variance(var, self.noise_var_[i], self._var_floor)
         return self._log_prob(X, y_lik, means, variances, n_iter)
 
     @_one_model

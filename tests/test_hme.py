@@ -11,6 +11,8 @@ from sklearn import config_context
 from sklearn.base import clone
 from sklearn.dummy import DummyRegressor
 from sklearn.frozen import FrozenEstimator
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import DotProduct
 from sklearn.linear_model import BayesianRidge, LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -258,6 +260,36 @@ def test_zero_std_everywhere_is_no_spread():
     moe = MixtureOfExpertsRegressor(DummyRegressor(), n_experts=1).fit(X, y)
     _, std = moe.predict(X, return_std=True)
     assert_allclose(std, np.sqrt(np.var(y)), rtol=1e-10)
+
+
+def test_zero_std_on_some_rows_is_decided_row_by_row():
+    """A Gaussian process with a linear kernel through the origin is sure of
+    itself at x = 0 only. Whether its zero there stood for "no spread" was
+    decided over the rows predicted together: x = 0 alone got the noise
+    (sd 1.26), beside x = 1 the floor (sd 0.033), and a log-likelihood of
+    -3.1 or -2896."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(400, 1))
+    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    y += 0.3 * rng.standard_normal(400)
+    gp = GaussianProcessRegressor(
+        DotProduct(sigma_0=0.0, sigma_0_bounds="fixed"), alpha=0.09, optimizer=None
+    )
+    moe = MixtureOfExpertsRegressor(gp, n_experts=2, n_init=1, random_state=0)
+    moe.fit(X, y)
+    both, alone = np.array([[0.0], [1.0]]), np.array([[0.0]])
+    assert moe.experts_[0].predict(alone, return_std=True)[1][0] == 0.0
+    assert_allclose(
+        moe.predict(both, return_std=True)[1][:1],
+        moe.predict(alone, return_std=True)[1],
+    )
+    assert_allclose(
+        moe.log_likelihood(both, [2.5, 3.0])[:1], moe.log_likelihood(alone, [2.5])
+    )
+    # There the expert's fitted noise stands in, as for DummyRegressor.
+    _, variances = moe._one_expert(0, both)
+    assert variances[0] == moe.noise_var_[0]
+    assert variances[1] < moe.noise_var_[0]
 
 
 def test_all_bayesian_experts_give_the_mixture_of_their_densities():

@@ -8,6 +8,7 @@ Gaussian mixture the fitted model should reproduce.
 
 import functools
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -160,6 +161,23 @@ def test_central_interval_has_equal_tails():
     assert interval.shape == (100, 2)
     tail, _ = lower_tail(interval, weights, means, variances, np.array([0.1, 0.9]))
     assert_allclose(tail, 0.1, rtol=1e-7)
+
+
+def test_central_interval_up_to_the_last_coverage_below_1():
+    # 1 - tail rounded to 1 there: the upper end was +inf, with
+    # RuntimeWarnings, for a coverage the estimators accept.
+    weights, means, variances = random_mixtures(20, 3, random_state=5)
+    coverage = np.nextafter(1.0, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        interval = central_interval(weights, means, variances, coverage)
+    assert np.all(np.isfinite(interval))
+    # Each end leaves (1 - coverage) / 2 of the mass outside it.
+    sd = np.sqrt(variances)
+    above = (weights * norm.sf((interval[:, 1:] - means) / sd)).sum(axis=1)
+    below = (weights * norm.cdf((interval[:, :1] - means) / sd)).sum(axis=1)
+    assert_allclose(above, (1 - coverage) / 2, rtol=1e-6)
+    assert_allclose(below, (1 - coverage) / 2, rtol=1e-6)
 
 
 def test_log_pdf_is_the_derivative_of_the_cdf():
