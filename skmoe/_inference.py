@@ -61,7 +61,7 @@ class _InferenceMixin(TransformerMixin):
         X = validate_data(
             self,
             X,
-            dtype=[np.float64, np.float32],
+            dtype=np.float64,  # as fit reads it
             reset=False,
             accept_sparse="csr",
             ensure_all_finite="allow-nan",  # checked by column in _split
