@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 
-from ._init import standardize, weighted_kmeans
+from ._init import standardize, weighted_kmeans, y_factor
 from ._warn import quietly
 
 # Share of a split expert's responsibility left with the other half of its
@@ -183,9 +183,10 @@ def split_features(X_gate, target, sample_weight):
     -------
     Z : ndarray of shape (n, d + c)
     """
-    Z = standardize(np.asarray(X_gate, dtype=np.float64), sample_weight)
+    X_gate = np.asarray(X_gate, dtype=np.float64)
+    Z = standardize(X_gate, sample_weight)
     target = standardize(np.asarray(target, dtype=np.float64), sample_weight)
-    target *= np.sqrt(Z.shape[1] / target.shape[1])
+    target *= y_factor(X_gate, sample_weight, target.shape[1])
     return np.hstack([Z, target])
 
 

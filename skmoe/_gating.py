@@ -22,7 +22,12 @@ from ._compat import (
 from ._estimators import check_proba, column_names_selected, fit_mode, fit_weighted
 from ._fast_mstep import _newton, supports_pipeline_mstep
 from ._likelihood import PROBA_FLOOR
-from ._math import log_softmax, standard_scale, weighted_mean_and_var
+from ._math import (
+    log_softmax,
+    standard_scale,
+    varying_columns,
+    weighted_mean_and_var,
+)
 from ._persistence import VersionedStateMixin
 from ._validation import check_magnitude, check_sample_weight
 from .exceptions import ExpertOutputError
@@ -275,11 +280,13 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         summed (not averaged) weighted loss, as in :class:`~sklearn.linear_model.Ridge`
         (``alpha = 1 / C`` of :class:`~sklearn.linear_model.LogisticRegression`).
         Inputs are standardised first, so one value suits features of any scale.
-        ``"auto"`` is ``n_features / n``, with ``n`` the sum of the sample
-        weights (the number of rows when unweighted): strong where the gate
-        has many inputs for few rows, fading as data grow (1e-4 at 20,000
-        rows of two features), so sharp regimes stay sharp. Chosen on a grid
-        of cases with a known truth and on real data (``benchmarks/DEFAULTS.md``):
+        ``"auto"`` is ``d / n``, with ``d`` the number of input features
+        that vary (a constant column is not counted) and ``n`` the sum of
+        the sample weights (the number of rows when unweighted): strong
+        where the gate has many inputs for few rows, fading as data grow
+        (1e-4 at 20,000 rows of two features), so sharp regimes stay
+        sharp. Chosen on a grid of cases with a known truth and on real
+        data (``benchmarks/DEFAULTS.md``):
         a fixed small penalty makes the gate confidently wrong near borders
         at small n, and none at all overfits. The penalty also keeps the
         weights finite when regimes are perfectly separable.
@@ -460,13 +467,14 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         mean, var = weighted_mean_and_var(X, sample_weight)
         scale = standard_scale(mean, var, X.shape[0])
         Z = _with_intercept((X - mean) / scale)
+        self._n_varying = int(varying_columns(mean, var, X.shape[0]).sum())
 
         W = np.zeros((Z.shape[1], targets.shape[1]))
         if self.warm_start and hasattr(self, "_W") and self._W.shape == W.shape:
             W = self._W.copy()
         total = sample_weight.sum()
         weight = sample_weight / total
-        alpha = self.penalty(X.shape[1], total)
+        alpha = self.penalty(self._n_varying, total)
         args = (Z, targets, weight, alpha / total, self.max_iter, self.tol)
         solver = "newton" if _by_newton(self.solver, *W.shape) else "lbfgs"
         if self.balance > 0:
@@ -503,7 +511,8 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         stays an ascent of its log-likelihood less the penalties, and from a
         converged start no step is taken.
         """
-        alpha = self.penalty(design.mean.shape[0], design.total) / design.total
+        self._n_varying = design.n_varying
+        alpha = self.penalty(design.n_varying, design.total) / design.total
         newton = _by_newton(self.solver, *self._W.shape)
         steps = max_steps if newton else EM_GATE_LBFGS_STEPS
         args = (design.Z, resp, design.weight, alpha, steps, self.tol)
@@ -523,7 +532,9 @@ class SoftmaxGate(ClassifierMixin, VersionedStateMixin, BaseEstimator):
         Parameters
         ----------
         n_features : int
-            Number of the gate's input features.
+            Number of the gate's input features that vary (:meth:`fit`
+            counts a constant column out: its coefficient is 0 whatever the
+            penalty, so it should not strengthen the penalty on the others).
         total_weight : float
             Sum of the sample weights (the number of rows when unweighted).
 
@@ -732,6 +743,8 @@ def gate_penalty(gate, n_features, total_weight):
     if not isinstance(gate, SoftmaxGate) or not hasattr(gate, "_W"):
         return 0.0
     W = gate._W[1:]
+    # alpha="auto" counts the columns that varied in the gate's fit.
+    n_features = getattr(gate, "_n_varying", n_features)
     return 0.5 * gate.penalty(n_features, total_weight) * float(np.vdot(W, W))
 
 
@@ -786,6 +799,7 @@ class GateDesign(NamedTuple):
     weight: np.ndarray  # sample_weight / total, (n,)
     total: float
     memo: dict  # the last two-expert Newton run's (see _fast_mstep._newton)
+    n_varying: int  # the columns that vary, which alpha="auto" counts
 
     def matches(self, X, sample_weight):
         """Whether this design was made from these very arrays."""
@@ -812,8 +826,9 @@ def gate_design(gate, X, sample_weight):
     scale = standard_scale(mean, var, X.shape[0])
     total = sample_weight.sum()
     Z = _with_intercept((X - mean) / scale)
+    n_varying = int(varying_columns(mean, var, X.shape[0]).sum())
     return GateDesign(
-        X, sample_weight, Z, mean, scale, sample_weight / total, total, {}
+        X, sample_weight, Z, mean, scale, sample_weight / total, total, {}, n_varying
     )
 
 

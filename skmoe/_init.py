@@ -11,6 +11,7 @@ import numpy as np
 from ._math import (
     log_softmax,
     standard_scale,
+    varying_columns,
     weighted_mean_and_var,
     weighted_nan_mean_and_var,
 )
@@ -38,6 +39,21 @@ def standardize(values, sample_weight):
     Z = (values - mean) / standard_scale(mean, var, values.shape[0])
     Z[missing] = 0.0
     return Z
+
+
+def y_factor(X, sample_weight, n_target_columns):
+    """The factor on the standardised target's columns that gives y as much
+    say in k-means as all of ``X``'s columns together: the columns that
+    vary, for a constant one (only centred) has none. Counted, it gave y
+    more say with every constant column added, and moved the start."""
+    mean, var = weighted_nan_mean_and_var(X, sample_weight)
+    n_varying = int(varying_columns(mean, var, X.shape[0]).sum())
+    return y_factor_of(n_varying, n_target_columns)
+
+
+def y_factor_of(n_varying, n_target_columns):
+    """:func:`y_factor` from the number of ``X``'s columns that vary."""
+    return np.sqrt(max(n_varying, 1) / n_target_columns)
 
 
 def _draw_row(weight, u):
@@ -129,7 +145,7 @@ def initial_resp(method, X, target, sample_weight, n_experts, rng):
     ----------
     method : {"kmeans", "kmeans_xy", "random"}
         Weighted k-means on the standardised ``X``, or on ``X`` and the target
-        (y as much say as all of X's columns together), softened; or a random
+        (y as much say as all of X's varying columns together), softened; or a random
         gate drawn in parameter space (its draws do not depend on the rows,
         so weights and repeated rows give the same start).
     X : ndarray of shape (n, d)
@@ -153,7 +169,7 @@ def initial_resp(method, X, target, sample_weight, n_experts, rng):
         return np.exp(log_softmax(Z @ W[1:] + W[0]))
     if method == "kmeans_xy":
         y_columns = standardize(target(), sample_weight)
-        y_columns *= np.sqrt(Z.shape[1] / y_columns.shape[1])
+        y_columns *= y_factor(X, sample_weight, y_columns.shape[1])
         Z = np.hstack([Z, y_columns])
     labels = weighted_kmeans(Z, sample_weight, n_experts, rng)
     return soften(labels, n_experts)

@@ -173,9 +173,14 @@ def standard_scale(mean, var, n_samples):
         decides). The test is relative, so a column of values around 1e-13
         still counts as varying.
     """
+    return np.where(varying_columns(mean, var, n_samples), np.sqrt(var), 1.0)
+
+
+def varying_columns(mean, var, n_samples):
+    """Which columns vary beyond the rounding error of their mean, (d,) bool:
+    the test of :func:`standard_scale`."""
     eps = np.finfo(np.float64).eps
-    constant = var <= n_samples * eps * var + (n_samples * mean * eps) ** 2
-    return np.where(constant, 1.0, np.sqrt(var))
+    return var > n_samples * eps * var + (n_samples * mean * eps) ** 2
 
 
 def noise_variances(residuals, weights, floor):

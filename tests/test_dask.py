@@ -121,6 +121,18 @@ def test_regressor_equals_in_memory_fit(client, experts, params):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_constant_gate_column_is_not_counted_as_in_memory(client):
+    # alpha="auto" counts the gate's varying columns, out of core too.
+    X, y = make_linear_mixture(600, random_state=0)
+    X = np.column_stack([X, np.full(len(X), 7.0)])
+    kw = dict(n_experts=3, random_state=0, tol=1e-10, max_iter=6)
+    in_memory = plain(MixtureOfExpertsRegressor(**kw)).fit(X, y)
+    out_of_core = MixtureOfExpertsRegressor(**kw).fit(chunked(X), chunked(y))
+    assert_same_fit(in_memory, out_of_core, X, y)
+    assert out_of_core.gate_._n_varying == in_memory.gate_._n_varying == 2
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_noise_floor_is_set_on_the_columns_seen_as_in_memory(client):
     # A column neither the gate nor the experts see must not enter the noise
     # estimate out of core either (every row is in the sample here).
@@ -432,6 +444,9 @@ def test_experts_without_sum_m_step_are_refused_with_a_remedy(client):
         ({"gate": LogisticRegression()}, TypeError, "SoftmaxGate"),
         ({"gate__solver": "lbfgs"}, ValueError, "gate__solver='lbfgs'"),
         ({"experts": Ridge(positive=True)}, TypeError, "positive=False"),
+        # Refused in memory before: they fitted, and every predict failed.
+        ({"top_k": 5}, ValueError, "'top_k' must be between 1 and the number"),
+        ({"temperatures": [1.0, 2.0]}, ValueError, "temperatures"),
     ],
 )
 def test_unsupported_options_are_refused(client, params, error, match):
@@ -455,6 +470,25 @@ def test_classifier_refuses_label_only_experts(client):
     moe = MixtureOfExpertsClassifier(LinearSVC(), n_experts=2)
     with pytest.raises(TypeError, match="LinearSVC.*LogisticRegression with an L2"):
         fit_dask(moe, chunked(X, 50), chunked(y, 50))
+
+
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        # It fitted a class "nan", and a class per value of continuous y.
+        (lambda y: np.where(np.arange(len(y)) == 7, np.nan, y), "Input y contains NaN"),
+        (lambda y: y + 0.5 * np.random.RandomState(0).rand(len(y)), "continuous"),
+    ],
+    ids=["NaN label", "continuous"],
+)
+def test_classifier_refuses_labels_as_in_memory(client, labels, match):
+    X = np.random.RandomState(0).normal(size=(200, 2))
+    y = labels((X[:, 0] > 0).astype(float))
+    moe = MixtureOfExpertsClassifier(n_experts=2, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        moe.fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        moe.fit(chunked(X, 50), chunked(y, 50))
 
 
 def test_bad_data_is_refused_and_the_model_left_as_it_was(client):

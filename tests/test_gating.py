@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmoe import MixtureOfExpertsRegressor, SoftmaxGate
+from skmoe import MixtureOfExpertsClassifier, MixtureOfExpertsRegressor, SoftmaxGate
 
 
 def _softmax_data(rng, n=300, coef=None, intercept=None):
@@ -562,3 +562,34 @@ def test_auto_solver_counts_the_parameters_newton_solves(
     design = _gating.gate_design(gate, X, np.ones(300))
     gate._em_refit(design, resp)
     assert (solved[1] != "_fit_lbfgs") is by_newton
+
+
+@pytest.mark.parametrize(
+    "Mixture", [MixtureOfExpertsRegressor, MixtureOfExpertsClassifier]
+)
+def test_auto_penalty_does_not_count_constant_columns(Mixture):
+    """A constant column has no say in the gate (its coefficient is 0), but
+    alpha="auto" counted it in d: one such column moved a 3-expert fit's
+    predictions by 0.16 and its log-likelihood by 0.014 per row, ten of
+    them by 0.68 (a bias column of PolynomialFeatures is one). The y-aware
+    start counted it too, giving y more say: two such columns moved the
+    regressor's predictions by 1.3."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(300, 2))
+    if Mixture is MixtureOfExpertsRegressor:
+        y = np.where(X[:, 0] < 0, 2 * X[:, 1], -X[:, 1] + 1) + 0.3 * rng.normal(
+            size=300
+        )
+        y += np.where(X[:, 0] > 1.5, 3.0, 0.0)
+    else:
+        y = (X[:, 1] > np.where(X[:, 0] < 0, 1.0, -1.0)).astype(int)
+        y[rng.rand(300) < 0.1] ^= 1
+    with_constant = np.column_stack([X, np.full(300, 5.0), np.ones(300)])
+    plain = Mixture(n_experts=3, random_state=0).fit(X, y)
+    padded = Mixture(n_experts=3, random_state=0).fit(with_constant, y)
+    assert padded.gate_._n_varying == 2
+    method = "predict" if Mixture is MixtureOfExpertsRegressor else "predict_proba"
+    assert_allclose(
+        getattr(padded, method)(with_constant), getattr(plain, method)(X), atol=1e-5
+    )
+    assert_allclose(padded.log_likelihood_, plain.log_likelihood_, atol=1e-7)

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from .._diagnostics import experts_remaining
 from .._fast_mstep import EM_NEWTON_STEPS, supports_fast_mstep
 from .._gating import EM_GATE_STEPS, SoftmaxGate
-from .._init import start_rule, weighted_kmeans
+from .._init import start_rule, weighted_kmeans, y_factor_of
 from .._objective import penalty_per_weight
 from .._warn import warn
 from ._checks import _expert_kind
@@ -70,7 +70,7 @@ class _EM:
         if init == "kmeans_xy":
             target = ctx.target_features(ctx.encode(sample["y"]))
             y_mean, y_scale = ctx.target_mean, ctx.target_scale
-            y_factor = np.sqrt(Z.shape[1] / target.shape[1])
+            y_factor = y_factor_of(ctx.gate_varying, target.shape[1])
             Z = np.hstack([Z, (target - y_mean) / y_scale * y_factor])
         labels = weighted_kmeans(Z, sample["w"], n_experts, rng)
         centres = np.zeros((n_experts, Z.shape[1]))
@@ -227,7 +227,7 @@ class _EM:
             )
             solver = _newton(
                 self._m_points["gate"],
-                gate.penalty(len(ctx.gate_columns), self.total) / self.total,
+                gate.penalty(ctx.gate_varying, self.total) / self.total,
                 penalised,
                 EM_GATE_STEPS if fitted else gate.max_iter,
                 gate.tol,
@@ -268,6 +268,7 @@ class _EM:
         W[0] -= W[0].mean()
         self.gate_W = W
         gate._W = W
+        gate._n_varying = ctx.gate_varying
         gate.classes_ = np.arange(W.shape[1])
         gate.coef_ = (W[1:] / ctx.gate_scale[:, np.newaxis]).T
         gate.intercept_ = W[0] - gate.coef_ @ ctx.gate_mean

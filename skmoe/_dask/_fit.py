@@ -7,11 +7,13 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
 
 from .._gating import SoftmaxGate
 from .._init import best_run
-from .._math import standard_scale
+from .._math import standard_scale, varying_columns
 from .._noise import nn_noise_variance
+from .._routing import check_temperatures, check_top_k
 from .._validation import check_weight_total
 from .._warn import warn
 from ._blocks import _Data, _Spread, _Summary
@@ -121,6 +123,9 @@ def _check_model(model):
     spec = _Spec(*model._expert_specs())
     _refuse_experts(spec.names, spec.templates, model._kind)
     _check_options(model, len(spec.templates))
+    # As fit checks them in memory (they do not need the data's size).
+    check_top_k(model.top_k, len(spec.templates))
+    check_temperatures(model.temperatures)
     return spec
 
 
@@ -265,6 +270,9 @@ def _describe(model, data, summary, total, init, spec):
     target scales) and, for a k-means start, a sample of rows."""
     kind, n_experts, n_samples = model._kind, len(spec.templates), data.n_samples
     classes = None if kind == "regressor" else summary["classes"]
+    if kind == "classifier":
+        # As in memory: NaN labels, or continuous y, are not classes.
+        check_classification_targets(classes)
     if kind == "classifier" and len(classes) < 2:
         raise ValueError(
             "MixtureOfExpertsClassifier needs samples of at least 2 classes in y, "
@@ -288,6 +296,10 @@ def _describe(model, data, summary, total, init, spec):
     ctx.gate_mean = mean_X[model.gate_features_]
     ctx.gate_scale = standard_scale(
         ctx.gate_mean, var_X[model.gate_features_], n_samples
+    )
+    # alpha="auto" counts these, as SoftmaxGate.fit does.
+    ctx.gate_varying = int(
+        varying_columns(ctx.gate_mean, var_X[model.gate_features_], n_samples).sum()
     )
     ctx.shift_X = mean_X[model.expert_features_]
     if kind == "regressor":
