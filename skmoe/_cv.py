@@ -182,6 +182,9 @@ def _check_fold_classes(splits, y, weights, classes):
     NaN for every candidate, warn, and choose among NaN means. Refusing the
     split by name, before any fit, says what to change instead.
     """
+    # A class whose rows all weigh 0 is absent from every split alike, and
+    # scored at weight 0 where it is held out (as the mixtures fit it).
+    classes = np.intersect1d(classes, y[weights > 0])
     for i, (train, _) in enumerate(splits):
         missing = np.setdiff1d(classes, y[train[weights[train] > 0]])
         if missing.size:

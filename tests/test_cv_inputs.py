@@ -84,6 +84,19 @@ def test_a_class_missing_from_a_training_fold_is_named(make, missing):
     np.testing.assert_array_equal(y, y_given)
 
 
+def test_a_class_of_weight_zero_everywhere_is_fitted_as_the_mixtures_fit_it():
+    # No split can hold such a class, and none needs to: it is scored at
+    # weight 0 where it is held out. It was refused, with advice (stratify,
+    # give each class 2 rows) that could not help; LogisticRegressionCV and
+    # the mixtures fit it.
+    X, y = classification(90)
+    y = np.repeat([0, 1, 2], 30)
+    weights = np.where(y == 2, 0.0, 1.0)
+    clf = MixtureOfExpertsClassifierCV(cv=3, **SMALL).fit(X, y, sample_weight=weights)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    assert np.all(np.isfinite(clf.cv_results_["mean_test_score"]))
+
+
 def test_a_class_of_weight_zero_in_a_training_fold_is_named():
     # Weight 0 counts as absent: the rows of class 2 in the training rows of
     # split 0 were still counted, and that split's score (-5.8 and -10.1
