@@ -359,11 +359,12 @@ class _BaseMixtureOfExperts(
         >>> len(moe.experts_), bool(moe.converged_)
         (2, True)
         """
+        work = self._snapshot()
         if is_dask_collection(X):  # out of core: the blocks stay on the workers
             refuse_out_of_core(self.crossfit)
-            return fit_dask(self, X, y, sample_weight, init_resp, **fit_params)
-        work = self._snapshot()
-        work._fit(X, y, sample_weight, init_resp, fit_params)
+            fit_dask(work, X, y, sample_weight, init_resp, **fit_params)
+        else:
+            work._fit(X, y, sample_weight, init_resp, fit_params)
         self.__dict__ = work.__dict__
         return self
 
