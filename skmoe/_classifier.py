@@ -11,7 +11,7 @@ from sklearn.utils.validation import column_or_1d
 from ._base import _BaseMixtureOfExperts
 from ._dask import is_dask_collection, predict_blocks
 from ._estimators import as_trained, check_output, has_own_likelihood, naming
-from ._inference import _one_model
+from ._inference import ScoredOutOfCore, _one_model
 from ._likelihood import (
     PROBA_FLOOR,
     aligned_proba,
@@ -66,7 +66,11 @@ class ScoredAsFitted:
 
 
 class MixtureOfExpertsClassifier(
-    ScoredAsFitted, ClassifierMixin, MetaEstimatorMixin, _BaseMixtureOfExperts
+    ScoredAsFitted,
+    ScoredOutOfCore,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _BaseMixtureOfExperts,
 ):
     """Mixture of experts for classification, fitted by EM.
 

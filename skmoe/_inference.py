@@ -9,8 +9,9 @@ import functools
 import numbers
 
 import numpy as np
-from sklearn.base import TransformerMixin
+from sklearn.base import TransformerMixin, is_classifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -45,6 +46,50 @@ def _one_model(method):
         return method(self._snapshot(), *args, **kwargs)
 
     return reader
+
+
+class ScoredOutOfCore:
+    """A mixin: ``score`` on a Dask collection computes the predictions,
+    ``y`` and the weights together and scores them in memory, as
+    ``RegressorMixin`` (R^2) or ``ClassifierMixin`` (accuracy) does;
+    scikit-learn's metrics need their lengths, which Dask may not know
+    (a DataFrame's partitions)."""
+
+    def score(self, X, y, sample_weight=None):
+        """Return the score of ``predict(X)`` against ``y``.
+
+        R^2 for a regressor, mean accuracy for a classifier, as
+        scikit-learn's ``score``; on a Dask collection the predictions,
+        ``y`` and ``sample_weight`` are computed in one pass first.
+
+        Parameters
+        ----------
+        X : array-like or Dask collection of shape (n_samples, n_features)
+        y : array-like or Dask collection of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmoe import MixtureOfExpertsRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(-3, 3, size=(200, 1))
+        >>> y = np.abs(X[:, 0]) + 0.1 * rng.standard_normal(200)
+        >>> moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+        >>> bool(moe.score(X, y) > 0.9)
+        True
+        """
+        if not is_dask_collection(X):
+            return super().score(X, y, sample_weight=sample_weight)
+        import dask
+
+        predicted, y, sample_weight = dask.compute(self.predict(X), y, sample_weight)
+        metric = accuracy_score if is_classifier(self) else r2_score
+        return float(metric(np.asarray(y), predicted, sample_weight=sample_weight))
 
 
 class _InferenceMixin(TransformerMixin):

@@ -11,7 +11,7 @@ from ._base import _BaseMixtureOfExperts
 from ._compat import Interval
 from ._dask import is_dask_collection, predict_blocks
 from ._estimators import check_output, has_own_likelihood, naming, reports_std
-from ._inference import _child_mixture, _one_model
+from ._inference import ScoredOutOfCore, _child_mixture, _one_model
 from ._likelihood import own_variance, predict_mean, predict_mean_and_var
 from ._math import (
     gaussian_log_prob,
@@ -41,7 +41,7 @@ ROWS_PER_COEFFICIENT = 20
 
 
 class MixtureOfExpertsRegressor(
-    RegressorMixin, MetaEstimatorMixin, _BaseMixtureOfExperts
+    ScoredOutOfCore, RegressorMixin, MetaEstimatorMixin, _BaseMixtureOfExperts
 ):
     """Mixture of experts for regression, fitted by EM.
 

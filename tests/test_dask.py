@@ -343,6 +343,24 @@ def test_dataframe_input_keeps_names_and_equals_pandas(client):
 
 
 @pytest.mark.parametrize(
+    "Mixture", [MixtureOfExpertsRegressor, MixtureOfExpertsClassifier]
+)
+def test_score_on_partitions_of_unknown_length_equals_in_memory(client, Mixture):
+    # scikit-learn's metrics took the lazy predictions and failed: "Cannot
+    # call len() on object with unknown chunk size".
+    X, y = make_linear_mixture(300, random_state=4)
+    if Mixture is MixtureOfExpertsClassifier:
+        y = (y > np.median(y)).astype(int)
+    weight = np.random.RandomState(2).uniform(0.5, 2.0, len(y))
+    moe = Mixture(n_experts=2, n_init=1, random_state=0).fit(X, y)
+    frame = dd.from_pandas(pd.DataFrame(X), npartitions=3)
+    target = dd.from_pandas(pd.Series(y), npartitions=3)
+    expected = moe.score(X, y, sample_weight=weight)
+    assert moe.score(frame, target, sample_weight=weight) == pytest.approx(expected)
+    assert moe.score(frame, y) == pytest.approx(moe.score(X, y))
+
+
+@pytest.mark.parametrize(
     "method, kwargs",
     [
         ("predict", {}),
@@ -504,6 +522,32 @@ def test_bad_data_is_refused_and_the_model_left_as_it_was(client):
     with pytest.raises(ValueError, match="init_params' as an array must hold finite"):
         fit_dask(moe, chunked(X), chunked(y), init_resp=-np.ones((200, 2)))
     assert_array_equal(moe.predict(X), before)
+
+
+def test_the_fitted_model_is_swapped_in_at_the_end(client, monkeypatch):
+    """As in memory, a thread predicting meanwhile sees the old model or the
+    new one: the fit wrote to the model as it went, so a refit on three
+    columns left a model that took neither two nor three (2,073 failed
+    predictions in a reviewer's run)."""
+    from skmoe._dask import _fit
+
+    X, y = make_linear_mixture(200, random_state=11)
+    moe = MixtureOfExpertsRegressor(n_experts=2, n_init=1, random_state=0).fit(X, y)
+    before = moe.predict(X)
+    wider = np.column_stack([X, X[:, :1]])
+    seen_during_fit = []
+    run_starts = _fit._run_starts
+
+    def watched(model, em):
+        seen_during_fit.append((moe.n_features_in_, moe.predict(X)))
+        return run_starts(model, em)
+
+    monkeypatch.setattr(_fit, "_run_starts", watched)
+    moe.fit(chunked(wider), chunked(y))
+    (n_features, predicted), *_ = seen_during_fit
+    assert n_features == X.shape[1]
+    assert_array_equal(predicted, before)
+    assert moe.n_features_in_ == wider.shape[1]
 
 
 def test_import_skmoe_does_not_import_dask():
