@@ -521,6 +521,15 @@ def test_bad_data_is_refused_and_the_model_left_as_it_was(client):
         fit_dask(moe, chunked(X), chunked(y[:150]))
     with pytest.raises(ValueError, match="init_params' as an array must hold finite"):
         fit_dask(moe, chunked(X), chunked(y), init_resp=-np.ones((200, 2)))
+    # Refused in memory; out of core they fitted (the imaginary parts
+    # dropped, values beyond EM's exact range kept).
+    with pytest.raises(ValueError, match="Complex data not supported: X"):
+        fit_dask(moe, chunked(X + 1j), chunked(y))
+    for name, big_X, big_y in (("X", X * 1e160, y), ("y", X, y * 1e-160)):
+        with pytest.raises(ValueError, match=f"{name} holds values of magnitude"):
+            moe.fit(big_X, big_y)
+        with pytest.raises(ValueError, match=f"{name} holds values of magnitude"):
+            fit_dask(moe, chunked(big_X), chunked(big_y))
     assert_array_equal(moe.predict(X), before)
 
 

@@ -9,7 +9,8 @@ _FAN_IN = 8
 
 
 def _combine(*parts):
-    """Add the sums of several blocks; concatenate their samples (in order)."""
+    """Add the sums of several blocks, concatenate their samples (in order),
+    and keep the largest of their largest magnitudes."""
     out = {}
     for key in parts[0]:
         values = [part[key] for part in parts]
@@ -17,6 +18,8 @@ def _combine(*parts):
             out[key] = np.concatenate(values)
         elif key == "classes":
             out[key] = np.unique(np.concatenate(values))
+        elif key.startswith("largest"):
+            out[key] = np.maximum.reduce(values)
         else:
             total = values[0]
             for value in values[1:]:
@@ -79,6 +82,13 @@ def _sample_mask(index, n_rows, fraction):
     return np.random.RandomState([7, index]).uniform(size=n_rows) < fraction
 
 
+def _largest(values):
+    """The largest finite magnitude in a block, as a (1,) array: the largest
+    over the blocks is what check_magnitude judges in memory."""
+    magnitude = np.abs(values[np.isfinite(values)])
+    return np.array([magnitude.max() if magnitude.size else 0.0])
+
+
 class _Summary:
     """First pass: row count, weight, weighted column sums, non-finite values,
     and the labels (classifier) or weighted target sum (regressor)."""
@@ -96,11 +106,13 @@ class _Summary:
             "nonfinite_X": np.count_nonzero(~np.isfinite(X)),
             "nonfinite_w": np.count_nonzero(~np.isfinite(w)),
             "sum_X": w @ X,
+            "largest_X": _largest(X),
         }
         if self.kind == "regressor":
             y = np.asarray(y, dtype=np.float64)
             out["nonfinite_y"] = np.count_nonzero(~np.isfinite(y))
             out["sum_y"] = w @ y
+            out["largest_y"] = _largest(y)
         else:
             out["classes"] = np.unique(np.asarray(y))
         return out

@@ -14,7 +14,7 @@ from .._init import best_run
 from .._math import standard_scale, varying_columns
 from .._noise import nn_noise_variance
 from .._routing import check_temperatures, check_top_k
-from .._validation import check_weight_total
+from .._validation import check_magnitude, check_weight_total
 from .._warn import warn
 from ._blocks import _Data, _Spread, _Summary
 from ._checks import _check_options, _refuse_experts
@@ -135,6 +135,7 @@ def _prepare(model, X, y, sample_weight, init_resp, spec):
     n_experts = len(spec.templates)
     meta = X._meta if _is_frame(X) else None
     X, feature_names = _rows(X)
+    _refuse_complex(X, y)
     init = _start_params(model, init_resp)
     # Errors name the parameter the responsibilities came in.
     init_name = "init_params" if init_resp is None else "init_resp"
@@ -215,6 +216,17 @@ def _check_n_samples(n_samples, n_experts):
         )
 
 
+def _refuse_complex(X, y):
+    """As scikit-learn refuses complex data in memory: the blocks' float
+    conversion would drop the imaginary parts, with a ComplexWarning only."""
+    for name, values in (("X", X), ("y", y)):
+        dtype = getattr(values, "dtype", None)
+        if dtype is not None and np.dtype(dtype).kind == "c":
+            raise ValueError(
+                f"Complex data not supported: {name} has dtype {np.dtype(dtype)}."
+            )
+
+
 def _summarise(data, kind):
     """Pass 1: sizes, weights, means, non-finite values, labels."""
     summary = data.run(_Summary(kind))
@@ -225,6 +237,10 @@ def _summarise(data, kind):
         )
     if kind == "regressor" and summary["nonfinite_y"]:
         raise ValueError("y contains NaN or infinity.")
+    # As in memory, where EM's arithmetic stays exact.
+    check_magnitude(summary["largest_X"], "X")
+    if kind == "regressor":
+        check_magnitude(summary["largest_y"], "y")
     if summary["nonfinite_w"] or summary["negative_weight"]:
         raise ValueError(
             "sample_weight must be finite and non-negative; got "
