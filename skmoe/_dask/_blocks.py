@@ -103,7 +103,10 @@ class _Summary:
             "n": np.array(len(X)),
             "weight": w.sum(),
             "negative_weight": np.count_nonzero(w < 0),
-            "nonfinite_X": np.count_nonzero(~np.isfinite(X)),
+            "inf_X": np.count_nonzero(np.isinf(X)),
+            # By column: NaN may stand where neither the gate nor the
+            # experts read.
+            "nan_X": np.count_nonzero(np.isnan(X), axis=0),
             "nonfinite_w": np.count_nonzero(~np.isfinite(w)),
             "sum_X": w @ X,
             "largest_X": _largest(X),

@@ -155,6 +155,7 @@ def _prepare(model, X, y, sample_weight, init_resp, spec):
     _check_n_samples(data.n_samples, n_experts)
     summary, total = _summarise(data, model._kind)
     _select_features(model, meta if meta is not None else X, feature_names)
+    _refuse_nan_read(model, summary)
     ctx, sample = _describe(model, data, summary, total, init, spec)
     em = _EM(model, data, ctx, spec.names, spec.templates, total, X.shape[1])
     em.init = init
@@ -230,10 +231,10 @@ def _refuse_complex(X, y):
 def _summarise(data, kind):
     """Pass 1: sizes, weights, means, non-finite values, labels."""
     summary = data.run(_Summary(kind))
-    if summary["nonfinite_X"]:
+    if summary["inf_X"]:
         raise ValueError(
-            f"X contains NaN or infinity ({summary['nonfinite_X']} values); "
-            "impute or drop them first."
+            f"X contains infinity ({summary['inf_X']} values); impute or drop "
+            "them first."
         )
     if kind == "regressor" and summary["nonfinite_y"]:
         raise ValueError("y contains NaN or infinity.")
@@ -250,6 +251,18 @@ def _summarise(data, kind):
     total = float(summary["weight"])
     check_weight_total(total)
     return summary, total
+
+
+def _refuse_nan_read(model, summary):
+    """NaN in a column the gate or the experts read (out of core, none of
+    them takes NaN); elsewhere it is left alone, as in memory."""
+    read = np.union1d(model.gate_features_, model.expert_features_)
+    n_nan = int(summary["nan_X"][read].sum())
+    if n_nan:
+        raise ValueError(
+            f"X contains NaN ({n_nan} values) in the columns the gate and the "
+            "experts read; impute or drop them first."
+        )
 
 
 def _select_features(model, X, feature_names):
