@@ -598,6 +598,7 @@ class _BaseMixtureOfExperts(
             )
         run._expert_names = list(names)
         run._reseeds = dict(reseeds or {})
+        run._dead_events = ()
         lone = len(templates) == 1
         run.experts_ = [seeded_clone(t, rng, keep_given=lone) for t in templates]
         run.gate_ = run._new_gate(len(templates), rng)
@@ -649,6 +650,7 @@ class _BaseMixtureOfExperts(
         run.gate_ = copy.deepcopy(self.gate_)
         # Re-seeds count over the whole run, across warm-started calls.
         run._reseeds = dict(self._reseeds)
+        run._dead_events = ()
         # The stall rule looks at this call's path only, not at a curve
         # fitted to other data.
         curve = list(self.log_likelihoods_)
@@ -940,6 +942,7 @@ class _BaseMixtureOfExperts(
         """The fitted state an EM run ends in, by attribute name."""
         names = (
             "_reseeds",
+            "_dead_events",
             "_expert_names",
             "experts_",
             "gate_",
@@ -965,6 +968,7 @@ class _BaseMixtureOfExperts(
             if name in renamed
         }
         self._expert_names = names
+        return renamed
 
     def _take_experts(self, index, data=None, resp=None):
         """Keep the experts at ``index``, in that order, with everything that
@@ -1005,39 +1009,55 @@ class _BaseMixtureOfExperts(
             ]
         if len(dead) == 0 or self.dead_expert == "keep":
             return log_resp, False
-        spared = ""
+        spared = None
         if self.dead_expert == "prune" and len(dead) == len(self.experts_):
             # Every expert fell below a threshold above 1 / n_experts; a
             # mixture needs one expert, so the heaviest stays.
             heaviest = int(np.argmax(self.expert_weights_))
-            spared = f" ({self._expert_names[heaviest]}, the heaviest, was kept)"
+            spared = self._expert_names[heaviest]
             dead = np.delete(dead, heaviest)
         names = [self._expert_names[i] for i in dead]
         shares = ", ".join(f"{self.expert_weights_[i]:.2g}" for i in dead)
+        remaining = None
         if self.dead_expert == "prune":
             keep = np.setdiff1d(np.arange(len(self.experts_)), dead)
             self._take_experts(keep, data, np.exp(log_resp))
             log_resp = log_softmax(log_resp[:, keep])
-            action = f"pruned{spared}; {experts_remaining(len(self.experts_))}"
+            remaining = len(self.experts_)
         else:
             for name in names:
                 self._reseeds[name] = self._reseeds.get(name, 0) + 1
             resp = reseed(np.exp(log_resp), dead, log_norm, data.sample_weight)
             with np.errstate(divide="ignore"):
                 log_resp = np.log(resp)
-            action = "re-seeded on the rows the mixture explains worst"
-        if self.__dict__.get("_in_parent_em", False):
-            # A child speaks when its parent's EM ends, naming its experts
-            # by their path (_warn_if_suspect); here its iterations are
-            # one M-step of the parent's.
-            return log_resp, True
-        warn(
-            f"Experts {names} received less than min_expert_weight="
-            f"{self.min_expert_weight} of the responsibility ({shares}) at "
-            f"iteration {n_iter} and were {action}.",
-            DeadExpertWarning,
-        )
+        # Said when the fit ends, of the start it keeps, under the names the
+        # experts then have (_warn_of_dead_events): a start the fit discards
+        # says nothing, and names change when the experts are sorted.
+        self._dead_events += ((names, shares, n_iter, spared, remaining),)
         return log_resp, True
+
+    def _warn_of_dead_events(self, renamed):
+        """The kept start's re-seeds and prunes, as warnings; ``renamed``
+        maps the names the start gave its experts to their names now (a
+        pruned expert keeps the name it had)."""
+        events = self.__dict__.get("_dead_events", ())
+        for names, shares, n_iter, spared, remaining in events:
+            names = [renamed.get(name, name) for name in names]
+            if remaining is None:
+                action = "re-seeded on the rows the mixture explains worst"
+            else:
+                kept = (
+                    ""
+                    if spared is None
+                    else f" ({renamed.get(spared, spared)}, the heaviest, was kept)"
+                )
+                action = f"pruned{kept}; {experts_remaining(remaining)}"
+            warn(
+                f"Experts {names} received less than min_expert_weight="
+                f"{self.min_expert_weight} of the responsibility ({shares}) at "
+                f"iteration {n_iter} and were {action}.",
+                DeadExpertWarning,
+            )
 
     # ---- adopt the best run, finish ----------------------------------------
 
@@ -1081,18 +1101,20 @@ class _BaseMixtureOfExperts(
                 "data.",
                 ConvergenceWarning,
             )
+        renamed = {}
         if not _is_named_list(self.experts):
             # Cloned experts are interchangeable: order them by decreasing
             # share (no label switching) and name them by position.
             if isinstance(self.gate_, SoftmaxGate):
                 self._take_experts(np.argsort(-self.expert_weights_, kind="stable"))
-            self._name_by_position()
+            renamed = self._name_by_position()
         self._fit_signature = self._signature(names, templates)
         if nested:
             # A child's fit is one M-step of its parent's EM, from which
             # warnings would repeat at every parent iteration with new
             # figures; its final state is judged when the parent ends.
             return
+        self._warn_of_dead_events(renamed)
         self._warn_if_suspect(runs)
         self._warn_if_degenerate(data)
 
@@ -1105,9 +1127,24 @@ class _BaseMixtureOfExperts(
         if path is not None:
             names = [f"{path}/{name}" for name in names]
         shares = self.expert_weights_
-        dead = dead_experts(names, shares, self.min_expert_weight, self.dead_expert)
+        reseeds = getattr(self, "_reseeds", {})
+        reseeded = [name in reseeds for name in self._expert_names]
+        dead = dead_experts(
+            names, shares, self.min_expert_weight, self.dead_expert, reseeded
+        )
         if dead:
             warn(dead, DeadExpertWarning)
+        built = len(self._expert_specs()[0])
+        if path is not None and len(self.experts_) < built:
+            # A child's prunes are not said mid-fit (its iterations are one
+            # M-step of the parent's), nor remembered across its refits.
+            pruned = built - len(self.experts_)
+            warn(
+                f"{pruned} of the {built} experts of {path!r} "
+                f"{'was' if pruned == 1 else 'were'} pruned during the fit "
+                f"({experts_remaining(len(self.experts_))}).",
+                DeadExpertWarning,
+            )
         for message in (
             small_experts(names, shares, self.min_expert_weight),
             # A start left after its short run has not reached its optimum.

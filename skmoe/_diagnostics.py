@@ -18,22 +18,30 @@ SMALL_SHARE = 0.1
 RESTART_SPREAD = 0.01
 
 
-def dead_experts(names, shares, min_expert_weight, policy):
-    """Experts still dead at the end: kept ones, or re-seeded ones that
-    starved again."""
+def dead_experts(names, shares, min_expert_weight, policy, reseeded=None):
+    """Experts still dead at the end: kept ones, re-seeded ones that starved
+    again, or ones that died at the last iteration, too late to re-seed or
+    prune (no E-step follows it); ``reseeded`` flags, per expert, whether it
+    was ever re-seeded (None: all were)."""
     dead = np.flatnonzero(shares < min_expert_weight)
     if len(dead) == 0:
         return None
-    how = (
-        "were kept (dead_expert='keep')"
-        if policy == "keep"
-        else "are still dead after re-seeding"
-    )
-    return (
+    if reseeded is None:
+        reseeded = np.ones(len(shares), dtype=bool)
+    message = (
         f"Experts {[names[i] for i in dead]} hold less than "
         f"min_expert_weight={min_expert_weight} of the responsibility "
-        f"({', '.join(f'{shares[i]:.2g}' for i in dead)}) and {how}. "
-        "Consider fewer experts."
+        f"({', '.join(f'{shares[i]:.2g}' for i in dead)})"
+    )
+    if policy == "keep":
+        return f"{message} and were kept (dead_expert='keep'). Consider fewer experts."
+    if policy == "reseed" and np.all(np.asarray(reseeded)[dead]):
+        return f"{message} and are still dead after re-seeding. Consider fewer experts."
+    action = "re-seed" if policy == "reseed" else "prune"
+    return (
+        f"{message} at the last iteration, too late to {action} them (no "
+        "E-step follows it): EM stopped at max_iter while they died. Raise "
+        "max_iter."
     )
 
 
@@ -65,12 +73,25 @@ def small_experts(names, shares, min_expert_weight):
 
 
 def restart_spread(final_log_likelihoods):
-    """Restarts that ended in different optima."""
+    """Restarts that ended in different optima, the best reached only once.
+
+    When another start reached the best optimum too (to within
+    ``RESTART_SPREAD``), the best is replicated: more starts would most
+    likely find it again, and the poorer optima the other starts ended in
+    say nothing about the fit kept. Warning then, as on most classifier fits
+    (where a few starts settle in a poorer optimum within their short runs),
+    gave advice that could not help: the same span with 3, 10 or 30 starts.
+    A best reached once may have been luck, and another start may find a
+    better one.
+    """
     lls = np.asarray(final_log_likelihoods, dtype=float)
     if len(lls) < 2 or np.ptp(lls) <= RESTART_SPREAD:
         return None
+    if np.count_nonzero(lls >= lls.max() - RESTART_SPREAD) > 1:
+        return None  # the best optimum is replicated
     return (
         f"The {len(lls)} starts ended in different optima: their mean "
-        f"log-likelihoods per row span {lls.min():.4g} to {lls.max():.4g}. The "
-        "best was kept; more starts (n_init) may find a better one."
+        f"log-likelihoods per row span {lls.min():.4g} to {lls.max():.4g}, and "
+        "no other start reached the best. The best was kept; more starts "
+        "(n_init) may find a better one."
     )

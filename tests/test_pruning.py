@@ -25,7 +25,8 @@ y_clf = (y_reg > 0).astype(int)
 def pruned_to_one(Estimator, y, **params):
     """Fit with every expert under ``min_expert_weight``; check the warning."""
     moe = Estimator(dead_expert="prune", random_state=0, **params)
-    with pytest.warns(DeadExpertWarning, match=r"the heaviest, was kept\)"):
+    # The kept start's prunes are said (a discarded start's are not).
+    with pytest.warns(DeadExpertWarning, match=r"were pruned.*; 1 expert remains"):
         moe.fit(X, y)
     assert len(moe.experts_) == 1
     assert moe.gate_ is None
@@ -142,3 +143,15 @@ def test_top_k_of_the_mixture_as_built_still_asks_for_the_dense_prediction():
     assert_allclose(moe.predict(X, top_k=len(moe.experts_)), dense)
     with pytest.raises(ValueError, match=r"'top_k' must be between 1 and .* \(2\)"):
         moe.predict(X, top_k=4)
+
+
+def test_when_every_expert_falls_below_the_heaviest_is_kept():
+    # An even start puts all three at a third, below 0.4 at once.
+    moe = MixtureOfExpertsRegressor(
+        n_experts=3, min_expert_weight=0.4, dead_expert="prune", random_state=0
+    )
+    even = np.full((len(X), 3), 1 / 3)
+    even[:, 0] += 1e-3  # the heaviest, by a little
+    with pytest.warns(DeadExpertWarning, match=r"\(expert0, the heaviest, was kept\)"):
+        moe.fit(X, y_reg, init_resp=even)
+    assert len(moe.experts_) == 1
