@@ -285,9 +285,9 @@ def test_start_from_responsibilities_and_dead_experts(client, dead_expert, n_lef
     kw = dict(n_experts=3, dead_expert=dead_expert, random_state=0, max_iter=12)
     kw["n_init"] = 1  # starts from init_resp are alike: one says it all
     match = "pruned" if dead_expert == "prune" else "re-seeded"
-    with pytest.warns(UserWarning, match=match):
+    with pytest.warns(UserWarning, match=match) as said_in_memory:
         in_memory = plain(MixtureOfExpertsRegressor(**kw)).fit(X, y, init_resp=start)
-    with pytest.warns(UserWarning, match=match):
+    with pytest.warns(UserWarning, match=match) as said_out_of_core:
         out_of_core = fit_dask(
             MixtureOfExpertsRegressor(**kw),
             chunked(X),
@@ -296,6 +296,10 @@ def test_start_from_responsibilities_and_dead_experts(client, dead_expert, n_lef
         )
     assert len(out_of_core.experts_) == len(in_memory.experts_) == n_left
     assert_same_fit(in_memory, out_of_core, X, y)
+    # Said at the end, of the kept start, under the final names, alike.
+    assert [str(w.message) for w in said_out_of_core] == [
+        str(w.message) for w in said_in_memory
+    ]
 
 
 def test_recovers_known_mixture_from_lazily_generated_data(client):

@@ -8,12 +8,10 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import clone
 
-from .._diagnostics import experts_remaining
 from .._fast_mstep import EM_NEWTON_STEPS, supports_fast_mstep
 from .._gating import EM_GATE_STEPS, SoftmaxGate
 from .._init import start_rule, weighted_kmeans, y_factor_of
 from .._objective import penalty_per_weight
-from .._warn import warn
 from ._checks import _expert_kind
 from ._solvers import (
     _LOGISTIC_DECREMENT,
@@ -102,6 +100,7 @@ class _EM:
         self.experts, self.gate, self.expert_names = experts, gate, list(self.names)
         self.gate_W = None
         self.reseeds = {}
+        self.dead_events = ()
         self.logistic_W = {}
         curve, ll, objective, converged = [], -np.inf, -np.inf, False
         stats = self.pass_for_m_step(source)
@@ -280,7 +279,6 @@ class _EM:
     def revive(self, params, n_iter):
         """Prune or re-seed dead experts as the in-memory fit does; re-seeding
         cuts the rows at quantiles of a sample of their log-likelihoods."""
-        from ..exceptions import DeadExpertWarning
 
         model = self.model
         dead = np.flatnonzero(self.expert_weights < model.min_expert_weight)
@@ -290,11 +288,12 @@ class _EM:
             return False, ("estep", params, None)
         names = [self.expert_names[i] for i in dead]
         shares = ", ".join(f"{self.expert_weights[i]:.2g}" for i in dead)
+        remaining = None
         if model.dead_expert == "prune":
             keep = np.ones(len(self.experts), dtype=bool)
             keep[dead] = False
             self._prune(keep)
-            action = f"pruned; {experts_remaining(len(self.experts))}"
+            remaining = len(self.experts)
             source = ("estep", self.params(), None)
         else:
             for name in names:
@@ -309,13 +308,8 @@ class _EM:
                 len(params.experts),
             )
             source = ("estep", params, (list(dead), cuts))
-            action = "re-seeded on the rows the mixture explains worst"
-        warn(
-            f"Experts {names} received less than min_expert_weight="
-            f"{model.min_expert_weight} of the responsibility ({shares}) at "
-            f"iteration {n_iter} and were {action}.",
-            DeadExpertWarning,
-        )
+        # Said of the kept start when the fit ends, as in memory.
+        self.dead_events += ((names, shares, n_iter, None, remaining),)
         return True, source
 
     def _prune(self, keep):
@@ -345,6 +339,7 @@ class _EM:
             "n_iter": self.n_iter,
             "expert_weights": self.expert_weights,
             "reseeds": self.reseeds,
+            "dead_events": self.dead_events,
         }
 
 

@@ -439,6 +439,7 @@ def _adopt(model, runs):
     model.n_iter_ = fitted["n_iter"]
     model.expert_weights_ = fitted["expert_weights"]
     model._reseeds = fitted["reseeds"]
+    model._dead_events = fitted["dead_events"]
     if model._kind == "regressor":
         model.noise_var_ = fitted["noise_var"]
     else:
@@ -473,14 +474,17 @@ def _finish(model, fitted, runs, spec):
             "raising tol, or a different init_params.",
             ConvergenceWarning,
         )
+    renamed = {}
     if spec.from_template:
         # Cloned experts are interchangeable: order them by decreasing share.
         if isinstance(model.gate_, SoftmaxGate):
             order = np.argsort(-model.expert_weights_, kind="stable")
             model._take_experts(order)
-        model._name_by_position()
+        renamed = model._name_by_position()
     model._fit_signature = model._signature(spec.names, spec.templates)
-    # Dead or starved experts, starts that ended in different optima.
+    # The kept start's re-seeds and prunes; dead or starved experts, starts
+    # that ended in different optima.
+    model._warn_of_dead_events(renamed)
     model._warn_if_suspect(runs)
     if model._kind == "regressor":
         _warn_if_degenerate(model, fitted)
