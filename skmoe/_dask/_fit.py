@@ -471,7 +471,8 @@ def _finish(model, fitted, runs, spec):
             "log-likelihood less the fits' penalties (what EM climbs) still "
             f"changed by more than tol={model.tol} after "
             f"max_iter={model.max_iter} iterations. Try increasing max_iter, "
-            "raising tol, or a different init_params.",
+            "raising tol, or a different init_params; check for degenerate "
+            "data.",
             ConvergenceWarning,
         )
     renamed = {}
