@@ -448,3 +448,33 @@ def test_gate_regions_pipeline_with_a_transformer_still_asks_for_features(cv_on_
     pipe = make_pipeline(StandardScaler(), moe).fit(frame, y)
     with pytest.raises(ValueError, match="needs 'features'"):
         GateRegionsDisplay.from_estimator(pipe, frame.to_numpy())
+
+
+def _filled_width(disp, level):
+    """The x-extent of what contourf filled for one expert's level."""
+    vertices = disp.surface_.get_paths()[level].vertices
+    return np.ptp(vertices[:, 0]) if len(vertices) else 0.0
+
+
+def test_an_expert_between_two_others_is_not_painted_where_they_meet():
+    """contourf interpolated the expert index between grid points: where
+    experts 0 and 2 meet, it passed 1, and expert 1 (leading nowhere) was
+    painted in a band a grid step wide between them."""
+    xx0, xx1 = np.meshgrid(np.linspace(-1, 1, 21), np.linspace(-1, 1, 21))
+    left = xx0 < 0
+    gate = np.stack(
+        [
+            np.where(left, 0.8, 0.1),
+            np.full(xx0.shape, 0.1),
+            np.where(left, 0.1, 0.8),
+        ],
+        axis=-1,
+    )
+    disp = GateRegionsDisplay(
+        xx0=xx0, xx1=xx1, gate_proba=gate, expert_names=["a", "b", "c"]
+    ).plot(confidence_levels=None)
+    assert _filled_width(disp, 1) < 1e-5
+    # The two others meet half-way between the grid points either side of 0.
+    for level, end in ((0, "max"), (2, "min")):
+        vertices = disp.surface_.get_paths()[level].vertices[:, 0]
+        assert getattr(vertices, end)() == pytest.approx(-0.05, abs=1e-5)

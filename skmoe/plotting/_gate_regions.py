@@ -229,7 +229,8 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
         if with_cmap:
             del defaults["colors"]
         self.surface_ = ax.contourf(
-            self.xx0, self.xx1, self.regions, **_style(defaults, kwargs)
+            *_nearest_cells(self.xx0, self.xx1, self.regions),
+            **_style(defaults, kwargs),
         )
         if with_cmap:
             self.colors_ = self.surface_.to_rgba(np.arange(n_experts))
@@ -465,6 +466,43 @@ def _check_eps(eps):
     if not (np.isfinite(eps) and eps >= 0):
         raise ValueError(message)
     return float(eps)
+
+
+def _nearest_cells(xx0, xx1, regions):
+    """The grid and its expert indices made piecewise constant, for contourf.
+
+    contourf interpolates between grid points: where experts 0 and 2 meet,
+    the interpolated index passes 1, and expert 1 was painted in a band
+    between them though it leads nowhere there. Each grid point here keeps
+    its index up to the midpoints with its neighbours, where the index steps
+    within a ``1e-6`` of a cell: the band is gone, to well under a pixel.
+
+    Parameters
+    ----------
+    xx0, xx1 : ndarray of shape (n1, n0)
+        A grid as :func:`numpy.meshgrid` returns it.
+    regions : ndarray of shape (n1, n0)
+
+    Returns
+    -------
+    xx0, xx1, regions : ndarray of shape (2 n1, 2 n0)
+    """
+
+    def stairs(values):
+        # Each point, then both sides of the midpoint to its neighbour.
+        gap = 1e-6 * np.diff(values)
+        middle = (values[:-1] + values[1:]) / 2
+        edges = np.column_stack([middle - gap, middle + gap]).ravel()
+        return np.concatenate([values[:1], edges, values[-1:]])
+
+    def repeat(index):
+        # The point's own value on its side of each midpoint.
+        return np.repeat(index, 2)
+
+    x0, x1 = stairs(xx0[0]), stairs(xx1[:, 0])
+    rows, columns = repeat(np.arange(xx0.shape[0])), repeat(np.arange(xx0.shape[1]))
+    grid0, grid1 = np.meshgrid(x0, x1)
+    return grid0, grid1, regions[np.ix_(rows, columns)]
 
 
 def _check_confidence_levels(levels):
