@@ -253,3 +253,37 @@ def test_no_function_of_the_displays_is_long():
                     lengths[f"{path.name}:{node.name}"] = n_lines
     assert lengths, "no functions found"
     assert max(lengths.values()) <= 80, {k: v for k, v in lengths.items() if v > 80}
+
+
+@pytest.mark.parametrize("display, needs", [d for d in ALL_DISPLAYS if "X" in d[1]])
+def test_sparse_X_is_refused_by_name(display, needs, data_1d, moe_1d):
+    # ExpertUsageDisplay takes it as the mixture does; the grid displays
+    # failed with "got an array of shape ()".
+    import scipy.sparse as sp
+
+    X, y = data_1d
+    if display is ExpertUsageDisplay:
+        disp = _call(display, needs, moe_1d, sp.csr_matrix(X), y)
+        assert_allclose(disp.shares, _call(display, needs, moe_1d, X, y).shares)
+        return
+    with pytest.raises(
+        TypeError, match=r"needs X dense.*sparse csr_matrix of shape \(80, 1\)"
+    ):
+        _call(display, needs, moe_1d, sp.csr_matrix(X), y)
+
+
+def test_colormap_names_give_distinct_colours():
+    """A continuous map's first shades were taken (viridis: four dark
+    purples within 0.02 of each other; the default "turbo" past 20
+    experts, dark blues); a qualitative map too small repeated colours."""
+    from skmoe.plotting._common import _expert_colors
+
+    for name in ("viridis", "turbo"):
+        colours = _expert_colors(4, name)
+        assert_allclose(colours, matplotlib.colormaps[name]([0, 1 / 3, 2 / 3, 1]))
+    spread = _expert_colors(24)  # the default past 20: turbo
+    assert np.ptp(spread[:, :3], axis=0).max() > 0.8
+    tab10 = np.asarray(matplotlib.colormaps["tab10"].colors)[:3]
+    assert_allclose(_expert_colors(3, "tab10"), np.c_[tab10, np.ones(3)])
+    with pytest.raises(ValueError, match=r"'colors'='tab10' holds 10 colours, fewer"):
+        _expert_colors(12, "tab10")

@@ -247,3 +247,18 @@ def test_cv_titles_and_labels_as_its_best_estimator():
         # fitted on a DataFrame, the axis has its column's name for an array X.
         assert drawn.ax_.get_title() == chosen.ax_.get_title() == "Gate along z"
         assert drawn.ax_.get_xlabel() == chosen.ax_.get_xlabel() == "z"
+
+
+def test_a_grid_along_a_boolean_column_is_refused_by_name():
+    # The grid was [0, 0.25, 0.5, 0.75, 1]: values a flag never takes, which
+    # an encoder refuses and the gate never saw.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=200), "flag": rng.rand(200) < 0.5})
+    y = np.where(X.flag, 2 * X.x, -X.x) + 0.1 * rng.normal(size=200)
+    moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+    with pytest.raises(
+        ValueError,
+        match="'feature' must select a numeric column.*'flag' holds booleans",
+    ):
+        GateProfileDisplay.from_estimator(moe, X, "flag")
+    GateProfileDisplay.from_estimator(moe, X, "x")  # the numeric one still is

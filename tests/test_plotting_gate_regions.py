@@ -478,3 +478,13 @@ def test_an_expert_between_two_others_is_not_painted_where_they_meet():
     for level, end in ((0, "max"), (2, "min")):
         vertices = disp.surface_.get_paths()[level].vertices[:, 0]
         assert getattr(vertices, end)() == pytest.approx(-0.05, abs=1e-5)
+
+
+def test_confidence_levels_given_twice_are_drawn_once(moe_2d, data_2d):
+    # contour refused them with "Contour levels must be increasing", an
+    # error that did not name the parameter.
+    X, _ = data_2d
+    disp = GateRegionsDisplay.from_estimator(
+        moe_2d, X, confidence_levels=(0.9, 0.7, 0.7)
+    )
+    assert_allclose(disp.confidence_.levels, [0.7, 0.9])

@@ -33,6 +33,11 @@ def _expert_names(estimator):
     return [str(name) for name in estimator.named_experts_]
 
 
+# Listed colormaps of at most this many colours are qualitative (tab20 has
+# the most); larger ones (viridis: 256) are continuous ranges of shades.
+_QUALITATIVE = 32
+
+
 def _expert_colors(n_experts, colors=None):
     """One RGBA colour per expert, (n_experts, 4).
 
@@ -50,10 +55,19 @@ def _expert_colors(n_experts, colors=None):
             colors = "turbo"
     if isinstance(colors, str):
         cmap = mpl.colormaps[colors]
-        if isinstance(cmap, mpl.colors.ListedColormap) and cmap.N >= n_experts:
-            # As an (n, 3 or 4) array: matplotlib 3.8 keeps a colormap's
-            # colours as a tuple, which to_rgba_array may read as one colour.
+        if isinstance(cmap, mpl.colors.ListedColormap) and cmap.N <= _QUALITATIVE:
+            # A qualitative map (tab10, Set1): its colours in turn, each
+            # distinct. As an (n, 3 or 4) array: matplotlib 3.8 keeps them as
+            # a tuple, which to_rgba_array may read as one colour.
+            if cmap.N < n_experts:
+                raise ValueError(
+                    f"'colors'={colors!r} holds {cmap.N} colours, fewer than the "
+                    f"{n_experts} experts; pass a larger map (tab20, turbo) or "
+                    "one colour per expert."
+                )
             return mpl.colors.to_rgba_array(np.asarray(cmap.colors)[:n_experts])
+        # A continuous map (viridis, turbo; listed ones hold 256 shades): spread
+        # over its whole range. Its first n shades were nearly one colour.
         return cmap(np.linspace(0, 1, n_experts))
     rgba = mpl.colors.to_rgba_array(colors)
     if len(rgba) != n_experts:
@@ -141,6 +155,12 @@ def _as_table(X, caller):
     """X as a DataFrame or as a 2-D ndarray."""
     if _is_dataframe(X):
         return X
+    if hasattr(X, "toarray"):  # a scipy.sparse matrix or array
+        raise TypeError(
+            f"{caller} needs X dense: it lays a grid of dense rows along X's "
+            f"columns; got a sparse {type(X).__name__} of shape {X.shape}. Pass "
+            "X.toarray(), or that of a sample of its rows."
+        )
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(
@@ -152,6 +172,11 @@ def _as_table(X, caller):
 
 def _column(X, position):
     return X.iloc[:, position].to_numpy() if _is_dataframe(X) else X[:, position]
+
+
+def _column_as_given(X, position):
+    """A column with its own dtype (a DataFrame's, before numpy reads it)."""
+    return X.iloc[:, position] if _is_dataframe(X) else X[:, position]
 
 
 def _feature_position(X, feature, name):
@@ -185,7 +210,19 @@ def _feature_position(X, feature, name):
 
 
 def _numeric_column(X, position, name):
-    """The finite values of a numeric column, or a ValueError naming it."""
+    """The finite values of a numeric column, or a ValueError naming it.
+
+    Categories and booleans are refused even when they are numbers: a grid
+    along them passes through values they never take (0.25 of a boolean),
+    which an encoder refuses and the model never saw.
+    """
+    if _is_categorical(_column_as_given(X, position)):
+        raise ValueError(
+            f"'{name}' must select a numeric column, along which a grid can be "
+            f"laid; column {_feature_label(X, None, position)!r} holds booleans "
+            "or categories, and a grid along it would pass through values it "
+            "never takes."
+        )
     try:
         values = np.asarray(_column(X, position), dtype=np.float64)
     except (TypeError, ValueError):

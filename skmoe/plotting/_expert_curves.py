@@ -172,6 +172,9 @@ class ExpertCurvesDisplay(_MixtureDisplayMixin):
             every expert everywhere.
         colors : str, list of colours or None, default=None
             The experts' colours: a colormap name or one colour per expert.
+            A qualitative map (``"tab10"``) gives its colours in turn and
+            must hold one per expert; a continuous one (``"viridis"``) is
+            spread over its range. None: ``tab10``, ``tab20``, then ``turbo``.
         title : str or None, default=None
             Title of the top panel; None: "Experts and mixture".
         **kwargs

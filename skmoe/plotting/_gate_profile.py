@@ -117,6 +117,9 @@ class GateProfileDisplay(_MixtureDisplayMixin):
             Axes to draw on; None makes a new figure.
         colors : str, list of colours or None, default=None
             The experts' colours: a colormap name or one colour per expert.
+            A qualitative map (``"tab10"``) gives its colours in turn and
+            must hold one per expert; a continuous one (``"viridis"``) is
+            spread over its range. None: ``tab10``, ``tab20``, then ``turbo``.
         title : str or None, default=None
             Axes title; None: "Gate along <xlabel>".
         **kwargs

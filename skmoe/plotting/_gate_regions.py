@@ -150,6 +150,9 @@ class GateRegionsDisplay(_MixtureDisplayMixin):
             Axes to draw on; None makes a new figure.
         colors : str, list of colours or None, default=None
             The experts' colours: a colormap name or one colour per expert.
+            A qualitative map (``"tab10"``) gives its colours in turn and
+            must hold one per expert; a continuous one (``"viridis"``) is
+            spread over its range. None: ``tab10``, ``tab20``, then ``turbo``.
             None: ``tab10`` (``tab20``, then ``turbo``, for more experts).
         alpha : float, default=0.35
             Opacity of the filled regions.
@@ -520,4 +523,5 @@ def _check_confidence_levels(levels):
                 f"'confidence_levels' must be {allowed}; got {levels!r}, which "
                 f"holds {level!r}."
             )
-    return [float(level) for level in levels]
+    # Sorted and once each, as contour needs them.
+    return sorted({float(level) for level in levels})
