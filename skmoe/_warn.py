@@ -1,5 +1,6 @@
 """Warnings that point at the user's line, wherever in skmoe they arise."""
 
+import concurrent.futures
 import contextvars
 import os
 import sys
@@ -7,14 +8,27 @@ import threading
 import warnings
 from contextlib import contextmanager
 
+import joblib
+import sklearn
+
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-# scikit-learn's fit wrapper (``_fit_context``) sits between the user's call
-# and skmoe's fit.
+
+
+def _package_dir(module):
+    return os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+
+
+# Between the user's call and skmoe's fit stand scikit-learn (its fit
+# wrapper, a Pipeline, GridSearchCV, cross_val_score) and joblib.
+_CALLERS = (_package_dir(sklearn), _package_dir(joblib))
+# scikit-learn's fit wrapper (``_fit_context``), which every fit passes.
 _FIT_WRAPPER = os.path.join("sklearn", "base.py")
+# Where a worker thread's stack begins: no user's line below it.
+_THREAD_START = (threading.__file__, _package_dir(concurrent.futures))
 
 
 def _internal(filename):
-    return filename.startswith(_PACKAGE) or filename.endswith(_FIT_WRAPPER)
+    return filename.startswith(_PACKAGE)
 
 
 # Set while a fit's own UserWarnings are not to be shown (see ``quietly``).
@@ -54,7 +68,25 @@ def warn(message, category):
     """
     if _QUIET.get() and issubclass(category, UserWarning):
         return
-    frame, level = sys._getframe(0), 1
-    while frame is not None and _internal(frame.f_code.co_filename):
+    warnings.warn(message, category, stacklevel=_user_level())
+
+
+def _user_level():
+    """The stack level of the user's line: past skmoe, and past the
+    scikit-learn and joblib calls between it and the user (a Pipeline,
+    GridSearchCV, a CV estimator's own fits of the mixture). A worker
+    thread's stack holds no user's line; there the first caller outside
+    skmoe and scikit-learn's fit wrapper stands, as it always did."""
+    frame, level = sys._getframe(2), 2  # warn's caller
+    first = None
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_CALLERS):
+            if not _internal(filename):
+                break
+        elif first is None and not filename.endswith(_FIT_WRAPPER):
+            first = level
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
+    if frame is None or frame.f_code.co_filename.startswith(_THREAD_START):
+        return level if first is None else first
+    return level

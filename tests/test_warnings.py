@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 from skmoe import (
@@ -76,6 +79,28 @@ def test_warnings_of_a_nested_mixture_point_at_the_outer_call():
     outer = MixtureOfExpertsRegressor(inner, n_experts=2, max_iter=2, random_state=0)
     caught = caught_by(lambda: outer.fit(X, y))
     ours = [w for w in caught if w.category is ConvergenceWarning]
+    assert ours
+    assert {w.filename for w in ours} == {__file__}
+
+
+def _short(**params):
+    return MixtureOfExpertsRegressor(max_iter=1, tol=0, n_init=1, **params)
+
+
+@pytest.mark.parametrize(
+    "fit",
+    [
+        lambda: make_pipeline(StandardScaler(), _short()).fit(X, y),
+        lambda: cross_val_score(_short(), X, y, cv=2),
+        lambda: GridSearchCV(_short(), {"n_experts": [2]}, cv=2).fit(X, y),
+        lambda: MixtureOfExpertsRegressorCV(max_iter=1, tol=0, cv=2).fit(X, y),
+    ],
+    ids=["Pipeline", "cross_val_score", "GridSearchCV", "CV estimator"],
+)
+def test_warnings_through_scikit_learn_point_at_the_caller(fit):
+    # They pointed at scikit-learn's pipeline.py, _validation.py, and at
+    # skmoe's own _cv_path.py.
+    ours = [w for w in caught_by(fit) if w.category is ConvergenceWarning]
     assert ours
     assert {w.filename for w in ours} == {__file__}
 
