@@ -401,7 +401,9 @@ class _BaseMixtureOfExperts(
             else:
                 runs = self._run_starts(data, names, templates, init_resp, rng)
             self._adopt(runs)
-            self._finish(data, names, templates, runs)
+            self._finish(
+                data, names, templates, runs, from_resp=plan is None and resp_given
+            )
 
     def _prepare(self, X, y, sample_weight, init_resp, fit_params):
         """Validate everything, set the input attributes; return the training
@@ -1076,7 +1078,7 @@ class _BaseMixtureOfExperts(
         )
         self.converged_ = run.converged
 
-    def _finish(self, data, names, templates, runs):
+    def _finish(self, data, names, templates, runs, from_resp=False):
         """Hand the experts back as their templates were, fix the order of
         interchangeable experts, and say what went wrong, if anything."""
         # EM refitted the experts from their previous solutions; hand them
@@ -1115,10 +1117,10 @@ class _BaseMixtureOfExperts(
             # figures; its final state is judged when the parent ends.
             return
         self._warn_of_dead_events(renamed)
-        self._warn_if_suspect(runs)
+        self._warn_if_suspect(runs, from_resp=from_resp)
         self._warn_if_degenerate(data)
 
-    def _warn_if_suspect(self, runs, path=None):
+    def _warn_if_suspect(self, runs, path=None, from_resp=False):
         """Say when EM probably went wrong: dead experts left at the end,
         live ones far below their fair share, or starts in different optima;
         and the same of the nested mixtures, whose experts are named by their
@@ -1146,7 +1148,7 @@ class _BaseMixtureOfExperts(
                 DeadExpertWarning,
             )
         for message in (
-            small_experts(names, shares, self.min_expert_weight),
+            small_experts(names, shares, self.min_expert_weight, from_resp),
             # A start left after its short run has not reached its optimum.
             restart_spread([run.log_likelihood for run in runs if not run.paused]),
         ):

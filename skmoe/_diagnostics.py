@@ -54,21 +54,28 @@ def experts_remaining(n_experts):
     return "1 expert remains" if n_experts == 1 else f"{n_experts} experts remain"
 
 
-def small_experts(names, shares, min_expert_weight):
-    """Live experts far below their fair share, which a poor start leaves."""
+def small_experts(names, shares, min_expert_weight, from_resp=False):
+    """Live experts far below their fair share, which a poor start leaves;
+    ``from_resp``: the fit started from the user's ``init_resp``, where
+    ``n_init`` and ``init_params`` do not apply."""
     fair = 1 / len(shares)
     small = np.flatnonzero(
         (shares < SMALL_SHARE * fair) & (shares >= min_expert_weight)
     )
     if len(small) == 0:
         return None
+    remedy = (
+        "compare with a fit from init_params (init_resp makes one start, "
+        "whatever n_init)"
+        if from_resp
+        else "compare with more starts (n_init) or another init_params"
+    )
     return (
         f"Experts {[names[i] for i in small]} hold only "
         f"{', '.join(f'{shares[i]:.1%}' for i in small)} of the rows, less than "
         f"a tenth of a fair share ({fair:.0%}). EM may have stopped in a poor "
-        "local optimum: compare with more starts (n_init) or another "
-        "init_params (and fewer experts, if the data have no regime that "
-        "small)."
+        f"local optimum: {remedy} (and fewer experts, if the data have no "
+        "regime that small)."
     )
 
 

@@ -94,6 +94,10 @@ def test_a_start_that_leaves_an_expert_tiny_warns(xor_of_slopes):
     moe = MixtureOfExpertsRegressor(n_experts=3, max_iter=2, tol=1e9)
     (warning,) = caught(lambda: moe.fit(X, y, init_resp=start))
     assert "of a fair share (33%)" in str(warning.message)
+    # More starts cannot help a fit from init_resp: it makes one start. The
+    # advice was n_init or init_params, which it ignores.
+    assert "init_resp makes one start" in str(warning.message)
+    assert "more starts (n_init)" not in str(warning.message)
 
 
 def test_a_good_fit_does_not_warn(xor_of_slopes):
