@@ -65,12 +65,16 @@ class ScoredOutOfCore:
         Parameters
         ----------
         X : array-like or Dask collection of shape (n_samples, n_features)
+            The rows.
         y : array-like or Dask collection of shape (n_samples,)
+            Their true targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights.
 
         Returns
         -------
         score : float
+            R^2 (regressor) or mean accuracy (classifier) of ``predict(X)``.
 
         Examples
         --------
