@@ -170,13 +170,14 @@ def _as_table(X, caller):
     return X
 
 
-def _column(X, position):
-    return X.iloc[:, position].to_numpy() if _is_dataframe(X) else X[:, position]
-
-
 def _column_as_given(X, position):
     """A column with its own dtype (a DataFrame's, before numpy reads it)."""
     return X.iloc[:, position] if _is_dataframe(X) else X[:, position]
+
+
+def _column(X, position):
+    column = _column_as_given(X, position)
+    return column.to_numpy() if _is_dataframe(X) else column
 
 
 def _feature_position(X, feature, name):
