@@ -527,6 +527,38 @@ def test_nan_in_a_column_nobody_reads_is_left_alone_as_in_memory(client):
     assert_same_fit(in_memory, out_of_core, X, y)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::skmoe.exceptions.LocalOptimumWarning")
+def test_nullable_pandas_dtypes_are_read_as_in_memory(client):
+    # Columns of pandas' nullable dtypes reach a block as objects: a fit
+    # failed with "float() argument must be ... not 'NAType'" where the
+    # in-memory fit reads pd.NA as NaN and refuses it by name.
+    X, y = make_linear_mixture(300, random_state=13)
+    frame = pd.DataFrame(X, columns=["a", "b"]).astype("Float64")
+    frame["c"] = pd.array(np.arange(300) % 3, dtype="Int64")
+    target = pd.Series(y, dtype="Float64")
+    kw = dict(n_experts=2, random_state=0, max_iter=6)
+    in_memory = plain(MixtureOfExpertsRegressor(**kw)).fit(frame.astype(float), y)
+    out_of_core = MixtureOfExpertsRegressor(**kw).fit(
+        dd.from_pandas(frame, npartitions=2), dd.from_pandas(target, npartitions=2)
+    )
+    assert_same_fit(in_memory, out_of_core, frame.astype(float), y)
+
+    moe = MixtureOfExpertsRegressor(**kw)
+    missing = frame.copy()
+    missing.loc[7, "a"] = pd.NA
+    with pytest.raises(ValueError, match="X contains NaN"):
+        moe.fit(missing, y)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        moe.fit(dd.from_pandas(missing, npartitions=2), dd.from_pandas(target, 2))
+    target = target.copy()
+    target[7] = pd.NA
+    with pytest.raises(ValueError, match="y contains NaN"):
+        moe.fit(frame, target)
+    with pytest.raises(ValueError, match="y contains NaN"):
+        moe.fit(dd.from_pandas(frame, 2), dd.from_pandas(target, npartitions=2))
+
+
 def test_bad_data_is_refused_and_the_model_left_as_it_was(client):
     X, y = make_linear_mixture(200, random_state=10)
     moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)
@@ -540,7 +572,8 @@ def test_bad_data_is_refused_and_the_model_left_as_it_was(client):
         fit_dask(moe, chunked(bad), chunked(y))
     with pytest.raises(ValueError, match="y has 150 rows but X has 200"):
         fit_dask(moe, chunked(X), chunked(y[:150]))
-    with pytest.raises(ValueError, match="init_params' as an array must hold finite"):
+    # Named as passed: a worker had said 'init_params' of init_resp.
+    with pytest.raises(ValueError, match="'init_resp' as an array must hold finite"):
         fit_dask(moe, chunked(X), chunked(y), init_resp=-np.ones((200, 2)))
     # Refused in memory; out of core they fitted (the imaginary parts
     # dropped, values beyond EM's exact range kept).

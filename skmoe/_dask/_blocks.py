@@ -82,6 +82,23 @@ def _sample_mask(index, n_rows, fraction):
     return np.random.RandomState([7, index]).uniform(size=n_rows) < fraction
 
 
+def as_floats(values):
+    """A block as float64, with pandas' missing value read as NaN, as
+    scikit-learn reads it in memory: a column of a nullable dtype (``Float64``,
+    ``Int64``, ``boolean``) reaches a block as objects, ``pd.NA`` among them."""
+    values = np.asarray(values)
+    if values.dtype == object:
+        import pandas as pd  # only pandas makes pd.NA
+
+        values = np.where(pd.isna(values), np.nan, values)
+    return values.astype(np.float64)
+
+
+def _weights(w, n_rows):
+    """A block's sample weights, or ones."""
+    return np.ones(n_rows) if w is None else as_floats(w)
+
+
 def _largest(values):
     """The largest finite magnitude in a block, as a (1,) array: the largest
     over the blocks is what check_magnitude judges in memory."""
@@ -97,8 +114,8 @@ class _Summary:
         self.kind = kind
 
     def __call__(self, index, X, y, w, init):
-        X = np.asarray(X, dtype=np.float64)
-        w = np.ones(len(X)) if w is None else np.asarray(w, dtype=np.float64)
+        X = as_floats(X)
+        w = _weights(w, len(X))
         out = {
             "n": np.array(len(X)),
             "weight": w.sum(),
@@ -112,7 +129,7 @@ class _Summary:
             "largest_X": _largest(X),
         }
         if self.kind == "regressor":
-            y = np.asarray(y, dtype=np.float64)
+            y = as_floats(y)
             out["nonfinite_y"] = np.count_nonzero(~np.isfinite(y))
             out["sum_y"] = w @ y
             out["largest_y"] = _largest(y)
@@ -130,11 +147,11 @@ class _Spread:
         self.classes, self.sampled, self.fraction = classes, sampled, fraction
 
     def __call__(self, index, X, y, w, init):
-        X = np.asarray(X, dtype=np.float64)
-        w = np.ones(len(X)) if w is None else np.asarray(w, dtype=np.float64)
+        X = as_floats(X)
+        w = _weights(w, len(X))
         out = {"sq_X": w @ (X - self.mean_X) ** 2}
         if self.kind == "regressor":
-            y = np.asarray(y, dtype=np.float64)
+            y = as_floats(y)
             out["sq_y"] = w @ (y - self.mean_y) ** 2
         else:
             y_index = np.searchsorted(self.classes, np.asarray(y))

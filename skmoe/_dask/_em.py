@@ -53,7 +53,7 @@ class _EM:
         n_experts = len(self.templates)
         init = self.init
         if not isinstance(init, str):
-            return ("array",)
+            return ("array", self.init_name)
         init = start_rule(init, index)
         if n_experts == 1:
             return ("ones",)

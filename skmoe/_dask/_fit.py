@@ -158,7 +158,7 @@ def _prepare(model, X, y, sample_weight, init_resp, spec):
     _refuse_nan_read(model, summary)
     ctx, sample = _describe(model, data, summary, total, init, spec)
     em = _EM(model, data, ctx, spec.names, spec.templates, total, X.shape[1])
-    em.init = init
+    em.init, em.init_name = init, init_name
     if sample is not None:
         # Kept by the driver, not the context: it would travel with every pass.
         em.sample = sample
@@ -221,11 +221,10 @@ def _refuse_complex(X, y):
     """As scikit-learn refuses complex data in memory: the blocks' float
     conversion would drop the imaginary parts, with a ComplexWarning only."""
     for name, values in (("X", X), ("y", y)):
+        # numpy's dtypes and pandas' (nullable ones included) have a kind.
         dtype = getattr(values, "dtype", None)
-        if dtype is not None and np.dtype(dtype).kind == "c":
-            raise ValueError(
-                f"Complex data not supported: {name} has dtype {np.dtype(dtype)}."
-            )
+        if getattr(dtype, "kind", None) == "c":
+            raise ValueError(f"Complex data not supported: {name} has dtype {dtype}.")
 
 
 def _summarise(data, kind):

@@ -7,7 +7,7 @@ import numpy as np
 from .._gating import _hessian
 from .._init import _INIT_SOFTENING, _sq_distances
 from .._math import gaussian_log_prob, log_responsibilities, log_softmax
-from ._blocks import _sample_mask
+from ._blocks import _sample_mask, _weights, as_floats
 
 
 class _Params:
@@ -55,7 +55,8 @@ class _Plan:
     """What one EM pass computes on a block.
 
     ``source`` says where the block's responsibilities come from:
-    ``("array",)`` the ``init_params`` block, ``("random", W)`` a random gate,
+    ``("array", name)`` the block of the responsibilities passed as
+    ``name`` (``init_params`` or ``init_resp``), ``("random", W)`` a random gate,
     ``("kmeans", centres, y_mean, y_scale, y_factor)`` the nearest k-means
     centre, ``("estep", params, reseed)`` the E-step of ``params``, with
     ``reseed = (dead, cuts)`` handing dead experts the rows between cuts.
@@ -75,7 +76,7 @@ class _Plan:
         if source[0] == "ones":
             return np.ones((len(Xe), 1)), sums, None
         if source[0] == "array":
-            return _normalised(init), sums, None
+            return _normalised(init, source[1]), sums, None
         if source[0] == "random":
             W = source[1]
             Z = (Xg - ctx.gate_mean) / ctx.gate_scale
@@ -91,8 +92,8 @@ class _Plan:
 
     def __call__(self, index, X, y, w, init):
         ctx = self.ctx
-        X = np.asarray(X, dtype=np.float64)
-        w = np.ones(len(X)) if w is None else np.asarray(w, dtype=np.float64)
+        X = as_floats(X)
+        w = _weights(w, len(X))
         Xe, Xg = X[:, ctx.expert_columns], X[:, ctx.gate_columns]
         y = ctx.encode(y)
         resp, out, log_norm = self.resp(Xe, Xg, y, init)
@@ -154,13 +155,14 @@ class _Plan:
         return out
 
 
-def _normalised(init):
-    """An ``init_params`` block, checked, its rows normalised to sum to 1."""
-    resp = np.asarray(init, dtype=np.float64)
+def _normalised(init, name):
+    """A block of the starting responsibilities passed as ``name``, checked,
+    its rows normalised to sum to 1."""
+    resp = as_floats(init)
     row_sums = resp.sum(axis=1, keepdims=True)
     if not np.all(np.isfinite(resp)) or np.any(resp < 0) or np.any(row_sums <= 0):
         raise ValueError(
-            "'init_params' as an array must hold finite, non-negative "
+            f"{name!r} as an array must hold finite, non-negative "
             "responsibilities with a positive sum in every row."
         )
     return resp / row_sums
@@ -219,7 +221,7 @@ class _Context:
     def encode(self, y):
         """The target as the likelihood reads it: floats, or class indices."""
         if self.kind == "regressor":
-            return np.asarray(y, dtype=np.float64)
+            return as_floats(y)
         return np.searchsorted(self.classes, np.asarray(y))
 
     def target_features(self, y):
