@@ -19,7 +19,7 @@ from ._math import (
     noise_variances,
     weighted_mean_and_var,
 )
-from ._noise import nn_noise_variance
+from ._noise import nn_noise_variance, target_rounding
 from ._predictive import (
     central_interval,
     check_coverage,
@@ -136,8 +136,10 @@ class MixtureOfExpertsRegressor(
         few rows it fits exactly, where its likelihood would grow without
         bound. Being relative to the noise and not to ``var(y)``, it does not
         bind when regimes lie far apart compared with their noise. The floor
-        is never below the rounding error of ``y`` itself, so that a constant
-        target keeps a finite likelihood. An expert that ends at the floor
+        is never below the rounding error of ``y`` itself (a thousand units
+        in the last place of its root mean square, whatever the number of
+        rows or their weights), so that a constant target keeps a finite
+        likelihood. An expert that ends at the floor
         with zero residuals, a linear expert on many rows whose residual
         variance lies far below the floor (where the estimate overstates the
         noise: regimes of different slopes far apart compared with it), and a
@@ -434,12 +436,10 @@ class MixtureOfExpertsRegressor(
         y = _numeric_target(y)
         check_magnitude(y, "y")
         mean, var = weighted_mean_and_var(y, sample_weight)
-        # The rounding error of n values of y's size, as StandardScaler
-        # judges a constant column: a variance within it means y is constant,
+        # A variance within the rounding of y's values means y is constant,
         # and any expert then fits it exactly, up to rounding.
-        eps = np.finfo(np.float64).eps
-        rounding = (len(y) * eps * mean) ** 2
-        self._constant_target = var <= len(y) * eps * var + rounding
+        rounding = target_rounding(mean, var)
+        self._constant_target = var <= rounding
         # The floor is relative to the noise, not to var(y) (regimes far apart
         # would lift it above the noise), and never below that rounding
         # error: for a constant or noise-free y it would otherwise be ~1e-308,
@@ -452,12 +452,7 @@ class MixtureOfExpertsRegressor(
         else:
             noise = nn_noise_variance(X, y, sample_weight)
         self._noise = noise
-        # Rounding of values of y's size: its root mean square, so that a
-        # noise-free y of mean 0 gets the floor of the same y shifted.
-        size_rounding = (len(y) * eps) ** 2 * (mean**2 + var)
-        self._var_floor = max(
-            self.reg_var * noise, size_rounding, np.finfo(np.float64).tiny
-        )
+        self._var_floor = max(self.reg_var * noise, rounding, np.finfo(np.float64).tiny)
         return y, y
 
     def _check_new_target(self, y, n_samples):

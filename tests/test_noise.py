@@ -217,3 +217,45 @@ def test_a_tree_at_the_floor_is_not_told_to_lower_it():
     # The linear expert is told; the tree, at the floor too, is not.
     assert floor_warnings(record)
     assert all("'tree'" not in message for message in floor_warnings(record))
+
+
+def two_lines_far_from_zero(n, offset, seed=0):
+    """Two regimes around ``offset`` with noise sd 0.1: float64 resolves
+    1.5e-5 at 1e11, so the noise is well measured."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(n, 1))
+    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    return X, offset + y + 0.1 * rng.standard_normal(n)
+
+
+def test_the_rounding_floor_does_not_grow_with_the_rows():
+    """The floor's rounding term was (n eps)^2 y^2: at 30,000 rows around
+    1e11 it was 0.44, 44 times the noise variance, and a y of 22,000
+    distinct values counted as constant."""
+    X, y = two_lines_far_from_zero(30_000, 1e11)
+    moe = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y)
+    assert not moe._constant_target
+    np.testing.assert_allclose(moe.noise_var_, 0.01, rtol=0.1)
+    shifted = MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(X, y - 1e11)
+    np.testing.assert_allclose(moe.noise_var_, shifted.noise_var_, rtol=0.01)
+
+
+def test_weights_stay_repeated_rows_and_zero_weights_absent_far_from_zero():
+    X, y = two_lines_far_from_zero(300, 1e11)
+    weight = np.full(300, 100)
+
+    def fit(*args, **kwargs):
+        return MixtureOfExpertsRegressor(n_init=1, random_state=0).fit(*args, **kwargs)
+
+    weighted = fit(X, y, sample_weight=weight)
+    repeated = fit(np.repeat(X, weight, axis=0), np.repeat(y, weight))
+    # Equal to the rounding of sums of 30,000 values around 1e11 (the floor
+    # had made them 0.44 and 0.009).
+    np.testing.assert_allclose(repeated.noise_var_, weighted.noise_var_, rtol=1e-4)
+    assert repeated.log_likelihood_ == pytest.approx(weighted.log_likelihood_, abs=1e-4)
+
+    padded_X = np.vstack([X, np.zeros((29_700, 1))])
+    padded_y = np.concatenate([y, np.full(29_700, 1e11)])
+    padded_w = np.concatenate([np.ones(300), np.zeros(29_700)])
+    padded = fit(padded_X, padded_y, sample_weight=padded_w)
+    np.testing.assert_allclose(padded.noise_var_, fit(X, y).noise_var_, rtol=1e-4)

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from .._gating import SoftmaxGate
 from .._init import best_run
 from .._math import standard_scale, varying_columns
-from .._noise import nn_noise_variance
+from .._noise import nn_noise_variance, target_rounding
 from .._routing import check_temperatures, check_top_k
 from .._validation import check_magnitude, check_weight_total
 from .._warn import warn
@@ -352,20 +352,17 @@ def _scale_target(model, ctx, mean_y, var_y, n_samples, sample):
     if not isinstance(reg_var, numbers.Real) or not 0 <= reg_var < np.inf:
         raise ValueError(f"'reg_var' must be a non-negative float, got {reg_var!r}.")
     ctx.shift_y = mean_y
-    eps = np.finfo(np.float64).eps
-    rounding = (n_samples * eps * mean_y) ** 2
-    model._constant_target = var_y <= n_samples * eps * var_y + rounding
+    # As in memory (_regressor._check_target).
+    rounding = target_rounding(mean_y, var_y)
+    model._constant_target = var_y <= rounding
     noise = 0.0
     if not model._constant_target and sample["w"].sum() > 0:
         # On the columns the mixture sees, as in memory (_base._prepare).
         seen = np.union1d(model.gate_features_, model.expert_features_)
         noise = nn_noise_variance(sample["X"][:, seen], sample["y"], sample["w"])
     model._noise = noise
-    # As in memory (_regressor._check_target): the rounding of values of
-    # y's size, its root mean square, not its mean, which may be 0.
-    size_rounding = (n_samples * eps) ** 2 * (mean_y**2 + var_y)
     model._var_floor = ctx.var_floor = max(
-        model.reg_var * noise, size_rounding, np.finfo(np.float64).tiny
+        model.reg_var * noise, rounding, np.finfo(np.float64).tiny
     )
     ctx.target_mean, ctx.target_scale = (
         np.array([mean_y]),
