@@ -423,6 +423,9 @@ class _BaseMixtureOfExperts(
         # left around its mean is that of y given them, not given all of X.
         seen = np.union1d(self.gate_features_, self.expert_features_)
         y_fit, y_lik = self._check_target(take_columns(X, seen), y, sample_weight)
+        # As X (see _split): an expert that changed y in place would change
+        # the caller's y and what the likelihood reads.
+        y_fit, y_lik = read_only(y_fit), read_only(y_lik)
         names, templates, _ = self._expert_specs()
         columns = (
             None if feature_names is None else feature_names[self.expert_features_]

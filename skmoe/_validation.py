@@ -5,6 +5,8 @@ either returns it in the form EM needs or raises an error that names the
 input, the value and what is allowed. Nothing here knows about EM.
 """
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -188,12 +190,34 @@ def take_columns(X, columns):
 
 
 def read_only(X):
-    """A view of a numpy ``X`` that cannot be written to (anything else as
-    it is); the caller's array keeps its own flags."""
+    """A view of a numpy array or a scipy sparse matrix that cannot be
+    written to (anything else as it is); the caller's arrays keep their own
+    flags.
+
+    Sparse ``X`` shares its ``data`` and index arrays: an expert that scales
+    them in place (``StandardScaler(copy=False, with_mean=False)``) would
+    change the caller's matrix, as a dense one would its array.
+    """
+    if sp.issparse(X):
+        return _read_only_sparse(X)
     if not isinstance(X, np.ndarray) or not X.flags.writeable:
         return X
     view = X.view()
     view.flags.writeable = False
+    return view
+
+
+def _read_only_sparse(X):
+    """A shallow copy of a sparse matrix whose arrays are read-only views."""
+    view = copy.copy(X)
+    state = vars(view)
+    for name, value in state.items():
+        if isinstance(value, np.ndarray):
+            state[name] = read_only(value)
+        elif isinstance(value, tuple) and all(
+            isinstance(v, np.ndarray) for v in value
+        ):  # a COO matrix's coords
+            state[name] = tuple(read_only(v) for v in value)
     return view
 
 

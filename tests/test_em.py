@@ -356,6 +356,56 @@ def test_experts_that_scale_in_place_see_the_data_as_given(Mixture):
     assert_array_equal(X, X_given)
 
 
+@pytest.mark.parametrize("sparse_format", ["csr", "csc", "coo"])
+def test_experts_that_scale_sparse_X_in_place_leave_the_callers_matrix(sparse_format):
+    # Sparse X reached the experts as the caller's matrix: a Pipeline
+    # scaling it in place changed the caller's data (by up to 7.3 here).
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    X = np.abs(10 * rng.uniform(-3, 3, size=(300, 2)))
+    y = np.where(X[:, 0] > 15, X[:, 1], -X[:, 1]) + rng.normal(0, 0.1, 300)
+    X_sparse = sp.csr_matrix(X).asformat(sparse_format)
+    X_given = X_sparse.copy()
+    fitted = [
+        MixtureOfExpertsRegressor(
+            make_pipeline(StandardScaler(with_mean=False, copy=copy), Ridge()),
+            n_experts=2,
+            n_init=1,
+            random_state=0,
+        ).fit(X_sparse, y)
+        for copy in (True, False)
+    ]
+    assert_array_equal(X_sparse.toarray(), X_given.toarray())
+    assert_array_equal(fitted[1].predict(X), fitted[0].predict(X))
+
+
+@pytest.mark.parametrize(
+    "Mixture", [MixtureOfExpertsRegressor, MixtureOfExpertsClassifier]
+)
+def test_an_expert_that_writes_into_y_is_stopped_by_name(Mixture):
+    # It changed the caller's y, and EM's likelihood read the changed y
+    # (log_likelihood_ 1.1 against -32 on the real one).
+    class ClipsY(Ridge):
+        def fit(self, X, y, sample_weight=None):
+            np.clip(y, -1, 1, out=y)
+            return super().fit(X, y, sample_weight)
+
+    class FlipsY(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            y[:] = y[::-1]
+            return super().fit(X, y, sample_weight)
+
+    X, y = make_linear_mixture(200, random_state=0)
+    expert = ClipsY()
+    if Mixture is MixtureOfExpertsClassifier:
+        y, expert = (y > 0).astype(int), FlipsY()
+    y_given = y.copy()
+    with pytest.raises(ValueError, match="'expert0' .* read-only"):
+        Mixture(expert, n_experts=2, n_init=1, random_state=0).fit(X, y)
+    assert_array_equal(y, y_given)
+
+
 def test_weighted_kmeans_is_invariant_to_repeats_and_order():
     rng = np.random.RandomState(0)
     Z = rng.standard_normal((40, 3))
