@@ -73,7 +73,7 @@ from ._cv_path import (
 from ._estimators import shallow_copy
 from ._gating import SoftmaxGate
 from ._persistence import VersionedStateMixin
-from ._regressor import MixtureOfExpertsRegressor
+from ._regressor import MixtureOfExpertsRegressor, check_regression_target
 from ._validation import check_numeric_input, check_sample_weight, has_missing
 
 __all__ = ["MixtureOfExpertsClassifierCV", "MixtureOfExpertsRegressorCV"]
@@ -423,6 +423,8 @@ class _BaseMixtureOfExpertsCV(
         the weights as float64 (n,); sets the input attributes."""
         # As the mixtures do: a column of text is named, not left to numpy.
         check_numeric_input(X)
+        if not is_classifier(self) and y is not None:
+            check_regression_target(y, type(self).__name__)
         X_raw = X
         X, y = validate_data(
             self,

@@ -429,7 +429,7 @@ class MixtureOfExpertsRegressor(
 
     def _validate_fit_data(self, X, y):
         if y is not None:
-            _numeric_target(y)  # before scikit-learn's bare conversion error
+            check_regression_target(y)  # before scikit-learn's own checks
         return super()._validate_fit_data(X, y)
 
     def _check_target(self, X, y, sample_weight):
@@ -879,13 +879,27 @@ class MixtureOfExpertsRegressor(
         return self._expert_means(Xe)
 
 
-def _numeric_target(y):
+def _numeric_target(y, owner="MixtureOfExpertsRegressor"):
     """``y`` as float64, or a ValueError saying a regressor needs numbers."""
     try:
         return np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(
-            "y must be numeric for MixtureOfExpertsRegressor; got dtype "
+            f"y must be numeric for {owner}; got dtype "
             f"{np.asarray(y).dtype} ({exc}). For class labels use "
-            "MixtureOfExpertsClassifier."
+            f"{owner.replace('Regressor', 'Classifier')}."
         ) from exc
+
+
+def check_regression_target(y, owner="MixtureOfExpertsRegressor"):
+    """Refuse a ``y`` that is not numbers, or holds NaN or infinity, by name.
+
+    Before scikit-learn's own check, which tests finiteness before it
+    converts objects: a ``None`` in a list became NaN unseen, and the fit
+    failed later blaming an expert.
+    """
+    y = _numeric_target(y, owner)
+    if np.isnan(y).any():
+        raise ValueError("Input y contains NaN.")
+    if np.isinf(y).any():
+        raise ValueError("Input y contains infinity.")

@@ -23,6 +23,7 @@ from skmoe import (
     MixtureOfExpertsClassifier,
     MixtureOfExpertsClassifierCV,
     MixtureOfExpertsRegressor,
+    MixtureOfExpertsRegressorCV,
 )
 from skmoe.rules import RuleExpert
 
@@ -515,6 +516,30 @@ def test_numbers_stored_as_objects_are_scored_as_fit_reads_them(cv):
         warnings.simplefilter("ignore")
         scores = cross_val_score(model, X, y, cv=3)
     assert np.all(np.isfinite(scores))
+
+
+@pytest.mark.parametrize("cv", [False, True], ids=["mixture", "CV"])
+def test_a_missing_target_in_a_list_is_refused_as_nan(cv):
+    # scikit-learn tests y's finiteness before it converts objects: a None
+    # became NaN unseen, and the fit failed at EM's first iteration blaming
+    # an expert ("array must not contain infs or NaNs").
+    y = list(y_reg)
+    y[7] = None
+    model = (
+        MixtureOfExpertsRegressorCV(n_experts_grid=(1, 2), cv=3)
+        if cv
+        else Reg(n_init=1, random_state=0)
+    )
+    with pytest.raises(ValueError, match=r"^Input y contains NaN\.$"):
+        model.fit(X, y)
+
+
+def test_the_cv_regressor_names_a_text_target_as_the_mixture_does():
+    y = np.array(["low", "high"])[y_clf]
+    with pytest.raises(
+        ValueError, match="y must be numeric for MixtureOfExpertsRegressorCV"
+    ):
+        MixtureOfExpertsRegressorCV(n_experts_grid=(1, 2), cv=3).fit(X, y)
 
 
 def test_pandas_labels():
