@@ -59,6 +59,7 @@ from ._estimators import (
     naming,
     same_type_error,
     shallow_copy,
+    transform_through,
 )
 from ._experts import MIN_HARD_ROWS, fitting, run_fit_jobs
 from ._fast_mstep import COLUMNWISE, PipelineInputs, supports_pipeline_mstep
@@ -437,7 +438,7 @@ def _fold_first_steps(mixture, data, i, fold, train, test, where):
         with fitting(name, expert, where):
             Xt = first.fit_transform(read_only(data.Xe[train]), data.y_fit[train])
         with naming(name, expert, where):
-            Xp = first.transform(read_only(data.Xe[test]))
+            Xp = transform_through(first, read_only(data.Xe[test]))
         kept = FoldInputs(data.Xe, signature, first, Xt, Xp)
         if (
             not (isinstance(Xt, np.ndarray) and isinstance(Xp, np.ndarray))

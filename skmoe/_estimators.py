@@ -109,6 +109,20 @@ def as_trained(expert, X):
     return pd.DataFrame(X, columns=names, copy=False)
 
 
+def transform_through(steps, X):
+    """``X`` through the fitted steps of a Pipeline slice (its steps before
+    the last), as the whole Pipeline's ``predict`` would take it.
+
+    Not ``slice.transform``: a Pipeline judges itself fitted by its last
+    step, and a stateless transformer (a ``fit`` that only returns
+    ``self``) there has no fitted attribute to show.
+    """
+    for _, step in steps.steps:
+        if step is not None and step != "passthrough":
+            X = step.transform(X)
+    return X
+
+
 def fit_mode(estimator):
     """How EM fits ``estimator`` with per-row weights.
 

@@ -50,6 +50,7 @@ from sklearn.preprocessing import (
 )
 
 from ._compat import _get_feature_names, output_config, validate_params
+from ._estimators import transform_through
 from ._math import logsumexp_rows
 
 # Newton on the logistic objective stops when no entry of the gradient of the
@@ -466,7 +467,7 @@ def _fit_first_steps(pipeline, X, y, others=()):
             first.fit(X, y)
             return same[0]
         Xt = first.fit_transform(X, y)
-        Xp = Xt if key is not None else first.transform(X)
+        Xp = Xt if key is not None else transform_through(first, X)
     names = None
     if supports_fast_mstep(last) and _float_frame(Xt):
         # Steps set to output pandas: solved on the frame's values, the last

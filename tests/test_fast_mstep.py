@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _data import make_linear_mixture
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.decomposition import PCA
@@ -810,3 +811,31 @@ def test_pipelines_with_the_same_columnwise_steps_share_their_output():
     for pipeline in pipelines[:3]:
         np.testing.assert_allclose(pipeline[0].scale_, X.std(axis=0))
     np.testing.assert_allclose(pipelines[0][-1].coef_, pipelines[1][-1].coef_)
+
+
+@pytest.mark.parametrize(
+    "last", [Ridge(), DecisionTreeRegressor(max_depth=3)], ids=["Ridge", "tree"]
+)
+def test_a_stateless_first_step_fits_as_the_pipeline_alone_does(last):
+    # Its Pipeline fits and predicts alone; in a mixture the first steps'
+    # slice was asked to transform, and a Pipeline judges itself fitted by
+    # its last step: NotFittedError at EM iteration 1.
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.preprocessing import FunctionTransformer
+
+    class AddSquares(TransformerMixin, BaseEstimator):
+        def fit(self, X, y=None):
+            return self  # nothing to learn, so no fitted attribute
+
+        def transform(self, X):
+            return np.column_stack([X, X**2])
+
+    X, y = make_linear_mixture(300, random_state=3)
+    squares = FunctionTransformer(lambda X: np.column_stack([X, X**2]))
+    fitted = [
+        MixtureOfExpertsRegressor(
+            make_pipeline(step, clone(last)), n_experts=2, n_init=1, random_state=0
+        ).fit(X, y)
+        for step in (AddSquares(), squares)
+    ]
+    np.testing.assert_array_equal(fitted[0].predict(X), fitted[1].predict(X))
