@@ -52,10 +52,11 @@ from ._diagnostics import (
 )
 from ._estimators import (
     copy_sharing_frozen,
+    give_back_warm_start,
     same_type_error,
     seeded_clone,
-    set_warm_start,
     shallow_copy,
+    warm_start_for_em,
 )
 from ._experts import (
     UNWEIGHTED_FIT,
@@ -706,7 +707,7 @@ class _BaseMixtureOfExperts(
         settle = schedule_length(schedule) if self.assignment == "annealed" else 0
         last = self.max_iter if budget is None else min(budget, self.max_iter)
         squarem = self._accelerator(data)
-        set_warm_start(self.experts_, [True] * len(self.experts_))
+        warm_start_for_em(self.experts_)
         share_noise_estimate(self.experts_, getattr(self, "_noise", None))
         mark_nested(self.experts_, True)
         ll, best, converged, start = (
@@ -1087,9 +1088,8 @@ class _BaseMixtureOfExperts(
         # EM refitted the experts from their previous solutions; hand them
         # back with the warm_start their templates had.
         template_of = dict(zip(names, templates, strict=True))
-        set_warm_start(
-            self.experts_,
-            [template_of[n].get_params().get("warm_start") for n in self._expert_names],
+        give_back_warm_start(
+            self.experts_, [template_of[n] for n in self._expert_names]
         )
         if "_parent_noise" not in self.__dict__:  # else the parent's EM goes on
             share_noise_estimate(self.experts_, None)

@@ -31,13 +31,14 @@ __all__ = [
     "check_proba",
     "fit_mode",
     "fit_weighted",
+    "give_back_warm_start",
     "has_own_likelihood",
     "is_fixed",
     "naming",
     "reports_std",
     "same_type_error",
     "seeded_clone",
-    "set_warm_start",
+    "warm_start_for_em",
 ]
 
 
@@ -277,11 +278,39 @@ def can_warm_start(expert):
     ) and "warm_start" in expert.get_params(deep=False)
 
 
-def set_warm_start(experts, values):
-    """Set ``warm_start`` on the experts that :func:`can_warm_start`."""
-    for expert, value in zip(experts, values, strict=True):
+def _warm_start_params(estimator):
+    """``estimator``'s ``warm_start`` and those of its steps, with values."""
+    return {
+        key: value
+        for key, value in estimator.get_params(deep=True).items()
+        if key == "warm_start" or key.endswith("__warm_start")
+    }
+
+
+def warm_start_for_em(experts):
+    """Set ``warm_start`` for EM's refits: on where the expert continues from
+    its previous solution (:func:`can_warm_start`), off wherever else it is
+    on. An ensemble's warm start keeps its fitted members and only adds new
+    ones (or none): an expert given ``warm_start=True`` stopped learning
+    after its first M-step."""
+    for expert in experts:
+        if is_fixed(expert):
+            continue  # never refitted, and a frozen model refuses set_params
         if can_warm_start(expert):
-            expert.set_params(warm_start=value)
+            expert.set_params(warm_start=True)
+            continue
+        on = [key for key, value in _warm_start_params(expert).items() if value is True]
+        if on:
+            expert.set_params(**dict.fromkeys(on, False))
+
+
+def give_back_warm_start(experts, templates):
+    """Hand each expert's ``warm_start`` (and its steps') back as its template
+    had it."""
+    for expert, template in zip(experts, templates, strict=True):
+        given = {} if is_fixed(expert) else _warm_start_params(template)
+        if given:
+            expert.set_params(**given)
 
 
 def fit_weighted(estimator, X, y, weight, mode, params=None):

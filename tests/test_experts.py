@@ -1235,3 +1235,31 @@ def test_hard_fallback_gives_neighbours_models_enough_rows():
         random_state=1,
     ).fit(X, y)
     assert all(expert.n_samples_fit_ >= 30 for expert in moe.experts_)
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True], ids=["alone", "in a Pipeline"])
+def test_an_ensemble_given_warm_start_keeps_learning(in_pipeline):
+    # Its warm start keeps the fitted trees and adds none: the experts
+    # stopped changing after EM's first M-step (0 of 14 refits changed
+    # them), with nothing said. EM refits them cold and hands warm_start
+    # back as given.
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    X, y = make_linear_mixture(300, random_state=5)
+
+    def mixture(warm_start):
+        expert = GradientBoostingRegressor(
+            n_estimators=10, max_depth=2, warm_start=warm_start, random_state=0
+        )
+        if in_pipeline:
+            expert = make_pipeline(StandardScaler(), expert)
+        return MixtureOfExpertsRegressor(
+            expert, n_experts=2, n_init=1, max_iter=10, crossfit=False, random_state=0
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        given, cold = mixture(True).fit(X, y), mixture(False).fit(X, y)
+    assert_array_equal(given.predict(X), cold.predict(X))
+    key = "gradientboostingregressor__warm_start" if in_pipeline else "warm_start"
+    assert all(expert.get_params()[key] is True for expert in given.experts_)
