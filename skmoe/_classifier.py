@@ -445,13 +445,15 @@ class MixtureOfExpertsClassifier(
             )
 
     def _labels_known_to(self, expert, X):
-        """The labels ``expert`` knows: its ``classes_``, or for a rule that
-        predicts labels only, those it gives the training rows ``X``."""
+        """The labels the likelihood reads of ``expert``: those it predicts
+        for the training rows ``X`` if it predicts labels only (whatever its
+        ``classes_`` say: text '0' and '1' for classes 0 and 1 are no
+        opinion on any row), else its ``classes_``, if it has them."""
+        if not has_proba(expert):
+            return check_labels(expert.predict(as_trained(expert, X)), X.shape[0])
         if hasattr(expert, "classes_"):
             return np.asarray(expert.classes_)
-        if has_proba(expert):
-            return None
-        return check_labels(expert.predict(as_trained(expert, X)), X.shape[0])
+        return None
 
     def _check_new_target(self, y, n_samples):
         y = column_or_1d(y, warn=True)

@@ -1024,6 +1024,35 @@ def test_frozen_classifier_that_knows_none_of_the_classes_is_named():
     assert_allclose(moe.expert_predictions(X)[:, 0], 1 / 3)
 
 
+@pytest.mark.filterwarnings("ignore::skmoe.exceptions.DeadExpertWarning")
+def test_a_labels_only_expert_predicting_none_of_the_classes_is_named():
+    # Its classes_ were y's, but it predicted them as text: every row was
+    # "no opinion", the mixture chance-level, and nothing was said.
+    class TextLabels(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y, sample_weight=None):
+            self.model_ = LogisticRegression().fit(X, y, sample_weight=sample_weight)
+            self.classes_ = self.model_.classes_
+            return self
+
+        def predict(self, X):
+            return self.model_.predict(X).astype(str)
+
+    X, y = _three_blobs(300, random_state=0)
+    y = np.searchsorted(["a", "b", "c"], y)
+    moe = MixtureOfExpertsClassifier(
+        [("text", TextLabels()), ("lr", LogisticRegression())],
+        n_init=1,
+        crossfit=False,
+        random_state=0,
+    )
+    with pytest.warns(
+        DegenerateFitWarning,
+        match=r"Experts \['text'\] know none of y's classes \[0, 1, 2\] "
+        r"\(theirs: \['0'",
+    ):
+        moe.fit(X, y)
+
+
 # ---- 7. any classifier as the gate -------------------------------------------
 
 
