@@ -94,6 +94,7 @@ from ._validation import (
     check_numeric_input,
     check_sample_weight,
     check_sparse,
+    check_weighted_rows,
     feature_columns,
     read_only,
     resolve_init_resp,
@@ -434,7 +435,9 @@ class _BaseMixtureOfExperts(
         for name, expert in zip(names, templates, strict=True):
             check_expert(name, expert, self._kind)
             check_prefit_columns(name, expert, columns)
-        init_resp = self._check_data_params(X.shape[0], len(templates), init_resp)
+        init_resp = self._check_data_params(
+            X.shape[0], len(templates), init_resp, np.count_nonzero(sample_weight)
+        )
         Xe, Xg = self._split(X)
         return (
             _TrainingData(Xe, Xg, y_fit, y_lik, sample_weight, params),
@@ -468,12 +471,14 @@ class _BaseMixtureOfExperts(
         check_magnitude(X, "X")
         return X, y
 
-    def _check_data_params(self, n_samples, n_experts, init_resp):
+    def _check_data_params(self, n_samples, n_experts, init_resp, n_weighted):
         """The checks that need the data; the parameters' own types and ranges
-        are declared in ``_parameter_constraints``. Returns the starting
+        are declared in ``_parameter_constraints``. ``n_weighted`` rows have
+        a positive weight: a row of weight 0 is absent. Returns the starting
         responsibilities given as ``init_resp`` (or, deprecated, as
         ``init_params``), or None."""
-        check_n_experts(n_experts, n_samples)
+        check_weighted_rows(n_weighted, n_samples)
+        check_n_experts(n_experts, n_weighted, weighted=n_weighted < n_samples)
         check_gate(self.gate)
         check_top_k(self.top_k, n_experts)
         check_temperatures(self.temperatures)

@@ -165,7 +165,7 @@ def check_weight_total(total):
         )
 
 
-def check_n_experts(n_experts, n_samples):
+def check_n_experts(n_experts, n_samples, weighted=False):
     """Refuse more experts than rows: each needs rows of its own.
 
     Parameters
@@ -173,12 +173,26 @@ def check_n_experts(n_experts, n_samples):
     n_experts : int
         The experts asked for.
     n_samples : int
-        The training rows.
+        The training rows (``weighted``: those of positive weight).
+    weighted : bool, default=False
+        Whether rows of weight 0 were left out of ``n_samples``.
     """
     if n_experts > n_samples:
+        rows = "samples of positive weight" if weighted else "samples"
         raise ValueError(
-            f"'n_experts' must be at most the number of samples ({n_samples}); "
+            f"'n_experts' must be at most the number of {rows} ({n_samples}); "
             f"got {n_experts} experts."
+        )
+
+
+def check_weighted_rows(n_weighted, n_samples):
+    """Refuse fewer than 2 rows of positive weight, as fewer than 2 rows are
+    refused: a row of weight 0 is absent."""
+    if n_weighted < 2 <= n_samples:
+        raise ValueError(
+            f"sample_weight gives {n_weighted} of the {n_samples} rows a positive "
+            "weight; at least 2 are needed, as 2 rows are needed without "
+            "weights (a row of weight 0 counts as absent)."
         )
 
 

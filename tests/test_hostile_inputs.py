@@ -542,6 +542,25 @@ def test_the_cv_regressor_names_a_text_target_as_the_mixture_does():
         MixtureOfExpertsRegressorCV(n_experts_grid=(1, 2), cv=3).fit(X, y)
 
 
+@pytest.mark.parametrize("Estimator", BOTH)
+def test_rows_of_weight_zero_do_not_count_towards_the_row_minimums(Estimator):
+    # A row of weight 0 is absent: one positive row fitted two experts, two
+    # fitted three, where the same rows alone were refused.
+    weight = np.zeros(len(X))
+    weight[[0, 1]] = 1
+    y = target(Estimator)
+    y = np.where(np.arange(len(y)) == 1, y[0] if Estimator is Reg else 1 - y[0], y)
+    with pytest.raises(ValueError, match=r"number of samples of positive weight \(2\)"):
+        Estimator(n_experts=3, n_init=1).fit(X, y, sample_weight=weight)
+    weight[1] = 0
+    # A classifier says first that one row is one class.
+    one = (
+        "gives 1 of the 40 rows a positive weight" if Estimator is Reg else "one class"
+    )
+    with pytest.raises(ValueError, match=one):
+        Estimator(n_experts=1, n_init=1).fit(X, y, sample_weight=weight)
+
+
 def test_pandas_labels():
     y = pd.Series(pd.Categorical(np.array(["low", "high"])[y_clf]))
     model = fit_quietly(Clf(random_state=0), X, y)
