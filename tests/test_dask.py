@@ -559,6 +559,23 @@ def test_nullable_pandas_dtypes_are_read_as_in_memory(client):
         moe.fit(dd.from_pandas(frame, 2), dd.from_pandas(target, npartitions=2))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_column_vector_y_is_read_as_in_memory(client):
+    # In memory it is raveled with scikit-learn's DataConversionWarning; out
+    # of core it was refused ("y must be 1-D").
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = make_linear_mixture(300, random_state=14)
+    kw = dict(n_experts=2, n_init=1, random_state=0, max_iter=5)
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        in_memory = plain(MixtureOfExpertsRegressor(**kw)).fit(X, y[:, None])
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        out_of_core = MixtureOfExpertsRegressor(**kw).fit(
+            chunked(X), chunked(y[:, None])
+        )
+    assert_same_fit(in_memory, out_of_core, X, y)
+
+
 def test_bad_data_is_refused_and_the_model_left_as_it_was(client):
     X, y = make_linear_mixture(200, random_state=10)
     moe = MixtureOfExpertsRegressor(n_experts=2, random_state=0).fit(X, y)

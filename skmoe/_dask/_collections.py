@@ -5,6 +5,9 @@ weights and starting responsibilities."""
 import sys
 
 import numpy as np
+from sklearn.exceptions import DataConversionWarning
+
+from .._warn import warn
 
 
 def is_dask_collection(X):
@@ -187,6 +190,14 @@ def _column(values, row_chunks, what, ndim):
         allowed += " (or be a number, the weight of every row)"
     if not isinstance(values, da.Array):
         values = np.asarray(values)
+    if what == "y" and values.ndim == 2 and values.shape[1] == 1:
+        # As scikit-learn's column_or_1d(warn=True) in memory.
+        warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+        )
+        values = values[:, 0]
     if values.ndim != ndim:
         raise ValueError(
             f"{what} must be {ndim}-D, of shape {allowed}; got shape "

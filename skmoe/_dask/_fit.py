@@ -454,13 +454,10 @@ def _adopt(model, runs):
 def _finish(model, fitted, runs, spec):
     """Hand the experts back as their templates were, fix the order of
     interchangeable experts, and say what went wrong, if anything."""
-    from .._estimators import set_warm_start
+    from .._estimators import give_back_warm_start
 
     template_of = dict(zip(spec.names, spec.templates, strict=True))
-    set_warm_start(
-        model.experts_,
-        [template_of[n].get_params().get("warm_start") for n in model._expert_names],
-    )
+    give_back_warm_start(model.experts_, [template_of[n] for n in model._expert_names])
     if not model.converged_:
         warn(
             "Best performing initialization did not converge: the "
