@@ -57,6 +57,7 @@ from ._estimators import (
     seeded_clone,
     shallow_copy,
     warm_start_for_em,
+    with_frozen_shared,
 )
 from ._experts import (
     UNWEIGHTED_FIT,
@@ -1093,9 +1094,9 @@ class _BaseMixtureOfExperts(
         # EM refitted the experts from their previous solutions; hand them
         # back with the warm_start their templates had.
         template_of = dict(zip(names, templates, strict=True))
-        give_back_warm_start(
-            self.experts_, [template_of[n] for n in self._expert_names]
-        )
+        given = [template_of[n] for n in self._expert_names]
+        give_back_warm_start(self.experts_, given)
+        self.experts_ = with_frozen_shared(self.experts_, given)
         if "_parent_noise" not in self.__dict__:  # else the parent's EM goes on
             share_noise_estimate(self.experts_, None)
         nested = self.__dict__.get("_in_parent_em", False)

@@ -39,6 +39,7 @@ __all__ = [
     "same_type_error",
     "seeded_clone",
     "warm_start_for_em",
+    "with_frozen_shared",
 ]
 
 
@@ -64,6 +65,16 @@ def copy_sharing_frozen(obj, experts):
     """
     memo = {id(expert): expert for expert in _frozen_experts(experts)}
     return copy.deepcopy(obj, memo)
+
+
+def with_frozen_shared(experts, templates):
+    """``experts`` with each FrozenEstimator's copy replaced by its template,
+    the user's object: a start run in a process worker comes back pickled,
+    its frozen experts copies of the user's models."""
+    return [
+        template if isinstance(template, FrozenEstimator) else expert
+        for expert, template in zip(experts, templates, strict=True)
+    ]
 
 
 def _frozen_experts(experts):

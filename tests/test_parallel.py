@@ -222,15 +222,17 @@ def test_the_multiprocessing_backend_gives_the_serial_model():
     assert_array_equal(serial.log_likelihoods_, parallel.log_likelihoods_)
 
 
-def test_a_prefit_expert_is_not_sent_to_process_workers():
+@pytest.mark.parametrize("n_init", [1, 3], ids=["experts", "starts"])
+def test_a_prefit_expert_is_not_sent_to_process_workers(n_init):
     # A fixed expert is never refitted: dispatched with the others, a process
     # backend copied it there and back, and the fitted model held a second
-    # copy of it (a 27 MB prefit model pickled into a 55 MB mixture).
+    # copy of it (a 27 MB prefit model pickled into a 55 MB mixture). Starts
+    # run in process workers came back with copies too.
     X, y = make_linear_mixture(2000, random_state=6)
     frozen = FrozenEstimator(KNeighborsRegressor().fit(X, y))
     moe = MixtureOfExpertsRegressor(
         [("prefit", frozen), ("lin", LinearRegression())],
-        n_init=1,
+        n_init=n_init,
         n_jobs=2,
         random_state=0,
     )
