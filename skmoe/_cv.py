@@ -22,7 +22,6 @@ candidates lives in :mod:`skmoe._cv_path`.
 """
 
 from functools import partial
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import (
@@ -99,8 +98,9 @@ def _constraints(mixture_class):
     Declared on the CV estimator so that a bad value is reported as one of
     its parameters, before any fold is fitted. The grids and ``selection``
     are checked by :meth:`_BaseMixtureOfExpertsCV._check_params`, whose
-    messages say more than a type would. ``n_jobs`` is declared as
-    LogisticRegressionCV and LassoCV declare it: joblib refuses 0 itself.
+    messages say more than a type would. ``n_jobs`` is the mixture's
+    constraint, though not passed on: 0 is refused by name at once, where
+    joblib would refuse it after the data and the folds were checked.
     """
     constraints = {
         name: constraint
@@ -112,7 +112,7 @@ def _constraints(mixture_class):
         alphas="no_validation",
         cv=["cv_object"],
         selection="no_validation",
-        n_jobs=[None, Integral],
+        n_jobs=mixture_class._parameter_constraints["n_jobs"],
     )
     return constraints
 

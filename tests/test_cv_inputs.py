@@ -175,7 +175,8 @@ def test_a_failed_fit_leaves_the_estimator_as_it_was(cls, args, kwargs):
 
 @pytest.mark.parametrize("cls", CV_CLASSES)
 @pytest.mark.parametrize(
-    "name, value", [("tol", -1), ("max_iter", 0), ("n_jobs", "2"), ("cv", "three")]
+    "name, value",
+    [("tol", -1), ("max_iter", 0), ("n_jobs", "2"), ("n_jobs", 0), ("cv", "three")],
 )
 def test_bad_parameters_are_named_as_the_cv_estimators(cls, name, value):
     X, y = data_for(cls)
