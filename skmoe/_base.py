@@ -79,7 +79,7 @@ from ._init import best_run, initial_resp, reseed, start_rule
 from ._math import log_responsibilities, log_softmax, mean_log_likelihood
 from ._objective import penalty_per_weight
 from ._persistence import VersionedStateMixin
-from ._progress import _ProgressMixin
+from ._progress import _ProgressMixin, kept_lines
 from ._routing import (
     ASSIGNMENTS,
     assign,
@@ -164,9 +164,10 @@ def _caught(func, *args):
 
 def _caught_in_worker(parent, func, *args):
     """:func:`_caught`, with BLAS in a worker process as in the ``parent``
-    (see :func:`~skmoe._threads.blas_as_in_parent`)."""
-    with blas_as_in_parent(parent):
-        return _caught(func, *args)
+    (see :func:`~skmoe._threads.blas_as_in_parent`), and the progress lines
+    it printed, for the caller to print: ``(result, lines)``."""
+    with blas_as_in_parent(parent), kept_lines() as lines:
+        return _caught(func, *args), lines
 
 
 def mark_nested(experts, inside):
@@ -560,7 +561,7 @@ class _BaseMixtureOfExperts(
         # first start's first); what Parallel raises broke in the backend.
         try:
             parent = parent_blas()
-            runs = realigned(
+            results = realigned(
                 Parallel(n_jobs=self.n_jobs, prefer="threads")(
                     delayed(_caught_in_worker)(parent, self._run_start, *start)
                     for start in starts
@@ -573,6 +574,10 @@ class _BaseMixtureOfExperts(
                 f"{type(exc).__name__}: {exc}. If a dask Client or another "
                 "joblib backend is in use, check that it is still running."
             ) from exc
+        runs = [run for run, _ in results]
+        for _, lines in results:  # start by start, as without n_jobs
+            for line in lines:
+                print(line)
         for run in runs:
             if isinstance(run, Exception):
                 raise run
@@ -694,7 +699,18 @@ class _BaseMixtureOfExperts(
 
     # ---- the EM loop -------------------------------------------------------
 
-    def _em(self, data, resp, curve, rng, budget=None, index=0, first=1, path=0):
+    def _em(
+        self,
+        data,
+        resp,
+        curve,
+        rng,
+        budget=None,
+        index=0,
+        first=1,
+        path=0,
+        elapsed=0.0,
+    ):
         """Alternate M- and E-steps from ``resp``; append to ``curve``.
 
         Soft EM is accelerated by SQUAREM unless ``acceleration=None``
@@ -705,7 +721,9 @@ class _BaseMixtureOfExperts(
         them, as flexmix's SEM does. A short run stops after ``budget``
         iterations; the run it returns can resume from there. ``path`` is
         where in ``curve`` the current path began: a re-seed starts a new
-        one, and the stall rule looks at the current path only.
+        one, and the stall rule looks at the current path only. ``elapsed``
+        is the seconds a resumed run had already taken, which its progress
+        lines count on from.
         """
         stochastic = self.assignment == "stochastic"
         schedule = check_temperatures(self.temperatures)
@@ -720,7 +738,7 @@ class _BaseMixtureOfExperts(
             (curve[-1] if curve else -np.inf),
             None,
             False,
-            time(),
+            time() - elapsed,
         )
         # What EM climbs, and what its steps are judged on: the
         # log-likelihood less the penalties of the gate's and the experts' fits.
@@ -784,16 +802,34 @@ class _BaseMixtureOfExperts(
                 # A partial, not a lambda: a run paused in a process worker
                 # goes back pickled, and pickle takes no lambdas.
                 resume=functools.partial(
-                    self._resume, data, resp, curve, rng, index, last + 1, path
+                    self._resume,
+                    data,
+                    resp,
+                    curve,
+                    rng,
+                    index,
+                    last + 1,
+                    path,
+                    time() - start,
                 ),
             )
         self._print_end(converged, ll)
         return _Run(ll, self._state(), curve, converged)
 
-    def _resume(self, data, resp, curve, rng, index, first, path):
-        """Continue a short run from iteration ``first`` to convergence."""
+    def _resume(self, data, resp, curve, rng, index, first, path, elapsed):
+        """Continue a short run from iteration ``first`` to convergence; it
+        had taken ``elapsed`` seconds."""
         self._print_resume(index, first)
-        return self._em(data, resp, curve, rng, index=index, first=first, path=path)
+        return self._em(
+            data,
+            resp,
+            curve,
+            rng,
+            index=index,
+            first=first,
+            path=path,
+            elapsed=elapsed,
+        )
 
     def _accelerator(self, data):
         """SQUAREM for soft EM, else None. ``"auto"`` jumps only after the

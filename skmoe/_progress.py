@@ -1,10 +1,39 @@
 """Progress lines of a fit, as ``GaussianMixture`` prints them with
 ``verbose``."""
 
+import contextvars
+from contextlib import contextmanager
+
 # The longest time between two progress lines: with costly experts (a
 # boosting model refitted every EM iteration) a line every verbose_interval
 # iterations could come minutes apart.
 _PROGRESS_SECONDS = 10.0
+
+
+# Where a start run in a worker (a thread or a process) keeps its lines: the
+# starts' lines would interleave in threads, and a process's never reach the
+# caller's stdout (a notebook's, a redirected one). The caller prints them,
+# start by start, when the workers are done.
+_BUFFER = contextvars.ContextVar("skmoe_progress_lines", default=None)
+
+
+def _say(line):
+    lines = _BUFFER.get()
+    if lines is None:
+        print(line)
+    else:
+        lines.append(line)
+
+
+@contextmanager
+def kept_lines():
+    """Keep the progress lines printed within, in the list it yields."""
+    lines = []
+    token = _BUFFER.set(lines)
+    try:
+        yield lines
+    finally:
+        _BUFFER.reset(token)
 
 
 class _ProgressMixin:
@@ -12,7 +41,7 @@ class _ProgressMixin:
 
     def _print_start(self, index):
         if self.verbose:
-            print(f"Initialization {index}")
+            _say(f"Initialization {index}")
 
     def _print_iter(self, n_iter, ll, change, seconds):
         # The first iteration, then every verbose_interval iterations or
@@ -27,22 +56,20 @@ class _ProgressMixin:
             or seconds - last >= _PROGRESS_SECONDS
         ):
             self._last_progress = seconds
-            print(
+            _say(
                 f"  Iteration {n_iter}\t log-likelihood {ll:.6f}\t "
                 f"change {change:.3e}\t time {seconds:.3f}s"
             )
 
     def _print_pause(self, n_iter, ll):
         if self.verbose:
-            print(
-                f"Short run ended after {n_iter} iterations. log-likelihood: {ll:.6f}"
-            )
+            _say(f"Short run ended after {n_iter} iterations. log-likelihood: {ll:.6f}")
 
     def _print_resume(self, index, first):
         if self.verbose:
-            print(f"Continuing initialization {index} from iteration {first}")
+            _say(f"Continuing initialization {index} from iteration {first}")
 
     def _print_end(self, converged, ll):
         if self.verbose:
             state = "converged" if converged else "did not converge"
-            print(f"Initialization {state}. log-likelihood: {ll:.6f}")
+            _say(f"Initialization {state}. log-likelihood: {ll:.6f}")
