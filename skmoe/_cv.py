@@ -804,7 +804,9 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
         grown as in the folds (``init_resp``); its parameters are this
         estimator's, with the chosen ``n_experts`` and gate, and as
         ``random_state`` the seed drawn from this estimator's, which every
-        candidate and fold shared.
+        candidate and fold shared. That refit is one start, so its
+        ``start_log_likelihoods_`` holds one curve whatever its ``n_init``,
+        which is this estimator's, for a later ``fit`` of its own.
     n_experts_ : int
         The chosen number of experts, the candidate's ``n_experts``; the
         refitted ``best_estimator_`` holds fewer if it pruned some.
@@ -1180,10 +1182,13 @@ class MixtureOfExpertsClassifierCV(
     Attributes
     ----------
     best_estimator_ : MixtureOfExpertsClassifier
-        The chosen mixture, refitted on all the data; its parameters are
-        this estimator's, with the chosen ``n_experts`` and gate, and as
+        The chosen mixture, refitted on all the data, from responsibilities
+        grown as in the folds (``init_resp``); its parameters are this
+        estimator's, with the chosen ``n_experts`` and gate, and as
         ``random_state`` the seed drawn from this estimator's, which every
-        candidate and fold shared.
+        candidate and fold shared. That refit is one start, so its
+        ``start_log_likelihoods_`` holds one curve whatever its ``n_init``,
+        which is this estimator's, for a later ``fit`` of its own.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_experts_ : int
