@@ -1089,8 +1089,17 @@ class _BaseMixtureOfExperts(
         maps the names the start gave its experts to their names now (a
         pruned expert keeps the name it had)."""
         events = self.__dict__.get("_dead_events", ())
+        final = set(renamed.values())
         for names, shares, n_iter, spared, remaining in events:
-            names = [renamed.get(name, name) for name in names]
+            # A pruned expert has no name now; the name it had may since
+            # have gone to another expert, renamed by position.
+            gone = [n for n in names if n not in renamed and n in final]
+            experts = f"Experts {[renamed.get(name, name) for name in names]}"
+            if gone:
+                experts += (
+                    f" (named as when pruned: {', '.join(gone)} now name other "
+                    "experts, the remaining ones renamed by position)"
+                )
             if remaining is None:
                 action = "re-seeded on the rows the mixture explains worst"
             else:
@@ -1101,7 +1110,7 @@ class _BaseMixtureOfExperts(
                 )
                 action = f"pruned{kept}; {experts_remaining(remaining)}"
             warn(
-                f"Experts {names} received less than min_expert_weight="
+                f"{experts} received less than min_expert_weight="
                 f"{self.min_expert_weight} of the responsibility ({shares}) at "
                 f"iteration {n_iter} and were {action}.",
                 DeadExpertWarning,

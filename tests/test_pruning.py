@@ -5,6 +5,8 @@ once; ``dead_expert="prune"`` then keeps the heaviest, and the mixture is that
 one expert, fitted on every row.
 """
 
+import re
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -155,3 +157,42 @@ def test_when_every_expert_falls_below_the_heaviest_is_kept():
     with pytest.warns(DeadExpertWarning, match=r"\(expert0, the heaviest, was kept\)"):
         moe.fit(X, y_reg, init_resp=even)
     assert len(moe.experts_) == 1
+
+
+def test_a_pruned_experts_name_taken_by_a_survivor_is_said_so():
+    # The experts left are renamed by position: the warning named pruned
+    # experts 'expert0' and 'expert2', names that then belonged to two of
+    # the experts kept, without saying so.
+    import warnings
+
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(400, 2))
+    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
+    y = y + 0.3 * rng.standard_normal(400)
+    moe = MixtureOfExpertsRegressor(
+        n_experts=6,
+        dead_expert="prune",
+        min_expert_weight=0.12,
+        n_init=1,
+        random_state=0,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        moe.fit(X, y)
+    pruned = [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, DeadExpertWarning) and "pruned" in str(w.message)
+    ]
+    named = [
+        name
+        for message in pruned
+        for name in re.findall(r"'(expert\d+)'", message.split(" received")[0])
+    ]
+    taken = sorted(set(named) & set(moe.named_experts_))
+    assert taken  # the case at hand: a pruned name now names a kept expert
+    for name in taken:
+        assert any(
+            "named as when pruned: " in message and name in message.split("(")[1]
+            for message in pruned
+        )
