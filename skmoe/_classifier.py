@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
@@ -35,7 +36,10 @@ class ScoredAsFitted:
         As :meth:`sklearn.base.ClassifierMixin.score`, with ``y`` read as
         ``fit`` reads it: an object array of numbers (a pandas column of ints
         stored as objects) holds numbers, as the predictions do, and
-        cross-validation by the default scorer works on such labels.
+        cross-validation by the default scorer works on such labels. Named
+        scorers (``scoring="accuracy"``) use scikit-learn's metrics, which
+        do not read them, and score NaN; ``fit`` warns of it
+        (``DataConversionWarning``), and ``y.astype(int)`` avoids it.
 
         Parameters
         ----------
@@ -58,7 +62,10 @@ class ScoredAsFitted:
         >>> rng = np.random.RandomState(0)
         >>> X = rng.normal(size=(100, 2))
         >>> y = (X[:, 0] > 0).astype(int).astype(object)  # ints as objects
-        >>> clf = MixtureOfExpertsClassifier(n_init=1, random_state=0).fit(X, y)
+        >>> import warnings
+        >>> with warnings.catch_warnings():  # the DataConversionWarning above
+        ...     warnings.simplefilter("ignore")
+        ...     clf = MixtureOfExpertsClassifier(n_init=1, random_state=0).fit(X, y)
         >>> bool(clf.score(X, y) > 0.9)
         True
         """
@@ -412,7 +419,7 @@ class MixtureOfExpertsClassifier(
         return LogisticRegression()
 
     def _check_target(self, X, y, sample_weight):
-        y = _uniform_labels(y)
+        y = _uniform_labels(y, at_fit=True)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         y_index = np.searchsorted(self.classes_, y)
@@ -712,13 +719,16 @@ class MixtureOfExpertsClassifier(
         return self._expert_probas(Xe)
 
 
-def _uniform_labels(y):
+def _uniform_labels(y, at_fit=False):
     """Class labels of one kind: strings, booleans or numbers.
 
     An object array of numbers (Python and numpy ints mixed, say) becomes a
     numeric array, which scikit-learn's target checks accept; labels that mix
     kinds, or are missing, get an error that says so instead of a failed sort
-    deep inside numpy.
+    deep inside numpy. ``at_fit``, such a conversion warns: scikit-learn's
+    metrics read the same labels as of an unknown type, so a named scorer
+    (``scoring="accuracy"`` in a search) fails on them, and a search would
+    choose among NaN scores.
     """
     y = np.asarray(y)
     if y.dtype.kind != "O":
@@ -738,6 +748,16 @@ def _uniform_labels(y):
             "example y.astype(str)."
         )
     if kinds <= {"numbers", "booleans"}:
+        if at_fit:
+            warn(
+                "y holds numbers stored as objects (dtype object). The mixture "
+                "reads them as numbers, but scikit-learn's metrics do not: they "
+                "see labels of an unknown type, so a named scorer (scoring="
+                "'accuracy' or 'neg_log_loss' in cross_validate or GridSearchCV) "
+                "fails on them and scores NaN. Convert them first, for example "
+                "y.astype(int).",
+                DataConversionWarning,
+            )
         return np.array(values)
     return y
 

@@ -438,7 +438,7 @@ class _BaseMixtureOfExpertsCV(
         )
         y = column_or_1d(y, warn=True)
         if is_classifier(self):
-            y = _uniform_labels(y)  # as the mixtures' fit reads labels
+            y = _uniform_labels(y, at_fit=True)  # as the mixtures' fit reads labels
         weights = check_sample_weight(sample_weight, X)
         self._check_target(y)
         # A DataFrame reaches the candidates as it is (column selectors may
