@@ -367,7 +367,7 @@ def naming(name, expert, n_iter=None):
         raise same_type_error(exc, message) from exc
 
 
-def check_output(values, shape, what, allow=None):
+def check_output(values, shape, what, allow=None, largest=None):
     """``values`` as a float64 array of ``shape``, finite; else ExpertOutputError.
 
     Parameters
@@ -382,6 +382,10 @@ def check_output(values, shape, what, allow=None):
     allow : {None, "-inf"}, default=None
         ``"-inf"`` accepts minus infinity (a log-likelihood of an impossible
         row), never NaN or plus infinity.
+    largest : float, default=None
+        The largest magnitude accepted: beyond ``SAFE_MAGNITUDE`` a
+        prediction's squared residual overflows, and the likelihood would be
+        NaN with no expert to blame.
 
     Returns
     -------
@@ -403,6 +407,14 @@ def check_output(values, shape, what, allow=None):
         raise ExpertOutputError(
             f"{n_bad} of {shape[0]} rows have NaN or infinite {what}; an expert "
             "must return finite values."
+        )
+    if largest is not None and np.any(np.abs(values) > largest):
+        n_big = np.count_nonzero(np.abs(values) > largest)
+        raise ExpertOutputError(
+            f"{n_big} of {shape[0]} rows have {what} beyond {largest:.0e} in "
+            f"magnitude (up to {np.abs(values).max():.3g}), where the "
+            "likelihood's squared residuals overflow; an expert's predictions, "
+            "as y, must lie within it."
         )
     return values
 

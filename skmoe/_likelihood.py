@@ -13,6 +13,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.utils.extmath import softmax
 
 from ._estimators import as_trained, check_output, check_proba
+from ._validation import SAFE_MAGNITUDE
 from .exceptions import ExpertOutputError
 
 # Smallest probability a classifier expert may give the observed class, so a
@@ -33,7 +34,10 @@ def predict_mean(expert, X):
         if np.all(np.isfinite(mean)):
             return mean
     return check_output(
-        expert.predict(as_trained(expert, X)), (X.shape[0],), "predictions"
+        expert.predict(as_trained(expert, X)),
+        (X.shape[0],),
+        "predictions",
+        largest=SAFE_MAGNITUDE,
     )
 
 
@@ -94,7 +98,7 @@ def predict_mean_and_var(expert, X):
     # (with it, it would ask for a request, as for metadata).
     with config_context(enable_metadata_routing=False):
         mean, std = expert.predict(as_trained(expert, X), return_std=True)
-    mean = check_output(mean, (X.shape[0],), "predictions")
+    mean = check_output(mean, (X.shape[0],), "predictions", largest=SAFE_MAGNITUDE)
     std = check_output(std, (X.shape[0],), "standard deviations")
     if np.any(std < 0):
         raise ExpertOutputError("it returned negative standard deviations.")

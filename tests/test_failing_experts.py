@@ -61,6 +61,8 @@ class FaultyRegressor(Faulty, LinearRegression):
             prediction = np.column_stack([prediction, prediction])
         elif self.how == "predict raises":
             raise ArithmeticError("cannot predict")
+        elif self.how == "huge":  # finite, but a diverged model's size
+            prediction = prediction * 1e160
         return prediction
 
 
@@ -199,8 +201,11 @@ def test_classifier_expert_raising_in_fit_at_iteration_5(clf_data):
             r"expected \(60,\)",
         ),
         ("two columns", ValueError, r"its predictions have shape \(60, 2\)"),
+        # Finite: their squared residuals overflowed, and the fit failed with
+        # a NaN log-likelihood that named no expert.
+        ("huge", ValueError, r"60 of 60 rows have predictions beyond 1e\+150"),
     ],
-    ids=["nan", "inf", "short", "two columns"],
+    ids=["nan", "inf", "short", "two columns", "huge"],
 )
 def test_regression_expert_with_bad_output(reg_data, how, error, match):
     model = MixtureOfExpertsRegressor(
