@@ -6,6 +6,7 @@ pass; threads (``processes=False``) keep it quick, and one test runs worker
 processes so that what travels (the model, the passes' plans) must pickle.
 """
 
+import re
 import subprocess
 import sys
 import warnings
@@ -574,6 +575,31 @@ def test_a_column_vector_y_is_read_as_in_memory(client):
             chunked(X), chunked(y[:, None])
         )
     assert_same_fit(in_memory, out_of_core, X, y)
+
+
+def test_a_continued_start_prints_as_in_memory(client, capsys):
+    # Out of core the leader's short run is replayed from its seed to go on;
+    # it printed "Initialization 1" again and its first iterations twice.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(600, 2))
+    regime = np.digitize(X[:, 0], [-1, 1])
+    coef = np.array([[1.0, 2.0, -1.0], [-1.0, -1.0, 2.0], [0.5, 0.0, -3.0]])
+    y = coef[regime, 0] + (coef[regime, 1:] * X).sum(axis=1)
+    y = y + 0.3 * rng.standard_normal(600)
+    kw = dict(n_experts=3, init_max_iter=5, random_state=0, verbose=1)
+
+    def printed():
+        out = capsys.readouterr().out
+        return re.sub(r"\ttime [\d.]+s", "", out).splitlines()
+
+    plain(MixtureOfExpertsRegressor(**kw)).fit(X, y)
+    in_memory = printed()
+    MixtureOfExpertsRegressor(**kw).fit(chunked(X, 200), chunked(y, 200))
+    out_of_core = printed()
+    assert any(line.startswith("Continuing initialization") for line in in_memory)
+    assert [line.split("\t")[0] for line in out_of_core] == [
+        line.split("\t")[0] for line in in_memory
+    ]
 
 
 def test_bad_data_is_refused_and_the_model_left_as_it_was(client):

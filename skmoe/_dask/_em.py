@@ -83,12 +83,18 @@ class _EM:
 
     # -- one start --
 
-    def run(self, rng, index=0, budget=None):
+    def run(self, rng, index=0, budget=None, replay=0):
+        """Start number ``index``, to convergence or for ``budget``
+        iterations; ``replay`` iterations of it were run before (a short run
+        replayed from its seed to continue it) and are not printed again."""
         from .._estimators import seeded_clone
 
         model = self.model
         n_experts = len(self.templates)
-        _progress(model, "_print_start", index)
+        if replay:
+            _progress(model, "_print_resume", index, replay + 1)
+        else:
+            _progress(model, "_print_start", index)
         started = time.perf_counter()
         source = self.initial_source(rng, index)
         experts = [seeded_clone(t, rng) for t in self.templates]
@@ -124,7 +130,8 @@ class _EM:
             )
             curve.append(ll)
             seconds = time.perf_counter() - started
-            _progress(model, "_print_iter", n_iter, ll, ll - previous, seconds)
+            if n_iter > replay:
+                _progress(model, "_print_iter", n_iter, ll, ll - previous, seconds)
             self.n_iter = n_iter
             self.expert_weights = stats["expert_weight"] / self.total
             if len(self.experts) == 1:

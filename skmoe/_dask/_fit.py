@@ -405,11 +405,11 @@ def _run_starts(model, em):
     budget = model._short_run_budget(len(seeds))
     logistic = dict(em.ctx.logistic)
 
-    def run(index, budget):
+    def run(index, budget, replay=0):
         em.ctx.logistic = dict(logistic)  # pruning re-indexes it within a start
         seed = seeds[index]
         start_rng = rng if seed is None else check_random_state(seed)
-        return em.run(start_rng, index, budget)
+        return em.run(start_rng, index, budget, replay)
 
     runs = [run(index, budget) for index in range(len(seeds))]
     best = best_run(runs)
@@ -419,7 +419,7 @@ def _run_starts(model, em):
         # data it repeats are budget out of the whole run. A leader that
         # ends below where another start paused (after a re-seed) hands
         # on, as in memory.
-        runs[best] = run(best, None)
+        runs[best] = run(best, None, replay=budget)
         best = best_run(runs)
     return runs
 
