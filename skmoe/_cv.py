@@ -64,6 +64,7 @@ from ._cv_path import (
     check_grid,
     chosen_candidate,
     cv_results,
+    iter_is_self,
     refit_path,
     score_path,
     split_features,  # noqa: F401 (imported from here by tests)
@@ -89,6 +90,14 @@ def _take(X, rows):
     """Rows of an array, a sparse matrix or a DataFrame (pandas, polars,
     pyarrow; kept as it is)."""
     return _safe_indexing(X, rows)
+
+
+def _holds_estimators(value):
+    """Whether a parameter's value is an estimator, or a list of them (or of
+    ``(name, estimator)`` pairs)."""
+    if isinstance(value, (list, tuple)):
+        return any(_holds_estimators(v) for v in value)
+    return hasattr(value, "get_params")
 
 
 def _constraints(mixture_class):
@@ -154,6 +163,12 @@ def _check_fold_size(splits, sample_weight, ks):
         (int(np.count_nonzero(sample_weight[train] > 0)), i)
         for i, (train, _) in enumerate(splits)
     )
+    if fewest < 2:
+        raise ValueError(
+            f"split {split} of cv trains on {fewest} row of positive weight; "
+            "every candidate needs at least 2. Use fewer folds (more training "
+            "rows each)."
+        )
     if max(ks) > fewest:
         raise ValueError(
             f"n_experts_grid asks for up to {max(ks)} experts, but split {split} "
@@ -230,7 +245,12 @@ class _BaseMixtureOfExpertsCV(
         """An unfitted mixture for one candidate; without ``restarts`` it
         runs one start (EM then begins at given responsibilities, where
         every start would begin)."""
-        params = self._passed_on()
+        # Its own copies of the expert and gate templates, as GridSearchCV's
+        # best_estimator_ has: shared, a set_params on one changed the other.
+        params = {
+            name: clone(value, safe=False) if _holds_estimators(value) else value
+            for name, value in self._passed_on().items()
+        }
         params.update(n_experts=n_experts, random_state=seed)
         if params.get("top_k") is not None:
             # The grid's smaller candidates (one expert) have fewer experts.
@@ -687,6 +707,8 @@ class _BaseMixtureOfExpertsCV(
         try:
             # The tags of the candidates: NaN only where every one takes it
             # (a single expert has no gate to refuse it).
+            if iter_is_self(self.n_experts_grid):
+                raise TypeError  # reading it would empty it: fit says why
             mixtures = [self._mixture(k, None, None) for k in set(self.n_experts_grid)]
             tags.input_tags.sparse = get_tags(mixtures[0]).input_tags.sparse
             tags.input_tags.allow_nan = all(
@@ -800,13 +822,15 @@ class MixtureOfExpertsRegressorCV(RegressorMixin, _BaseMixtureOfExpertsCV):
     Attributes
     ----------
     best_estimator_ : MixtureOfExpertsRegressor
-        The chosen mixture, refitted on all the data, from responsibilities
-        grown as in the folds (``init_resp``); its parameters are this
-        estimator's, with the chosen ``n_experts`` and gate, and as
-        ``random_state`` the seed drawn from this estimator's, which every
-        candidate and fold shared. That refit is one start, so its
-        ``start_log_likelihoods_`` holds one curve whatever its ``n_init``,
-        which is this estimator's, for a later ``fit`` of its own.
+        The chosen mixture, refitted on all the data as in the folds: the
+        grid's first candidate (fewest experts, first penalty) from the
+        mixture's own starts, every later one as one start from
+        responsibilities grown from the one before (``init_resp``), so its
+        ``start_log_likelihoods_`` then holds one curve whatever its
+        ``n_init`` (which stays this estimator's, for a later ``fit`` of its
+        own). Its parameters are this estimator's, with the chosen
+        ``n_experts`` and gate, and as ``random_state`` the seed drawn from
+        this estimator's, which every candidate and fold shared.
     n_experts_ : int
         The chosen number of experts, the candidate's ``n_experts``; the
         refitted ``best_estimator_`` holds fewer if it pruned some.
@@ -1102,7 +1126,9 @@ class MixtureOfExpertsClassifierCV(
 
     Every candidate ``(n_experts, gate__alpha)`` is scored by the mean
     held-out log-likelihood per row (the negative log-loss of
-    ``predict_proba``) over stratified folds; by default the fewest experts
+    ``predict_proba``, but with each expert's probabilities floored at 1e-12
+    as ``log_likelihood`` floors them, so that a row an expert deems
+    impossible costs 27.6 nats, not infinity) over stratified folds; by default the fewest experts
     within one standard error of the best mean are refitted on all the data
     as ``best_estimator_``, which ``predict``, ``predict_proba``,
     ``score`` and ``gate_proba`` use. Candidates start from each other within
@@ -1182,13 +1208,15 @@ class MixtureOfExpertsClassifierCV(
     Attributes
     ----------
     best_estimator_ : MixtureOfExpertsClassifier
-        The chosen mixture, refitted on all the data, from responsibilities
-        grown as in the folds (``init_resp``); its parameters are this
-        estimator's, with the chosen ``n_experts`` and gate, and as
-        ``random_state`` the seed drawn from this estimator's, which every
-        candidate and fold shared. That refit is one start, so its
-        ``start_log_likelihoods_`` holds one curve whatever its ``n_init``,
-        which is this estimator's, for a later ``fit`` of its own.
+        The chosen mixture, refitted on all the data as in the folds: the
+        grid's first candidate (fewest experts, first penalty) from the
+        mixture's own starts, every later one as one start from
+        responsibilities grown from the one before (``init_resp``), so its
+        ``start_log_likelihoods_`` then holds one curve whatever its
+        ``n_init`` (which stays this estimator's, for a later ``fit`` of its
+        own). Its parameters are this estimator's, with the chosen
+        ``n_experts`` and gate, and as ``random_state`` the seed drawn from
+        this estimator's, which every candidate and fold shared.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_experts_ : int

@@ -75,6 +75,25 @@ class PathScores(NamedTuple):
 # ---- the grid ----------------------------------------------------------------
 
 
+def _refuse_iterator(grid, name, allowed):
+    """Refuse a one-pass iterator (a generator): a parameter is read at
+    every fit, by ``get_tags`` and by ``clone``, and it would be empty after
+    the first."""
+    if iter_is_self(grid):
+        raise TypeError(
+            f"{name!r} must be {allowed}, not an iterator that can be read only "
+            f"once; got {grid!r}. Pass a list or a tuple (list({name}))."
+        )
+
+
+def iter_is_self(value):
+    """Whether ``value`` is its own iterator (a generator, ``iter(list)``)."""
+    try:
+        return iter(value) is value
+    except TypeError:
+        return False
+
+
 def check_grid(n_experts_grid, alphas):
     """Validate the grids; return them in path order.
 
@@ -92,6 +111,9 @@ def check_grid(n_experts_grid, alphas):
     alphas : list of float or None
         Decreasing.
     """
+    _refuse_iterator(
+        n_experts_grid, "n_experts_grid", "a non-empty sequence of ints >= 1"
+    )
     try:
         ks = list(n_experts_grid)
     except TypeError:
@@ -115,6 +137,9 @@ def check_grid(n_experts_grid, alphas):
         )
     if alphas is None:
         return sorted(int(k) for k in ks), None
+    _refuse_iterator(
+        alphas, "alphas", "None or a non-empty sequence of non-negative floats"
+    )
     try:
         values = list(alphas)
     except TypeError:

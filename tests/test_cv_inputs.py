@@ -14,6 +14,7 @@ from sklearn.model_selection import (
     KFold,
     StratifiedGroupKFold,
     StratifiedKFold,
+    TimeSeriesSplit,
 )
 
 from skmoe import MixtureOfExpertsClassifierCV, MixtureOfExpertsRegressorCV
@@ -466,3 +467,47 @@ def test_transform_is_the_chosen_mixtures_in_a_pipeline(cls):
     assert pipe[:-1].get_feature_names_out().tolist() == [
         f"{type(best).__name__.lower()}_{name}" for name in best._expert_names
     ]
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_best_estimator_holds_its_own_templates(cls):
+    # It shared the expert and gate objects with the CV estimator: a
+    # set_params on one changed the other's parameters (a fitted
+    # best_estimator_ then said experts__C=100, fitted with C=1).
+    from skmoe import SoftmaxGate
+
+    X, y = data_for(cls)
+    expert = (
+        LinearRegression()
+        if cls is MixtureOfExpertsRegressorCV
+        else (LogisticRegression())
+    )
+    for alphas in (None, (1e-2,)):
+        params = {**SMALL, "alphas": alphas}
+        cv = cls(expert, gate=SoftmaxGate(alpha=0.01), cv=3, **params).fit(X, y)
+        best = cv.best_estimator_
+        given = cv.get_params(deep=True)["experts__fit_intercept"]
+        cv.set_params(experts__fit_intercept=not given)
+        assert best.get_params(deep=True)["experts__fit_intercept"] is given
+        best.set_params(gate__alpha=5.0)
+        assert cv.gate.alpha == 0.01
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+@pytest.mark.parametrize("name", ["n_experts_grid", "alphas"])
+def test_a_grid_read_only_once_is_refused_by_name(cls, name):
+    # A generator worked for one fit, then was empty (its second fit, or a
+    # fit after get_tags, said the grid was invalid).
+    X, y = data_for(cls)
+    values = (1, 2) if name == "n_experts_grid" else (1e-2, 1e-3)
+    estimator = cls(cv=3, **{**SMALL, name: (v for v in values)})
+    with pytest.raises(TypeError, match=rf"'{name}' must be .*not an iterator"):
+        estimator.fit(X, y)
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES)
+def test_a_split_training_on_one_row_is_refused_by_name(cls):
+    X, y = data_for(cls)
+    X, y = X[:12], y[:12]
+    with pytest.raises(ValueError, match="split 0 of cv trains on 1 row"):
+        cls(cv=TimeSeriesSplit(11), **SMALL).fit(X, y)
