@@ -1128,8 +1128,9 @@ class MixtureOfExpertsClassifierCV(
     held-out log-likelihood per row (the negative log-loss of
     ``predict_proba``, but with each expert's probabilities floored at 1e-12
     as ``log_likelihood`` floors them, so that a row an expert deems
-    impossible costs 27.6 nats, not infinity) over stratified folds; by default the fewest experts
-    within one standard error of the best mean are refitted on all the data
+    impossible costs 27.6 nats, not infinity) over stratified folds; by
+    default the fewest experts within one standard error of the best mean
+    are refitted on all the data
     as ``best_estimator_``, which ``predict``, ``predict_proba``,
     ``score`` and ``gate_proba`` use. Candidates start from each other within
     a fold, as in

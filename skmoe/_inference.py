@@ -451,7 +451,10 @@ class _InferenceMixin(TransformerMixin):
         log_likelihood : ndarray of shape (n_samples,)
             ``log sum_i g_i(x) p_i(y | x)``. Its weighted mean over the training
             data is ``log_likelihood_`` without cross-fitting; with it,
-            ``log_likelihood_`` is the penalised value EM recorded, lower.
+            ``log_likelihood_`` is the penalised value EM recorded, lower. A
+            classifier's expert probabilities ``p_i`` are floored at 1e-12,
+            as in EM (a row that every expert deems impossible costs 27.6
+            nats, where ``predict_log_proba`` gives minus infinity).
 
         Examples
         --------

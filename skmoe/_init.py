@@ -182,13 +182,27 @@ def soften(labels, n_experts):
     return resp
 
 
+# Log-likelihoods equal but for rounding (rows an expert predicts alike: a
+# labels-only expert's log(1 - 1e-4) on every row it gets right) differ in
+# their last bits with the order of the sums behind them, so with row order
+# and rows of weight 0. Cut on values rounded to this many decimals, so that
+# such rows stay together.
+_TIE_DECIMALS = 9
+
+
+def tied(log_norm):
+    """``log_norm`` rounded so that values equal but for rounding are equal."""
+    return np.round(log_norm, _TIE_DECIMALS)
+
+
 def reseed(resp, dead, log_norm, sample_weight):
     """Give each dead expert a share of the rows the mixture explains worst.
 
     Dead expert ``k`` gets the rows whose log-likelihood lies between the
     weighted ``k / M`` and ``(k + 1) / M`` quantiles, softened as at the start.
-    Cutting at quantile values (not row positions) keeps equal rows together,
-    so a weight of ``k`` still acts as ``k`` repeated rows.
+    Cutting at quantile values (not row positions) keeps equal rows together
+    (equal up to rounding: see :func:`tied`), so a weight of ``k`` still acts
+    as ``k`` repeated rows, and the rows' order does not matter.
 
     Parameters
     ----------
@@ -204,6 +218,7 @@ def reseed(resp, dead, log_norm, sample_weight):
     """
     resp = resp.copy()
     n_experts = resp.shape[1]
+    log_norm = tied(log_norm)
     order = np.argsort(log_norm, kind="stable")
     position = np.cumsum(sample_weight[order]) / sample_weight.sum()
     cuts = [-np.inf]

@@ -146,3 +146,38 @@ def test_probabilities_never_exceed_one():
     assert proba.max() <= 1.0
     assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-15)
     assert np.isfinite(log_loss(y, moe.predict_proba(X), labels=[0, 1]))
+
+
+def test_weights_stay_repeated_rows_through_a_reseed_of_labels_only_experts():
+    # A labels-only expert gives every row it gets right log(1 - 1e-4),
+    # equal but for rounding; the re-seed's cut split such rows by the order
+    # of the sums (row order, rows of weight 0): repeated rows shuffled gave
+    # probabilities 0.84 apart, and scikit-learn's own weight check failed.
+    import warnings
+
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.utils.estimator_checks import (
+        check_sample_weight_equivalence_on_dense_data,
+    )
+
+    rng = np.random.RandomState(42)  # check_sample_weight_equivalence's data
+    X = rng.rand(15, 30)
+    y = rng.randint(0, 3, size=15)
+    weight = rng.randint(0, 5, size=15)
+    X_rep, y_rep = X.repeat(weight, axis=0), y.repeat(weight)
+    perm = np.random.RandomState(3).permutation(len(y_rep))
+
+    def fit(*args, **kwargs):
+        model = MixtureOfExpertsClassifier(RidgeClassifier(), random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the re-seeds it reports
+            return model.fit(*args, **kwargs)
+
+    repeated = fit(X_rep, y_rep).predict_proba(X)
+    assert_allclose(fit(X, y, sample_weight=weight).predict_proba(X), repeated)
+    assert_allclose(fit(X_rep[perm], y_rep[perm]).predict_proba(X), repeated)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_sample_weight_equivalence_on_dense_data(
+            "moe", MixtureOfExpertsClassifier(RidgeClassifier(), n_init=1)
+        )

@@ -10,7 +10,7 @@ from sklearn.base import clone
 
 from .._fast_mstep import EM_NEWTON_STEPS, supports_fast_mstep
 from .._gating import EM_GATE_STEPS, SoftmaxGate
-from .._init import start_rule, weighted_kmeans, y_factor_of
+from .._init import start_rule, tied, weighted_kmeans, y_factor_of
 from .._objective import penalty_per_weight
 from ._checks import _expert_kind
 from ._solvers import (
@@ -359,6 +359,7 @@ def _progress(model, printer, *args):
 
 def _weighted_cuts(log_norm, weight, n_dead, n_experts):
     """Cut values of :func:`skmoe._init.reseed`, on a sample of rows."""
+    log_norm = tied(log_norm)
     order = np.argsort(log_norm, kind="stable")
     position = np.cumsum(weight[order]) / weight.sum()
     cuts = [-np.inf]

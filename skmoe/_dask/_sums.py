@@ -5,7 +5,7 @@ experts and the loss, gradient and Hessian of the Newton solvers."""
 import numpy as np
 
 from .._gating import _hessian
-from .._init import _INIT_SOFTENING, _sq_distances
+from .._init import _INIT_SOFTENING, _sq_distances, tied
 from .._math import gaussian_log_prob, log_responsibilities, log_softmax
 from ._blocks import _sample_mask, _weights, as_floats
 
@@ -190,6 +190,7 @@ def _reseed(resp, log_norm, dead, cuts):
     """Hand dead expert ``dead[k]`` the rows whose log-likelihood lies between
     ``cuts[k]`` and ``cuts[k + 1]`` (the worst explained first), in place."""
     n_experts = resp.shape[1]
+    log_norm = tied(log_norm)
     for k, i in enumerate(dead):
         rows = (log_norm > cuts[k]) & (log_norm <= cuts[k + 1])
         resp[rows] = _INIT_SOFTENING / n_experts
