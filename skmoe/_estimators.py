@@ -301,18 +301,29 @@ def _warm_start_params(estimator):
 def warm_start_for_em(experts):
     """Set ``warm_start`` for EM's refits: on where the expert continues from
     its previous solution (:func:`can_warm_start`), off wherever else it is
-    on. An ensemble's warm start keeps its fitted members and only adds new
-    ones (or none): an expert given ``warm_start=True`` stopped learning
-    after its first M-step."""
+    on, in a Pipeline's steps too. An ensemble's warm start keeps its fitted
+    members and only adds new ones (or none): an expert given
+    ``warm_start=True`` stopped learning after its first M-step."""
     for expert in experts:
         if is_fixed(expert):
             continue  # never refitted, and a frozen model refuses set_params
         if can_warm_start(expert):
             expert.set_params(warm_start=True)
             continue
-        on = [key for key, value in _warm_start_params(expert).items() if value is True]
-        if on:
-            expert.set_params(**dict.fromkeys(on, False))
+        params = expert.get_params(deep=True)
+        off = [
+            key
+            for key, value in _warm_start_params(expert).items()
+            if value is True and not can_warm_start(_owner(expert, params, key))
+        ]
+        if off:
+            expert.set_params(**dict.fromkeys(off, False))
+
+
+def _owner(expert, params, key):
+    """The estimator whose parameter ``key`` is (``expert`` or a step)."""
+    prefix = key.rpartition("__")[0]
+    return params[prefix] if prefix else expert
 
 
 def give_back_warm_start(experts, templates):

@@ -1292,3 +1292,23 @@ def test_an_ensemble_given_warm_start_keeps_learning(in_pipeline):
     assert_array_equal(given.predict(X), cold.predict(X))
     key = "gradientboostingregressor__warm_start" if in_pipeline else "warm_start"
     assert all(expert.get_params()[key] is True for expert in given.experts_)
+
+
+def test_em_turns_off_only_the_warm_starts_that_would_freeze():
+    # A linear step's warm start continues from its last solution, as EM
+    # wants; an ensemble step's keeps its members and would freeze.
+    from sklearn.ensemble import GradientBoostingRegressor
+    from sklearn.linear_model import SGDRegressor
+
+    from skmoe._estimators import give_back_warm_start, warm_start_for_em
+
+    linear = make_pipeline(StandardScaler(), SGDRegressor(warm_start=True))
+    boosted = make_pipeline(
+        StandardScaler(), GradientBoostingRegressor(warm_start=True)
+    )
+    experts = [clone(linear), clone(boosted)]
+    warm_start_for_em(experts)
+    assert experts[0].get_params()["sgdregressor__warm_start"] is True
+    assert experts[1].get_params()["gradientboostingregressor__warm_start"] is False
+    give_back_warm_start(experts, [linear, boosted])
+    assert experts[1].get_params()["gradientboostingregressor__warm_start"] is True
