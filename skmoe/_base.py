@@ -51,6 +51,7 @@ from ._diagnostics import (
     small_experts,
 )
 from ._estimators import (
+    cold_where_it_freezes,
     copy_sharing_frozen,
     give_back_warm_start,
     same_type_error,
@@ -633,7 +634,10 @@ class _BaseMixtureOfExperts(
                 gate.set_params(balance=self.balance)
             # EM refits the gate every iteration; start from the last solution.
             return gate.set_params(warm_start=True)
-        return seeded_clone(self.gate, rng)
+        # An ensemble's warm start keeps its members: the gate would freeze.
+        gate = seeded_clone(self.gate, rng)
+        cold_where_it_freezes(gate)
+        return gate
 
     # ---- warm starts -------------------------------------------------------
 
@@ -1141,6 +1145,8 @@ class _BaseMixtureOfExperts(
         template_of = dict(zip(names, templates, strict=True))
         given = [template_of[n] for n in self._expert_names]
         give_back_warm_start(self.experts_, given)
+        if self.gate_ is not None and not isinstance(self.gate_, SoftmaxGate):
+            give_back_warm_start([self.gate_], [self.gate])
         self.experts_ = with_frozen_shared(self.experts_, given)
         if "_parent_noise" not in self.__dict__:  # else the parent's EM goes on
             share_noise_estimate(self.experts_, None)

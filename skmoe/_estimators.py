@@ -27,6 +27,7 @@ from .rules import RuleExpert
 __all__ = [
     "ExpertOutputError",
     "can_warm_start",
+    "cold_where_it_freezes",
     "check_output",
     "check_proba",
     "fit_mode",
@@ -309,15 +310,21 @@ def warm_start_for_em(experts):
             continue  # never refitted, and a frozen model refuses set_params
         if can_warm_start(expert):
             expert.set_params(warm_start=True)
-            continue
-        params = expert.get_params(deep=True)
-        off = [
-            key
-            for key, value in _warm_start_params(expert).items()
-            if value is True and not can_warm_start(_owner(expert, params, key))
-        ]
-        if off:
-            expert.set_params(**dict.fromkeys(off, False))
+        else:
+            cold_where_it_freezes(expert)
+
+
+def cold_where_it_freezes(estimator):
+    """Turn off the warm starts of ``estimator`` (and its steps) that would
+    freeze it: all but those of :func:`can_warm_start` estimators."""
+    params = estimator.get_params(deep=True)
+    off = [
+        key
+        for key, value in _warm_start_params(estimator).items()
+        if value is True and not can_warm_start(_owner(estimator, params, key))
+    ]
+    if off:
+        estimator.set_params(**dict.fromkeys(off, False))
 
 
 def _owner(expert, params, key):

@@ -776,6 +776,22 @@ def check_gate(gate):
             "(directly, or in the last step of a Pipeline): the gate learns "
             "from responsibilities as row weights."
         )
+    weighted = {
+        key: value
+        for key, value in gate.get_params(deep=True).items()
+        if (key == "class_weight" or key.endswith("__class_weight"))
+        and value is not None
+    }
+    if weighted:
+        key, value = next(iter(weighted.items()))
+        raise ValueError(
+            f"The gate ({type(gate).__name__}) has {key}={value!r}, but its "
+            "classes are the experts, weighted by their responsibilities: a "
+            "class weight rescales an expert's responsibilities, so the gate's "
+            "fit is no longer EM's M-step (the likelihood wanders and EM may "
+            "not converge). Leave class_weight=None; to keep experts from "
+            "being starved, use the mixture's balance."
+        )
     columns = column_names_selected(gate)
     if columns is not None:
         raise ValueError(
@@ -869,22 +885,43 @@ def fit_gate(gate, X, resp, sample_weight, params=None, design=None):
         # as the Pipeline alone would fit them; the last step to the copies.
         *_, (_, last) = gate.steps
         Xt = gate[:-1].fit_transform(X)
-        X_rep, y_rep, weight, _ = _replicate(Xt, resp, sample_weight, {})
+        X_rep, y_rep, weight, _ = _replicate(
+            Xt, resp, sample_weight, {}, every_label=_warm_starts(gate)
+        )
         fit_weighted(last, X_rep, y_rep, weight, fit_mode(last))
         return gate
-    X_rep, y_rep, weight, params = _replicate(X, resp, sample_weight, params or {})
+    X_rep, y_rep, weight, params = _replicate(
+        X, resp, sample_weight, params or {}, every_label=_warm_starts(gate)
+    )
     return fit_weighted(gate, X_rep, y_rep, weight, mode, params)
 
 
-def _replicate(X, resp, sample_weight, params):
+def _warm_starts(gate):
+    """Whether ``gate`` (or a step of it) continues from its last fit, which
+    needs the same classes at every fit."""
+    return any(
+        value is True
+        for key, value in gate.get_params(deep=True).items()
+        if key == "warm_start" or key.endswith("__warm_start")
+    )
+
+
+def _replicate(X, resp, sample_weight, params, every_label=False):
     """Each row of ``X`` once per expert, copy ``i`` labelled ``i`` and
-    weighted ``sample_weight * resp[:, i]``; copies of weight 0 left out.
-    Returns ``(X_rep, y_rep, weight, params)``, sample-aligned ``params``
-    replicated with the rows."""
+    weighted ``sample_weight * resp[:, i]``; copies of weight 0 left out,
+    but with ``every_label`` one of each expert that has no other, so that
+    a warm-started gate sees the same classes at every fit (hard EM can
+    leave an expert without rows for an iteration). Returns
+    ``(X_rep, y_rep, weight, params)``, sample-aligned ``params`` replicated
+    with the rows."""
     n_samples = resp.shape[0]
     weight = (resp * sample_weight[:, np.newaxis]).T.ravel()
     # Copy k of row t sits at k * n + t; index once, so X is copied only once.
-    kept = np.flatnonzero(weight > 0)
+    positive = weight > 0
+    if every_label:
+        by_expert = positive.reshape(resp.shape[1], n_samples)
+        positive[np.flatnonzero(~by_expert.any(axis=1)) * n_samples] = True
+    kept = np.flatnonzero(positive)
     rows = kept % n_samples
     return (
         # By position in any container: a Pipeline gate's first steps may
@@ -940,7 +977,7 @@ def gate_log_proba(gate, X, n_experts):
         return log_softmax(X @ gate.coef_.T + gate.intercept_)
     if isinstance(gate, SoftmaxGate):
         return gate._log_proba(X)
-    classes = np.asarray(gate.classes_, dtype=int)
+    classes = _gate_classes(gate, n_experts)
     try:
         proba = check_proba(gate.predict_proba(X), (X.shape[0], len(classes)))
     except ExpertOutputError as exc:
@@ -951,6 +988,28 @@ def gate_log_proba(gate, X, n_experts):
     aligned[:, classes] = proba
     aligned = np.maximum(aligned, PROBA_FLOOR)
     return np.log(aligned / aligned.sum(axis=1, keepdims=True))
+
+
+def _gate_classes(gate, n_experts):
+    """A fitted gate's ``classes_`` as expert indices, (k,) int; a gate
+    fitted on the experts' indices has distinct ones in ``0..M-1``."""
+    classes = getattr(gate, "classes_", None)
+    labels = np.asarray(classes) if classes is not None else np.array([])
+    valid = (
+        labels.ndim == 1
+        and labels.size > 0
+        and labels.dtype.kind in "iuf"
+        and np.all(labels == np.round(labels))
+        and np.all((labels >= 0) & (labels < n_experts))
+        and len(np.unique(labels)) == labels.size
+    )
+    if not valid:
+        raise ValueError(
+            f"The gate ({type(gate).__name__}) has classes_ {classes!r}; a "
+            f"gate's classes must be distinct expert indices in 0..{n_experts - 1}, "
+            "the labels it was fitted on."
+        )
+    return labels.astype(int)
 
 
 def _is_own_gate(gate, X):

@@ -597,3 +597,95 @@ def test_auto_penalty_does_not_count_constant_columns(Mixture):
     )
     assert_allclose(padded.log_likelihood_, plain.log_likelihood_, atol=1e-7)
     assert padded.gate_._n_varying == 2
+
+
+def _two_planes(n=300, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-3, 3, size=(n, 2))
+    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 1], -1 - X[:, 1])
+    return X, y + 0.2 * rng.standard_normal(n)
+
+
+def test_an_ensemble_gate_given_warm_start_keeps_learning():
+    # Its warm start keeps its trees: the gate after 30 EM iterations was
+    # the gate after one (log-likelihood -0.43 against 0.18).
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = _two_planes(600)
+
+    def fit(warm_start):
+        gate = HistGradientBoostingClassifier(
+            max_iter=20, warm_start=warm_start, random_state=0
+        )
+        model = MixtureOfExpertsRegressor(
+            n_experts=2, gate=gate, n_init=1, max_iter=10, tol=0, random_state=0
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return model.fit(X, y)
+
+    given, cold = fit(True), fit(False)
+    assert_array_equal(given.gate_proba(X), cold.gate_proba(X))
+    assert given.gate_.warm_start is True  # handed back as given
+
+
+def test_a_gate_with_class_weight_is_refused_by_name():
+    # A class weight rescales an expert's responsibilities: the gate's fit
+    # was no longer the M-step, and EM wandered for 1,000 iterations.
+    X, y = _two_planes()
+    for gate in (
+        LogisticRegression(class_weight="balanced"),
+        make_pipeline(StandardScaler(), LogisticRegression(class_weight={0: 2})),
+    ):
+        model = MixtureOfExpertsRegressor(n_experts=2, gate=gate, random_state=0)
+        with pytest.raises(ValueError, match=r"class_weight=.* use the mixture's bal"):
+            model.fit(X, y)
+
+
+@pytest.mark.parametrize("assignment, n_experts", [("hard", 3), ("stochastic", 6)])
+def test_a_warm_started_gate_keeps_its_classes_when_an_expert_has_no_rows(
+    assignment, n_experts
+):
+    # The guide allows LogisticRegression(warm_start=True) as the gate; an
+    # expert left without rows for an iteration dropped its class from the
+    # gate's labels, and the warm start failed inside scikit-learn.
+    X, y = _two_planes()
+    model = MixtureOfExpertsRegressor(
+        n_experts=n_experts,
+        gate=LogisticRegression(warm_start=True),
+        assignment=assignment,
+        n_init=2,
+        max_iter=60,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    assert model.gate_proba(X).shape[1] == len(model.experts_)
+
+
+def test_a_gate_with_classes_other_than_expert_indices_is_refused():
+    # classes_ were taken as expert indices unchecked: shifted ones failed
+    # with a bare IndexError, negative or repeated ones sent probability to
+    # the wrong experts silently.
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Relabelled(ClassifierMixin, BaseEstimator):
+        def __init__(self, shift=0):
+            self.shift = shift
+
+        def fit(self, X, y, sample_weight=None):
+            self.model_ = LogisticRegression().fit(X, y, sample_weight=sample_weight)
+            self.classes_ = -self.model_.classes_ - 1 if self.shift else y.max()
+            return self
+
+        def predict_proba(self, X):
+            return self.model_.predict_proba(X)
+
+    X, y = _two_planes()
+    for shift in (0, 1):
+        model = MixtureOfExpertsRegressor(
+            n_experts=3, gate=Relabelled(shift), n_init=1, random_state=0
+        )
+        with pytest.raises(ValueError, match="classes must be distinct expert indic"):
+            model.fit(X, y)
