@@ -155,7 +155,7 @@ def fallback_rows(resp, index, sample_weight, how, rng, minimum=MIN_HARD_ROWS):
         ``MIN_HARD_ROWS`` (or the expert's ``n_neighbors``, which a
         neighbours model needs at least), as flexmix's hard EM;
         ``"resample"``: ``n`` rows drawn with replacement, with probability
-        ``sample_weight * resp``.
+        ``sample_weight * resp`` (as ``"hard"`` if that is 0 everywhere).
     rng : numpy.random.RandomState
         Used by ``"resample"`` only.
     minimum : int, default=MIN_HARD_ROWS
@@ -166,8 +166,10 @@ def fallback_rows(resp, index, sample_weight, how, rng, minimum=MIN_HARD_ROWS):
     rows : ndarray of int
     """
     weight = sample_weight * resp[:, index]
-    if how == "resample":
+    if how == "resample" and weight.sum() > 0:
         return rng.choice(len(weight), size=len(weight), p=weight / weight.sum())
+    # "hard", and an expert with no responsibility left to draw by (hard or
+    # stochastic EM, a fold without its rows): its most responsible rows.
     present = sample_weight > 0  # a zero weight means the row is absent
     owned = np.flatnonzero((resp.argmax(axis=1) == index) & present)
     minimum = min(minimum, np.count_nonzero(present))

@@ -911,16 +911,17 @@ def _replicate(X, resp, sample_weight, params, every_label=False):
     weighted ``sample_weight * resp[:, i]``; copies of weight 0 left out,
     but with ``every_label`` one of each expert that has no other, so that
     a warm-started gate sees the same classes at every fit (hard EM can
-    leave an expert without rows for an iteration). Returns
-    ``(X_rep, y_rep, weight, params)``, sample-aligned ``params`` replicated
-    with the rows."""
+    leave an expert without rows for an iteration). So too when one expert
+    holds every row (given responsibilities, hard EM): a logistic gate
+    cannot be fitted on one class. Returns ``(X_rep, y_rep, weight,
+    params)``, sample-aligned ``params`` replicated with the rows."""
     n_samples = resp.shape[0]
     weight = (resp * sample_weight[:, np.newaxis]).T.ravel()
     # Copy k of row t sits at k * n + t; index once, so X is copied only once.
     positive = weight > 0
-    if every_label:
-        by_expert = positive.reshape(resp.shape[1], n_samples)
-        positive[np.flatnonzero(~by_expert.any(axis=1)) * n_samples] = True
+    present = positive.reshape(resp.shape[1], n_samples).any(axis=1)
+    if every_label or np.count_nonzero(present) < 2:
+        positive[np.flatnonzero(~present) * n_samples] = True
     kept = np.flatnonzero(positive)
     rows = kept % n_samples
     return (

@@ -1312,3 +1312,17 @@ def test_em_turns_off_only_the_warm_starts_that_would_freeze():
     assert experts[1].get_params()["gradientboostingregressor__warm_start"] is False
     give_back_warm_start(experts, [linear, boosted])
     assert experts[1].get_params()["gradientboostingregressor__warm_start"] is True
+
+
+def test_resampling_an_expert_without_responsibility_takes_its_best_rows():
+    # Under hard EM an expert can hold no responsibility at all; drawing
+    # rows with probability 0 / 0 failed with numpy's "probabilities contain
+    # NaN", where unweighted_fit="hard" tops its rows up.
+    rng = np.random.RandomState(0)
+    resp = np.zeros((20, 2))
+    resp[:, 0] = 1
+    weight = np.ones(20)
+    rows = fallback_rows(resp, 1, weight, "resample", rng)
+    assert_array_equal(rows, fallback_rows(resp, 1, weight, "hard", rng))
+    drawn = fallback_rows(resp, 0, weight, "resample", np.random.RandomState(0))
+    assert len(drawn) == 20

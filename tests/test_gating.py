@@ -689,3 +689,26 @@ def test_a_gate_with_classes_other_than_expert_indices_is_refused():
         )
         with pytest.raises(ValueError, match="classes must be distinct expert indic"):
             model.fit(X, y)
+
+
+def test_a_logistic_gate_fits_when_one_expert_holds_every_row():
+    # Given responsibilities (or hard EM) can put every row on one expert;
+    # a LogisticRegression gate failed inside scikit-learn ("needs samples
+    # of at least 2 classes") where the default gate fitted.
+    X, y = _two_planes(240)
+    start = np.zeros((240, 3))
+    start[:, 0] = 1
+    model = MixtureOfExpertsRegressor(
+        n_experts=3,
+        gate=LogisticRegression(),
+        dead_expert="keep",
+        n_init=1,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y, init_resp=start)
+    # The gate's penalty keeps a little probability on the experts without
+    # rows, which stay dead.
+    assert model.expert_weights_[0] > 0.95
+    assert np.all(np.isfinite(model.predict(X)))
