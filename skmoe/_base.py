@@ -764,11 +764,16 @@ class _BaseMixtureOfExperts(
                 break
             # Not after the last iteration: no E-step would follow, and the
             # model would end on responsibilities it has not fitted.
+            n_experts = log_resp.shape[1]
             log_resp, revived = (
                 self._handle_dead_experts(log_resp, log_norm, data, n_iter)
                 if n_iter < last
                 else (log_resp, False)
             )
+            if log_resp.shape[1] < n_experts:
+                # Pruned for good: stochastic EM keeps its best iteration
+                # from here on, not one that still held the pruned experts.
+                best = None
             if (
                 not (stochastic or revived)
                 and n_iter > settle
@@ -1110,7 +1115,8 @@ class _BaseMixtureOfExperts(
                 kept = (
                     ""
                     if spared is None
-                    else f" ({renamed.get(spared, spared)}, the heaviest, was kept)"
+                    else f" (the heaviest, {spared} then, now "
+                    f"{renamed.get(spared, spared)}, was kept)"
                 )
                 action = f"pruned{kept}; {experts_remaining(remaining)}"
             warn(

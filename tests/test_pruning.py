@@ -154,9 +154,36 @@ def test_when_every_expert_falls_below_the_heaviest_is_kept():
     )
     even = np.full((len(X), 3), 1 / 3)
     even[:, 0] += 1e-3  # the heaviest, by a little
-    with pytest.warns(DeadExpertWarning, match=r"\(expert0, the heaviest, was kept\)"):
+    with pytest.warns(
+        DeadExpertWarning,
+        match=r"\(the heaviest, expert0 then, now expert0, was kept\)",
+    ):
         moe.fit(X, y_reg, init_resp=even)
     assert len(moe.experts_) == 1
+
+
+def test_stochastic_em_keeps_pruned_experts_pruned():
+    # Stochastic EM ends on its best iteration; one from before a prune
+    # brought the pruned experts back (4 experts, one below the threshold,
+    # with the warning blaming max_iter).
+    rng = np.random.RandomState(1)
+    X_ = rng.uniform(-3, 3, size=(240, 2))
+    y_ = np.where(X_[:, 0] < 0, 1 + 2 * X_[:, 0], 4 - X_[:, 0])
+    y_ = y_ + 0.2 * rng.randn(240)
+    moe = MixtureOfExpertsRegressor(
+        n_experts=4,
+        assignment="stochastic",
+        dead_expert="prune",
+        min_expert_weight=0.1,
+        max_iter=40,
+        n_init=1,
+        random_state=6,
+    )
+    with pytest.warns(DeadExpertWarning, match="were pruned") as record:
+        moe.fit(X_, y_)
+    assert len(moe.experts_) == 3
+    assert np.all(moe.expert_weights_ >= 0.1)
+    assert not any("too late" in str(w.message) for w in record)
 
 
 def test_a_pruned_experts_name_taken_by_a_survivor_is_said_so():
