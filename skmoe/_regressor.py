@@ -880,8 +880,12 @@ class MixtureOfExpertsRegressor(
 
 
 def _numeric_target(y, owner="MixtureOfExpertsRegressor"):
-    """``y`` as float64, or a ValueError saying a regressor needs numbers."""
+    """``y`` as float64, or a ValueError saying a regressor needs numbers.
+    pandas' missing value (``pd.NA``, in the nullable dtypes) is read as NaN,
+    which older pandas would not convert on its own."""
     try:
+        if hasattr(y, "to_numpy"):  # a pandas Series or DataFrame
+            return y.to_numpy(dtype=np.float64, na_value=np.nan)
         return np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(
