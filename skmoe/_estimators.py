@@ -40,6 +40,7 @@ __all__ = [
     "same_type_error",
     "seeded_clone",
     "warm_start_for_em",
+    "warm_start_params",
     "with_frozen_shared",
 ]
 
@@ -290,7 +291,7 @@ def can_warm_start(expert):
     ) and "warm_start" in expert.get_params(deep=False)
 
 
-def _warm_start_params(estimator):
+def warm_start_params(estimator):
     """``estimator``'s ``warm_start`` and those of its steps, with values."""
     return {
         key: value
@@ -320,7 +321,7 @@ def cold_where_it_freezes(estimator):
     params = estimator.get_params(deep=True)
     off = [
         key
-        for key, value in _warm_start_params(estimator).items()
+        for key, value in warm_start_params(estimator).items()
         if value is True and not can_warm_start(_owner(estimator, params, key))
     ]
     if off:
@@ -337,7 +338,7 @@ def give_back_warm_start(experts, templates):
     """Hand each expert's ``warm_start`` (and its steps') back as its template
     had it."""
     for expert, template in zip(experts, templates, strict=True):
-        given = {} if is_fixed(expert) else _warm_start_params(template)
+        given = {} if is_fixed(expert) else warm_start_params(template)
         if given:
             expert.set_params(**given)
 

@@ -19,7 +19,13 @@ from ._compat import (
     _fit_context,
     _safe_indexing,
 )
-from ._estimators import check_proba, column_names_selected, fit_mode, fit_weighted
+from ._estimators import (
+    check_proba,
+    column_names_selected,
+    fit_mode,
+    fit_weighted,
+    warm_start_params,
+)
 from ._fast_mstep import _newton, supports_pipeline_mstep
 from ._likelihood import PROBA_FLOOR
 from ._math import (
@@ -899,11 +905,7 @@ def fit_gate(gate, X, resp, sample_weight, params=None, design=None):
 def _warm_starts(gate):
     """Whether ``gate`` (or a step of it) continues from its last fit, which
     needs the same classes at every fit."""
-    return any(
-        value is True
-        for key, value in gate.get_params(deep=True).items()
-        if key == "warm_start" or key.endswith("__warm_start")
-    )
+    return any(value is True for value in warm_start_params(gate).values())
 
 
 def _replicate(X, resp, sample_weight, params, every_label=False):
