@@ -1112,11 +1112,13 @@ class _BaseMixtureOfExperts(
             if remaining is None:
                 action = "re-seeded on the rows the mixture explains worst"
             else:
+                now = renamed.get(spared, spared)
                 kept = (
                     ""
                     if spared is None
-                    else f" (the heaviest, {spared} then, now "
-                    f"{renamed.get(spared, spared)}, was kept)"
+                    else f" ({now}, the heaviest, was kept)"
+                    if now == spared
+                    else f" (the heaviest, {spared} then, now {now}, was kept)"
                 )
                 action = f"pruned{kept}; {experts_remaining(remaining)}"
             warn(

@@ -156,7 +156,7 @@ def test_when_every_expert_falls_below_the_heaviest_is_kept():
     even[:, 0] += 1e-3  # the heaviest, by a little
     with pytest.warns(
         DeadExpertWarning,
-        match=r"\(the heaviest, expert0 then, now expert0, was kept\)",
+        match=r"\(expert0, the heaviest, was kept\)",
     ):
         moe.fit(X, y_reg, init_resp=even)
     assert len(moe.experts_) == 1
@@ -223,3 +223,27 @@ def test_a_pruned_experts_name_taken_by_a_survivor_is_said_so():
             "named as when pruned: " in message and name in message.split("(")[1]
             for message in pruned
         )
+
+
+def test_the_kept_heaviest_expert_is_named_as_then_and_now():
+    # Renamed by position, the kept expert took a pruned expert's name: the
+    # warning said "(expert0, the heaviest, was kept)" beside a pruned
+    # 'expert0'.
+    rng = np.random.RandomState(1)
+    X_ = rng.uniform(-3, 3, size=(240, 2))
+    y_ = np.where(X_[:, 0] < 0, 1 + 2 * X_[:, 0], 4 - X_[:, 0])
+    y_ = y_ + 0.2 * rng.randn(240)
+    moe = MixtureOfExpertsRegressor(
+        n_experts=4,
+        assignment="stochastic",
+        dead_expert="prune",
+        min_expert_weight=0.3,
+        max_iter=40,
+        n_init=1,
+        random_state=0,
+    )
+    with pytest.warns(
+        DeadExpertWarning, match=r"\(the heaviest, expert1 then, now expert0, was"
+    ):
+        moe.fit(X_, y_)
+    assert len(moe.experts_) == 1
