@@ -30,10 +30,15 @@ class SlowRegressor(RegressorMixin, BaseEstimator):
         return self.model_.predict(X)
 
 
-def iterations_printed(capsys, expert=None, **params):
+def two_slopes():
     rng = np.random.RandomState(0)
     X = rng.uniform(-1, 1, size=(200, 2))
     y = np.where(X[:, 0] < 0, X[:, 1], -X[:, 1]) + 0.1 * rng.standard_normal(200)
+    return X, y
+
+
+def iterations_printed(capsys, expert=None, **params):
+    X, y = two_slopes()
     # The lines of one start, unless a test asks for more (n_init's default
     # runs three, each printing its own).
     params.setdefault("n_init", 1)
@@ -77,9 +82,7 @@ def test_a_resumed_start_goes_on_reporting_by_time(capsys, monkeypatch):
     # After a short run the leader continues: its time restarted at 0 and
     # its lines by time stopped until the new clock caught up with the old.
     monkeypatch.setattr(skmoe._progress, "_PROGRESS_SECONDS", 0.05)
-    rng = np.random.RandomState(0)
-    X = rng.uniform(-1, 1, size=(200, 2))
-    y = np.where(X[:, 0] < 0, X[:, 1], -X[:, 1]) + 0.1 * rng.standard_normal(200)
+    X, y = two_slopes()
     moe = MixtureOfExpertsRegressor(
         SlowRegressor(0.03),
         n_experts=2,

@@ -162,25 +162,33 @@ def test_when_every_expert_falls_below_the_heaviest_is_kept():
     assert len(moe.experts_) == 1
 
 
+def two_lines(n, noise_sd, seed):
+    """Two linear regimes split at x0 = 0, too few for the experts asked."""
+    rng = np.random.RandomState(seed)
+    X_ = rng.uniform(-3, 3, size=(n, 2))
+    y_ = np.where(X_[:, 0] < 0, 1 + 2 * X_[:, 0], 4 - X_[:, 0])
+    return X_, y_ + noise_sd * rng.standard_normal(n)
+
+
+def stochastic_pruning(min_expert_weight, random_state):
+    return MixtureOfExpertsRegressor(
+        n_experts=4,
+        assignment="stochastic",
+        dead_expert="prune",
+        min_expert_weight=min_expert_weight,
+        max_iter=40,
+        n_init=1,
+        random_state=random_state,
+    )
+
+
 def test_stochastic_em_keeps_pruned_experts_pruned():
     # Stochastic EM ends on its best iteration; one from before a prune
     # brought the pruned experts back (4 experts, one below the threshold,
     # with the warning blaming max_iter).
-    rng = np.random.RandomState(1)
-    X_ = rng.uniform(-3, 3, size=(240, 2))
-    y_ = np.where(X_[:, 0] < 0, 1 + 2 * X_[:, 0], 4 - X_[:, 0])
-    y_ = y_ + 0.2 * rng.randn(240)
-    moe = MixtureOfExpertsRegressor(
-        n_experts=4,
-        assignment="stochastic",
-        dead_expert="prune",
-        min_expert_weight=0.1,
-        max_iter=40,
-        n_init=1,
-        random_state=6,
-    )
+    moe = stochastic_pruning(min_expert_weight=0.1, random_state=6)
     with pytest.warns(DeadExpertWarning, match="were pruned") as record:
-        moe.fit(X_, y_)
+        moe.fit(*two_lines(240, 0.2, seed=1))
     assert len(moe.experts_) == 3
     assert np.all(moe.expert_weights_ >= 0.1)
     assert not any("too late" in str(w.message) for w in record)
@@ -192,10 +200,7 @@ def test_a_pruned_experts_name_taken_by_a_survivor_is_said_so():
     # the experts kept, without saying so.
     import warnings
 
-    rng = np.random.RandomState(0)
-    X = rng.uniform(-3, 3, size=(400, 2))
-    y = np.where(X[:, 0] < 0, 1 + 2 * X[:, 0], 4 - X[:, 0])
-    y = y + 0.3 * rng.standard_normal(400)
+    X, y = two_lines(400, 0.3, seed=0)
     moe = MixtureOfExpertsRegressor(
         n_experts=6,
         dead_expert="prune",
@@ -229,21 +234,9 @@ def test_the_kept_heaviest_expert_is_named_as_then_and_now():
     # Renamed by position, the kept expert took a pruned expert's name: the
     # warning said "(expert0, the heaviest, was kept)" beside a pruned
     # 'expert0'.
-    rng = np.random.RandomState(1)
-    X_ = rng.uniform(-3, 3, size=(240, 2))
-    y_ = np.where(X_[:, 0] < 0, 1 + 2 * X_[:, 0], 4 - X_[:, 0])
-    y_ = y_ + 0.2 * rng.randn(240)
-    moe = MixtureOfExpertsRegressor(
-        n_experts=4,
-        assignment="stochastic",
-        dead_expert="prune",
-        min_expert_weight=0.3,
-        max_iter=40,
-        n_init=1,
-        random_state=0,
-    )
+    moe = stochastic_pruning(min_expert_weight=0.3, random_state=0)
     with pytest.warns(
         DeadExpertWarning, match=r"\(the heaviest, expert1 then, now expert0, was"
     ):
-        moe.fit(X_, y_)
+        moe.fit(*two_lines(240, 0.2, seed=1))
     assert len(moe.experts_) == 1
